@@ -1,0 +1,117 @@
+package parley
+
+import (
+	"context"
+	"time"
+)
+
+// The store interfaces below are narrow on purpose: each service takes
+// only the one it needs. store/sqlite and store/postgres implement all of
+// them, and store/storetest proves that both behave the same.
+
+// AccountStore keeps accounts and their devices.
+type AccountStore interface {
+	// EnsureAccount returns the account with the given id, creating it
+	// (with PresenceEveryone) when it does not exist yet.
+	EnsureAccount(ctx context.Context, id string, now time.Time) (a *Account, created bool, err error)
+	// Account returns ENOTFOUND when there is no such account.
+	Account(ctx context.Context, id string) (*Account, error)
+	UpdateAccount(ctx context.Context, a *Account) error
+	// CreateDevice assigns the next device id of d.Account (starting at 1,
+	// never reused) and stores d.
+	CreateDevice(ctx context.Context, d *Device) error
+	// Device returns a device, active or revoked; ENOTFOUND when unknown.
+	Device(ctx context.Context, account string, id uint32) (*Device, error)
+	// Devices lists the account's devices that are not revoked, by id.
+	Devices(ctx context.Context, account string) ([]Device, error)
+	// RevokeDevice marks the device revoked and deletes its mailbox.
+	RevokeDevice(ctx context.Context, account string, id uint32, at time.Time) error
+	// TouchDevice records use of the device and extends its credential.
+	TouchDevice(ctx context.Context, account string, id uint32, seenAt, expiresAt time.Time) error
+}
+
+// Code is a one-time registration code, stored hashed.
+type Code struct {
+	Phone       string // account id form (digits)
+	Hash        []byte
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+	Attempts    int
+	LockedUntil time.Time
+}
+
+// CodeStore keeps pending registration codes.
+type CodeStore interface {
+	PutCode(ctx context.Context, c *Code) error // insert or replace
+	// Code returns ENOTFOUND when no code is pending for phone.
+	Code(ctx context.Context, phone string) (*Code, error)
+	// RecordAttempt increments the attempt counter and sets LockedUntil.
+	RecordAttempt(ctx context.Context, phone string, lockedUntil time.Time) (attempts int, err error)
+	DeleteCode(ctx context.Context, phone string) error
+}
+
+// RateStore counts events per key in fixed windows, shared by every node.
+type RateStore interface {
+	// Hit counts one event for key in the window containing now and
+	// reports whether the count is within limit. retryAfter is the time
+	// until the window ends when it is not.
+	Hit(ctx context.Context, key string, window time.Duration, limit int, now time.Time) (ok bool, retryAfter time.Duration, err error)
+}
+
+// SMSLog records what the development SMS provider "sent", so operators
+// and tests can read the codes.
+type SMSLog interface {
+	RecordSMS(ctx context.Context, phone, text string, at time.Time) error
+	// LastSMS returns ENOTFOUND when nothing was sent to phone.
+	LastSMS(ctx context.Context, phone string) (text string, at time.Time, err error)
+}
+
+// Mailbox keeps undelivered items per device until they are acknowledged.
+type Mailbox interface {
+	// Deliver commits a delivery in one transaction: the idempotency key
+	// (unless ClientID is empty) and every item, each with the next
+	// sequence number of its device (written back into d.Items). When the
+	// key was committed before it inserts nothing, sets d.Duplicate and
+	// copies the stored MessageID and Timestamp into d. Items addressed to
+	// revoked or unknown devices are an error (ESTALE).
+	Deliver(ctx context.Context, d *Delivery) error
+	// Fetch returns up to limit items of a device with Seq > after, by Seq.
+	Fetch(ctx context.Context, account string, device uint32, after uint64, limit int) ([]Item, error)
+	// Items returns the device's items with the given sequence numbers
+	// that still exist, by Seq.
+	Items(ctx context.Context, account string, device uint32, seqs []uint64) ([]Item, error)
+	// Ack deletes the device's items with the given sequence numbers and,
+	// in the same transaction, delivers the follow-up items (receipts),
+	// assigning their Seq in place.
+	Ack(ctx context.Context, account string, device uint32, seqs []uint64, followUps []Item) error
+	// Purge deletes items and idempotency keys older than before.
+	Purge(ctx context.Context, before time.Time) (int64, error)
+}
+
+// PresenceStore tracks which node holds a device's connection and when
+// an account was last seen, so that presence is right across nodes.
+type PresenceStore interface {
+	// SetOnline records that the device is connected to node.
+	SetOnline(ctx context.Context, account string, device uint32, node string, at time.Time) error
+	// SetOffline clears the device's node (only if it is still node) and
+	// records at as its last-seen time.
+	SetOffline(ctx context.Context, account string, device uint32, node string, at time.Time) error
+	// Heartbeat records that node is alive at the given time.
+	Heartbeat(ctx context.Context, node string, at time.Time) error
+	// Presence reports whether any device of the account is connected to
+	// a node whose heartbeat is newer than aliveAfter, and the latest
+	// last-seen time of its devices.
+	Presence(ctx context.Context, account string, aliveAfter time.Time) (online bool, lastSeen time.Time, err error)
+}
+
+// Store is everything a storage adapter provides.
+type Store interface {
+	AccountStore
+	CodeStore
+	RateStore
+	SMSLog
+	Mailbox
+	PresenceStore
+	Ping(ctx context.Context) error
+	Close() error
+}
