@@ -115,3 +115,17 @@ type Store interface {
 	Ping(ctx context.Context) error
 	Close() error
 }
+
+// PubSub routes real-time events between nodes. Delivery is at most once
+// and carries no durability: everything that must not be lost is in the
+// store first, and receivers repair gaps from there. Deliveries for one
+// subject arrive in publish order.
+type PubSub interface {
+	Publish(subject string, data []byte) error
+	// Subscribe registers interest in subject; deliveries go to the
+	// handler the adapter was given. Subscriptions are counted: each
+	// Subscribe needs one Unsubscribe. When Subscribe returns, events
+	// published afterwards by any node are delivered.
+	Subscribe(subject string) error
+	Unsubscribe(subject string) error
+}
