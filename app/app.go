@@ -1,0 +1,279 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/bus"
+	"github.com/parley-chat/parley/gateway"
+	"github.com/parley-chat/parley/gateway/ws"
+	"github.com/parley-chat/parley/httpapi"
+	"github.com/parley-chat/parley/service"
+	"github.com/parley-chat/parley/sms"
+	"github.com/parley-chat/parley/store/postgres"
+	"github.com/parley-chat/parley/store/sqlite"
+)
+
+// Config is a node's configuration. Zero values take the defaults noted.
+type Config struct {
+	Addr            string        // listen address (":8080")
+	DataDir         string        // data dir ("./parley-data")
+	Database        string        // PostgreSQL DSN; empty: SQLite in DataDir
+	NATS            string        // NATS URL; empty: embedded server
+	Node            string        // node id; empty: generated
+	Dev             bool          // development mode (development SMS provider)
+	Retention       time.Duration // how long undelivered items are kept (30 days)
+	AdminToken      string        // operator token; empty: read or generated in DataDir
+	TrustProxy      bool
+	Limits          service.Limits
+	ShutdownTimeout time.Duration // hard deadline for a graceful stop (15s)
+	IdleTimeout     time.Duration // WebSocket idle timeout (75s; clients ping every 25s)
+	Logger          *slog.Logger
+}
+
+// AdminTokenFile is the name of the operator token file in the data dir.
+const AdminTokenFile = "admin-token"
+
+// Main is a running node.
+type Main struct {
+	cfg   Config
+	log   *slog.Logger
+	store parley.Store
+	bus   *bus.Bus
+	hub   *gateway.Hub
+	ws    *ws.Server
+	http  *http.Server
+	ln    net.Listener
+}
+
+// New returns a node that is not started yet.
+func New(cfg Config) *Main {
+	if cfg.Addr == "" {
+		cfg.Addr = ":8080"
+	}
+	if cfg.DataDir == "" {
+		cfg.DataDir = "parley-data"
+	}
+	if cfg.Retention <= 0 {
+		cfg.Retention = 30 * 24 * time.Hour
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = 15 * time.Second
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 75 * time.Second
+	}
+	if cfg.Node == "" {
+		host, _ := os.Hostname()
+		b := make([]byte, 4)
+		rand.Read(b)
+		cfg.Node = fmt.Sprintf("%s-%x", strings.SplitN(host, ".", 2)[0], b)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Main{cfg: cfg, log: cfg.Logger.With("node", cfg.Node)}
+}
+
+// Addr is the address the node listens on (after Start).
+func (m *Main) Addr() string { return m.ln.Addr().String() }
+
+// Store is the node's store (after Start), for tests and tools.
+func (m *Main) Store() parley.Store { return m.store }
+
+// Start opens the store and the bus, wires the services and listens.
+func (m *Main) Start(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			m.Close()
+		}
+	}()
+	cfg := m.cfg
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	if cfg.Database != "" {
+		m.store, err = postgres.Open(ctx, cfg.Database)
+	} else {
+		m.store, err = sqlite.Open(ctx, filepath.Join(cfg.DataDir, "parley.db"))
+	}
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	m.bus, err = bus.Open(ctx, bus.Options{URL: cfg.NATS, Name: cfg.Node, Logger: m.log})
+	if err != nil {
+		return err
+	}
+	adminHash, err := m.adminToken()
+	if err != nil {
+		return err
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "parley_bus_dropped_total", Help: "Bus events dropped because a shard was full."},
+		func() float64 { return float64(m.bus.Dropped()) }))
+
+	if !cfg.Dev {
+		// No real SMS gateway ships yet: without one, registration cannot work
+		// outside development mode. Say so instead of pretending.
+		m.log.Warn("no SMS provider is configured; using the development provider (codes are readable with `parley admin otp`). Run with --dev to silence this warning.")
+	}
+	provider := &sms.Dev{Log: m.store, Slog: m.log}
+	hubRef := &notifierRef{}
+	accounts := service.NewAccounts(m.store, provider, hubRef, nil, cfg.Limits, m.log)
+	messaging := service.NewMessaging(m.store, hubRef, nil, m.log)
+	m.hub = gateway.NewHub(m.bus, accounts, messaging, gateway.Options{Node: cfg.Node, Logger: m.log, Metrics: gateway.NewMetrics(reg)})
+	hubRef.Notifier = m.hub
+	m.bus.SetHandler(m.hub.Dispatch)
+	m.ws, err = ws.NewServer(m.hub, ws.Options{
+		MaxMessageSize: 1 << 20,
+		IdleTimeout:    cfg.IdleTimeout,
+		WriteTimeout:   10 * time.Second,
+		ReadTimeout:    10 * time.Second,
+		Logger:         m.log,
+	})
+	if err != nil {
+		return err
+	}
+	api := &httpapi.Server{
+		Accounts: accounts, Messaging: messaging, Link: bus.Link{B: m.bus}, SMSLog: m.store,
+		DevSMS: provider.Development(), AdminHash: adminHash, WS: m.ws,
+		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), Log: m.log, TrustProxy: cfg.TrustProxy,
+		Ready: func(ctx context.Context) error {
+			if err := m.store.Ping(ctx); err != nil {
+				return err
+			}
+			return m.bus.Ready()
+		},
+	}
+	m.http = &http.Server{
+		Handler:           api.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(m.log.Handler(), slog.LevelWarn),
+	}
+	m.ln, err = net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	m.log.Info("parley listening", "addr", m.ln.Addr().String(), "data", cfg.DataDir,
+		"database", dbKind(cfg.Database), "nats", natsKind(cfg.NATS), "dev", cfg.Dev)
+	return nil
+}
+
+func dbKind(dsn string) string {
+	if dsn == "" {
+		return "sqlite"
+	}
+	return "postgres"
+}
+
+func natsKind(url string) string {
+	if url == "" {
+		return "embedded"
+	}
+	return "cluster"
+}
+
+// adminToken returns the hash of the operator token, generating the token
+// into the data dir on first start when none is configured.
+func (m *Main) adminToken() ([32]byte, error) {
+	if m.cfg.AdminToken != "" {
+		return sha256.Sum256([]byte(m.cfg.AdminToken)), nil
+	}
+	path := filepath.Join(m.cfg.DataDir, AdminTokenFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		raw := make([]byte, 32)
+		rand.Read(raw)
+		b = []byte(hex.EncodeToString(raw))
+		if err := os.WriteFile(path, append(b, '\n'), 0o600); err != nil {
+			return [32]byte{}, fmt.Errorf("write operator token: %w", err)
+		}
+		m.log.Warn("generated an operator token; set PARLEY_ADMIN_TOKEN to choose one", "file", path)
+	} else if err != nil {
+		return [32]byte{}, fmt.Errorf("read operator token: %w", err)
+	}
+	return sha256.Sum256([]byte(strings.TrimSpace(string(b)))), nil
+}
+
+// Run serves until ctx is done, then shuts down gracefully: it stops
+// accepting, closes WebSocket connections with 1001 (clients reconnect to
+// another node) and waits for in-flight requests up to ShutdownTimeout.
+func (m *Main) Run(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
+	runCtx, stopRun := context.WithCancel(context.Background())
+	defer stopRun()
+	g.Go(func() error {
+		if err := m.http.Serve(m.ln); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("http: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error { return m.ws.Run(runCtx) })
+	g.Go(func() error { return m.bus.Run(runCtx) })
+	g.Go(func() error { return m.hub.Run(runCtx) })
+	g.Go(func() error { return m.purge(runCtx) })
+	g.Go(func() error {
+		<-gctx.Done()
+		m.log.Info("shutting down")
+		sctx, cancel := context.WithTimeout(context.Background(), m.cfg.ShutdownTimeout)
+		defer cancel()
+		err := m.http.Shutdown(sctx)
+		stopRun()
+		return err
+	})
+	return g.Wait()
+}
+
+// purge deletes items older than the retention period, once a minute.
+func (m *Main) purge(ctx context.Context) error {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		n, err := m.store.Purge(ctx, time.Now().Add(-m.cfg.Retention))
+		if err != nil && ctx.Err() == nil {
+			m.log.Warn("purge", "err", err)
+		} else if n > 0 {
+			m.log.Info("purged expired mailbox items", "rows", n)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// Close releases the bus and the store.
+func (m *Main) Close() error {
+	var errs []error
+	if m.bus != nil {
+		errs = append(errs, m.bus.Close())
+	}
+	if m.store != nil {
+		errs = append(errs, m.store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// notifierRef breaks the construction cycle between services and the hub.
+type notifierRef struct{ service.Notifier }

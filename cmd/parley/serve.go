@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/parley-chat/parley/app"
+)
+
+func serve(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	var cfg app.Config
+	var logFormat, logLevel, config string
+	fs.StringVar(&config, "config", "", "config file of `name = value` lines (env PARLEY_CONFIG)")
+	fs.StringVar(&cfg.Addr, "addr", ":8080", "listen address")
+	fs.StringVar(&cfg.DataDir, "data", "./parley-data", "data directory (SQLite database, generated keys)")
+	fs.StringVar(&cfg.Database, "database", "", "PostgreSQL URL (postgres://…); empty: SQLite in the data directory")
+	fs.StringVar(&cfg.NATS, "nats", "", "NATS cluster URL (nats://…); empty: embedded NATS")
+	fs.StringVar(&cfg.Node, "node", "", "node id, unique in a cluster (default: hostname plus random suffix)")
+	fs.BoolVar(&cfg.Dev, "dev", false, "development mode: development SMS provider, verbose logs")
+	fs.DurationVar(&cfg.Retention, "retention", 30*24*time.Hour, "how long undelivered messages are kept")
+	fs.StringVar(&cfg.AdminToken, "admin-token", "", "operator token (default: generated into DATA/admin-token)")
+	fs.BoolVar(&cfg.TrustProxy, "trust-proxy", false, "take client addresses from X-Forwarded-For (only behind a proxy)")
+	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "graceful shutdown deadline")
+	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", 75*time.Second, "close WebSocket connections silent for this long")
+	fs.IntVar(&cfg.Limits.RequestsPerIP, "rate-ip", 60, "registration requests per client IP per hour")
+	fs.IntVar(&cfg.Limits.CodesPerNumber, "rate-number", 5, "codes sent per phone number per hour")
+	fs.StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if config == "" {
+		config = os.Getenv("PARLEY_CONFIG")
+	}
+	if err := settle(fs, config); err != nil {
+		return err
+	}
+	if cfg.Dev && logLevel == "info" {
+		logLevel = "debug"
+	}
+	log, err := newLogger(logFormat, logLevel)
+	if err != nil {
+		return err
+	}
+	cfg.Logger = log
+	slog.SetDefault(log)
+	m := app.New(cfg)
+	if err := m.Start(ctx); err != nil {
+		return err
+	}
+	defer m.Close()
+	return m.Run(ctx)
+}
+
+func newLogger(format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("log level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch strings.ToLower(format) {
+	case "text":
+		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("log format %q: want text or json", format)
+}

@@ -1,0 +1,335 @@
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/gateway/ws"
+	"github.com/parley-chat/parley/service"
+)
+
+// Options configure a Hub.
+type Options struct {
+	Node        string        // this node's id, unique in the cluster
+	Window      int           // unacknowledged items per session (default 512)
+	AuthTimeout time.Duration // time allowed for the auth frame (default 10s)
+	Heartbeat   time.Duration // node heartbeat interval (default 10s)
+	Logger      *slog.Logger
+	Metrics     *Metrics
+}
+
+// Hub holds this node's sessions, implements service.Notifier on top of
+// the bus, and dispatches bus events to sessions.
+type Hub struct {
+	o        Options
+	ps       parley.PubSub
+	accounts *service.Accounts
+	msg      *service.Messaging
+	log      *slog.Logger
+
+	mu       sync.RWMutex
+	byAcct   map[string][]*session            // authenticated sessions by account
+	watchers map[string]map[*session]struct{} // presence watchers by watched account
+	unauthed map[*session]time.Time           // sessions waiting for their auth frame
+
+	sessions atomic.Int64
+}
+
+var _ service.Notifier = (*Hub)(nil)
+
+// NewHub returns a hub. Call SetTransport before serving.
+func NewHub(ps parley.PubSub, accounts *service.Accounts, msg *service.Messaging, o Options) *Hub {
+	if o.Window <= 0 {
+		o.Window = 512
+	}
+	if o.AuthTimeout <= 0 {
+		o.AuthTimeout = 10 * time.Second
+	}
+	if o.Heartbeat <= 0 {
+		o.Heartbeat = 10 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Metrics == nil {
+		o.Metrics = NewMetrics(nil)
+	}
+	return &Hub{
+		o: o, ps: ps, accounts: accounts, msg: msg, log: o.Logger,
+		byAcct: map[string][]*session{}, watchers: map[string]map[*session]struct{}{},
+		unauthed: map[*session]time.Time{},
+	}
+}
+
+// Sessions returns the number of open sessions on this node.
+func (h *Hub) Sessions() int64 { return h.sessions.Load() }
+
+// Run heartbeats the node and closes sessions that did not authenticate
+// in time, until ctx is done.
+func (h *Hub) Run(ctx context.Context) error {
+	beat := time.NewTicker(h.o.Heartbeat)
+	defer beat.Stop()
+	sweep := time.NewTicker(time.Second)
+	defer sweep.Stop()
+	if err := h.msg.Heartbeat(ctx, h.o.Node); err != nil {
+		h.log.Warn("node heartbeat", "err", err)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-beat.C:
+			if err := h.msg.Heartbeat(ctx, h.o.Node); err != nil && ctx.Err() == nil {
+				h.log.Warn("node heartbeat", "err", err)
+			}
+		case now := <-sweep.C:
+			var late []*session
+			h.mu.Lock()
+			for s, t := range h.unauthed {
+				if now.Sub(t) > h.o.AuthTimeout {
+					late = append(late, s)
+					delete(h.unauthed, s)
+				}
+			}
+			h.mu.Unlock()
+			for _, s := range late {
+				s.c.Close(CloseAuthTimeout, "authenticate first")
+			}
+		}
+	}
+}
+
+// OnOpen implements ws.Handler.
+func (h *Hub) OnOpen(c *ws.Conn, r *http.Request) {
+	s := &session{hub: h, c: c, nonce: nonce()}
+	c.SetValue(s)
+	h.sessions.Add(1)
+	h.o.Metrics.Connections.Inc()
+	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		s.mu.Lock()
+		s.authenticate(tok)
+		s.mu.Unlock()
+		return
+	}
+	h.mu.Lock()
+	h.unauthed[s] = time.Now()
+	h.mu.Unlock()
+}
+
+// OnMessage implements ws.Handler.
+func (h *Hub) OnMessage(c *ws.Conn, text bool, data []byte) {
+	s, _ := c.Value().(*session)
+	if s == nil {
+		return
+	}
+	if !text {
+		c.Close(ws.CloseUnsupportedData, "frames are JSON text")
+		return
+	}
+	s.handle(data)
+}
+
+// OnClose implements ws.Handler.
+func (h *Hub) OnClose(c *ws.Conn, code int, err error) {
+	s, _ := c.Value().(*session)
+	if s == nil {
+		return
+	}
+	h.sessions.Add(-1)
+	h.o.Metrics.Connections.Dec()
+	h.mu.Lock()
+	delete(h.unauthed, s)
+	h.mu.Unlock()
+	s.closed()
+}
+
+func nonce() uint64 {
+	var b [8]byte
+	rand.Read(b[:])
+	return binary.LittleEndian.Uint64(b[:]) | 1
+}
+
+// register makes s reachable for its account's events.
+func (h *Hub) register(s *session) error {
+	if err := h.ps.Subscribe(accountSubject(s.account)); err != nil {
+		return err
+	}
+	h.mu.Lock()
+	delete(h.unauthed, s)
+	h.byAcct[s.account] = append(h.byAcct[s.account], s)
+	h.mu.Unlock()
+	return nil
+}
+
+// unregister undoes register; it reports whether another local session
+// of the same device is still registered.
+func (h *Hub) unregister(s *session) (sameDeviceLeft bool) {
+	h.mu.Lock()
+	list := h.byAcct[s.account]
+	for i, x := range list {
+		if x == s {
+			list = append(list[:i:i], list[i+1:]...)
+			break
+		}
+	}
+	if len(list) == 0 {
+		delete(h.byAcct, s.account)
+	} else {
+		h.byAcct[s.account] = list
+	}
+	for _, x := range list {
+		if x.device == s.device {
+			sameDeviceLeft = true
+		}
+	}
+	for _, acct := range s.watching {
+		if w := h.watchers[acct]; w != nil {
+			delete(w, s)
+			if len(w) == 0 {
+				delete(h.watchers, acct)
+			}
+		}
+	}
+	h.mu.Unlock()
+	for _, acct := range s.watching {
+		h.ps.Unsubscribe(presenceSubject(acct))
+	}
+	if err := h.ps.Unsubscribe(accountSubject(s.account)); err != nil {
+		h.log.Warn("unsubscribe", "err", err)
+	}
+	return sameDeviceLeft
+}
+
+// watch replaces the set of accounts whose presence s follows.
+func (h *Hub) watch(s *session, accounts []string) {
+	old := s.watching
+	h.mu.Lock()
+	for _, a := range old {
+		if w := h.watchers[a]; w != nil {
+			delete(w, s)
+			if len(w) == 0 {
+				delete(h.watchers, a)
+			}
+		}
+	}
+	for _, a := range accounts {
+		w := h.watchers[a]
+		if w == nil {
+			w = map[*session]struct{}{}
+			h.watchers[a] = w
+		}
+		w[s] = struct{}{}
+	}
+	h.mu.Unlock()
+	for _, a := range accounts {
+		h.ps.Subscribe(presenceSubject(a))
+	}
+	for _, a := range old {
+		h.ps.Unsubscribe(presenceSubject(a))
+	}
+	s.watching = accounts
+}
+
+func (h *Hub) publish(account string, ev *busEvent) {
+	b, err := json.Marshal(ev)
+	if err != nil {
+		h.log.Error("encode bus event", "err", err)
+		return
+	}
+	subject := accountSubject(account)
+	if ev.T == "presence" {
+		subject = presenceSubject(account)
+	}
+	if err := h.ps.Publish(subject, b); err != nil {
+		h.log.Warn("publish", "subject", subject, "err", err)
+	}
+}
+
+// Items implements service.Notifier.
+func (h *Hub) Items(items []parley.Item) {
+	for i := range items {
+		it := &items[i]
+		h.publish(it.Account, &busEvent{T: "item", Dev: it.Device, Seq: it.Seq, Frame: encodeItem(it)})
+	}
+}
+
+// Typing implements service.Notifier.
+func (h *Hub) Typing(from string, fromDevice uint32, to, state string) {
+	f, _ := json.Marshal(typingFrame{Type: "typing", From: from, FromDevice: fromDevice, State: state})
+	h.publish(to, &busEvent{T: "typing", Frame: f})
+}
+
+// Revoked implements service.Notifier.
+func (h *Hub) Revoked(account string, device uint32) {
+	h.publish(account, &busEvent{T: "revoked", Dev: device})
+}
+
+// DevicesChanged implements service.Notifier.
+func (h *Hub) DevicesChanged(account string) {
+	f, _ := json.Marshal(devicesFrame{Type: "devices", Account: account})
+	h.publish(account, &busEvent{T: "devices", Frame: f})
+}
+
+func (h *Hub) presenceChanged(account string) {
+	h.publish(account, &busEvent{T: "presence", Target: account})
+}
+
+// Dispatch handles one bus event; it is the bus handler.
+func (h *Hub) Dispatch(subject string, data []byte) {
+	var ev busEvent
+	if err := json.Unmarshal(data, &ev); err != nil {
+		h.log.Warn("bad bus event", "subject", subject, "err", err)
+		return
+	}
+	if acct, ok := strings.CutPrefix(subject, "parley.p."); ok {
+		h.dispatchPresence(acct)
+		return
+	}
+	acct, ok := strings.CutPrefix(subject, "parley.a.")
+	if !ok {
+		return
+	}
+	h.mu.RLock()
+	targets := make([]*session, 0, 2)
+	for _, s := range h.byAcct[acct] {
+		if ev.Dev == 0 || s.device == ev.Dev {
+			targets = append(targets, s)
+		}
+	}
+	h.mu.RUnlock()
+	for _, s := range targets {
+		switch ev.T {
+		case "item":
+			s.deliver(ev.Seq, ev.Frame)
+		case "kick":
+			if s.nonce != ev.Conn {
+				s.c.Close(CloseReplaced, "this device connected again")
+			}
+		case "revoked":
+			s.c.Close(CloseRevoked, "this device was unlinked")
+		case "typing", "devices":
+			s.write(ev.Frame)
+		}
+	}
+}
+
+func (h *Hub) dispatchPresence(acct string) {
+	h.mu.RLock()
+	var viewers []*session
+	for s := range h.watchers[acct] {
+		viewers = append(viewers, s)
+	}
+	h.mu.RUnlock()
+	for _, s := range viewers {
+		s.sendPresence(acct)
+	}
+}

@@ -1,0 +1,301 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/gateway/ws"
+)
+
+// session is one connection's state. It stays small: an idle connection's
+// memory is a budget (docs/BENCHMARKS.md).
+type session struct {
+	hub   *Hub
+	c     *ws.Conn
+	nonce uint64
+
+	mu       sync.Mutex
+	account  string // empty until authenticated
+	device   uint32
+	dev      *parley.Device
+	lastSent uint64 // highest mailbox seq sent on this connection
+	pending  int    // items sent and not yet acknowledged
+	behind   bool   // the store may hold items not yet sent
+	gone     bool
+	watching []string
+}
+
+// opTimeout bounds store work done for one frame.
+const opTimeout = 10 * time.Second
+
+func (s *session) ctx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), opTimeout)
+}
+
+func (s *session) write(b []byte) {
+	if err := s.c.WriteText(b); err != nil {
+		s.hub.o.Metrics.WriteErrors.Inc()
+	}
+}
+
+func (s *session) writeJSON(v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		s.hub.log.Error("encode frame", "err", err)
+		return
+	}
+	s.write(b)
+}
+
+func (s *session) fail(id string, err error) {
+	f := errorFrame{Type: "error", ID: id, Code: parley.ErrorCode(err), Message: parley.ErrorMessage(err)}
+	if e, ok := err.(*parley.Error); ok {
+		f.Devices = e.Devices
+	}
+	if f.Code == parley.EINTERNAL {
+		s.hub.log.Error("request failed", "account", s.account, "device", s.device, "err", err)
+	}
+	s.writeJSON(f)
+}
+
+// handle processes one client frame. Calls never overlap for one session.
+func (s *session) handle(data []byte) {
+	var f inFrame
+	if err := json.Unmarshal(data, &f); err != nil {
+		if s.account == "" {
+			s.c.Close(CloseAuthTimeout, "the first frame must be auth")
+			return
+		}
+		s.fail("", parley.Errorf(parley.EINVALID, "frame is not valid JSON"))
+		return
+	}
+	s.hub.o.Metrics.Frames.WithLabelValues(frameLabel(f.Type)).Inc()
+	if s.account == "" {
+		if f.Type != "auth" {
+			s.c.Close(CloseAuthTimeout, "the first frame must be auth")
+			return
+		}
+		s.mu.Lock()
+		s.authenticate(f.Token)
+		s.mu.Unlock()
+		return
+	}
+	switch f.Type {
+	case "send":
+		s.send(&f)
+	case "ack":
+		s.ack(f.Seqs)
+	case "read":
+		ctx, cancel := s.ctx()
+		defer cancel()
+		if err := s.hub.msg.Read(ctx, s.dev, f.To, f.IDs); err != nil {
+			s.fail(f.ID, err)
+			return
+		}
+		s.writeJSON(okFrame{Type: "ok", ID: f.ID})
+	case "typing":
+		if err := s.hub.msg.Typing(s.dev, f.To, f.State); err != nil {
+			s.fail(f.ID, err)
+		}
+	case "presence":
+		s.presence(&f)
+	case "ping":
+		s.writeJSON(okFrame{Type: "pong", ID: f.ID})
+	case "auth":
+		s.fail(f.ID, parley.Errorf(parley.EINVALID, "already authenticated"))
+	default:
+		s.fail(f.ID, parley.Errorf(parley.EINVALID, "unknown frame type %q", f.Type))
+	}
+}
+
+func frameLabel(t string) string {
+	switch t {
+	case "auth", "send", "ack", "read", "typing", "presence", "ping":
+		return t
+	}
+	return "other"
+}
+
+// authenticate runs with s.mu held, so that no live item can be sent
+// before the backlog.
+func (s *session) authenticate(token string) {
+	h := s.hub
+	ctx, cancel := s.ctx()
+	defer cancel()
+	d, err := h.accounts.Authenticate(ctx, token)
+	if err != nil {
+		code, reason := CloseUnauthorized, parley.ErrorMessage(err)
+		var e *parley.Error
+		if pe, ok := err.(*parley.Error); ok {
+			e = pe
+		}
+		switch {
+		case e != nil && e.Op == "revoked":
+			code = CloseRevoked
+		case e != nil && e.Op == "expired":
+			code = CloseExpired
+		case parley.ErrorCode(err) != parley.EUNAUTHORIZED:
+			code = CloseServerError
+			h.log.Error("authenticate", "err", err)
+		}
+		s.c.Close(code, reason)
+		return
+	}
+	s.account, s.device, s.dev = d.Account, d.ID, d
+	if err := h.register(s); err != nil {
+		h.log.Error("register session", "err", err)
+		s.c.Close(CloseServerError, "try again")
+		return
+	}
+	// Close older connections of this device on any node.
+	h.publish(s.account, &busEvent{T: "kick", Dev: s.device, Conn: s.nonce})
+	if err := h.accounts.Touch(ctx, d); err != nil {
+		h.log.Warn("touch device", "err", err)
+	}
+	if err := h.msg.Connected(ctx, s.account, s.device, h.o.Node); err != nil {
+		h.log.Warn("presence online", "err", err)
+	}
+	h.presenceChanged(s.account)
+	s.writeJSON(readyFrame{Type: "ready", Version: ProtocolVersion, Account: s.account, Device: s.device,
+		Node: h.o.Node, ServerTime: time.Now().UnixMilli()})
+	s.behind = true
+	s.catchUp(ctx)
+}
+
+// catchUp sends stored items after lastSent until the window is full or
+// the mailbox is drained. s.mu must be held.
+func (s *session) catchUp(ctx context.Context) {
+	for s.pending < s.hub.o.Window && !s.gone {
+		items, err := s.hub.msg.Fetch(ctx, s.dev, s.lastSent, s.hub.o.Window-s.pending)
+		if err != nil {
+			s.hub.log.Warn("fetch mailbox", "account", s.account, "device", s.device, "err", err)
+			return // stays behind; the next ack or item retries
+		}
+		if len(items) == 0 {
+			s.behind = false
+			return
+		}
+		for i := range items {
+			s.write(encodeItem(&items[i]))
+			s.lastSent = items[i].Seq
+			s.pending++
+		}
+		s.hub.o.Metrics.ItemsSent.Add(float64(len(items)))
+	}
+}
+
+// deliver handles a live item announced on the bus.
+func (s *session) deliver(seq uint64, frame []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.gone || seq <= s.lastSent {
+		return
+	}
+	if !s.behind && seq == s.lastSent+1 && s.pending < s.hub.o.Window {
+		s.write(frame)
+		s.lastSent = seq
+		s.pending++
+		s.hub.o.Metrics.ItemsSent.Inc()
+		return
+	}
+	s.behind = true
+	if s.pending < s.hub.o.Window {
+		ctx, cancel := s.ctx()
+		defer cancel()
+		s.catchUp(ctx)
+	}
+}
+
+func (s *session) send(f *inFrame) {
+	env := &parley.Envelope{To: f.To, ClientID: f.ID, Copies: make([]parley.Copy, len(f.Copies))}
+	for i, c := range f.Copies {
+		env.Copies[i] = parley.Copy{Account: c.Account, Device: c.Device, Body: c.Body}
+	}
+	ctx, cancel := s.ctx()
+	defer cancel()
+	d, err := s.hub.msg.Send(ctx, s.dev, env)
+	if err != nil {
+		s.fail(f.ID, err)
+		return
+	}
+	s.writeJSON(sentFrame{Type: "sent", ID: f.ID, MessageID: d.MessageID, Timestamp: d.Timestamp.UnixMilli(), Duplicate: d.Duplicate})
+}
+
+func (s *session) ack(seqs []uint64) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	if err := s.hub.msg.Ack(ctx, s.account, s.device, seqs); err != nil {
+		s.fail("", err)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pending -= len(seqs)
+	if s.pending < 0 {
+		s.pending = 0
+	}
+	if s.behind && s.pending <= s.hub.o.Window/2 {
+		s.catchUp(ctx)
+	}
+}
+
+const maxWatched = 64
+
+func (s *session) presence(f *inFrame) {
+	if len(f.Accounts) > maxWatched {
+		s.fail(f.ID, parley.Errorf(parley.ETOOLARGE, "watch at most %d accounts", maxWatched))
+		return
+	}
+	for _, a := range f.Accounts {
+		if !parley.ValidAccountID(a) {
+			s.fail(f.ID, parley.Errorf(parley.EINVALID, "accounts must be phone numbers in digits"))
+			return
+		}
+	}
+	s.hub.watch(s, f.Accounts)
+	s.writeJSON(okFrame{Type: "ok", ID: f.ID})
+	for _, a := range f.Accounts {
+		s.sendPresence(a)
+	}
+}
+
+func (s *session) sendPresence(target string) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	p, err := s.hub.msg.Presence(ctx, s.account, target)
+	if err != nil {
+		if !parley.Match(err, parley.ENOTFOUND) {
+			s.hub.log.Warn("presence", "err", err)
+		}
+		return
+	}
+	pf := presenceFrame{Type: "presence", Account: target, Online: p.Online, Hidden: p.Hidden}
+	if !p.LastSeen.IsZero() && !p.Online {
+		pf.LastSeen = p.LastSeen.UnixMilli()
+	}
+	s.writeJSON(pf)
+}
+
+// closed runs once when the connection is gone.
+func (s *session) closed() {
+	s.mu.Lock()
+	s.gone = true
+	s.mu.Unlock()
+	if s.account == "" {
+		return
+	}
+	h := s.hub
+	if h.unregister(s) {
+		return // a newer connection of this device is on this node
+	}
+	ctx, cancel := s.ctx()
+	defer cancel()
+	if err := h.msg.Disconnected(ctx, s.account, s.device, h.o.Node); err != nil {
+		h.log.Warn("presence offline", "err", err)
+	}
+	h.presenceChanged(s.account)
+}
+

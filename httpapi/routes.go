@@ -1,0 +1,287 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/parley-chat/parley"
+)
+
+// Handler returns every route of the server.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
+	mux.Handle("GET /readyz", s.handle(s.readyz))
+	if s.Metrics != nil {
+		mux.Handle("GET /metrics", s.Metrics)
+	}
+
+	// Client API.
+	mux.Handle("POST /v1/register/code", s.handle(s.requestCode))
+	mux.Handle("POST /v1/register/verify", s.handle(s.verify))
+	mux.Handle("POST /v1/link/wait", s.handle(s.linkWait))
+	mux.Handle("POST /v1/link/approve", s.authed(s.linkApprove))
+	mux.Handle("GET /v1/me", s.authed(s.me))
+	mux.Handle("PATCH /v1/me", s.authed(s.updateMe))
+	mux.Handle("GET /v1/devices", s.authed(s.devices))
+	mux.Handle("DELETE /v1/devices/{id}", s.authed(s.unlink))
+	mux.Handle("GET /v1/accounts/{id}/devices", s.authed(s.accountDevices))
+	mux.Handle("GET /v1/accounts/{id}/presence", s.authed(s.presence))
+	if s.WS != nil {
+		mux.Handle("GET /v1/ws", s.WS)
+	}
+
+	// Operator API.
+	mux.Handle("GET /admin/v1/otp", s.admin(s.adminOTP))
+
+	mux.Handle("/", s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return parley.Errorf(parley.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path)
+	}))
+	return mux
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
+	if s.Ready != nil {
+		if err := s.Ready(r.Context()); err != nil {
+			s.Log.Warn("not ready", "err", err)
+			return &parley.Error{Code: parley.EUNAVAILABLE, Message: "not ready", Err: err}
+		}
+	}
+	w.Write([]byte("ready\n"))
+	return nil
+}
+
+type codeRequest struct {
+	Phone string `json:"phone"`
+}
+
+type codeResponse struct {
+	ExpiresIn   int  `json:"expires_in"` // seconds
+	Development bool `json:"development,omitempty"`
+}
+
+func (s *Server) requestCode(w http.ResponseWriter, r *http.Request) error {
+	var req codeRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	ttl, err := s.Accounts.RequestCode(r.Context(), req.Phone, s.clientIP(r))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, codeResponse{ExpiresIn: int(ttl / time.Second), Development: s.DevSMS})
+	return nil
+}
+
+type verifyRequest struct {
+	Phone      string `json:"phone"`
+	Code       string `json:"code"`
+	DeviceName string `json:"device_name"`
+	Platform   string `json:"platform"`
+}
+
+type credentials struct {
+	Account   string `json:"account"`
+	Device    uint32 `json:"device"`
+	Token     string `json:"token"`
+	ExpiresAt int64  `json:"expires_at"` // unix seconds; renewed on use
+	Created   bool   `json:"created,omitempty"`
+}
+
+func credentialsOf(d *parley.Device, token string, created bool) credentials {
+	return credentials{Account: d.Account, Device: d.ID, Token: token, ExpiresAt: d.ExpiresAt.Unix(), Created: created}
+}
+
+func (s *Server) verify(w http.ResponseWriter, r *http.Request) error {
+	var req verifyRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	reg, err := s.Accounts.Verify(r.Context(), req.Phone, req.Code, req.DeviceName, req.Platform, s.clientIP(r))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, credentialsOf(reg.Device, reg.Token, reg.Created))
+	return nil
+}
+
+type linkRequest struct {
+	Code       string `json:"code"`
+	DeviceName string `json:"device_name,omitempty"`
+	Platform   string `json:"platform,omitempty"`
+}
+
+// linkWait is called by the new device: it long-polls until an existing
+// device approves its code.
+func (s *Server) linkWait(w http.ResponseWriter, r *http.Request) error {
+	var req linkRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	reg, err := s.Accounts.WaitLink(r.Context(), s.Link, req.Code)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, credentialsOf(reg.Device, reg.Token, false))
+	return nil
+}
+
+func (s *Server) linkApprove(w http.ResponseWriter, r *http.Request) error {
+	var req linkRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	d, err := s.Accounts.ApproveLink(r.Context(), s.Link, device(r), req.Code, req.DeviceName, req.Platform)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, deviceOf(d, 0))
+	return nil
+}
+
+type meResponse struct {
+	Account  string `json:"account"`
+	Device   uint32 `json:"device"`
+	Name     string `json:"name"`
+	Presence string `json:"presence"`
+}
+
+func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
+	d := device(r)
+	a, err := s.Accounts.Account(r.Context(), d.Account)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, meResponse{Account: a.ID, Device: d.ID, Name: a.Name, Presence: a.Presence})
+	return nil
+}
+
+type updateMeRequest struct {
+	Name     *string `json:"name"`
+	Presence *string `json:"presence"`
+}
+
+func (s *Server) updateMe(w http.ResponseWriter, r *http.Request) error {
+	var req updateMeRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	d := device(r)
+	a, err := s.Accounts.UpdateProfile(r.Context(), d, req.Name, req.Presence)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, meResponse{Account: a.ID, Device: d.ID, Name: a.Name, Presence: a.Presence})
+	return nil
+}
+
+type deviceJSON struct {
+	ID         uint32 `json:"id"`
+	Name       string `json:"name"`
+	Platform   string `json:"platform"`
+	CreatedAt  int64  `json:"created_at"`
+	LastSeenAt int64  `json:"last_seen_at"`
+	Current    bool   `json:"current,omitempty"`
+}
+
+func deviceOf(d *parley.Device, current uint32) deviceJSON {
+	return deviceJSON{ID: d.ID, Name: d.Name, Platform: d.Platform, CreatedAt: d.CreatedAt.Unix(),
+		LastSeenAt: d.LastSeenAt.Unix(), Current: d.ID == current}
+}
+
+func (s *Server) devices(w http.ResponseWriter, r *http.Request) error {
+	me := device(r)
+	devs, err := s.Accounts.Devices(r.Context(), me.Account)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Devices []deviceJSON `json:"devices"`
+	}{Devices: make([]deviceJSON, len(devs))}
+	for i := range devs {
+		out.Devices[i] = deviceOf(&devs[i], me.ID)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) unlink(w http.ResponseWriter, r *http.Request) error {
+	id, err := strconv.ParseUint(r.PathValue("id"), 10, 32)
+	if err != nil {
+		return parley.Errorf(parley.EINVALID, "device id must be a number")
+	}
+	if err := s.Accounts.Revoke(r.Context(), device(r), uint32(id)); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) accountDevices(w http.ResponseWriter, r *http.Request) error {
+	acct := r.PathValue("id")
+	ids, err := s.Accounts.RecipientDevices(r.Context(), acct)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Account string   `json:"account"`
+		Devices []uint32 `json:"devices"`
+	}{acct, ids})
+	return nil
+}
+
+func (s *Server) presence(w http.ResponseWriter, r *http.Request) error {
+	acct := r.PathValue("id")
+	if !parley.ValidAccountID(acct) {
+		return parley.Errorf(parley.EINVALID, "account must be a phone number in digits")
+	}
+	p, err := s.Messaging.Presence(r.Context(), device(r).Account, acct)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Account  string `json:"account"`
+		Online   bool   `json:"online"`
+		LastSeen int64  `json:"last_seen,omitempty"`
+		Hidden   bool   `json:"hidden,omitempty"`
+	}{Account: acct, Online: p.Online, Hidden: p.Hidden}
+	if !p.Online && !p.LastSeen.IsZero() {
+		out.LastSeen = p.LastSeen.UnixMilli()
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) adminOTP(w http.ResponseWriter, r *http.Request) error {
+	if !s.DevSMS {
+		return parley.Errorf(parley.EFORBIDDEN, "codes can be read only with the development SMS provider (parley serve --dev)")
+	}
+	// A "+" in a query string decodes to a space; accept either form.
+	q := strings.TrimSpace(r.URL.Query().Get("phone"))
+	if !strings.HasPrefix(q, "+") {
+		q = "+" + q
+	}
+	phone, err := parley.ParsePhone(q)
+	if err != nil {
+		return err
+	}
+	text, at, err := s.SMSLog.LastSMS(r.Context(), phone)
+	if parley.Match(err, parley.ENOTFOUND) {
+		return parley.Errorf(parley.ENOTFOUND, "no code was sent to +%s", phone)
+	} else if err != nil {
+		return err
+	}
+	code := text
+	if i := len(text) - 6; i >= 0 {
+		code = text[i:]
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Phone  string `json:"phone"`
+		Code   string `json:"code"`
+		Text   string `json:"text"`
+		SentAt int64  `json:"sent_at"`
+	}{"+" + phone, code, text, at.Unix()})
+	return nil
+}

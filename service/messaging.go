@@ -1,0 +1,310 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/parley-chat/parley"
+)
+
+// MessagingStore is what messaging needs from storage.
+type MessagingStore interface {
+	parley.Mailbox
+	Account(ctx context.Context, id string) (*parley.Account, error)
+	Devices(ctx context.Context, account string) ([]parley.Device, error)
+	parley.PresenceStore
+}
+
+// Messaging accepts envelopes into device mailboxes, turns device acks
+// into delivery receipts, and relays read receipts, typing and presence.
+type Messaging struct {
+	store  MessagingStore
+	notify Notifier
+	clock  parley.Clock
+	log    *slog.Logger
+
+	// NodeTimeout is how old a node's heartbeat may be before its
+	// connections no longer count as online.
+	NodeTimeout time.Duration
+}
+
+// NewMessaging returns the messaging service.
+func NewMessaging(store MessagingStore, notify Notifier, clock parley.Clock, log *slog.Logger) *Messaging {
+	if clock == nil {
+		clock = parley.SystemClock{}
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Messaging{store: store, notify: notify, clock: clock, log: log, NodeTimeout: 30 * time.Second}
+}
+
+// deviceIDs returns the active device ids of account, without skip.
+func (s *Messaging) deviceIDs(ctx context.Context, account string, skip uint32) ([]uint32, error) {
+	devs, err := s.store.Devices(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]uint32, 0, len(devs))
+	for _, d := range devs {
+		if d.ID != skip {
+			ids = append(ids, d.ID)
+		}
+	}
+	return ids, nil
+}
+
+// Send commits env into the mailbox of every addressed device and returns
+// the delivery (its MessageID and Timestamp are the server ack). The
+// envelope must carry exactly one copy per active device of the recipient
+// and per other active device of the sender; otherwise the send fails with
+// ESTALE and the current lists, so the client can re-encrypt. Sends are
+// idempotent by (device, ClientID): a retry returns the first result with
+// Duplicate set and stores nothing.
+func (s *Messaging) Send(ctx context.Context, from *parley.Device, env *parley.Envelope) (*parley.Delivery, error) {
+	const op = "messaging.Send"
+	env.From, env.FromDevice = from.Account, from.ID
+	if err := env.Validate(); err != nil {
+		return nil, err
+	}
+	want := map[string][]uint32{}
+	recip, err := s.deviceIDs(ctx, env.To, 0)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	if len(recip) == 0 {
+		return nil, parley.Errorf(parley.ENOTFOUND, "%s has no Parley account", env.To)
+	}
+	if env.To != env.From {
+		want[env.To] = recip
+	}
+	own, err := s.deviceIDs(ctx, env.From, env.FromDevice)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	want[env.From] = own
+	got := map[string][]uint32{}
+	for _, c := range env.Copies {
+		got[c.Account] = append(got[c.Account], c.Device)
+	}
+	for acct, ids := range want {
+		g := slices.Clone(got[acct])
+		slices.Sort(g)
+		if !slices.Equal(g, ids) {
+			return nil, &parley.Error{Code: parley.ESTALE, Message: "device list changed; re-encrypt for the current devices", Devices: want}
+		}
+	}
+	if len(got) > len(want) {
+		return nil, &parley.Error{Code: parley.ESTALE, Message: "device list changed; re-encrypt for the current devices", Devices: want}
+	}
+	now := s.clock.Now().UTC().Truncate(time.Microsecond)
+	d := &parley.Delivery{
+		From: env.From, FromDevice: env.FromDevice, ClientID: env.ClientID,
+		MessageID: NewMessageID(now), Timestamp: now,
+		Items: make([]parley.Item, len(env.Copies)),
+	}
+	for i, c := range env.Copies {
+		d.Items[i] = parley.Item{
+			Account: c.Account, Device: c.Device, Kind: parley.KindMessage,
+			MessageID: d.MessageID, ClientID: env.ClientID,
+			From: env.From, FromDevice: env.FromDevice, To: env.To,
+			Timestamp: now, Body: c.Body,
+		}
+	}
+	if err := s.store.Deliver(ctx, d); err != nil {
+		if parley.Match(err, parley.ESTALE) {
+			// A device was revoked between the check and the commit.
+			return nil, &parley.Error{Code: parley.ESTALE, Message: "device list changed; re-encrypt for the current devices", Devices: want, Err: err}
+		}
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	if !d.Duplicate {
+		s.notify.Items(d.Items)
+	}
+	return d, nil
+}
+
+// Fetch returns a device's pending items after seq.
+func (s *Messaging) Fetch(ctx context.Context, dev *parley.Device, after uint64, limit int) ([]parley.Item, error) {
+	return s.store.Fetch(ctx, dev.Account, dev.ID, after, limit)
+}
+
+// Ack deletes acknowledged items from the device's mailbox and, in the
+// same transaction, sends a delivery receipt to every device of the
+// sender of each acknowledged message (not for copies of one's own
+// messages, and not for receipts).
+func (s *Messaging) Ack(ctx context.Context, account string, device uint32, seqs []uint64) error {
+	const op = "messaging.Ack"
+	if len(seqs) == 0 {
+		return nil
+	}
+	if len(seqs) > 1024 {
+		return parley.Errorf(parley.ETOOLARGE, "more than 1024 sequence numbers in one ack")
+	}
+	// A revoked sender device can make the commit fail with ESTALE; the
+	// second attempt reads the lists again.
+	for attempt := 0; ; attempt++ {
+		items, err := s.store.Items(ctx, account, device, seqs)
+		if err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+		var receipts []parley.Item
+		devices := map[string][]uint32{}
+		now := s.clock.Now().UTC().Truncate(time.Microsecond)
+		for _, it := range items {
+			if it.Kind != parley.KindMessage || it.From == account {
+				continue
+			}
+			ids, ok := devices[it.From]
+			if !ok {
+				if ids, err = s.deviceIDs(ctx, it.From, 0); err != nil {
+					return fmt.Errorf("%s: %w", op, err)
+				}
+				devices[it.From] = ids
+			}
+			for _, id := range ids {
+				receipts = append(receipts, parley.Item{
+					Account: it.From, Device: id, Kind: parley.KindDelivered,
+					MessageID: it.MessageID, From: account, FromDevice: device, To: it.From, Timestamp: now,
+				})
+			}
+		}
+		err = s.store.Ack(ctx, account, device, seqs, receipts)
+		if parley.Match(err, parley.ESTALE) && attempt < 2 {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+		s.notify.Items(receipts)
+		return nil
+	}
+}
+
+// Read sends read receipts for messages from `to` to all of to's devices
+// and to the reader's other devices (so they mark the chat read too).
+func (s *Messaging) Read(ctx context.Context, dev *parley.Device, to string, messageIDs []string) error {
+	const op = "messaging.Read"
+	if !parley.ValidAccountID(to) {
+		return parley.Errorf(parley.EINVALID, "recipient must be a phone number in digits")
+	}
+	if len(messageIDs) == 0 || len(messageIDs) > 256 {
+		return parley.Errorf(parley.EINVALID, "give 1 to 256 message ids")
+	}
+	for _, id := range messageIDs {
+		if id == "" || len(id) > 64 {
+			return parley.Errorf(parley.EINVALID, "message ids must have 1 to 64 bytes")
+		}
+	}
+	for attempt := 0; ; attempt++ {
+		theirs, err := s.deviceIDs(ctx, to, 0)
+		if err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+		if len(theirs) == 0 {
+			return parley.Errorf(parley.ENOTFOUND, "%s has no Parley account", to)
+		}
+		own, err := s.deviceIDs(ctx, dev.Account, dev.ID)
+		if err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+		now := s.clock.Now().UTC().Truncate(time.Microsecond)
+		d := &parley.Delivery{From: dev.Account, FromDevice: dev.ID, Timestamp: now}
+		add := func(acct string, ids []uint32) {
+			for _, id := range ids {
+				for _, mid := range messageIDs {
+					d.Items = append(d.Items, parley.Item{
+						Account: acct, Device: id, Kind: parley.KindRead, MessageID: mid,
+						From: dev.Account, FromDevice: dev.ID, To: to, Timestamp: now,
+					})
+				}
+			}
+		}
+		if to != dev.Account {
+			add(to, theirs)
+		}
+		add(dev.Account, own)
+		if len(d.Items) == 0 {
+			return nil
+		}
+		err = s.store.Deliver(ctx, d)
+		if parley.Match(err, parley.ESTALE) && attempt < 2 {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+		s.notify.Items(d.Items)
+		return nil
+	}
+}
+
+// Typing states.
+const (
+	TypingComposing = "composing"
+	TypingPaused    = "paused"
+)
+
+// Typing relays a typing indicator; nothing is stored.
+func (s *Messaging) Typing(dev *parley.Device, to, state string) error {
+	if !parley.ValidAccountID(to) {
+		return parley.Errorf(parley.EINVALID, "recipient must be a phone number in digits")
+	}
+	if state != TypingComposing && state != TypingPaused {
+		return parley.Errorf(parley.EINVALID, "state must be %q or %q", TypingComposing, TypingPaused)
+	}
+	s.notify.Typing(dev.Account, dev.ID, to, state)
+	return nil
+}
+
+// Presence is what a viewer may see of an account's presence.
+type Presence struct {
+	Account  string
+	Online   bool
+	LastSeen time.Time // zero when hidden or never seen
+	Hidden   bool      // the target or the viewer hides presence
+}
+
+// Presence returns target's presence as viewer may see it. Visibility is
+// reciprocal: if either side hides presence, the viewer sees nothing.
+func (s *Messaging) Presence(ctx context.Context, viewer, target string) (*Presence, error) {
+	p := &Presence{Account: target}
+	t, err := s.store.Account(ctx, target)
+	if err != nil {
+		return nil, err
+	}
+	if viewer != target {
+		v, err := s.store.Account(ctx, viewer)
+		if err != nil {
+			return nil, err
+		}
+		if t.Presence == parley.PresenceNobody || v.Presence == parley.PresenceNobody {
+			p.Hidden = true
+			return p, nil
+		}
+	}
+	now := s.clock.Now()
+	p.Online, p.LastSeen, err = s.store.Presence(ctx, target, now.Add(-s.NodeTimeout))
+	if err != nil {
+		return nil, fmt.Errorf("messaging.Presence: %w", err)
+	}
+	return p, nil
+}
+
+// Connected records that a device connected to node.
+func (s *Messaging) Connected(ctx context.Context, account string, device uint32, node string) error {
+	return s.store.SetOnline(ctx, account, device, node, s.clock.Now())
+}
+
+// Disconnected records that a device left node.
+func (s *Messaging) Disconnected(ctx context.Context, account string, device uint32, node string) error {
+	return s.store.SetOffline(ctx, account, device, node, s.clock.Now())
+}
+
+// Heartbeat keeps node's connections counted as online.
+func (s *Messaging) Heartbeat(ctx context.Context, node string) error {
+	return s.store.Heartbeat(ctx, node, s.clock.Now())
+}
