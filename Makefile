@@ -1,0 +1,24 @@
+# The two commands a fresh machine needs:
+#   go run ./cmd/parley serve --dev     run a node on the embedded defaults
+#   make test                           run the whole test suite
+#
+# make test runs PostgreSQL and external-NATS tests when PARLEY_TEST_POSTGRES
+# and PARLEY_TEST_NATS are set (CI sets both and fails if they are unreachable).
+
+GO ?= go
+
+.PHONY: test vet fmt build bench
+
+test: vet
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+vet:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+build:
+	$(GO) build -o parley ./cmd/parley
+
+bench: build
+	./parley bench all

@@ -1,0 +1,213 @@
+package bench
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// MessagesResult is the outcome of a throughput run.
+type MessagesResult struct {
+	Pairs     int
+	Duration  time.Duration
+	Received  int64   // messages received by recipients in the window
+	PerSecond float64 // Received / Duration
+	P50, P99  time.Duration
+	Errors    int64
+}
+
+// Messages drives pairs of clients: senders[i] sends to receivers[i] as
+// fast as the server acknowledges, keeping window sends outstanding per
+// sender. Receivers acknowledge in batches, as real clients do; senders
+// acknowledge the delivery receipts. Latency is from just before the send
+// frame is written to when the recipient reads the item.
+func Messages(ctx context.Context, wsURL string, senders, receivers []Cred, window int, warmup, measure time.Duration) (*MessagesResult, error) {
+	if len(senders) != len(receivers) {
+		return nil, fmt.Errorf("senders and receivers differ in number")
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var measuring atomic.Bool
+	var received, errs atomic.Int64
+	lat := make([][]time.Duration, len(receivers))
+	var wg sync.WaitGroup
+	conns := make([]*benchConn, 0, 2*len(senders))
+	dial := func(c Cred, i int) (*benchConn, error) {
+		return dialBench(ctx, wsURL, c, i)
+	}
+	for i := range receivers {
+		r, err := dial(receivers[i], i)
+		if err != nil {
+			return nil, err
+		}
+		conns = append(conns, r)
+		wg.Go(func() {
+			r.readLoop(func(kind string, body []byte) {
+				if kind != "msg" || len(body) < 8 {
+					return
+				}
+				if measuring.Load() {
+					sent := int64(binary.BigEndian.Uint64(body))
+					lat[i] = append(lat[i], time.Duration(time.Now().UnixNano()-sent))
+					received.Add(1)
+				}
+			}, nil, &errs)
+		})
+	}
+	for i := range senders {
+		s, err := dial(senders[i], len(receivers)+i)
+		if err != nil {
+			return nil, err
+		}
+		conns = append(conns, s)
+		credits := make(chan struct{}, window)
+		for range window {
+			credits <- struct{}{}
+		}
+		wg.Go(func() { s.readLoop(nil, credits, &errs) })
+		to := receivers[i].Account
+		wg.Go(func() {
+			body := make([]byte, 100)
+			for n := 0; ; n++ {
+				select {
+				case <-ctx.Done():
+					return
+				case <-credits:
+				}
+				binary.BigEndian.PutUint64(body, uint64(time.Now().UnixNano()))
+				f := `{"type":"send","id":"b` + strconv.Itoa(n) + `","to":"` + to + `","copies":[{"account":"` + to +
+					`","device":1,"body":"` + base64.StdEncoding.EncodeToString(body) + `"}]}`
+				if err := s.c.Write(ctx, websocket.MessageText, []byte(f)); err != nil {
+					return
+				}
+			}
+		})
+	}
+	select {
+	case <-time.After(warmup):
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	measuring.Store(true)
+	start := time.Now()
+	time.Sleep(measure)
+	measuring.Store(false)
+	elapsed := time.Since(start)
+	n := received.Load()
+	cancel()
+	for _, c := range conns {
+		c.c.CloseNow()
+	}
+	wg.Wait()
+	var all []time.Duration
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	slices.Sort(all)
+	res := &MessagesResult{Pairs: len(senders), Duration: elapsed, Received: n, PerSecond: float64(n) / elapsed.Seconds(), Errors: errs.Load()}
+	if len(all) > 0 {
+		res.P50 = all[len(all)/2]
+		res.P99 = all[len(all)*99/100]
+	}
+	return res, nil
+}
+
+type benchConn struct {
+	c    *websocket.Conn
+	mu   sync.Mutex
+	acks []uint64
+}
+
+func dialBench(ctx context.Context, wsURL string, cred Cred, i int) (*benchConn, error) {
+	c, _, err := websocket.Dial(ctx, wsURL, nil)
+	if err != nil {
+		return nil, err
+	}
+	c.SetReadLimit(1 << 20)
+	auth, _ := json.Marshal(map[string]string{"type": "auth", "token": cred.Token})
+	if err := c.Write(ctx, websocket.MessageText, auth); err != nil {
+		return nil, err
+	}
+	_, msg, err := c.Read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var f struct{ Type string }
+	if json.Unmarshal(msg, &f); f.Type != "ready" {
+		return nil, fmt.Errorf("expected ready, got %s", msg)
+	}
+	return &benchConn{c: c}, nil
+}
+
+type benchFrame struct {
+	Type string `json:"type"`
+	Seq  uint64 `json:"seq"`
+	Kind string `json:"kind"`
+	Body []byte `json:"body"`
+	Code string `json:"code"`
+}
+
+// readLoop reads frames until the connection closes: items go to onItem
+// and are acknowledged in batches; each "sent" returns a credit.
+func (b *benchConn) readLoop(onItem func(kind string, body []byte), credits chan struct{}, errs *atomic.Int64) {
+	ctx := context.Background()
+	flush := func() {
+		if len(b.acks) == 0 {
+			return
+		}
+		var buf []byte
+		buf = append(buf, `{"type":"ack","seqs":[`...)
+		for i, s := range b.acks {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = strconv.AppendUint(buf, s, 10)
+		}
+		buf = append(buf, "]}"...)
+		b.acks = b.acks[:0]
+		b.c.Write(ctx, websocket.MessageText, buf)
+	}
+	for {
+		_, msg, err := b.c.Read(ctx)
+		if err != nil {
+			return
+		}
+		var f benchFrame
+		if err := json.Unmarshal(msg, &f); err != nil {
+			errs.Add(1)
+			continue
+		}
+		switch f.Type {
+		case "item":
+			if onItem != nil {
+				onItem(f.Kind, f.Body)
+			}
+			b.acks = append(b.acks, f.Seq)
+			if len(b.acks) >= 64 {
+				flush()
+			}
+		case "sent":
+			if credits != nil {
+				credits <- struct{}{}
+			}
+		case "error":
+			errs.Add(1)
+			if credits != nil {
+				credits <- struct{}{}
+			}
+		}
+		// Flush whenever nothing more is queued right now: cheap batching.
+		if len(b.acks) > 0 && len(b.acks) < 64 {
+			flush()
+		}
+	}
+}

@@ -1,0 +1,98 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/service"
+	"github.com/parley-chat/parley/store/sqlite"
+)
+
+// Cred is one device's credentials.
+type Cred struct {
+	Account string
+	Device  uint32
+	Token   string
+}
+
+// codeBox is an SMS provider that keeps the last text per number in memory.
+type codeBox struct {
+	mu   sync.Mutex
+	last map[string]string
+}
+
+func (b *codeBox) Send(_ context.Context, phone, text string) error {
+	b.mu.Lock()
+	b.last[phone] = text
+	b.mu.Unlock()
+	return nil
+}
+
+func (b *codeBox) Development() bool { return true }
+
+func (b *codeBox) code(phone string) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	t := b.last[phone]
+	return t[strings.LastIndexByte(t, ' ')+1:]
+}
+
+type nopNotifier struct{}
+
+func (nopNotifier) Items([]parley.Item)                   {}
+func (nopNotifier) Typing(string, uint32, string, string) {}
+func (nopNotifier) Revoked(string, uint32)                {}
+func (nopNotifier) DevicesChanged(string)                 {}
+
+// Seed registers n accounts with one device each in the SQLite database of
+// dataDir, through the same service code the server runs, before the
+// server starts. Phone numbers are +<first>, +<first+1>, …
+func Seed(ctx context.Context, dataDir string, n int, first uint64) ([]Cred, error) {
+	st, err := sqlite.Open(ctx, filepath.Join(dataDir, "parley.db"))
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	box := &codeBox{last: map[string]string{}}
+	limits := service.Limits{RequestsPerIP: 1 << 30, CodesPerNumber: 1 << 30, CodeInterval: time.Nanosecond}
+	acc := service.NewAccounts(st, box, nopNotifier{}, nil, limits, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	creds := make([]Cred, n)
+	var mu sync.Mutex
+	var firstErr error
+	var wg sync.WaitGroup
+	work := make(chan int)
+	for range 8 {
+		wg.Go(func() {
+			for i := range work {
+				phone := fmt.Sprintf("+%d", first+uint64(i))
+				_, err := acc.RequestCode(ctx, phone, "127.0.0.1")
+				var reg *service.Registration
+				if err == nil {
+					reg, err = acc.Verify(ctx, phone, box.code(phone[1:]), "bench", "bench", "127.0.0.1")
+				}
+				if err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = fmt.Errorf("seed %s: %w", phone, err)
+					}
+					mu.Unlock()
+					continue
+				}
+				creds[i] = Cred{Account: reg.Device.Account, Device: reg.Device.ID, Token: reg.Token}
+			}
+		})
+	}
+	for i := range n {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	return creds, firstErr
+}

@@ -1,0 +1,208 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"runtime"
+	"strconv"
+	"time"
+
+	"github.com/parley-chat/parley/bench"
+)
+
+const benchUsage = `usage: parley bench COMMAND [flags]
+
+commands:
+  conns       idle authenticated connections: server RSS per connection,
+              against a bare goroutine-per-connection WebSocket echo server
+  messages    durable 1:1 messages per second end-to-end with p50/p99 latency,
+              against a raw SQLite insert loop
+  all         conns, then messages
+
+Each command starts its servers as child processes of this binary with a
+temporary data directory and prints a report.
+`
+
+func bench(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(os.Stderr, benchUsage)
+		return errUsage
+	}
+	switch args[0] {
+	case "conns":
+		return benchConns(ctx, args[1:])
+	case "messages":
+		return benchMessages(ctx, args[1:])
+	case "all":
+		if err := benchConns(ctx, nil); err != nil {
+			return err
+		}
+		return benchMessages(ctx, nil)
+	case "echo-server": // the baseline, run as a child process
+		fs := flag.NewFlagSet("echo-server", flag.ContinueOnError)
+		addr := fs.String("addr", "127.0.0.1:0", "listen address")
+		if err := fs.Parse(args[1:]); err != nil {
+			return errUsage
+		}
+		srv := &http.Server{Addr: *addr, Handler: bench.EchoHandler()}
+		go func() { <-ctx.Done(); srv.Close() }()
+		if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	case "-h", "--help":
+		fmt.Print(benchUsage)
+		return nil
+	}
+	fmt.Fprintf(os.Stderr, "parley bench: unknown command %q\n\n%s", args[0], benchUsage)
+	return errUsage
+}
+
+func benchServer(ctx context.Context, dir string, extra ...string) (*bench.Proc, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	addr, err := bench.FreeAddr()
+	if err != nil {
+		return nil, err
+	}
+	args := append([]string{"serve", "--dev", "--log-level", "warn", "--addr", addr, "--data", dir,
+		"--rate-ip", "100000000", "--rate-number", "100000000"}, extra...)
+	return bench.Start(ctx, addr, exe, args...)
+}
+
+func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+
+func benchConns(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("bench conns", flag.ContinueOnError)
+	n := fs.Int("n", 19000, "connections (the per-process file limit here is 20,000)")
+	spread := fs.Int("spread", 8, "source addresses 127.0.0.2 … to spread the clients over")
+	settleFor := fs.Duration("settle", 5*time.Second, "wait after connecting before reading RSS")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	dir, err := os.MkdirTemp("", "parley-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	fmt.Printf("## Idle connections (n=%d, %s, GOMAXPROCS=%d)\n\n", *n, runtime.Version(), runtime.GOMAXPROCS(0))
+	t0 := time.Now()
+	creds, err := bench.Seed(ctx, dir, *n, 4915000000000)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("seeded %d accounts in %s\n", len(creds), time.Since(t0).Round(time.Millisecond))
+	tokens := make([]string, len(creds))
+	for i, c := range creds {
+		tokens[i] = c.Token
+	}
+	type row struct {
+		name            string
+		before, after   int64
+		connect, settle time.Duration
+	}
+	var rows []row
+	measure := func(name string, p *bench.Proc, url string, toks []string) error {
+		defer p.Stop()
+		time.Sleep(time.Second)
+		before, err := p.RSS()
+		if err != nil {
+			return err
+		}
+		t := time.Now()
+		conns, err := bench.OpenIdle(ctx, url, *n, *spread, toks)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		connect := time.Since(t)
+		time.Sleep(*settleFor)
+		after, err := p.RSS()
+		bench.CloseAll(conns)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, row{name, before, after, connect, *settleFor})
+		return nil
+	}
+	p, err := benchServer(ctx, dir)
+	if err != nil {
+		return err
+	}
+	if err := measure("parley serve (authenticated)", p, "ws://"+p.Addr+"/v1/ws", tokens); err != nil {
+		return err
+	}
+	exe, _ := os.Executable()
+	addr, _ := bench.FreeAddr()
+	echo, err := bench.Start(ctx, addr, exe, "bench", "echo-server", "--addr", addr)
+	if err != nil {
+		return err
+	}
+	if err := measure("baseline: bare echo server (coder/websocket, goroutine per conn)", echo, "ws://"+addr+"/", nil); err != nil {
+		return err
+	}
+	fmt.Printf("\n| server | RSS before | RSS with %d conns | per connection | connect time |\n|---|---|---|---|---|\n", *n)
+	per := make([]float64, len(rows))
+	for i, r := range rows {
+		per[i] = float64(r.after-r.before) / float64(*n)
+		fmt.Printf("| %s | %s | %s | %.2f KiB | %s |\n", r.name, mib(r.before), mib(r.after), per[i]/1024, r.connect.Round(time.Millisecond))
+	}
+	if len(per) == 2 && per[1] > 0 {
+		fmt.Printf("\nparley / baseline per connection: %.2f (target: ≤ 4 KiB per connection)\n\n", per[0]/per[1])
+	}
+	return nil
+}
+
+func benchMessages(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("bench messages", flag.ContinueOnError)
+	pairs := fs.Int("pairs", 100, "sender/receiver pairs (one connection each)")
+	window := fs.Int("window", 32, "outstanding sends per sender")
+	warmup := fs.Duration("warmup", 3*time.Second, "load before measuring")
+	dur := fs.Duration("duration", 10*time.Second, "measurement window")
+	database := fs.String("database", "", "PostgreSQL URL for the server (default: SQLite)")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	dir, err := os.MkdirTemp("", "parley-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	fmt.Printf("## Durable 1:1 messages (pairs=%d, window=%d, %s measured after %s warm-up, %s, GOMAXPROCS=%d)\n\n",
+		*pairs, *window, *dur, *warmup, runtime.Version(), runtime.GOMAXPROCS(0))
+	if *database != "" {
+		return errors.New("bench messages --database: seeding PostgreSQL is not supported yet")
+	}
+	creds, err := bench.Seed(ctx, dir, 2**pairs, 4916000000000)
+	if err != nil {
+		return err
+	}
+	p, err := benchServer(ctx, dir)
+	if err != nil {
+		return err
+	}
+	res, err := bench.Messages(ctx, "ws://"+p.Addr+"/v1/ws", creds[:*pairs], creds[*pairs:], *window, *warmup, *dur)
+	p.Stop()
+	if err != nil {
+		return err
+	}
+	base, err := bench.SQLiteInserts(ctx, dir, 200000, 1000)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("| measure | value |\n|---|---|\n")
+	fmt.Printf("| messages received end-to-end | %d in %s |\n", res.Received, res.Duration.Round(time.Millisecond))
+	fmt.Printf("| throughput | %s msg/s |\n", strconv.FormatFloat(res.PerSecond, 'f', 0, 64))
+	fmt.Printf("| latency p50 / p99 | %s / %s |\n", res.P50.Round(10*time.Microsecond), res.P99.Round(10*time.Microsecond))
+	fmt.Printf("| error frames | %d |\n", res.Errors)
+	fmt.Printf("| baseline: raw SQLite inserts (1000 rows/tx, 100 B) | %.0f rows/s |\n", base)
+	fmt.Printf("| parley / baseline | %.3f |\n\n", res.PerSecond/base)
+	fmt.Println("targets: ≥ 50,000 msg/s with p99 ≤ 50 ms")
+	return nil
+}
