@@ -24,15 +24,15 @@ type AccountStore interface {
 // Limits bound registration. Zero fields take the defaults in
 // DefaultLimits.
 type Limits struct {
-	CodeTTL          time.Duration // how long a code is valid
-	MaxAttempts      int           // wrong codes before lock-out
-	LockFor          time.Duration // lock-out after MaxAttempts
-	CodesPerNumber   int           // codes sent per number per hour
-	CodeInterval     time.Duration // minimum time between two codes to one number
-	RequestsPerIP    int           // code requests and verifications per IP per hour
-	TokenTTL         time.Duration // device credential lifetime, renewed on use
-	MaxDevices       int           // active devices per account
-	LinkWait         time.Duration // how long a new device waits to be linked
+	CodeTTL        time.Duration // how long a code is valid
+	MaxAttempts    int           // wrong codes before lock-out
+	LockFor        time.Duration // lock-out after MaxAttempts
+	CodesPerNumber int           // codes sent per number per hour
+	CodeInterval   time.Duration // minimum time between two codes to one number
+	RequestsPerIP  int           // code requests and verifications per IP per hour
+	TokenTTL       time.Duration // device credential lifetime, renewed on use
+	MaxDevices     int           // active devices per account
+	LinkWait       time.Duration // how long a new device waits to be linked
 }
 
 // DefaultLimits are the limits used for zero fields.

@@ -27,7 +27,7 @@ Each command starts its servers as child processes of this binary with a
 temporary data directory and prints a report.
 `
 
-func bench(ctx context.Context, args []string) error {
+func benchCmd(ctx context.Context, args []string) error {
 	if len(args) == 0 {
 		fmt.Fprint(os.Stderr, benchUsage)
 		return errUsage

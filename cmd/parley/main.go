@@ -53,7 +53,7 @@ func run(ctx context.Context, args []string) error {
 	case "chat":
 		return chat(ctx, args[1:])
 	case "bench":
-		return bench(ctx, args[1:])
+		return benchCmd(ctx, args[1:])
 	case "version":
 		fmt.Println("parley", version)
 		return nil
