@@ -95,6 +95,9 @@ func New(cfg Config) *Main {
 // Addr is the address the node listens on (after Start).
 func (m *Main) Addr() string { return m.ln.Addr().String() }
 
+// DataDir is the node's data directory.
+func (m *Main) DataDir() string { return m.cfg.DataDir }
+
 // Store is the node's store (after Start), for tests and tools.
 func (m *Main) Store() parley.Store { return m.store }
 
