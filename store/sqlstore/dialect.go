@@ -1,0 +1,66 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"strconv"
+	"strings"
+)
+
+// Dialect is what differs between the SQL databases this package runs
+// on. Queries are written once, with ? placeholders, in the SQL that
+// SQLite and PostgreSQL share (ON CONFLICT upserts, RETURNING, row values,
+// UPDATE ... FROM); the dialect covers only what they do not share.
+type Dialect struct {
+	// Name is used in error messages ("sqlite", "postgres").
+	Name string
+
+	// Numbered selects $1, $2, ... placeholders instead of ?. Queries
+	// are rebound once when the Store is built.
+	Numbered bool
+
+	// LockRows is appended to the query that reads the device rows a
+	// batch will change (" FOR UPDATE" on PostgreSQL). It is empty where
+	// the transaction already holds the database's write lock (SQLite's
+	// BEGIN IMMEDIATE).
+	LockRows string
+
+	// Retryable reports whether a transaction failed only because of
+	// concurrent work (busy database, deadlock, serialization failure, a
+	// unique key inserted by a concurrent transaction), so that the same
+	// work may succeed when tried again.
+	Retryable func(err error) bool
+
+	// Unavailable reports whether err means the database could not be
+	// reached or is overloaded, rather than that the statement was wrong.
+	Unavailable func(err error) bool
+
+	// LockMigrations serializes migrations between processes sharing the
+	// database and returns the function that releases the lock. Nil when
+	// the migration transactions serialize themselves.
+	LockMigrations func(ctx context.Context, conn *sql.Conn) (unlock func() error, err error)
+}
+
+// rebind rewrites ? placeholders to the dialect's form. Queries in this
+// package never contain ? inside string literals.
+func (d *Dialect) rebind(query string) string {
+	if !d.Numbered || !strings.Contains(query, "?") {
+		return query
+	}
+	var b strings.Builder
+	b.Grow(len(query) + len(query)/8)
+	n := 0
+	for i := 0; i < len(query); i++ {
+		if query[i] != '?' {
+			b.WriteByte(query[i])
+			continue
+		}
+		n++
+		b.WriteByte('$')
+		b.WriteString(strconv.Itoa(n))
+	}
+	return b.String()
+}
+
+func (d *Dialect) retryable(err error) bool   { return d.Retryable != nil && d.Retryable(err) }
+func (d *Dialect) unavailable(err error) bool { return d.Unavailable != nil && d.Unavailable(err) }

@@ -1,0 +1,57 @@
+// Package sqlstore implements parley.Store once, on database/sql, for
+// every SQL database Parley runs on. store/sqlite and store/postgres open
+// their database, migrate it and hand it to New with a Dialect; the
+// queries, one file per aggregate, are shared.
+//
+// # SQL
+//
+// Queries are hand-written with ? placeholders in the SQL that SQLite and
+// PostgreSQL share: ON CONFLICT upserts, RETURNING, row values, UPDATE ...
+// FROM (VALUES ...). New rebinds them once for the dialect ($1, $2, ...
+// on PostgreSQL). A Dialect carries only what really differs: the
+// placeholder form, the row-locking clause, how errors are classified,
+// and the lock that serializes migrations between processes. Times are
+// BIGINT microseconds since the Unix epoch in both databases, 0 for the
+// zero time, and read back in UTC.
+//
+// # Group commit
+//
+// Deliver and Ack are the hot path: every message is one Deliver, every
+// fetch one Ack. They do not open transactions of their own. Each call
+// puts an operation on a bounded queue and waits; one writer goroutine
+// takes every operation waiting (up to 512), runs them in one transaction
+// and answers each caller. While it commits, the next batch queues up, so
+// batches grow with load and the cost of a commit is shared by all the
+// operations in it.
+//
+// A batch is a handful of statements whatever its size: read the device
+// rows of every recipient (on PostgreSQL locking them, in (account, id)
+// order so that batches on different nodes cannot deadlock), read the
+// idempotency keys already committed, then decide every operation in
+// memory and write all rows with multi-row statements. The statements run
+// in chunks of power-of-two sizes so that their few texts stay prepared.
+//
+// Ordering: operations are decided in queue order. Each device's items
+// get consecutive sequence numbers from the next_seq counter on its row,
+// without gaps, because the counter is written in the same transaction as
+// the items. A delivery whose key was committed earlier, or earlier in
+// the same batch, is a duplicate and writes nothing. An operation
+// addressed to a revoked or unknown device fails alone with ESTALE and
+// writes nothing; it does not fail the batch.
+//
+// Failure: when the batch transaction fails (a database error, or a key
+// inserted by another node in the meantime), every operation is tried
+// again in a transaction of its own, up to three times when the error is
+// one of contention, so that one bad operation cannot fail the others.
+//
+// Cancellation: a caller whose ctx ends stops waiting at once. An
+// operation whose ctx has ended before the writer takes it is skipped;
+// one already in a transaction may still commit, so the caller cannot
+// know, and must retry with the same idempotency key. The writer reads
+// the items' bodies without copying them: a caller must not modify them
+// after passing them in, even when it stops waiting.
+//
+// Lifecycle: New starts the writer; Close stops accepting operations,
+// lets the writer answer every queued one, waits for it, then closes the
+// pools. Operations after Close fail with EUNAVAILABLE.
+package sqlstore

@@ -1,0 +1,183 @@
+package sqlstore
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/parley-chat/parley"
+)
+
+const itemColumns = `account, device, seq, kind, message_id, client_id, from_account, from_device, to_account, sent_at, body`
+
+var (
+	qFetch = newQuery(`SELECT ` + itemColumns + ` FROM mailbox WHERE account = ? AND device = ? AND seq > ? ORDER BY seq LIMIT ?`)
+	bItems = newBulk(`SELECT `+itemColumns+` FROM mailbox WHERE account = ? AND device = ? AND seq IN (`, `?`, `) ORDER BY seq`)
+
+	// Purge deletes in slices so that it never holds SQLite's write lock,
+	// or PostgreSQL row locks, for long.
+	qPurgeItems = newQuery(`DELETE FROM mailbox WHERE (account, device, seq) IN
+		(SELECT account, device, seq FROM mailbox WHERE sent_at < ? LIMIT ?)`)
+	qPurgeKeys = newQuery(`DELETE FROM idempotency WHERE (from_account, from_device, client_id) IN
+		(SELECT from_account, from_device, client_id FROM idempotency WHERE sent_at < ? LIMIT ?)`)
+)
+
+const purgeSlice = 1000
+
+// Deliver commits d through the batcher (see the package doc): the
+// idempotency key unless d.ClientID is empty, and every item with the
+// next sequence number of its device, written back into d.Items. When the
+// key was committed before, it inserts nothing, sets d.Duplicate and
+// copies the stored MessageID and Timestamp into d. When any item is
+// addressed to a revoked or unknown device it writes nothing and returns
+// ESTALE, with the current device lists of the items' accounts.
+//
+// If ctx ends first, Deliver returns its error without knowing whether
+// the delivery was committed; a retry with the same key is safe.
+func (s *Store) Deliver(ctx context.Context, d *parley.Delivery) error {
+	o := &op{
+		deliver:    true,
+		from:       d.From,
+		fromDevice: d.FromDevice,
+		clientID:   d.ClientID,
+		messageID:  d.MessageID,
+		timestamp:  d.Timestamp,
+		items:      slices.Clone(d.Items),
+	}
+	if err := s.b.do(ctx, o); err != nil {
+		return s.opError(ctx, "Deliver", o, err)
+	}
+	if o.duplicate {
+		d.Duplicate = true
+		d.MessageID = o.messageID
+		d.Timestamp = o.timestamp
+		return nil
+	}
+	for i := range d.Items {
+		d.Items[i].Seq = o.items[i].Seq
+	}
+	return nil
+}
+
+// Ack deletes the device's items with the given sequence numbers and, in
+// the same transaction, delivers followUps, writing their Seq in place.
+// Follow-ups addressed to devices that are revoked or unknown by then are
+// dropped (their Seq stays 0): a receipt for a device that is gone must
+// not make the ack fail forever. ESTALE when the acking device itself is
+// revoked or unknown.
+func (s *Store) Ack(ctx context.Context, account string, device uint32, seqs []uint64, followUps []parley.Item) error {
+	o := &op{
+		account: account,
+		device:  device,
+		seqs:    slices.Clone(seqs),
+		items:   slices.Clone(followUps),
+	}
+	if err := s.b.do(ctx, o); err != nil {
+		return s.opError(ctx, "Ack", o, err)
+	}
+	for i := range followUps {
+		followUps[i].Seq = o.items[i].Seq
+	}
+	return nil
+}
+
+// opError completes the error of a Deliver or Ack: ESTALE gets the
+// current device lists of the accounts involved, so that the client can
+// re-encrypt and retry.
+func (s *Store) opError(ctx context.Context, name string, o *op, err error) error {
+	if e, ok := err.(*parley.Error); ok && e.Code == parley.ESTALE {
+		accounts := []string{o.account}
+		if o.deliver {
+			accounts = accounts[:0]
+			for _, it := range o.items {
+				accounts = append(accounts, it.Account)
+			}
+		}
+		// Best effort: without the lists the client refetches them.
+		if m, lerr := s.activeDeviceIDs(ctx, accounts); lerr == nil {
+			e.Devices = m
+		}
+		e.Op = s.op(name)
+		return e
+	}
+	return s.wrap(name, err)
+}
+
+// Fetch returns up to limit items of a device with Seq > after, by Seq.
+func (s *Store) Fetch(ctx context.Context, account string, device uint32, after uint64, limit int) ([]parley.Item, error) {
+	if limit <= 0 {
+		return nil, &parley.Error{Code: parley.EINVALID, Op: s.op("Fetch"), Message: "limit must be positive"}
+	}
+	rows, err := s.r.QueryContext(ctx, s.sql(qFetch), account, int64(device), int64(after), limit)
+	if err != nil {
+		return nil, s.wrap("Fetch", err)
+	}
+	items := make([]parley.Item, 0, min(limit, 64))
+	if err := scanAll(rows, func(r scanner) error {
+		return scanItem(r, &items)
+	}); err != nil {
+		return nil, s.wrap("Fetch", err)
+	}
+	return items, nil
+}
+
+// Items returns the device's items with the given sequence numbers that
+// still exist, by Seq.
+func (s *Store) Items(ctx context.Context, account string, device uint32, seqs []uint64) ([]parley.Item, error) {
+	sorted := slices.Clone(seqs)
+	slices.Sort(sorted)
+	sorted = slices.Compact(sorted)
+	args := make([]any, len(sorted))
+	for i, seq := range sorted {
+		args[i] = int64(seq)
+	}
+	items := make([]parley.Item, 0, len(sorted))
+	// Chunks come in ascending order, so their results are too.
+	err := s.eachChunk(bItems, []any{account, int64(device)}, args, func(text string, args []any) error {
+		rows, err := s.r.QueryContext(ctx, text, args...)
+		if err != nil {
+			return err
+		}
+		return scanAll(rows, func(r scanner) error { return scanItem(r, &items) })
+	})
+	if err != nil {
+		return nil, s.wrap("Items", err)
+	}
+	return items, nil
+}
+
+func scanItem(r scanner, items *[]parley.Item) error {
+	var it parley.Item
+	var device, seq, fromDevice, at int64
+	var kind string
+	if err := r.Scan(&it.Account, &device, &seq, &kind, &it.MessageID, &it.ClientID, &it.From, &fromDevice, &it.To, &at, &it.Body); err != nil {
+		return err
+	}
+	it.Device, it.Seq, it.Kind, it.FromDevice, it.Timestamp = uint32(device), uint64(seq), parley.Kind(kind), uint32(fromDevice), fromMicros(at)
+	it.Body = blob(it.Body)
+	*items = append(*items, it)
+	return nil
+}
+
+// Purge deletes mailbox items and idempotency keys older than before and
+// returns how many rows it deleted.
+func (s *Store) Purge(ctx context.Context, before time.Time) (int64, error) {
+	var total int64
+	for _, q := range []query{qPurgeItems, qPurgeKeys} {
+		for {
+			res, err := s.w.ExecContext(ctx, s.sql(q), micros(before), purgeSlice)
+			if err != nil {
+				return total, s.wrap("Purge", err)
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return total, s.wrap("Purge", err)
+			}
+			total += n
+			if n < purgeSlice {
+				break
+			}
+		}
+	}
+	return total, nil
+}
