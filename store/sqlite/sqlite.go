@@ -1,0 +1,162 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/parley-chat/parley/store/sqlstore"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// readConns is the size of the read pool. Reads in WAL mode do not block
+// the writer, so a few connections serve every request handler.
+const readConns = 4
+
+// pragmas run on every new connection, in this order. busy_timeout comes
+// first so that the others wait for a lock instead of failing.
+var pragmas = []string{
+	"busy_timeout(5000)",
+	"journal_mode(WAL)",
+	"synchronous(NORMAL)",
+	"foreign_keys(ON)",
+}
+
+// Dialect is SQLite's sqlstore.Dialect. Its write transactions begin
+// IMMEDIATE, so they hold the database's write lock from the start and
+// need no row locks; migrations need no lock of their own for the same
+// reason.
+var Dialect = sqlstore.Dialect{
+	Name:        "sqlite",
+	Retryable:   retryable,
+	Unavailable: unavailable,
+}
+
+// Open opens (creating it if needed) the SQLite database at path,
+// migrates it, and returns the store. It fails when the database's schema
+// is newer than this binary knows (see sqlstore.ErrSchemaTooNew).
+func Open(ctx context.Context, path string) (*sqlstore.Store, error) {
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") || strings.ContainsRune(path, '?') {
+		return nil, fmt.Errorf("sqlite.Open: %q: want the path of a database file (no URI, no ?, no :memory:, which the read pool could not share)", path)
+	}
+	w, err := openPool(path, "?_txlock=immediate", false)
+	if err != nil {
+		return nil, err
+	}
+	w.SetMaxOpenConns(1) // SQLite has one writer; the batcher makes the most of it
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	ms, err := Migrations()
+	if err == nil {
+		err = sqlstore.Migrate(ctx, w, Dialect, ms)
+	}
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite.Open: %w", err)
+	}
+
+	r, err := openPool(path, "", true)
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	r.SetMaxOpenConns(readConns)
+	r.SetMaxIdleConns(readConns)
+	if err := r.PingContext(ctx); err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("sqlite.Open: read pool: %w", err)
+	}
+	return sqlstore.New(w, r, Dialect), nil
+}
+
+// Migrations returns the embedded schema migrations.
+func Migrations() ([]sqlstore.Migration, error) {
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	return sqlstore.LoadMigrations(sub)
+}
+
+func openPool(path, query string, readOnly bool) (*sql.DB, error) {
+	c, err := sqlite.NewConnector(path + query)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite.Open: %w", err)
+	}
+	ps := pragmas
+	if readOnly {
+		ps = append(ps[:len(ps):len(ps)], "query_only(1)")
+	}
+	return sql.OpenDB(connector{c, ps}), nil
+}
+
+// connector runs the pragmas on each new connection in the given order
+// (the driver's own _pragma DSN parameters would sort them).
+type connector struct {
+	driver.Connector
+	pragmas []string
+}
+
+func (c connector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.Connector.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ex, ok := conn.(driver.ExecerContext)
+	if !ok {
+		conn.Close()
+		return nil, errors.New("sqlite: driver connection cannot execute statements")
+	}
+	for _, p := range c.pragmas {
+		if _, err := ex.ExecContext(ctx, "PRAGMA "+p, nil); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("sqlite: PRAGMA %s: %w", p, err)
+		}
+	}
+	return conn, nil
+}
+
+func code(err error) (int, bool) {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return 0, false
+	}
+	return e.Code(), true
+}
+
+func retryable(err error) bool {
+	c, ok := code(err)
+	if !ok {
+		return false
+	}
+	switch c & 0xff {
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+		return true
+	}
+	// A key written by another process sharing the file.
+	return c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY || c == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+}
+
+func unavailable(err error) bool {
+	c, ok := code(err)
+	if !ok {
+		return false
+	}
+	switch c & 0xff {
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN:
+		return true
+	}
+	return false
+}
