@@ -339,7 +339,9 @@ func TestSocketBadInput(t *testing.T) {
 	}{
 		{"not-json-first", func(c *client) { c.c.Write(context.Background(), websocket.MessageText, []byte("{nope")) }, 4004},
 		{"send-before-auth", func(c *client) { c.send(map[string]any{"type": "send"}) }, 4004},
-		{"unknown-token", func(c *client) { c.send(map[string]any{"type": "auth", "token": "4915100000021.1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}) }, 4001},
+		{"unknown-token", func(c *client) {
+			c.send(map[string]any{"type": "auth", "token": "4915100000021.1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"})
+		}, 4001},
 		{"binary", func(c *client) { c.c.Write(context.Background(), websocket.MessageBinary, []byte{1, 2}) }, 1003},
 		{"too-big", func(c *client) { c.c.Write(context.Background(), websocket.MessageText, make([]byte, 2<<20)) }, 1009},
 	}
@@ -408,7 +410,9 @@ func TestHTTPBadInput(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer resp.Body.Close()
-			var e struct{ Error struct{ Code, Message string } }
+			var e struct {
+				Error struct{ Code, Message string }
+			}
 			json.NewDecoder(resp.Body).Decode(&e)
 			if resp.StatusCode != tc.status || e.Error.Code != tc.code || e.Error.Message == "" {
 				t.Fatalf("got %d %+v, want %d %s with a message", resp.StatusCode, e, tc.status, tc.code)
@@ -461,4 +465,3 @@ func TestMultiNode(t *testing.T) {
 		t.Fatalf("after reconnect bob got %+v", it)
 	}
 }
-

@@ -89,7 +89,7 @@ type readerOnly struct {
 	r interface{ Read([]byte) (int, error) }
 }
 
-func (r readerOnly) Read(b []byte) (int, error) { return r.r.Read(b) }
+func (r readerOnly) Read(b []byte) (int, error)  { return r.r.Read(b) }
 func (r readerOnly) Write(b []byte) (int, error) { return 0, fmt.Errorf("read only") }
 
 // OpenIdle opens n connections with a few dialers at a time. tokens may be
