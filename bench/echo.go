@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"net/http"
+	"runtime/debug"
 
 	"github.com/coder/websocket"
 )
@@ -13,6 +14,7 @@ import (
 func EchoHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })
+	mux.HandleFunc("POST /free-memory", func(w http.ResponseWriter, r *http.Request) { debug.FreeOSMemory() })
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		c, err := websocket.Accept(w, r, nil)
 		if err != nil {

@@ -95,7 +95,9 @@ func (h *Hub) Run(ctx context.Context) error {
 			var late []*session
 			h.mu.Lock()
 			for s, t := range h.unauthed {
-				if now.Sub(t) > h.o.AuthTimeout {
+				if s.authed.Load() {
+					delete(h.unauthed, s)
+				} else if now.Sub(t) > h.o.AuthTimeout {
 					late = append(late, s)
 					delete(h.unauthed, s)
 				}
@@ -111,18 +113,19 @@ func (h *Hub) Run(ctx context.Context) error {
 // OnOpen implements ws.Handler.
 func (h *Hub) OnOpen(c *ws.Conn, r *http.Request) {
 	s := &session{hub: h, c: c, nonce: nonce()}
-	c.SetValue(s)
 	h.sessions.Add(1)
 	h.o.Metrics.Connections.Inc()
+	// Registered as waiting before the session becomes visible to
+	// OnMessage, so that a successful auth always finds and clears it.
+	h.mu.Lock()
+	h.unauthed[s] = time.Now()
+	h.mu.Unlock()
+	c.SetValue(s)
 	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
 		s.mu.Lock()
 		s.authenticate(tok)
 		s.mu.Unlock()
-		return
 	}
-	h.mu.Lock()
-	h.unauthed[s] = time.Now()
-	h.mu.Unlock()
 }
 
 // OnMessage implements ws.Handler.

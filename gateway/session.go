@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/parley-chat/parley"
@@ -16,6 +17,8 @@ type session struct {
 	hub   *Hub
 	c     *ws.Conn
 	nonce uint64
+
+	authed atomic.Bool // set once an auth frame arrived: the auth timeout no longer applies
 
 	mu       sync.Mutex
 	account  string // empty until authenticated
@@ -122,6 +125,7 @@ func frameLabel(t string) string {
 // authenticate runs with s.mu held, so that no live item can be sent
 // before the backlog.
 func (s *session) authenticate(token string) {
+	s.authed.Store(true)
 	h := s.hub
 	ctx, cancel := s.ctx()
 	defer cancel()
