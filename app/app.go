@@ -151,7 +151,11 @@ func (m *Main) Start(ctx context.Context) (err error) {
 		IdleTimeout:    cfg.IdleTimeout,
 		WriteTimeout:   10 * time.Second,
 		ReadTimeout:    10 * time.Second,
-		Logger:         m.log,
+		// Handlers block on store commits (group commit batches whatever is
+		// waiting), so the worker count bounds how many frames are in flight
+		// at once; idle workers cost only their stacks.
+		Workers: 256,
+		Logger:  m.log,
 	})
 	if err != nil {
 		return err
