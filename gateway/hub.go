@@ -76,6 +76,9 @@ func (h *Hub) Sessions() int64 { return h.sessions.Load() }
 // Run heartbeats the node and closes sessions that did not authenticate
 // in time, until ctx is done.
 func (h *Hub) Run(ctx context.Context) error {
+	if err := h.ps.Subscribe(devicesSubject); err != nil {
+		return err
+	}
 	beat := time.NewTicker(h.o.Heartbeat)
 	defer beat.Stop()
 	sweep := time.NewTicker(time.Second)
@@ -276,10 +279,17 @@ func (h *Hub) Revoked(account string, device uint32) {
 	h.publish(account, &busEvent{T: "revoked", Dev: device})
 }
 
+// devicesSubject is the cluster-wide subject of device-list changes:
+// every node caches device lists and must hear of every change.
+const devicesSubject = "parley.devices"
+
 // DevicesChanged implements service.Notifier.
 func (h *Hub) DevicesChanged(account string) {
 	f, _ := json.Marshal(devicesFrame{Type: "devices", Account: account})
 	h.publish(account, &busEvent{T: "devices", Frame: f})
+	if err := h.ps.Publish(devicesSubject, []byte(account)); err != nil {
+		h.log.Warn("publish", "subject", devicesSubject, "err", err)
+	}
 }
 
 func (h *Hub) presenceChanged(account string) {
@@ -288,6 +298,10 @@ func (h *Hub) presenceChanged(account string) {
 
 // Dispatch handles one bus event; it is the bus handler.
 func (h *Hub) Dispatch(subject string, data []byte) {
+	if subject == devicesSubject {
+		h.msg.DevicesChanged(string(data))
+		return
+	}
 	var ev busEvent
 	if err := json.Unmarshal(data, &ev); err != nil {
 		h.log.Warn("bad bus event", "subject", subject, "err", err)

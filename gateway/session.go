@@ -302,4 +302,3 @@ func (s *session) closed() {
 	}
 	h.presenceChanged(s.account)
 }
-

@@ -25,6 +25,7 @@ type Messaging struct {
 	notify Notifier
 	clock  parley.Clock
 	log    *slog.Logger
+	cache  *deviceCache
 
 	// NodeTimeout is how old a node's heartbeat may be before its
 	// connections no longer count as online.
@@ -39,19 +40,24 @@ func NewMessaging(store MessagingStore, notify Notifier, clock parley.Clock, log
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Messaging{store: store, notify: notify, clock: clock, log: log, NodeTimeout: 30 * time.Second}
+	return &Messaging{store: store, notify: notify, clock: clock, log: log, NodeTimeout: 30 * time.Second,
+		cache: newDeviceCache(5 * time.Second)}
 }
 
-// deviceIDs returns the active device ids of account, without skip.
+// DevicesChanged drops the cached device list of account. The gateway
+// calls it for every device change announced on the bus, from any node.
+func (s *Messaging) DevicesChanged(account string) { s.cache.invalidate(account) }
+
+// deviceIDs returns the active device ids of account, sorted, without skip.
 func (s *Messaging) deviceIDs(ctx context.Context, account string, skip uint32) ([]uint32, error) {
-	devs, err := s.store.Devices(ctx, account)
+	all, err := s.cache.get(ctx, s.store, account, s.clock.Now())
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]uint32, 0, len(devs))
-	for _, d := range devs {
-		if d.ID != skip {
-			ids = append(ids, d.ID)
+	ids := make([]uint32, 0, len(all))
+	for _, id := range all {
+		if id != skip {
+			ids = append(ids, id)
 		}
 	}
 	return ids, nil
@@ -70,6 +76,49 @@ func (s *Messaging) Send(ctx context.Context, from *parley.Device, env *parley.E
 	if err := env.Validate(); err != nil {
 		return nil, err
 	}
+	want, err := s.checkCopies(ctx, env)
+	if parley.Match(err, parley.ESTALE) {
+		// The cache may be behind: decide on fresh lists only.
+		s.cache.invalidate(env.To)
+		s.cache.invalidate(env.From)
+		want, err = s.checkCopies(ctx, env)
+	}
+	if err != nil {
+		return nil, err
+	}
+	now := s.clock.Now().UTC().Truncate(time.Microsecond)
+	d := &parley.Delivery{
+		From: env.From, FromDevice: env.FromDevice, ClientID: env.ClientID,
+		MessageID: NewMessageID(now), Timestamp: now,
+		Items: make([]parley.Item, len(env.Copies)),
+	}
+	for i, c := range env.Copies {
+		d.Items[i] = parley.Item{
+			Account: c.Account, Device: c.Device, Kind: parley.KindMessage,
+			MessageID: d.MessageID, ClientID: env.ClientID,
+			From: env.From, FromDevice: env.FromDevice, To: env.To,
+			Timestamp: now, Body: c.Body,
+		}
+	}
+	if err := s.store.Deliver(ctx, d); err != nil {
+		if parley.Match(err, parley.ESTALE) {
+			// A device was revoked between the check and the commit.
+			s.cache.invalidate(env.To)
+			s.cache.invalidate(env.From)
+			return nil, &parley.Error{Code: parley.ESTALE, Message: "device list changed; re-encrypt for the current devices", Devices: want, Err: err}
+		}
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	if !d.Duplicate {
+		s.notify.Items(d.Items)
+	}
+	return d, nil
+}
+
+// checkCopies compares the envelope's copies with the current device
+// lists and returns those lists.
+func (s *Messaging) checkCopies(ctx context.Context, env *parley.Envelope) (map[string][]uint32, error) {
+	const op = "messaging.Send"
 	want := map[string][]uint32{}
 	recip, err := s.deviceIDs(ctx, env.To, 0)
 	if err != nil {
@@ -90,41 +139,18 @@ func (s *Messaging) Send(ctx context.Context, from *parley.Device, env *parley.E
 	for _, c := range env.Copies {
 		got[c.Account] = append(got[c.Account], c.Device)
 	}
+	stale := len(got) > len(want)
 	for acct, ids := range want {
 		g := slices.Clone(got[acct])
 		slices.Sort(g)
 		if !slices.Equal(g, ids) {
-			return nil, &parley.Error{Code: parley.ESTALE, Message: "device list changed; re-encrypt for the current devices", Devices: want}
+			stale = true
 		}
 	}
-	if len(got) > len(want) {
-		return nil, &parley.Error{Code: parley.ESTALE, Message: "device list changed; re-encrypt for the current devices", Devices: want}
+	if stale {
+		return want, &parley.Error{Code: parley.ESTALE, Message: "device list changed; re-encrypt for the current devices", Devices: want}
 	}
-	now := s.clock.Now().UTC().Truncate(time.Microsecond)
-	d := &parley.Delivery{
-		From: env.From, FromDevice: env.FromDevice, ClientID: env.ClientID,
-		MessageID: NewMessageID(now), Timestamp: now,
-		Items: make([]parley.Item, len(env.Copies)),
-	}
-	for i, c := range env.Copies {
-		d.Items[i] = parley.Item{
-			Account: c.Account, Device: c.Device, Kind: parley.KindMessage,
-			MessageID: d.MessageID, ClientID: env.ClientID,
-			From: env.From, FromDevice: env.FromDevice, To: env.To,
-			Timestamp: now, Body: c.Body,
-		}
-	}
-	if err := s.store.Deliver(ctx, d); err != nil {
-		if parley.Match(err, parley.ESTALE) {
-			// A device was revoked between the check and the commit.
-			return nil, &parley.Error{Code: parley.ESTALE, Message: "device list changed; re-encrypt for the current devices", Devices: want, Err: err}
-		}
-		return nil, fmt.Errorf("%s: %w", op, err)
-	}
-	if !d.Duplicate {
-		s.notify.Items(d.Items)
-	}
-	return d, nil
+	return want, nil
 }
 
 // Fetch returns a device's pending items after seq.
@@ -174,6 +200,9 @@ func (s *Messaging) Ack(ctx context.Context, account string, device uint32, seqs
 		}
 		err = s.store.Ack(ctx, account, device, seqs, receipts)
 		if parley.Match(err, parley.ESTALE) && attempt < 2 {
+			for acct := range devices {
+				s.cache.invalidate(acct)
+			}
 			continue
 		}
 		if err != nil {
@@ -232,6 +261,8 @@ func (s *Messaging) Read(ctx context.Context, dev *parley.Device, to string, mes
 		}
 		err = s.store.Deliver(ctx, d)
 		if parley.Match(err, parley.ESTALE) && attempt < 2 {
+			s.cache.invalidate(to)
+			s.cache.invalidate(dev.Account)
 			continue
 		}
 		if err != nil {

@@ -1,0 +1,248 @@
+package ws
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/gobwas/ws"
+)
+
+// Conn is one WebSocket connection. Its fields are kept few because an
+// idle connection is mostly this struct (see the package doc).
+type Conn struct {
+	srv *Server
+	nc  net.Conn
+	rc  syscall.RawConn // nil when served by a read loop instead of epoll
+	id  uint64          // epoll key; never reused, unlike file descriptors
+
+	lastRead atomic.Int64 // Server.now() at the last frame
+	closed   atomic.Bool  // set under mu; read without it on hot paths
+
+	mu       sync.Mutex
+	busy     bool // a reader (ServeHTTP, a worker, the read loop) owns the read side
+	started  bool // registered with epoll or read loop running
+	notified bool // OnClose delivered or being delivered
+	code     int
+	cause    error
+	value    any
+
+	wmu     sync.Mutex // serializes frames
+	wbroken bool       // a close frame was sent or a write failed part-way
+
+	// Read side, owned by the current reader.
+	pending    []byte // bytes pipelined after the handshake, not yet read
+	frag       []byte // fragmented message being reassembled
+	fragmented bool
+	fragText   bool
+}
+
+// RemoteAddr returns the peer's address.
+func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
+
+// Value returns what SetValue stored.
+func (c *Conn) Value() any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.value
+}
+
+// SetValue stores handler state for the connection, typically in OnOpen.
+func (c *Conn) SetValue(v any) {
+	c.mu.Lock()
+	c.value = v
+	c.mu.Unlock()
+}
+
+// WriteText sends p as one text message. p must be valid UTF-8. Writes are
+// safe for concurrent use and serialized per connection; one that fails or
+// does not finish within WriteTimeout closes the connection.
+func (c *Conn) WriteText(p []byte) error { return c.write(ws.OpText, p) }
+
+// WriteBinary sends p as one binary message, like WriteText.
+func (c *Conn) WriteBinary(p []byte) error { return c.write(ws.OpBinary, p) }
+
+// Close sends a close frame with code and reason (best effort, bounded by
+// WriteTimeout and one second) and closes the connection. OnClose follows,
+// not inside this call. Codes that must not be sent (1005, 1006, 1015,
+// outside 1000–4999) are replaced by 1011. Close is idempotent.
+func (c *Conn) Close(code int, reason string) {
+	if !receivable(code) {
+		code = CloseInternalError
+	}
+	c.closeWith(code, reason, nil, sendFrame)
+}
+
+func (c *Conn) write(op ws.OpCode, p []byte) error {
+	c.wmu.Lock()
+	if c.closed.Load() || c.wbroken {
+		c.wmu.Unlock()
+		return ErrClosed
+	}
+	err := c.writeFrame(op, p, c.srv.opt.WriteTimeout)
+	if err != nil {
+		// Part of the frame may be out; nothing else can follow it.
+		c.wbroken = true
+	}
+	c.wmu.Unlock()
+	if err == nil {
+		return nil
+	}
+	if c.closed.Load() {
+		return ErrClosed
+	}
+	c.writeFailed(err)
+	return err
+}
+
+// writeFailed closes the connection after a failed write, outside wmu so
+// that closing cannot wait on the write lock.
+func (c *Conn) writeFailed(err error) {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		c.closeWith(ClosePolicyViolation, "", fmt.Errorf("%w: %w", ErrWriteTimeout, err), 0)
+		return
+	}
+	c.closeWith(CloseAbnormal, "", fmt.Errorf("ws: write: %w", err), 0)
+}
+
+// writeFrame writes one unmasked, final frame. The caller holds wmu.
+func (c *Conn) writeFrame(op ws.OpCode, p []byte, timeout time.Duration) error {
+	var hb [10]byte
+	hb[0] = 0x80 | byte(op)
+	n := 2
+	switch l := len(p); {
+	case l < 126:
+		hb[1] = byte(l)
+	case l <= 0xffff:
+		hb[1] = 126
+		hb[2], hb[3] = byte(l>>8), byte(l)
+		n = 4
+	default:
+		hb[1] = 127
+		for i := range 8 {
+			hb[2+i] = byte(uint64(l) >> (56 - 8*i))
+		}
+		n = 10
+	}
+	if err := c.nc.SetWriteDeadline(time.Now().Add(timeout)); err != nil {
+		return err
+	}
+	// One writev for header and payload, without copying the payload.
+	bufs := net.Buffers{hb[:n], p}
+	_, err := bufs.WriteTo(c.nc)
+	return err
+}
+
+type closeMode uint8
+
+const (
+	sendFrame  closeMode = 1 << iota // send a close frame first
+	lingerRead                       // unread input may follow; drain it before closing (see linger)
+)
+
+// closeWith closes the connection once; later calls do nothing. OnClose is
+// delivered by the reader if there is one, else by a new goroutine, so it
+// never runs inside the caller's Close or write.
+func (c *Conn) closeWith(code int, reason string, cause error, mode closeMode) {
+	s := c.srv
+	c.mu.Lock()
+	if c.closed.Load() {
+		c.mu.Unlock()
+		return
+	}
+	// Counted before the close becomes visible, so Run cannot pass
+	// bg.Wait while this call still has goroutines to start.
+	s.bg.Add(1)
+	defer s.bg.Done()
+	c.closed.Store(true)
+	c.code, c.cause = code, cause
+	notifyNow := !c.busy
+	c.notified = notifyNow
+	c.mu.Unlock()
+
+	s.forget(c)
+	if cause != nil {
+		s.log.Debug("ws: closing", "remote", c.RemoteAddr(), "code", code, "err", cause)
+	}
+	if mode&sendFrame != 0 {
+		c.sendClose(code, reason)
+	}
+	if mode&lingerRead == 0 || !s.linger(c) {
+		_ = c.nc.Close()
+	}
+	if notifyNow {
+		s.bg.Add(1)
+		go func() {
+			defer s.bg.Done()
+			s.notify(c)
+		}()
+	}
+}
+
+func (c *Conn) sendClose(code int, reason string) {
+	t := c.srv.closeTimeout
+	// Cut short a write stuck on a slow consumer instead of queueing
+	// behind it; that write fails and leaves the stream broken.
+	_ = c.nc.SetWriteDeadline(time.Now().Add(t))
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.wbroken {
+		return
+	}
+	c.wbroken = true
+	var p [125]byte
+	_ = c.writeFrame(ws.OpClose, p[:closePayload(p[:], code, reason)], t)
+}
+
+// maxLingerBytes bounds what linger reads from a misbehaving peer.
+const maxLingerBytes = 1 << 20
+
+// linger half-closes c and drains its input for a moment before closing.
+// After a read error the peer may still be sending (the rest of an
+// oversized message, say); closing a socket with unread input makes the
+// kernel answer with RST, which can destroy the close frame before the peer
+// reads its code. It reports false if it did not take over closing c.
+func (s *Server) linger(c *Conn) bool {
+	cw, ok := c.nc.(interface{ CloseWrite() error })
+	if !ok {
+		return false
+	}
+	select {
+	case s.lingerSlots <- struct{}{}:
+	default:
+		return false
+	}
+	_ = cw.CloseWrite()
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		defer func() { <-s.lingerSlots }()
+		_ = c.nc.SetReadDeadline(time.Now().Add(s.lingerTimeout))
+		_, _ = io.Copy(io.Discard, io.LimitReader(c.nc, maxLingerBytes))
+		_ = c.nc.Close()
+	}()
+	return true
+}
+
+// acquire makes the caller the connection's reader.
+func (c *Conn) acquire() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.busy || c.closed.Load() {
+		return false
+	}
+	c.busy = true
+	return true
+}
+
+func (c *Conn) isBusy() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.busy
+}
