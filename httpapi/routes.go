@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"net/http/pprof"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -38,6 +39,14 @@ func (s *Server) Handler() http.Handler {
 	// Operator API.
 	mux.Handle("GET /admin/v1/otp", s.admin(s.adminOTP))
 	mux.Handle("POST /admin/v1/debug/free-memory", s.admin(s.freeMemory))
+	mux.Handle("GET /admin/v1/debug/pprof/profile", s.admin(func(w http.ResponseWriter, r *http.Request) error {
+		pprof.Profile(w, r)
+		return nil
+	}))
+	mux.Handle("GET /admin/v1/debug/pprof/{name}", s.admin(func(w http.ResponseWriter, r *http.Request) error {
+		pprof.Handler(r.PathValue("name")).ServeHTTP(w, r)
+		return nil
+	}))
 
 	mux.Handle("/", s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return parley.Errorf(parley.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path)

@@ -182,6 +182,7 @@ func benchMessages(ctx context.Context, args []string) error {
 	warmup := fs.Duration("warmup", 3*time.Second, "load before measuring")
 	dur := fs.Duration("duration", 10*time.Second, "measurement window")
 	database := fs.String("database", "", "PostgreSQL URL for the server (default: SQLite)")
+	profile := fs.String("cpuprofile", "", "write the server's CPU profile during the measurement to this file")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -199,9 +200,18 @@ func benchMessages(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	p, err := benchServer(ctx, dir)
+	p, err := benchServer(ctx, dir, "--admin-token", "bench-operator")
 	if err != nil {
 		return err
+	}
+	if *profile != "" {
+		go func() {
+			time.Sleep(*warmup)
+			url := fmt.Sprintf("http://%s/admin/v1/debug/pprof/profile?seconds=%d", p.Addr, int(dur.Seconds()))
+			if err := bench.Fetch(url, "bench-operator", *profile); err != nil {
+				fmt.Fprintln(os.Stderr, "cpu profile:", err)
+			}
+		}()
 	}
 	res, err := bench.Messages(ctx, "ws://"+p.Addr+"/v1/ws", creds[:*pairs], creds[*pairs:], *window, *warmup, *dur)
 	p.Stop()
