@@ -1,0 +1,751 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptrace"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/parley-chat/parley/sdk"
+	"github.com/parley-chat/parley/sdk/profile"
+)
+
+const chatUsage = `usage: parley chat [--profile DIR] COMMAND [flags]
+
+The terminal client. A profile directory holds one device: its credentials
+and its record of received messages (default: <user config dir>/parley/default,
+or env PARLEY_PROFILE). A device has one connection at a time: two commands
+that connect (send, listen, read) on the same profile at once make the
+server close the older connection (4009).
+
+commands:
+  register   make this profile a new device of a phone number (SMS code)
+  send       send a text message; prints its message id
+  listen     print received messages and receipts
+  read       send a read receipt for a received message
+  devices    list the account's devices
+  link       approve a new device (link CODE) or become one (link --new)
+  unlink     unlink a device
+
+Run 'parley chat COMMAND -h' for a command's flags.
+`
+
+// The client's terminal; tests swap them.
+var (
+	chatStdin  io.Reader = os.Stdin
+	chatStdout io.Writer = os.Stdout
+	chatStderr io.Writer = os.Stderr
+)
+
+// terminal is where one chat command reads and writes, taken from the
+// variables above when it starts.
+type terminal struct {
+	in       io.Reader
+	out, err io.Writer
+}
+
+// opTimeout bounds commands that make one request or one send.
+const chatOpTimeout = 30 * time.Second
+
+func chat(ctx context.Context, args []string) error {
+	return chatOn(ctx, &terminal{in: chatStdin, out: chatStdout, err: chatStderr}, args)
+}
+
+func chatOn(ctx context.Context, tm *terminal, args []string) error {
+	fs := tm.flags("chat", chatUsage)
+	defDir := os.Getenv("PARLEY_PROFILE")
+	if defDir == "" {
+		defDir, _ = profile.DefaultDir()
+	}
+	dir := fs.String("profile", defDir, "profile directory (env PARLEY_PROFILE)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return errUsage
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return errUsage
+	}
+	if *dir == "" {
+		return errors.New("no profile directory: pass --profile or set PARLEY_PROFILE")
+	}
+	cmd, rest := fs.Arg(0), fs.Args()[1:]
+	cmds := map[string]func(context.Context, string, []string) error{
+		"register": tm.register,
+		"send":     tm.send,
+		"listen":   tm.listen,
+		"read":     tm.read,
+		"devices":  tm.devices,
+		"link":     tm.link,
+		"unlink":   tm.unlink,
+	}
+	run, ok := cmds[cmd]
+	if !ok {
+		fmt.Fprintf(tm.err, "parley chat: unknown command %q\n\n", cmd)
+		fs.Usage()
+		return errUsage
+	}
+	err := run(ctx, *dir, rest)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	return err
+}
+
+func (tm *terminal) flags(name, usage string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(tm.err)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usage)
+		fmt.Fprintln(fs.Output(), "\nflags:")
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// flagErr turns a flag parsing failure (already reported by the flag
+// package) into the error to return: none for -h.
+func flagErr(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return flag.ErrHelp
+	}
+	return errUsage
+}
+
+// parseFlags parses flags placed before, between and after positional
+// arguments ("link CODE --name web") and returns the positional ones.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, flagErr(err)
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if i := len(args) - len(rest) - 1; i >= 0 && args[i] == "--" {
+			return append(pos, rest...), nil // everything after -- is positional
+		}
+		pos, args = append(pos, rest[0]), rest[1:]
+	}
+}
+
+// noArgs rejects positional arguments of commands that take none.
+func noArgs(fs *flag.FlagSet, pos []string) error {
+	if len(pos) > 0 {
+		return fmt.Errorf("%s: unexpected argument %q", fs.Name(), pos[0])
+	}
+	return nil
+}
+
+func openProfile(dir string) (*profile.Profile, *sdk.Credentials, error) {
+	p, err := profile.Open(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := p.Credentials()
+	if err != nil {
+		p.Close()
+		if errors.Is(err, profile.ErrNoCredentials) {
+			return nil, nil, fmt.Errorf("profile %s has no device yet: run 'parley chat register' or 'parley chat link --new' first", dir)
+		}
+		return nil, nil, err
+	}
+	return p, c, nil
+}
+
+func (tm *terminal) logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(tm.err, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+// connect runs a Messenger until the returned stop is called; stop
+// flushes pending acks and closes the connection cleanly.
+func (tm *terminal) connect(ctx context.Context, creds *sdk.Credentials, opt sdk.Options) (m *sdk.Messenger, stop func() error) {
+	opt.Logger = tm.logger()
+	m = sdk.NewMessenger(*creds, opt)
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- m.Run(runCtx) }()
+	return m, func() error {
+		fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		m.Flush(fctx)
+		fcancel()
+		cancel()
+		return <-done
+	}
+}
+
+// connErr explains a failed request: a context that ran out while the
+// Messenger could not connect is reported with the connection's error.
+func connErr(m *sdk.Messenger, err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		if last := m.LastError(); last != nil {
+			return fmt.Errorf("cannot reach the server: %w", last)
+		}
+		return errors.New("no answer from the server in time")
+	}
+	return explain(err)
+}
+
+// explain rewords the errors a user can act on.
+func explain(err error) error {
+	var ce *sdk.CloseError
+	if errors.As(err, &ce) {
+		switch ce.Code {
+		case sdk.CloseUnauthorized, sdk.CloseExpired:
+			return fmt.Errorf("the server no longer accepts this profile's credentials (%d): register again", ce.Code)
+		case sdk.CloseRevoked:
+			return fmt.Errorf("this device was unlinked (%d): register or link again", ce.Code)
+		case sdk.CloseReplaced:
+			return fmt.Errorf("this device connected again elsewhere (%d): another command is using the same profile", ce.Code)
+		}
+	}
+	return err
+}
+
+// --- register ---
+
+const registerUsage = `usage: parley chat register --server URL --phone E164 [--code CODE] [--name NAME]
+       parley chat register --server URL --phone E164 --request-only
+
+Makes this profile a new device of the phone number's account (created on
+first registration) and prints "registered +<digits> device <n>".
+
+Without --code it asks the server to send a code by SMS and then reads the
+code from the terminal (one line on standard input). With --code it only
+verifies a code requested before. --request-only only requests the code, for
+scripts: request, read the code (a development server's operator reads it
+with 'parley admin otp --phone E164'), then register again with --code.
+`
+
+func (tm *terminal) register(ctx context.Context, dir string, args []string) error {
+	fs := tm.flags("chat register", registerUsage)
+	server := fs.String("server", os.Getenv("PARLEY_SERVER"), "the server's base URL, e.g. https://chat.example.org (env PARLEY_SERVER)")
+	phone := fs.String("phone", "", "phone number in E.164 (+4915…)")
+	code := fs.String("code", "", "the code received by SMS")
+	name := fs.String("name", defaultDeviceName(), "this device's name")
+	requestOnly := fs.Bool("request-only", false, "only request a code")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs(fs, pos); err != nil {
+		return err
+	}
+	if *server == "" || *phone == "" {
+		return errors.New("register: --server and --phone are required")
+	}
+	if *requestOnly && *code != "" {
+		return errors.New("register: --request-only and --code exclude each other")
+	}
+	acct, err := sdk.AccountID(*phone)
+	if err != nil {
+		return fmt.Errorf("register: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute) // the code's lifetime
+	defer cancel()
+	if *code == "" {
+		rctx, rcancel := context.WithTimeout(ctx, chatOpTimeout)
+		sent, err := sdk.RequestCode(rctx, *server, "+"+acct)
+		rcancel()
+		if err != nil {
+			return fmt.Errorf("register: %w", err)
+		}
+		if *requestOnly {
+			fmt.Fprintf(tm.out, "code sent to +%s (valid for %s)\n", acct, sent.ExpiresIn)
+			return nil
+		}
+		fmt.Fprintf(tm.err, "A code was sent to +%s.", acct)
+		if sent.Development {
+			fmt.Fprintf(tm.err, " (Development server: 'parley admin otp --phone +%s' prints it.)", acct)
+		}
+		fmt.Fprint(tm.err, "\nCode: ")
+		line, err := bufio.NewReader(tm.in).ReadString('\n')
+		if strings.TrimSpace(line) == "" {
+			if err == nil {
+				err = errors.New("empty line")
+			}
+			return fmt.Errorf("register: no code entered: %w", err)
+		}
+		*code = strings.TrimSpace(line)
+	}
+	p, err := profile.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	vctx, vcancel := context.WithTimeout(ctx, chatOpTimeout)
+	defer vcancel()
+	creds, err := sdk.Verify(vctx, *server, "+"+acct, *code, *name, "cli")
+	if err != nil {
+		return fmt.Errorf("register: %w", err)
+	}
+	if err := tm.saveCredentials(p, creds); err != nil {
+		return err
+	}
+	fmt.Fprintf(tm.out, "registered +%s device %d\n", creds.Account, creds.Device)
+	return nil
+}
+
+// saveCredentials stores creds, saying so when they replace another device.
+func (tm *terminal) saveCredentials(p *profile.Profile, creds *sdk.Credentials) error {
+	if old, err := p.Credentials(); err == nil && (old.Account != creds.Account || old.Device != creds.Device) {
+		fmt.Fprintf(tm.err, "note: this profile was device %d of +%s; it is now device %d of +%s (the old device stays linked until unlinked)\n",
+			old.Device, old.Account, creds.Device, creds.Account)
+	}
+	return p.SaveCredentials(creds)
+}
+
+func defaultDeviceName() string {
+	if h, err := os.Hostname(); err == nil && h != "" {
+		return strings.SplitN(h, ".", 2)[0]
+	}
+	return "cli"
+}
+
+// --- send ---
+
+const sendUsage = `usage: parley chat send --to E164 --text TEXT
+
+Sends a text message and prints its message id (one line) once the server
+has stored it.
+`
+
+func (tm *terminal) send(ctx context.Context, dir string, args []string) error {
+	fs := tm.flags("chat send", sendUsage)
+	to := fs.String("to", "", "recipient phone number (E.164)")
+	text := fs.String("text", "", "the message")
+	timeout := fs.Duration("timeout", chatOpTimeout, "give up after this long")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs(fs, pos); err != nil {
+		return err
+	}
+	if *to == "" || *text == "" {
+		return errors.New("send: --to and --text are required")
+	}
+	acct, err := sdk.AccountID(*to)
+	if err != nil {
+		return fmt.Errorf("send: %w", err)
+	}
+	p, creds, err := openProfile(dir)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	m, stop := tm.connect(ctx, creds, sdk.Options{SendOnly: true})
+	sctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	id, err := m.SendText(sctx, acct, *text)
+	stop()
+	if err != nil {
+		return fmt.Errorf("send: %w", connErr(m, err))
+	}
+	fmt.Fprintln(tm.out, id)
+	return nil
+}
+
+// --- listen ---
+
+const listenUsage = `usage: parley chat listen [--json] [--count N] [--timeout DURATION]
+
+Prints received messages and receipts, one line each, as they arrive
+(first those that arrived while this device was offline). Each is
+acknowledged to the server only after it was printed and recorded in the
+profile, so nothing is lost if this command is killed; nothing is printed
+twice either.
+
+With --json each line is a JSON object: for messages
+  {"type":"text","id":…,"from":"<digits>","from_device":…,"to":…,"timestamp":<unix seconds>,"text":…}
+("type" is the payload type; messages from this account's other devices
+have "from" set to this account), for receipts
+  {"type":"receipt","status":"delivered"|"read","id":<message id>,"message_id":…,"from":…,"from_device":…,"timestamp":…}
+
+--count N exits after N messages (receipts are printed but not counted).
+--timeout D exits after D: with status 0 when --count was not given, with
+an error when --count was given and fewer messages arrived.
+`
+
+type listenJSON struct {
+	Type       string          `json:"type"`
+	Status     string          `json:"status,omitempty"`
+	ID         string          `json:"id"`
+	MessageID  string          `json:"message_id,omitempty"`
+	From       string          `json:"from"`
+	FromDevice uint32          `json:"from_device"`
+	To         string          `json:"to,omitempty"`
+	Timestamp  int64           `json:"timestamp"`
+	Text       *string         `json:"text,omitempty"`
+	Payload    json.RawMessage `json:"payload,omitempty"`
+	Error      string          `json:"error,omitempty"`
+}
+
+func (tm *terminal) listen(ctx context.Context, dir string, args []string) error {
+	fs := tm.flags("chat listen", listenUsage)
+	asJSON := fs.Bool("json", false, "one JSON object per line")
+	count := fs.Int("count", 0, "exit after this many messages (0: no limit)")
+	timeout := fs.Duration("timeout", 0, "exit after this long (0: never)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs(fs, pos); err != nil {
+		return err
+	}
+	if *count < 0 || *timeout < 0 {
+		return errors.New("listen: --count and --timeout must not be negative")
+	}
+	p, creds, err := openProfile(dir)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	m, stop := tm.connect(ctx, creds, sdk.Options{Seen: p})
+	defer stop()
+	var deadline <-chan time.Time
+	if *timeout > 0 {
+		t := time.NewTimer(*timeout)
+		defer t.Stop()
+		deadline = t.C
+	}
+	n := 0
+	for {
+		select {
+		case ev, ok := <-m.Events():
+			if !ok {
+				err := stop()
+				if err == nil {
+					err = errors.New("connection ended")
+				}
+				return fmt.Errorf("listen: %w", explain(err))
+			}
+			counted, err := tm.printEvent(p, creds.Account, ev, *asJSON)
+			if err != nil {
+				return fmt.Errorf("listen: %w", err)
+			}
+			if counted {
+				n++
+				if *count > 0 && n >= *count {
+					return nil
+				}
+			}
+		case <-deadline:
+			if *count > 0 {
+				return fmt.Errorf("listen: %d of %d messages arrived within %s", n, *count, *timeout)
+			}
+			return nil
+		case <-ctx.Done():
+			if *count > 0 {
+				return fmt.Errorf("listen: interrupted after %d of %d messages", n, *count)
+			}
+			return nil
+		}
+	}
+}
+
+// printEvent prints a message or receipt, records it and acknowledges it,
+// in that order; it reports whether the event counts as a message.
+func (tm *terminal) printEvent(p *profile.Profile, self string, ev sdk.Event, asJSON bool) (counted bool, err error) {
+	var line string
+	switch e := ev.(type) {
+	case *sdk.Message:
+		if asJSON {
+			j := listenJSON{Type: e.Type, ID: e.ID, From: e.From, FromDevice: e.FromDevice, To: e.To, Timestamp: e.Timestamp.Unix()}
+			switch {
+			case e.Err != nil:
+				j.Type, j.Error = "undecodable", e.Err.Error()
+			case e.Type == "text":
+				j.Text = &e.Text
+			default:
+				j.Payload = e.Raw
+			}
+			line = jsonLine(j)
+		} else {
+			body := e.Text
+			switch {
+			case e.Err != nil:
+				body = "(cannot be shown: " + e.Err.Error() + ")"
+			case e.Type != "text":
+				body = "(" + e.Type + " message)"
+			}
+			who := "+" + e.From
+			if e.From == self {
+				who = "you → +" + e.To // sent by another device of this account
+			}
+			line = fmt.Sprintf("%s %s: %s  [%s]", e.Timestamp.Local().Format(time.DateTime), who, body, e.ID)
+		}
+		fmt.Fprintln(tm.out, line)
+		if err := p.RecordMessage(e.ID, e.From); err != nil {
+			return false, err
+		}
+		return true, e.Ack()
+	case *sdk.Receipt:
+		if asJSON {
+			line = jsonLine(listenJSON{Type: "receipt", Status: e.Kind, ID: e.MessageID, MessageID: e.MessageID,
+				From: e.From, FromDevice: e.FromDevice, Timestamp: e.Timestamp.Unix()})
+		} else {
+			line = fmt.Sprintf("%s %s by +%s (device %d)  [%s]", e.Timestamp.Local().Format(time.DateTime),
+				e.Kind, e.From, e.FromDevice, e.MessageID)
+		}
+		fmt.Fprintln(tm.out, line)
+		return false, e.Ack()
+	}
+	return false, nil
+}
+
+func jsonLine(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// --- read ---
+
+const readUsage = `usage: parley chat read --message-id ID
+
+Sends a read receipt for a message this profile received (listen records
+the sender of every message it prints).
+`
+
+func (tm *terminal) read(ctx context.Context, dir string, args []string) error {
+	fs := tm.flags("chat read", readUsage)
+	id := fs.String("message-id", "", "the message's id, as printed by listen")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs(fs, pos); err != nil {
+		return err
+	}
+	if *id == "" {
+		return errors.New("read: --message-id is required")
+	}
+	p, creds, err := openProfile(dir)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	from, err := p.Sender(*id)
+	if errors.Is(err, profile.ErrUnknownMessage) {
+		return fmt.Errorf("read: message %s was not received by this profile (or is too old)", *id)
+	} else if err != nil {
+		return err
+	}
+	m, stop := tm.connect(ctx, creds, sdk.Options{SendOnly: true})
+	rctx, cancel := context.WithTimeout(ctx, chatOpTimeout)
+	defer cancel()
+	err = m.MarkRead(rctx, from, *id)
+	stop()
+	if err != nil {
+		return fmt.Errorf("read: %w", connErr(m, err))
+	}
+	return nil
+}
+
+// --- devices ---
+
+const devicesUsage = `usage: parley chat devices [--json]
+
+Lists the account's linked devices; * marks this one.
+`
+
+func (tm *terminal) devices(ctx context.Context, dir string, args []string) error {
+	fs := tm.flags("chat devices", devicesUsage)
+	asJSON := fs.Bool("json", false, "one JSON object per line")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs(fs, pos); err != nil {
+		return err
+	}
+	p, creds, err := openProfile(dir)
+	if err != nil {
+		return err
+	}
+	p.Close()
+	ctx, cancel := context.WithTimeout(ctx, chatOpTimeout)
+	defer cancel()
+	devs, err := sdk.NewClient(*creds).Devices(ctx)
+	if err != nil {
+		return fmt.Errorf("devices: %w", err)
+	}
+	for _, d := range devs {
+		if *asJSON {
+			fmt.Fprintln(tm.out, jsonLine(struct {
+				ID         uint32 `json:"id"`
+				Name       string `json:"name"`
+				Platform   string `json:"platform"`
+				CreatedAt  int64  `json:"created_at"`
+				LastSeenAt int64  `json:"last_seen_at"`
+				Current    bool   `json:"current"`
+			}{d.ID, d.Name, d.Platform, d.CreatedAt.Unix(), d.LastSeenAt.Unix(), d.Current}))
+			continue
+		}
+		mark := " "
+		if d.Current {
+			mark = "*"
+		}
+		fmt.Fprintf(tm.out, "%s %d  %s (%s)  last seen %s\n", mark, d.ID, d.Name, d.Platform,
+			d.LastSeenAt.Local().Format(time.DateTime))
+	}
+	return nil
+}
+
+// --- link ---
+
+const linkUsage = `usage: parley chat link CODE [--name NAME]
+       parley chat link --new --server URL [--name NAME]
+
+link CODE approves a new device that is waiting with CODE and adds it to
+this profile's account under NAME.
+
+link --new makes this profile a new device of an existing account without
+SMS: it prints a one-time code (first line of output) and waits up to two
+minutes for a device of the account to run 'parley chat link CODE'; then it
+saves the credentials and prints "linked +<digits> device <n>". The name is
+given by the approving device; --name here only goes into the suggested
+command.
+`
+
+func (tm *terminal) link(ctx context.Context, dir string, args []string) error {
+	fs := tm.flags("chat link", linkUsage)
+	isNew := fs.Bool("new", false, "make this profile a new device")
+	server := fs.String("server", os.Getenv("PARLEY_SERVER"), "with --new: the server's base URL (env PARLEY_SERVER)")
+	name := fs.String("name", "", "the new device's name")
+	platform := fs.String("platform", "cli", "the new device's platform")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if *isNew {
+		if err := noArgs(fs, pos); err != nil {
+			return err
+		}
+		if *server == "" {
+			return errors.New("link --new: --server is required")
+		}
+		return tm.linkNew(ctx, dir, *server, *name)
+	}
+	if len(pos) != 1 {
+		return errors.New("link: give the CODE shown by the new device (or --new)")
+	}
+	p, creds, err := openProfile(dir)
+	if err != nil {
+		return err
+	}
+	p.Close()
+	if *name == "" {
+		*name = "linked"
+	}
+	c := sdk.NewClient(*creds)
+	// The new device may not be waiting yet when a script approves right
+	// after reading its code: not_found is retried for a few seconds.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		actx, cancel := context.WithTimeout(ctx, chatOpTimeout)
+		d, err := c.LinkApprove(actx, pos[0], *name, *platform)
+		cancel()
+		if err == nil {
+			fmt.Fprintf(tm.out, "linked device %d (%s)\n", d.ID, d.Name)
+			return nil
+		}
+		if sdk.ErrorCode(err) != sdk.CodeNotFound || time.Now().After(deadline) {
+			return fmt.Errorf("link: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+func (tm *terminal) linkNew(ctx context.Context, dir, server, name string) error {
+	p, err := profile.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	code := sdk.NewLinkCode()
+	hint := "parley chat link " + code
+	if name != "" {
+		hint += " --name " + strconv.Quote(name)
+	}
+	// Show the code once the wait request is on its way, so that an
+	// approval right after reading it finds the wait.
+	shown := false
+	show := func() {
+		if !shown {
+			shown = true
+			fmt.Fprintln(tm.out, code)
+			fmt.Fprintf(tm.err, "On a device of the account, within two minutes, run:\n  %s\n", hint)
+		}
+	}
+	wctx := httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteRequest: func(httptrace.WroteRequestInfo) { show() },
+	})
+	creds, err := sdk.LinkWait(wctx, server, code)
+	show()
+	if err != nil {
+		return fmt.Errorf("link --new: %w", err)
+	}
+	if err := tm.saveCredentials(p, creds); err != nil {
+		return err
+	}
+	fmt.Fprintf(tm.out, "linked +%s device %d\n", creds.Account, creds.Device)
+	return nil
+}
+
+// --- unlink ---
+
+const unlinkUsage = `usage: parley chat unlink --device N
+
+Unlinks device N of the account (this device too): its credentials stop
+working and its undelivered messages are deleted.
+`
+
+func (tm *terminal) unlink(ctx context.Context, dir string, args []string) error {
+	fs := tm.flags("chat unlink", unlinkUsage)
+	dev := fs.Uint("device", 0, "the device's id (see 'parley chat devices')")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs(fs, pos); err != nil {
+		return err
+	}
+	if *dev == 0 || *dev > 1<<32-1 {
+		return errors.New("unlink: --device N is required")
+	}
+	p, creds, err := openProfile(dir)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	ctx, cancel := context.WithTimeout(ctx, chatOpTimeout)
+	defer cancel()
+	if err := sdk.NewClient(*creds).Unlink(ctx, uint32(*dev)); err != nil {
+		return fmt.Errorf("unlink: %w", err)
+	}
+	if uint32(*dev) == creds.Device {
+		if err := p.DeleteCredentials(); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(tm.out, "unlinked device %d\n", *dev)
+	return nil
+}

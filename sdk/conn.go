@@ -1,0 +1,248 @@
+package sdk
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// DialOptions tune a Conn. The zero value is what the protocol asks for.
+type DialOptions struct {
+	// HTTPClient carries the upgrade request (nil: http.DefaultClient).
+	// Ignored in browsers.
+	HTTPClient *http.Client
+	// PingInterval is how often a ping frame is sent (25 s; the server
+	// closes connections silent for 75 s).
+	PingInterval time.Duration
+	// DeadAfter is how long a pending Read may hear nothing, pings
+	// notwithstanding, before the connection is declared dead and closed
+	// (2×PingInterval+10 s).
+	DeadAfter time.Duration
+}
+
+// Ready is the server's answer to authentication.
+type Ready struct {
+	Version    int
+	Account    string
+	Device     uint32
+	Node       string
+	ServerTime time.Time
+}
+
+// maxFrame bounds a frame from the server (the protocol's frame limit is
+// 1 MiB; an item carries one copy of at most 64 KiB).
+const maxFrame = 2 << 20
+
+// writeTimeout bounds one frame write; a connection that cannot take a
+// frame in that time is as good as dead.
+const writeTimeout = 10 * time.Second
+
+// keepalivePrefix marks the ids of the Conn's own ping frames, whose
+// answers Read swallows.
+const keepalivePrefix = "keepalive-"
+
+// ErrDead is returned by Read when the connection was closed because the
+// server did not answer pings.
+var ErrDead = errors.New("sdk: connection dead (no answer to pings)")
+
+// Conn is one authenticated WebSocket connection. Read must be called in
+// a loop (by one goroutine) for the connection to work: it also takes in
+// the answers to the keepalive pings. Write may be called concurrently.
+type Conn struct {
+	ws    *websocket.Conn
+	ready Ready
+	ping  time.Duration
+	dead  time.Duration
+
+	waitingSince atomic.Int64 // unix ns when the pending Read started waiting; 0: none
+	lastFrame    atomic.Int64 // unix ns of the last frame read
+	pingSeq      atomic.Uint64
+	deadErr      atomic.Bool
+	stop         chan struct{}
+	stopOnce     sync.Once
+}
+
+// WebSocketURL returns the /v1/ws URL of a server's base URL (http→ws,
+// https→wss).
+func WebSocketURL(server string) (string, error) {
+	u, err := url.Parse(trimServer(server))
+	if err != nil {
+		return "", fmt.Errorf("server URL: %w", err)
+	}
+	switch u.Scheme {
+	case "http", "ws":
+		u.Scheme = "ws"
+	case "https", "wss":
+		u.Scheme = "wss"
+	default:
+		return "", fmt.Errorf("server URL %q: want http:// or https://", server)
+	}
+	u.Path = strings.TrimRight(u.Path, "/") + "/v1/ws"
+	u.RawQuery, u.Fragment = "", ""
+	return u.String(), nil
+}
+
+// Dial connects to server, authenticates with token and waits for the
+// server's ready frame. ctx bounds the whole handshake. A refusal by the
+// server is a *CloseError (4001–4003 for bad credentials).
+func Dial(ctx context.Context, server, token string, o *DialOptions) (*Conn, error) {
+	var opt DialOptions
+	if o != nil {
+		opt = *o
+	}
+	if opt.PingInterval <= 0 {
+		opt.PingInterval = 25 * time.Second
+	}
+	if opt.DeadAfter <= 0 {
+		opt.DeadAfter = 2*opt.PingInterval + 10*time.Second
+	}
+	u, err := WebSocketURL(server)
+	if err != nil {
+		return nil, err
+	}
+	ws, _, err := websocket.Dial(ctx, u, wsDialOptions(opt.HTTPClient))
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", u, err)
+	}
+	ws.SetReadLimit(maxFrame)
+	c := &Conn{ws: ws, ping: opt.PingInterval, dead: opt.DeadAfter, stop: make(chan struct{})}
+	if err := c.Write(ctx, &Frame{Type: "auth", Token: token}); err != nil {
+		ws.CloseNow()
+		return nil, err
+	}
+	// A cancelled ctx closes the connection under the pending read, which
+	// is what should happen during the handshake.
+	f, err := c.read(ctx)
+	if err != nil {
+		ws.CloseNow()
+		return nil, err
+	}
+	if f.Type != "ready" {
+		ws.Close(websocket.StatusProtocolError, "expected ready")
+		if err := f.Err(); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("server answered %q instead of ready", f.Type)
+	}
+	c.ready = Ready{Version: f.Version, Account: f.Account, Device: f.Device, Node: f.Node,
+		ServerTime: time.UnixMilli(f.ServerTime)}
+	go c.keepalive()
+	return c, nil
+}
+
+// Ready returns the server's ready frame.
+func (c *Conn) Ready() Ready { return c.ready }
+
+// Write sends one frame. If ctx ends during the write the connection is
+// closed (a half-written frame cannot be taken back); without a deadline
+// in ctx, Write uses its own of 10 s.
+func (c *Conn) Write(ctx context.Context, f *Frame) error {
+	b, err := json.Marshal(f)
+	if err != nil {
+		return err
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, writeTimeout)
+		defer cancel()
+	}
+	if err := c.ws.Write(ctx, websocket.MessageText, b); err != nil {
+		return c.closeErr(err)
+	}
+	return nil
+}
+
+// Read returns the next frame from the server (keepalive answers are
+// swallowed). When ctx ends the connection is closed. A close by the
+// server is returned as *CloseError.
+func (c *Conn) Read(ctx context.Context) (*Frame, error) {
+	for {
+		f, err := c.read(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if f.Type == "pong" && strings.HasPrefix(f.ID, keepalivePrefix) {
+			continue
+		}
+		return f, nil
+	}
+}
+
+func (c *Conn) read(ctx context.Context) (*Frame, error) {
+	for {
+		c.waitingSince.Store(time.Now().UnixNano())
+		typ, b, err := c.ws.Read(ctx)
+		c.waitingSince.Store(0)
+		if err != nil {
+			return nil, c.closeErr(err)
+		}
+		c.lastFrame.Store(time.Now().UnixNano())
+		if typ != websocket.MessageText {
+			continue // the protocol has no binary frames from servers
+		}
+		f, err := DecodeFrame(b)
+		if err != nil {
+			continue // ignore what we cannot understand, as the protocol asks
+		}
+		return f, nil
+	}
+}
+
+// closeErr translates a websocket error into the package's errors.
+func (c *Conn) closeErr(err error) error {
+	var ce websocket.CloseError
+	if errors.As(err, &ce) {
+		return &CloseError{Code: int(ce.Code), Reason: ce.Reason}
+	}
+	if c.deadErr.Load() {
+		return ErrDead
+	}
+	return err
+}
+
+// Close closes the connection normally (1000).
+func (c *Conn) Close() error { return c.CloseWith(CloseNormal, "") }
+
+// CloseWith closes the connection with a close code and reason.
+func (c *Conn) CloseWith(code int, reason string) error {
+	c.stopOnce.Do(func() { close(c.stop) })
+	return c.ws.Close(websocket.StatusCode(code), reason)
+}
+
+// keepalive sends a ping frame every PingInterval (application frames,
+// not WebSocket pings, which browsers cannot send) and closes the
+// connection when a Read has waited DeadAfter without hearing anything.
+// A connection whose reader is merely busy is not dead.
+func (c *Conn) keepalive() {
+	t := time.NewTicker(c.ping)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case now := <-t.C:
+			since := max(c.waitingSince.Load(), c.lastFrame.Load())
+			if c.waitingSince.Load() != 0 && now.UnixNano()-since > int64(c.dead) {
+				c.deadErr.Store(true)
+				c.stopOnce.Do(func() { close(c.stop) })
+				c.ws.CloseNow()
+				return
+			}
+			id := keepalivePrefix + strconv.FormatUint(c.pingSeq.Add(1), 10)
+			if err := c.Write(context.Background(), &Frame{Type: "ping", ID: id}); err != nil {
+				c.stopOnce.Do(func() { close(c.stop) })
+				return
+			}
+		}
+	}
+}

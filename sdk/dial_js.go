@@ -1,0 +1,12 @@
+//go:build js
+
+package sdk
+
+import (
+	"net/http"
+
+	"github.com/coder/websocket"
+)
+
+// Browsers make the upgrade request themselves; an HTTP client does not apply.
+func wsDialOptions(*http.Client) *websocket.DialOptions { return nil }

@@ -1,0 +1,111 @@
+package sdk
+
+import "time"
+
+// Event is something that arrived for this device: *Message, *Receipt,
+// *Typing, *Presence or *DevicesChanged.
+type Event interface {
+	// Ack acknowledges the event once the application has handled it
+	// (shown, stored). Only messages and receipts need it; for the others
+	// it does nothing. Unacknowledged items come again on the next
+	// connection, and the server sends at most 512 unacknowledged items.
+	Ack() error
+	event()
+}
+
+// Receipt kinds.
+const (
+	ReceiptDelivered = "delivered"
+	ReceiptRead      = "read"
+)
+
+// Message is a received message: from another account, or (From is the
+// own account) sent by another own device to To.
+type Message struct {
+	ID         string // the server's message id
+	ClientID   string // the sender's client id
+	From       string // sender account (digits)
+	FromDevice uint32
+	To         string // the conversation partner the sender addressed
+	Timestamp  time.Time
+	Type       string // payload type: "text", or a type this SDK does not know
+	Text       string // the text of a "text" payload
+	Raw        []byte // the opened plaintext (the body, when Err is set)
+	// Err is set when the body could not be opened or decoded. The message
+	// still needs Ack, or it comes back on every connection.
+	Err error
+	Seq uint64 // mailbox sequence number
+	acker
+}
+
+// Receipt says that a message reached (delivered) or was read by a device
+// of From. Read receipts also come from the own other devices (From is the
+// own account), so that they can mark the chat read.
+type Receipt struct {
+	Kind       string // ReceiptDelivered or ReceiptRead
+	MessageID  string
+	From       string
+	FromDevice uint32
+	To         string
+	Timestamp  time.Time
+	Seq        uint64
+	acker
+}
+
+// Typing says that a device of From is composing or has paused.
+type Typing struct {
+	From       string
+	FromDevice uint32
+	State      string // "composing" or "paused"
+}
+
+// DevicesChanged says that the own account linked or unlinked a device.
+type DevicesChanged struct {
+	Account string
+}
+
+var (
+	_ Event = (*Message)(nil)
+	_ Event = (*Receipt)(nil)
+	_ Event = (*Typing)(nil)
+	_ Event = (*Presence)(nil)
+	_ Event = (*DevicesChanged)(nil)
+)
+
+func (*Message) event()        {}
+func (*Presence) event()       {}
+func (*Receipt) event()        {}
+func (*Typing) event()         {}
+func (*DevicesChanged) event() {}
+
+// Ack does nothing: typing indicators are not stored.
+func (*Typing) Ack() error { return nil }
+
+// Ack does nothing: presence is not stored.
+func (*Presence) Ack() error { return nil }
+
+// Ack does nothing: device changes are not stored.
+func (*DevicesChanged) Ack() error { return nil }
+
+// acker acknowledges a mailbox item through its Messenger.
+type acker struct {
+	m   *Messenger
+	key string
+}
+
+// Ack records the item as handled and acknowledges it to the server.
+func (a acker) Ack() error {
+	if a.m == nil {
+		return nil
+	}
+	return a.m.ack(a.key)
+}
+
+// Key returns the item's dedupe key (see the package documentation).
+func (a acker) Key() string { return a.key }
+
+func messageKey(id string) string { return "m:" + id }
+
+func receiptKey(kind, id, from string, device uint32) string {
+	return kind + ":" + id + ":" + from + "." + uitoa(device)
+}

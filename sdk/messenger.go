@@ -1,0 +1,715 @@
+package sdk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Options configure a Messenger. Zero values take the defaults noted.
+type Options struct {
+	Cipher Cipher    // PlainCipher
+	Seen   SeenStore // NewMemorySeen(0)
+	// HTTPClient carries HTTP calls and the WebSocket upgrade.
+	HTTPClient *http.Client
+	// EventBuffer is the capacity of Events (1024: more than the server's
+	// window of 512 unacknowledged items).
+	EventBuffer int
+	// SendOnly makes the Messenger ignore mailbox items: they are neither
+	// delivered on Events nor acknowledged, and stay in the mailbox for the
+	// next connection that handles them (for one-shot senders).
+	SendOnly bool
+	// MinBackoff and MaxBackoff bound the wait before a reconnect
+	// (500 ms, 30 s); it doubles after each short-lived connection, with
+	// jitter.
+	MinBackoff, MaxBackoff time.Duration
+	PingInterval           time.Duration // see DialOptions
+	Logger                 *slog.Logger  // slog.Default()
+}
+
+// Messenger is one device's connection to its server: it sends messages
+// and delivers what arrives, across reconnects. See the package
+// documentation for guarantees, ordering and lifecycle.
+type Messenger struct {
+	creds  Credentials
+	opt    Options
+	client *Client
+	log    *slog.Logger
+	events chan Event
+	ackSig chan struct{}
+
+	ackMu sync.Mutex // held while taking and writing acks, so Flush can wait for them
+
+	mu       sync.Mutex
+	running  bool
+	lastErr  error // why the last connection attempt or connection ended
+	stopped  bool
+	stopErr  error
+	cur      *link
+	changed  chan struct{} // closed and replaced when cur or stopped changes
+	waiters  map[string]chan *Frame
+	pending  map[string][]uint64 // key → seqs of an emitted item not yet acknowledged
+	bySeq    map[uint64]string   // seq → key, for pending items
+	acks     []uint64            // acknowledged seqs not yet sent
+	devices  map[string][]uint32 // device list cache; the own list excludes this device
+	watching []string
+}
+
+// link is one connection and its lifetime.
+type link struct {
+	c    *Conn
+	done chan struct{}
+}
+
+// NewMessenger returns a Messenger for creds. Call Run to connect.
+func NewMessenger(creds Credentials, opt Options) *Messenger {
+	if opt.Cipher == nil {
+		opt.Cipher = PlainCipher{}
+	}
+	if opt.Seen == nil {
+		opt.Seen = NewMemorySeen(0)
+	}
+	if opt.EventBuffer <= 0 {
+		opt.EventBuffer = 1024
+	}
+	if opt.MinBackoff <= 0 {
+		opt.MinBackoff = 500 * time.Millisecond
+	}
+	if opt.MaxBackoff < opt.MinBackoff {
+		opt.MaxBackoff = max(30*time.Second, opt.MinBackoff)
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	return &Messenger{
+		creds:   creds,
+		opt:     opt,
+		client:  &Client{Credentials: creds, HTTPClient: opt.HTTPClient},
+		log:     opt.Logger.With("account", creds.Account, "device", creds.Device),
+		events:  make(chan Event, opt.EventBuffer),
+		ackSig:  make(chan struct{}, 1),
+		changed: make(chan struct{}),
+		waiters: map[string]chan *Frame{},
+		pending: map[string][]uint64{},
+		bySeq:   map[uint64]string{},
+		devices: map[string][]uint32{},
+	}
+}
+
+// Credentials returns the device's credentials.
+func (m *Messenger) Credentials() Credentials { return m.creds }
+
+// Client returns an HTTP client with the Messenger's credentials.
+func (m *Messenger) Client() *Client { return m.client }
+
+// Events delivers received messages, receipts, typing, presence and
+// device changes. It is closed when Run returns.
+func (m *Messenger) Events() <-chan Event { return m.events }
+
+// Run connects and keeps connecting until ctx ends (it returns nil) or
+// the server closes the connection fatally (see Fatal; it returns the
+// *CloseError). It may be called once.
+func (m *Messenger) Run(ctx context.Context) (err error) {
+	m.mu.Lock()
+	if m.running {
+		m.mu.Unlock()
+		return errors.New("sdk: Messenger.Run called twice")
+	}
+	m.running = true
+	m.mu.Unlock()
+	defer func() {
+		m.mu.Lock()
+		m.stopped, m.stopErr = true, err
+		if err == nil {
+			m.stopErr = ErrStopped
+		}
+		m.broadcast()
+		m.mu.Unlock()
+		close(m.events)
+	}()
+
+	backoff := m.opt.MinBackoff
+	for {
+		c, err := Dial(ctx, m.creds.Server, m.creds.Token,
+			&DialOptions{HTTPClient: m.opt.HTTPClient, PingInterval: m.opt.PingInterval})
+		if err == nil {
+			start := time.Now()
+			err = m.serve(ctx, c)
+			if time.Since(start) > 30*time.Second {
+				backoff = m.opt.MinBackoff
+			}
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		m.mu.Lock()
+		m.lastErr = err
+		m.mu.Unlock()
+		if Fatal(err) {
+			m.log.Warn("parley connection closed for good", "err", err)
+			return err
+		}
+		// Full jitter in [backoff/2, backoff): many clients dropped by one
+		// node do not come back in lockstep.
+		wait := backoff/2 + rand.N(backoff/2+1)
+		m.log.Info("parley connection lost; reconnecting", "err", err, "in", wait)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+		backoff = min(2*backoff, m.opt.MaxBackoff)
+	}
+}
+
+// broadcast wakes everyone waiting for a state change; m.mu must be held.
+func (m *Messenger) broadcast() {
+	close(m.changed)
+	m.changed = make(chan struct{})
+}
+
+// serve runs one connection until it ends.
+func (m *Messenger) serve(ctx context.Context, c *Conn) error {
+	l := &link{c: c, done: make(chan struct{})}
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	defer stop()
+	m.mu.Lock()
+	m.cur = l
+	m.lastErr = nil
+	watching := m.watching
+	m.broadcast()
+	m.mu.Unlock()
+	defer func() {
+		m.mu.Lock()
+		m.cur = nil
+		close(l.done)
+		m.broadcast()
+		m.mu.Unlock()
+		c.CloseWith(CloseNormal, "")
+	}()
+	go m.acker(l)
+	m.signalAck()
+	if len(watching) > 0 {
+		// Presence follows the connection; the answer has no waiter.
+		if err := c.Write(ctx, &Frame{Type: "presence", ID: newID("p-"), Accounts: watching}); err != nil {
+			return err
+		}
+	}
+	m.log.Debug("parley connected", "node", c.Ready().Node)
+	for {
+		f, err := c.Read(context.Background()) // closed by the AfterFunc above
+		if err != nil {
+			return err
+		}
+		switch f.Type {
+		case "item":
+			if err := m.item(ctx, f); err != nil {
+				return err
+			}
+		case "sent", "ok", "pong", "error":
+			m.answer(f)
+		case "typing":
+			m.emit(&Typing{From: f.From, FromDevice: f.FromDevice, State: f.State})
+		case "presence":
+			p := &Presence{Account: f.Account, Online: f.Online, Hidden: f.Hidden}
+			if f.LastSeen > 0 {
+				p.LastSeen = time.UnixMilli(f.LastSeen)
+			}
+			m.emit(p)
+		case "devices":
+			m.mu.Lock()
+			delete(m.devices, m.creds.Account)
+			m.mu.Unlock()
+			m.emit(&DevicesChanged{Account: f.Account})
+		}
+	}
+}
+
+// emit hands an event that the server does not store to the application,
+// or drops it when the buffer is full.
+func (m *Messenger) emit(ev Event) {
+	if m.opt.SendOnly {
+		return
+	}
+	select {
+	case m.events <- ev:
+	default:
+		m.log.Debug("event buffer full; dropped an ephemeral event")
+	}
+}
+
+// answer passes a reply to whoever waits for its id.
+func (m *Messenger) answer(f *Frame) {
+	m.mu.Lock()
+	ch := m.waiters[f.ID]
+	delete(m.waiters, f.ID)
+	m.mu.Unlock()
+	if ch != nil {
+		ch <- f // buffered, one answer per request
+		return
+	}
+	if f.Type == "error" {
+		m.log.Warn("parley request failed", "id", f.ID, "code", f.Code, "message", f.Message)
+	}
+}
+
+// item handles one mailbox item: drops and re-acks duplicates, opens
+// messages and hands the event to the application.
+func (m *Messenger) item(ctx context.Context, f *Frame) error {
+	if m.opt.SendOnly {
+		return nil
+	}
+	var key string
+	switch f.Kind {
+	case "msg":
+		key = messageKey(f.MessageID)
+	case ReceiptDelivered, ReceiptRead:
+		key = receiptKey(f.Kind, f.MessageID, f.From, f.FromDevice)
+	default:
+		// A kind from a newer server: acknowledge so it does not block the
+		// window, since this client can do nothing with it.
+		m.queueAck(f.Seq)
+		return nil
+	}
+	m.mu.Lock()
+	if _, ok := m.bySeq[f.Seq]; ok {
+		m.mu.Unlock()
+		return nil // sent again while its event waits for Ack
+	}
+	if seqs, ok := m.pending[key]; ok {
+		// The same item under another seq (a second read receipt for one
+		// message): acknowledge it together with the first.
+		m.pending[key] = append(seqs, f.Seq)
+		m.bySeq[f.Seq] = key
+		m.mu.Unlock()
+		return nil
+	}
+	m.mu.Unlock()
+	seen, err := m.opt.Seen.Seen(key)
+	if err != nil {
+		return fmt.Errorf("seen store: %w", err)
+	}
+	if seen {
+		m.queueAck(f.Seq) // handled before; the ack was lost
+		return nil
+	}
+	ts := time.UnixMilli(f.Timestamp)
+	var ev Event
+	a := acker{m: m, key: key}
+	if f.Kind == "msg" {
+		msg := &Message{ID: f.MessageID, ClientID: f.ClientID, From: f.From, FromDevice: f.FromDevice,
+			To: f.To, Timestamp: ts, Seq: f.Seq, acker: a}
+		plain, err := m.opt.Cipher.Open(f.From, f.FromDevice, f.Body)
+		if err != nil {
+			msg.Raw, msg.Err = f.Body, fmt.Errorf("open message: %w", err)
+		} else if p, err := DecodePayload(plain); err != nil {
+			msg.Raw, msg.Err = plain, err
+		} else {
+			msg.Raw, msg.Type, msg.Text = plain, p.Type, p.Text
+		}
+		ev = msg
+	} else {
+		ev = &Receipt{Kind: f.Kind, MessageID: f.MessageID, From: f.From, FromDevice: f.FromDevice,
+			To: f.To, Timestamp: ts, Seq: f.Seq, acker: a}
+	}
+	m.mu.Lock()
+	m.pending[key] = []uint64{f.Seq}
+	m.bySeq[f.Seq] = key
+	m.mu.Unlock()
+	select {
+	case m.events <- ev:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// ack records key as seen, then queues the acks of its items.
+func (m *Messenger) ack(key string) error {
+	if err := m.opt.Seen.MarkSeen(key); err != nil {
+		return fmt.Errorf("seen store: %w", err)
+	}
+	m.mu.Lock()
+	seqs := m.pending[key]
+	delete(m.pending, key)
+	for _, s := range seqs {
+		delete(m.bySeq, s)
+	}
+	m.acks = append(m.acks, seqs...)
+	m.mu.Unlock()
+	m.signalAck()
+	return nil
+}
+
+func (m *Messenger) queueAck(seq uint64) {
+	m.mu.Lock()
+	m.acks = append(m.acks, seq)
+	m.mu.Unlock()
+	m.signalAck()
+}
+
+func (m *Messenger) signalAck() {
+	select {
+	case m.ackSig <- struct{}{}:
+	default:
+	}
+}
+
+// acker sends queued acks on l, in batches, until l ends. Acks that are
+// lost with a connection are harmless: the server sends those items
+// again, they are found in the SeenStore and acknowledged again.
+func (m *Messenger) acker(l *link) {
+	for {
+		select {
+		case <-l.done:
+			return
+		case <-m.ackSig:
+		}
+		if m.writeAcks(context.Background(), l) != nil {
+			return
+		}
+	}
+}
+
+// writeAcks sends every queued ack on l.
+func (m *Messenger) writeAcks(ctx context.Context, l *link) error {
+	const maxSeqs = 1024 // per ack frame
+	m.ackMu.Lock()
+	defer m.ackMu.Unlock()
+	m.mu.Lock()
+	seqs := m.acks
+	m.acks = nil
+	m.mu.Unlock()
+	for len(seqs) > 0 {
+		n := min(len(seqs), maxSeqs)
+		if err := l.c.Write(ctx, &Frame{Type: "ack", Seqs: seqs[:n]}); err != nil {
+			return err
+		}
+		seqs = seqs[n:]
+	}
+	return nil
+}
+
+// Flush writes the acks queued so far to the connection, so that a
+// process about to exit does not leave them unsent (they would only cost
+// a redelivery, but the senders' delivery receipts would wait for it).
+// Without a connection it does nothing.
+func (m *Messenger) Flush(ctx context.Context) error {
+	m.mu.Lock()
+	l := m.cur
+	m.mu.Unlock()
+	if l == nil {
+		return nil
+	}
+	return m.writeAcks(ctx, l)
+}
+
+// LastError returns why the last connection (attempt) failed; nil while
+// connected and before the first attempt.
+func (m *Messenger) LastError() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.lastErr
+}
+
+// current waits for a connection.
+func (m *Messenger) current(ctx context.Context) (*link, error) {
+	for {
+		m.mu.Lock()
+		l, ch, stopped, err := m.cur, m.changed, m.stopped, m.stopErr
+		m.mu.Unlock()
+		if l != nil {
+			return l, nil
+		}
+		if stopped {
+			return nil, err
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// request sends f and returns the answer with f.ID, resending on the next
+// connection when the connection is lost first. Only idempotent requests
+// may use it (send is, by client id; read receipts are deduplicated by
+// receivers; presence replaces a set).
+func (m *Messenger) request(ctx context.Context, f *Frame) (*Frame, error) {
+	for {
+		l, err := m.current(ctx)
+		if err != nil {
+			return nil, err
+		}
+		ch := make(chan *Frame, 1)
+		m.mu.Lock()
+		m.waiters[f.ID] = ch
+		m.mu.Unlock()
+		if err := l.c.Write(context.Background(), f); err == nil {
+			select {
+			case r := <-ch:
+				return r, nil
+			case <-l.done:
+			case <-ctx.Done():
+			}
+		}
+		m.mu.Lock()
+		if m.waiters[f.ID] == ch {
+			delete(m.waiters, f.ID)
+		}
+		m.mu.Unlock()
+		select {
+		case r := <-ch: // answered after all
+			return r, nil
+		default:
+		}
+		// Wait until this connection is gone before trying the next one.
+		select {
+		case <-l.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// SendResult is the server's acceptance of a message.
+type SendResult struct {
+	MessageID string
+	ClientID  string
+	Timestamp time.Time
+	Duplicate bool // the server had accepted this client id before
+}
+
+// Outgoing is a message to send.
+type Outgoing struct {
+	To        string // account (digits, or E.164 with +)
+	Plaintext []byte // the payload, e.g. TextPayload("hi")
+	// ClientID makes the send idempotent; empty: a new random id. Pass the
+	// id of an earlier send to retry it: the server answers with the
+	// message id of the first.
+	ClientID string
+}
+
+// maxStaleRetries bounds re-encryptions after stale_devices answers.
+const maxStaleRetries = 5
+
+// Send sends a message and returns once the server has committed it. It
+// builds one copy per device of the recipient and per other device of
+// the own account, re-encrypting with the server's lists after a
+// stale_devices answer, and retries on the next connection after a lost
+// one, always with the same client id.
+func (m *Messenger) Send(ctx context.Context, out Outgoing) (*SendResult, error) {
+	to, err := AccountID(out.To)
+	if err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	stopped, stopErr := m.stopped, m.stopErr
+	m.mu.Unlock()
+	if stopped {
+		return nil, stopErr
+	}
+	id := out.ClientID
+	if id == "" {
+		id = newID("c-")
+	}
+	for attempt := 0; ; attempt++ {
+		copies, err := m.copies(ctx, to, out.Plaintext)
+		if err != nil {
+			return nil, err
+		}
+		r, err := m.request(ctx, &Frame{Type: "send", ID: id, To: to, Copies: copies})
+		if err != nil {
+			return nil, err
+		}
+		if r.Type == "sent" {
+			return &SendResult{MessageID: r.MessageID, ClientID: id, Timestamp: time.UnixMilli(r.Timestamp),
+				Duplicate: r.Duplicate}, nil
+		}
+		err = r.Err()
+		if err == nil {
+			return nil, fmt.Errorf("send: unexpected answer %q", r.Type)
+		}
+		if r.Code != CodeStaleDevices || attempt >= maxStaleRetries {
+			return nil, err
+		}
+		m.mu.Lock()
+		for acct, ids := range r.Devices {
+			if acct == m.creds.Account {
+				ids = slices.DeleteFunc(slices.Clone(ids), func(d uint32) bool { return d == m.creds.Device })
+			}
+			m.devices[acct] = ids
+		}
+		if _, ok := r.Devices[to]; !ok && to != m.creds.Account {
+			delete(m.devices, to) // the answer had no list for to: ask again
+		}
+		m.mu.Unlock()
+	}
+}
+
+// SendText sends a text message and returns its message id.
+func (m *Messenger) SendText(ctx context.Context, to, text string) (string, error) {
+	r, err := m.Send(ctx, Outgoing{To: to, Plaintext: TextPayload(text)})
+	if err != nil {
+		return "", err
+	}
+	return r.MessageID, nil
+}
+
+// copies seals plaintext for every device of to and the own other devices.
+func (m *Messenger) copies(ctx context.Context, to string, plaintext []byte) ([]Copy, error) {
+	self := m.creds.Account
+	var copies []Copy
+	accounts := []string{to}
+	if to != self {
+		accounts = append(accounts, self)
+	}
+	for _, acct := range accounts {
+		ids, err := m.deviceList(ctx, acct)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range ids {
+			body, err := m.opt.Cipher.Seal(acct, d, plaintext)
+			if err != nil {
+				return nil, fmt.Errorf("seal for %s.%d: %w", acct, d, err)
+			}
+			copies = append(copies, Copy{Account: acct, Device: d, Body: body})
+		}
+	}
+	return copies, nil
+}
+
+// deviceList returns the cached device ids of acct, fetching them when
+// unknown; the own list excludes this device.
+func (m *Messenger) deviceList(ctx context.Context, acct string) ([]uint32, error) {
+	m.mu.Lock()
+	ids, ok := m.devices[acct]
+	m.mu.Unlock()
+	if ok {
+		return ids, nil
+	}
+	ids, err := m.client.RecipientDevices(ctx, acct)
+	if err != nil {
+		return nil, err
+	}
+	if acct == m.creds.Account {
+		ids = slices.DeleteFunc(ids, func(d uint32) bool { return d == m.creds.Device })
+	}
+	m.mu.Lock()
+	m.devices[acct] = ids
+	m.mu.Unlock()
+	return ids, nil
+}
+
+// MarkRead sends read receipts for messages from `from` to its devices
+// and to the own other devices.
+func (m *Messenger) MarkRead(ctx context.Context, from string, messageIDs ...string) error {
+	acct, err := AccountID(from)
+	if err != nil {
+		return err
+	}
+	for len(messageIDs) > 0 {
+		n := min(len(messageIDs), 256) // the server's limit per frame
+		r, err := m.request(ctx, &Frame{Type: "read", ID: newID("r-"), To: acct, MessageIDs: messageIDs[:n]})
+		if err != nil {
+			return err
+		}
+		if err := r.Err(); err != nil {
+			return err
+		}
+		messageIDs = messageIDs[n:]
+	}
+	return nil
+}
+
+// Typing tells the devices of `to` that this device is composing (or
+// has paused). Nothing is stored; nothing is sent while disconnected.
+func (m *Messenger) Typing(ctx context.Context, to string, composing bool) error {
+	acct, err := AccountID(to)
+	if err != nil {
+		return err
+	}
+	state := "paused"
+	if composing {
+		state = "composing"
+	}
+	m.mu.Lock()
+	l := m.cur
+	m.mu.Unlock()
+	if l == nil {
+		return errors.New("sdk: not connected")
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	// Not ctx: a write cut short would close the shared connection.
+	return l.c.Write(context.Background(), &Frame{Type: "typing", To: acct, State: state})
+}
+
+// WatchPresence replaces the set of accounts (at most 64) whose presence
+// arrives on Events: once now and on every change. The set is sent again
+// after every reconnect.
+func (m *Messenger) WatchPresence(ctx context.Context, accounts ...string) error {
+	ids := make([]string, len(accounts))
+	for i, a := range accounts {
+		id, err := AccountID(a)
+		if err != nil {
+			return err
+		}
+		ids[i] = id
+	}
+	m.mu.Lock()
+	m.watching = ids
+	m.mu.Unlock()
+	r, err := m.request(ctx, &Frame{Type: "presence", ID: newID("p-"), Accounts: ids})
+	if err != nil {
+		return err
+	}
+	return r.Err()
+}
+
+// WaitConnected waits until a connection is up (or Run has stopped).
+func (m *Messenger) WaitConnected(ctx context.Context) error {
+	_, err := m.current(ctx)
+	return err
+}
+
+// Handle calls h for each event and acknowledges the event when h
+// returns nil. It returns when ctx ends (nil), when h fails (its error;
+// that event is not acknowledged and comes again on a later connection)
+// or when Run has stopped (Run's error, or nil after a cancelled Run).
+func (m *Messenger) Handle(ctx context.Context, h func(context.Context, Event) error) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-m.events:
+			if !ok {
+				m.mu.Lock()
+				err := m.stopErr
+				m.mu.Unlock()
+				if errors.Is(err, ErrStopped) {
+					return nil
+				}
+				return err
+			}
+			if err := h(ctx, ev); err != nil {
+				return err
+			}
+			if err := ev.Ack(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func uitoa(v uint32) string { return strconv.FormatUint(uint64(v), 10) }
