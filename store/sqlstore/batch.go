@@ -4,28 +4,41 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"slices"
 
 	"github.com/parley-chat/parley"
 )
 
 // The statements of a batch. Each runs over all the batch's rows at once,
-// so a batch costs a handful of statements whatever its size.
+// so that a batch costs a handful of statements whatever its size.
 var (
-	// The device rows are read in (account, id) order, and on PostgreSQL
-	// locked in that order, so that batches on different nodes cannot
-	// deadlock on them.
-	bLockDevices = newLockingBulk(`SELECT account, id, revoked_at, next_seq FROM devices WHERE (account, id) IN (VALUES `,
+	// Where the dialect locks rows (PostgreSQL), the batch first locks
+	// every device it touches, in (account, id) order, so that batches of
+	// different nodes wait for each other instead of deadlocking.
+	bLockDevices = newLockingBulk(`SELECT account, id, revoked_at FROM devices WHERE (account, id) IN (VALUES `,
 		`(?, CAST(? AS BIGINT))`, `) ORDER BY account, id`)
+	// Keys already committed are not inserted and not returned; their
+	// deliveries are duplicates.
+	bInsertKeys = newBulk(`INSERT INTO idempotency (from_account, from_device, client_id, message_id, sent_at) VALUES `,
+		`(?, ?, ?, ?, ?)`, ` ON CONFLICT DO NOTHING RETURNING from_account, from_device, client_id`)
 	bFindKeys = newBulk(`SELECT from_account, from_device, client_id, message_id, sent_at FROM idempotency
 		WHERE (from_account, from_device, client_id) IN (VALUES `, `(?, CAST(? AS BIGINT), ?)`, `)`)
-	bInsertKeys  = newBulk(`INSERT INTO idempotency (from_account, from_device, client_id, message_id, sent_at) VALUES `, `(?, ?, ?, ?, ?)`, ``)
+	// Takes n sequence numbers from every active device at once; a device
+	// that is revoked or unknown returns no row.
+	bTakeSeqs = newBulk(`UPDATE devices SET next_seq = devices.next_seq + v.column3 FROM (VALUES `,
+		`(?, CAST(? AS BIGINT), CAST(? AS BIGINT))`,
+		`) AS v WHERE devices.account = v.column1 AND devices.id = v.column2 AND devices.revoked_at = 0
+		RETURNING devices.account, devices.id, devices.next_seq`)
 	bInsertItems = newBulk(`INSERT INTO mailbox (`+itemColumns+`) VALUES `, `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ``)
 	bDeleteItems = newBulk(`DELETE FROM mailbox WHERE (account, device, seq) IN (VALUES `,
 		`(?, CAST(? AS BIGINT), CAST(? AS BIGINT))`, `)`)
-	bSetNextSeq = newBulk(`UPDATE devices SET next_seq = v.column3 FROM (VALUES `,
-		`(?, CAST(? AS BIGINT), CAST(? AS BIGINT))`, `) AS v WHERE devices.account = v.column1 AND devices.id = v.column2`)
 )
+
+// errRestart makes attempt roll back and run the batch again: apply
+// found operations addressed to devices that are gone after it had
+// written for them. It has marked them stale; the next run skips them.
+var errRestart = errors.New("sqlstore: batch has stale operations; run it again without them")
 
 type deviceKey struct {
 	account string
@@ -36,16 +49,13 @@ func compareDeviceKeys(a, b deviceKey) int {
 	return cmp.Or(cmp.Compare(a.account, b.account), cmp.Compare(a.id, b.id))
 }
 
-type deviceState struct {
-	active    bool // exists and is not revoked
-	next, was uint64
-}
-
 type idemKey struct {
 	from     string
 	device   uint32
 	clientID string
 }
+
+func (o *op) key() idemKey { return idemKey{o.from, o.fromDevice, o.clientID} }
 
 type idemRecord struct {
 	messageID string
@@ -57,162 +67,261 @@ type idemRecord struct {
 // the batch makes a later delivery with the same key a duplicate. An op
 // that must fail (ESTALE) writes nothing and gets o.err; only a database
 // error fails the transaction. apply sets every result field, so it can
-// run again on the same ops after a failed attempt.
+// run again on the same ops after a failed attempt. Ops marked stale by a
+// previous run (o.stale) are skipped.
 func (s *Store) apply(ctx context.Context, tx *sql.Tx, ops []*op) error {
-	devices, err := s.lockDevices(ctx, tx, ops)
-	if err != nil {
-		return err
-	}
-	known, err := s.findKeys(ctx, tx, ops)
-	if err != nil {
-		return err
-	}
-
-	var keyRows, itemRows, deleteRows []any
 	for _, o := range ops {
-		o.err, o.duplicate = nil, false
+		o.duplicate = false
+		o.err = nil
+		if o.stale {
+			o.err = staleError(o.staleDevice)
+		}
 		for i := range o.items {
 			o.items[i].Seq = 0
 		}
-		if !o.deliver {
-			st := devices[deviceKey{o.account, o.device}]
-			if !st.active {
-				o.err = staleError(deviceKey{o.account, o.device})
-				continue
-			}
-			for _, seq := range o.seqs {
-				deleteRows = append(deleteRows, o.account, int64(o.device), int64(seq))
-			}
-			for i := range o.items {
-				if st := devices[deviceKey{o.items[i].Account, o.items[i].Device}]; st.active {
-					itemRows = appendItem(itemRows, &o.items[i], st)
-				}
-			}
-			continue
-		}
-		k := idemKey{o.from, o.fromDevice, o.clientID}
-		if rec, ok := known[k]; ok && o.clientID != "" {
-			o.duplicate, o.messageID, o.timestamp = true, rec.messageID, fromMicros(rec.at)
-			continue
-		}
-		if stale, ok := firstStale(o.items, devices); ok {
-			o.err = staleError(stale)
-			continue
-		}
-		for i := range o.items {
-			itemRows = appendItem(itemRows, &o.items[i], devices[deviceKey{o.items[i].Account, o.items[i].Device}])
-		}
-		if o.clientID != "" {
-			known[k] = idemRecord{o.messageID, micros(o.timestamp)}
-			keyRows = append(keyRows, o.from, int64(o.fromDevice), o.clientID, o.messageID, micros(o.timestamp))
+	}
+	if s.d.LockRows != "" {
+		if err := s.lockDevices(ctx, tx, ops); err != nil {
+			return err
 		}
 	}
+	if err := s.claimKeys(ctx, tx, ops); err != nil {
+		return err
+	}
 
+	// How many sequence numbers each device needs, in device order; the
+	// acking device is listed with 0 so that its state is reported too.
+	need := make(map[deviceKey]int64)
+	for _, o := range ops {
+		if o.err != nil || o.duplicate {
+			continue
+		}
+		if !o.deliver {
+			need[deviceKey{o.account, o.device}] += 0
+		}
+		for _, it := range o.items {
+			need[deviceKey{it.Account, it.Device}]++
+		}
+	}
+	keys := make([]deviceKey, 0, len(need))
+	for k := range need {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, compareDeviceKeys)
+	args := make([]any, 0, 3*len(keys))
+	for _, k := range keys {
+		args = append(args, k.account, int64(k.id), need[k])
+	}
+	next := make(map[deviceKey]uint64, len(keys)) // the first seq this batch hands out, per active device
+	err := s.queryBulk(ctx, tx, bTakeSeqs, args, func(r scanner) error {
+		var k deviceKey
+		var id, after int64
+		if err := r.Scan(&k.account, &id, &after); err != nil {
+			return err
+		}
+		k.id = uint32(id)
+		next[k] = uint64(after - need[k])
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+
+	restart := false
+	for _, o := range ops {
+		if o.err != nil || o.duplicate {
+			continue
+		}
+		if !o.deliver {
+			if k := (deviceKey{o.account, o.device}); !has(next, k) {
+				restart = o.markStale(k) || restart
+			}
+			continue
+		}
+		for _, it := range o.items {
+			if k := (deviceKey{it.Account, it.Device}); !has(next, k) {
+				restart = o.markStale(k) || restart
+				break
+			}
+		}
+	}
+	if restart {
+		return errRestart
+	}
+
+	var itemRows, deleteRows []any
+	for _, o := range ops {
+		if o.err != nil || o.duplicate {
+			continue
+		}
+		for _, seq := range o.seqs {
+			deleteRows = append(deleteRows, o.account, int64(o.device), int64(seq))
+		}
+		for i := range o.items {
+			it := &o.items[i]
+			k := deviceKey{it.Account, it.Device}
+			seq, ok := next[k]
+			if !ok {
+				continue // a follow-up to a device that is gone: dropped
+			}
+			it.Seq = seq
+			next[k] = seq + 1
+			itemRows = append(itemRows, it.Account, int64(it.Device), int64(it.Seq), string(it.Kind), it.MessageID, it.ClientID,
+				it.From, int64(it.FromDevice), it.To, micros(it.Timestamp), blob(it.Body))
+		}
+	}
 	// Deletes first: an ack cannot name an item of its own batch.
 	if _, err := s.execBulk(ctx, tx, bDeleteItems, deleteRows); err != nil {
 		return err
 	}
-	if _, err := s.execBulk(ctx, tx, bInsertKeys, keyRows); err != nil {
-		return err // a key committed by another node meanwhile: the ops are retried alone
-	}
-	if _, err := s.execBulk(ctx, tx, bInsertItems, itemRows); err != nil {
-		return err
-	}
-	var seqRows []any
-	for _, k := range sortedKeys(devices) {
-		if st := devices[k]; st.next != st.was {
-			seqRows = append(seqRows, k.account, int64(k.id), int64(st.next))
-		}
-	}
-	_, err = s.execBulk(ctx, tx, bSetNextSeq, seqRows)
+	_, err = s.execBulk(ctx, tx, bInsertItems, itemRows)
 	return err
 }
 
-// appendItem assigns it the device's next sequence number and adds its row.
-func appendItem(rows []any, it *parley.Item, st *deviceState) []any {
-	it.Seq = st.next
-	st.next++
-	return append(rows, it.Account, int64(it.Device), int64(it.Seq), string(it.Kind), it.MessageID, it.ClientID,
-		it.From, int64(it.FromDevice), it.To, micros(it.Timestamp), blob(it.Body))
+func has(m map[deviceKey]uint64, k deviceKey) bool {
+	_, ok := m[k]
+	return ok
 }
 
-func firstStale(items []parley.Item, devices map[deviceKey]*deviceState) (deviceKey, bool) {
-	for _, it := range items {
-		k := deviceKey{it.Account, it.Device}
-		if !devices[k].active {
-			return k, true
-		}
-	}
-	return deviceKey{}, false
+// markStale fails o with ESTALE for device k. It reports whether o had
+// written anything in this run, which then must be undone.
+func (o *op) markStale(k deviceKey) bool {
+	o.stale, o.staleDevice = true, k
+	o.err = staleError(k)
+	return true
 }
 
 func staleError(k deviceKey) *parley.Error {
 	return parley.Errorf(parley.ESTALE, "device %s is revoked or unknown", parley.DeviceAddress(k.account, k.id))
 }
 
-// lockDevices reads, and where the dialect needs it locks, every device
-// the ops touch. Devices that do not exist get an inactive state.
-func (s *Store) lockDevices(ctx context.Context, tx *sql.Tx, ops []*op) (map[deviceKey]*deviceState, error) {
-	devices := make(map[deviceKey]*deviceState)
-	inactive := &deviceState{}
+// lockDevices locks every device the ops touch, in order, and marks the
+// ops addressed to devices that are gone stale before anything is
+// written, so that no run has to be repeated.
+func (s *Store) lockDevices(ctx context.Context, tx *sql.Tx, ops []*op) error {
+	active := make(map[deviceKey]bool)
 	for _, o := range ops {
 		if !o.deliver {
-			devices[deviceKey{o.account, o.device}] = inactive
+			active[deviceKey{o.account, o.device}] = false
 		}
 		for _, it := range o.items {
-			devices[deviceKey{it.Account, it.Device}] = inactive
+			active[deviceKey{it.Account, it.Device}] = false
 		}
 	}
-	keys := sortedKeys(devices)
+	keys := make([]deviceKey, 0, len(active))
+	for k := range active {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, compareDeviceKeys)
 	args := make([]any, 0, 2*len(keys))
 	for _, k := range keys {
 		args = append(args, k.account, int64(k.id))
 	}
 	err := s.queryBulk(ctx, tx, bLockDevices, args, func(r scanner) error {
 		var k deviceKey
-		var id, revoked, next int64
-		if err := r.Scan(&k.account, &id, &revoked, &next); err != nil {
+		var id, revoked int64
+		if err := r.Scan(&k.account, &id, &revoked); err != nil {
 			return err
 		}
 		k.id = uint32(id)
-		devices[k] = &deviceState{active: revoked == 0, next: uint64(next), was: uint64(next)}
+		active[k] = revoked == 0
 		return nil
 	})
-	return devices, err
-}
-
-func sortedKeys(devices map[deviceKey]*deviceState) []deviceKey {
-	keys := make([]deviceKey, 0, len(devices))
-	for k := range devices {
-		keys = append(keys, k)
+	if err != nil {
+		return err
 	}
-	slices.SortFunc(keys, compareDeviceKeys)
-	return keys
-}
-
-// findKeys returns the idempotency records already committed for the
-// keys of the batch's deliveries.
-func (s *Store) findKeys(ctx context.Context, tx *sql.Tx, ops []*op) (map[idemKey]idemRecord, error) {
-	known := make(map[idemKey]idemRecord)
-	seen := make(map[idemKey]bool)
-	var args []any
 	for _, o := range ops {
-		k := idemKey{o.from, o.fromDevice, o.clientID}
-		if o.deliver && o.clientID != "" && !seen[k] {
-			seen[k] = true
-			args = append(args, k.from, int64(k.device), k.clientID)
+		if o.err != nil {
+			continue
+		}
+		if !o.deliver {
+			if k := (deviceKey{o.account, o.device}); !active[k] {
+				o.markStale(k)
+			}
+			continue
+		}
+		for _, it := range o.items {
+			if k := (deviceKey{it.Account, it.Device}); !active[k] {
+				o.markStale(k)
+				break
+			}
 		}
 	}
-	err := s.queryBulk(ctx, tx, bFindKeys, args, func(r scanner) error {
+	return nil
+}
+
+// claimKeys inserts the idempotency key of every delivery that has one,
+// and marks duplicate the deliveries whose key was committed before or
+// comes earlier in the batch, copying the stored message id and time.
+func (s *Store) claimKeys(ctx context.Context, tx *sql.Tx, ops []*op) error {
+	first := make(map[idemKey]*op)
+	var args []any
+	for _, o := range ops {
+		if !o.deliver || o.clientID == "" || o.err != nil {
+			continue
+		}
+		if _, ok := first[o.key()]; ok {
+			continue
+		}
+		first[o.key()] = o
+		args = append(args, o.from, int64(o.fromDevice), o.clientID, o.messageID, micros(o.timestamp))
+	}
+	if len(first) == 0 {
+		return nil
+	}
+	inserted := make(map[idemKey]bool, len(first))
+	err := s.queryBulk(ctx, tx, bInsertKeys, args, func(r scanner) error {
 		var k idemKey
 		var device int64
-		var rec idemRecord
-		if err := r.Scan(&k.from, &device, &k.clientID, &rec.messageID, &rec.at); err != nil {
+		if err := r.Scan(&k.from, &device, &k.clientID); err != nil {
 			return err
 		}
 		k.device = uint32(device)
-		known[k] = rec
+		inserted[k] = true
 		return nil
 	})
-	return known, err
+	if err != nil {
+		return err
+	}
+	known := make(map[idemKey]idemRecord)
+	args = args[:0]
+	for k, o := range first {
+		if inserted[k] {
+			known[k] = idemRecord{o.messageID, micros(o.timestamp)}
+		} else {
+			args = append(args, k.from, int64(k.device), k.clientID)
+		}
+	}
+	if len(args) > 0 {
+		err := s.queryBulk(ctx, tx, bFindKeys, args, func(r scanner) error {
+			var k idemKey
+			var device int64
+			var rec idemRecord
+			if err := r.Scan(&k.from, &device, &k.clientID, &rec.messageID, &rec.at); err != nil {
+				return err
+			}
+			k.device = uint32(device)
+			known[k] = rec
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	for _, o := range ops {
+		if !o.deliver || o.clientID == "" || o.err != nil {
+			continue
+		}
+		if inserted[o.key()] && first[o.key()] == o {
+			continue // this delivery's key; it goes ahead
+		}
+		rec, ok := known[o.key()]
+		if !ok {
+			// Neither inserted nor found: the key was purged or its
+			// transaction rolled back between the two statements.
+			return errRestart
+		}
+		o.duplicate, o.messageID, o.timestamp = true, rec.messageID, fromMicros(rec.at)
+	}
+	return nil
 }

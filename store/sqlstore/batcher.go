@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
+	"runtime"
 	"sync"
 	"time"
 
@@ -22,19 +24,21 @@ const (
 type op struct {
 	done chan error
 
-	deliver    bool // Deliver, else Ack
-	from       string
-	fromDevice uint32
-	clientID   string
-	messageID  string    // in: the new message's id; out: the stored one for duplicates
-	timestamp  time.Time // likewise
-	account    string    // Ack: the acking device
-	device     uint32
-	seqs       []uint64        // Ack: the items to delete
-	items      []parley.Item   // items to insert, the caller's copy; Seq is set by the writer
-	duplicate  bool            // out
-	err        error           // out: this operation's own failure (ESTALE), which does not fail the batch
-	ctx        context.Context // the caller's; only checked before the operation is tried
+	deliver     bool // Deliver, else Ack
+	from        string
+	fromDevice  uint32
+	clientID    string
+	messageID   string    // in: the new message's id; out: the stored one for duplicates
+	timestamp   time.Time // likewise
+	account     string    // Ack: the acking device
+	device      uint32
+	seqs        []uint64      // Ack: the items to delete
+	items       []parley.Item // items to insert, the caller's copy; Seq is set by the writer
+	duplicate   bool          // out
+	err         error         // out: this operation's own failure (ESTALE), which does not fail the batch
+	stale       bool          // addressed to a gone device; later runs of the batch skip it
+	staleDevice deviceKey
+	ctx         context.Context // the caller's; only checked before the operation is tried
 }
 
 // batcher runs Deliver and Ack operations in group commits: one writer
@@ -95,6 +99,11 @@ func (b *batcher) run() {
 	batch := make([]*op, 0, maxBatch)
 	live := make([]*op, 0, maxBatch)
 	for o := range b.q {
+		// Let the callers answered last run first: they enqueue their
+		// next operations, which then join this batch instead of each
+		// making a batch of its own. Without this, under load the writer
+		// runs ahead of them and batches stay small.
+		runtime.Gosched()
 		batch = append(batch[:0], o)
 	fill:
 		for len(batch) < maxBatch {
@@ -149,10 +158,23 @@ func (b *batcher) commit(ops []*op) {
 	}
 }
 
+// attempt runs ops in one transaction. apply asks for a second run when
+// it found ops addressed to gone devices after writing for them; each run
+// marks at least one more op stale, so there are at most len(ops) more.
 func (b *batcher) attempt(ops []*op) error {
 	ctx, cancel := context.WithTimeout(context.Background(), txTimeout)
 	defer cancel()
 	b.s.prepareBulk(ctx)
+	for range len(ops) + 2 {
+		err := b.run1(ctx, ops)
+		if !errors.Is(err, errRestart) {
+			return err
+		}
+	}
+	return errors.New("sqlstore: batch restarted too often")
+}
+
+func (b *batcher) run1(ctx context.Context, ops []*op) error {
 	tx, err := b.s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err

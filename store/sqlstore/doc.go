@@ -24,12 +24,21 @@
 // batches grow with load and the cost of a commit is shared by all the
 // operations in it.
 //
-// A batch is a handful of statements whatever its size: read the device
-// rows of every recipient (on PostgreSQL locking them, in (account, id)
-// order so that batches on different nodes cannot deadlock), read the
-// idempotency keys already committed, then decide every operation in
-// memory and write all rows with multi-row statements. The statements run
-// in chunks of power-of-two sizes so that their few texts stay prepared.
+// A batch is a handful of statements whatever its size, each over all
+// its rows at once: insert the idempotency keys (ON CONFLICT DO NOTHING
+// RETURNING tells which were new; the others are looked up, and their
+// deliveries are duplicates), take each device's sequence numbers with
+// one UPDATE ... RETURNING on the next_seq counters (a revoked or unknown
+// device returns no row), delete acked items, insert the new ones. The
+// statements run in chunks of power-of-two sizes so that their few texts
+// stay prepared. On PostgreSQL the batch first locks the device rows it
+// touches with SELECT ... ORDER BY account, id FOR UPDATE, so that
+// batches of different nodes wait for each other in one order instead of
+// deadlocking, and learns then which devices are gone. SQLite's
+// transactions hold the database's write lock, so there the UPDATE tells;
+// when it finds a delivery addressed to a gone device after its key and
+// other items were written, the transaction is rolled back and run again
+// without that delivery (the rare path; each run removes one more).
 //
 // Ordering: operations are decided in queue order. Each device's items
 // get consecutive sequence numbers from the next_seq counter on its row,
