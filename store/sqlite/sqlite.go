@@ -13,6 +13,7 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/store/sqlstore"
 )
 
@@ -42,14 +43,32 @@ var Dialect = sqlstore.Dialect{
 	Unavailable: unavailable,
 }
 
+// Store is the SQLite store: sqlstore's, plus the background checkpointer.
+type Store struct {
+	*sqlstore.Store
+	ckpt *checkpointer
+}
+
+var _ parley.Store = (*Store)(nil)
+
+// Close stops the store (finishing queued deliveries), then the
+// checkpointer.
+func (s *Store) Close() error {
+	err := s.Store.Close()
+	if cerr := s.ckpt.close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
 // Open opens (creating it if needed) the SQLite database at path,
 // migrates it, and returns the store. It fails when the database's schema
 // is newer than this binary knows (see sqlstore.ErrSchemaTooNew).
-func Open(ctx context.Context, path string) (*sqlstore.Store, error) {
+func Open(ctx context.Context, path string) (*Store, error) {
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") || strings.ContainsRune(path, '?') {
 		return nil, fmt.Errorf("sqlite.Open: %q: want the path of a database file (no URI, no ?, no :memory:, which the read pool could not share)", path)
 	}
-	w, err := openPool(path, "?_txlock=immediate", false)
+	w, err := openPool(path, "?_txlock=immediate", false, writerPragmas...)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +97,13 @@ func Open(ctx context.Context, path string) (*sqlstore.Store, error) {
 		r.Close()
 		return nil, fmt.Errorf("sqlite.Open: read pool: %w", err)
 	}
-	return sqlstore.New(w, r, Dialect), nil
+	ckpt, err := startCheckpointer(path)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, err
+	}
+	return &Store{sqlstore.New(w, r, Dialect), ckpt}, nil
 }
 
 // Migrations returns the embedded schema migrations.
@@ -90,14 +115,20 @@ func Migrations() ([]sqlstore.Migration, error) {
 	return sqlstore.LoadMigrations(sub)
 }
 
-func openPool(path, query string, readOnly bool) (*sql.DB, error) {
+// writerPragmas follow pragmas on the write pool's connection. The
+// checkpointer copies the WAL into the database in the background; the
+// writer checkpoints only when the WAL has grown past this many pages,
+// finding most of it copied already, and so lets the WAL start over.
+var writerPragmas = []string{"wal_autocheckpoint(8000)"}
+
+func openPool(path, query string, readOnly bool, extra ...string) (*sql.DB, error) {
 	c, err := sqlite.NewConnector(path + query)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite.Open: %w", err)
 	}
-	ps := pragmas
+	ps := append(pragmas[:len(pragmas):len(pragmas)], extra...)
 	if readOnly {
-		ps = append(ps[:len(ps):len(ps)], "query_only(1)")
+		ps = append(ps, "query_only(1)")
 	}
 	return sql.OpenDB(connector{c, ps}), nil
 }

@@ -8,13 +8,12 @@ import (
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/store/sqlite"
-	"github.com/parley-chat/parley/store/sqlstore"
 	"github.com/parley-chat/parley/store/storetest"
 )
 
 // harness lets the conformance suite open the database a second time.
 type harness struct {
-	*sqlstore.Store
+	*sqlite.Store
 	path string
 }
 
