@@ -2,8 +2,32 @@ package sdk
 
 import (
 	"fmt"
+	"go/build"
+	"strings"
 	"testing"
 )
+
+// TestImports keeps the SDK a client: no server packages (it talks to
+// servers over HTTP and WebSocket only) and no file system (it must
+// build for browsers; sdk/profile holds the files).
+func TestImports(t *testing.T) {
+	for _, goos := range []string{"linux", "js"} {
+		ctx := build.Default
+		ctx.GOOS = goos
+		if goos == "js" {
+			ctx.GOARCH = "wasm"
+		}
+		pkg, err := ctx.ImportDir(".", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range pkg.Imports {
+			if strings.HasPrefix(imp, "github.com/parley-chat/parley") || imp == "os" || imp == "io/fs" || imp == "path/filepath" {
+				t.Errorf("GOOS=%s: sdk imports %s", goos, imp)
+			}
+		}
+	}
+}
 
 func TestWebSocketURL(t *testing.T) {
 	for _, tt := range []struct{ in, want string }{

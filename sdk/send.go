@@ -1,0 +1,138 @@
+package sdk
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// SendResult is the server's acceptance of a message.
+type SendResult struct {
+	MessageID string
+	ClientID  string
+	Timestamp time.Time
+	Duplicate bool // the server had accepted this client id before
+}
+
+// Outgoing is a message to send.
+type Outgoing struct {
+	To        string // account (digits, or E.164 with +)
+	Plaintext []byte // the payload, e.g. TextPayload("hi")
+	// ClientID makes the send idempotent; empty: a new random id. Pass the
+	// id of an earlier send to retry it: the server answers with the
+	// message id of the first.
+	ClientID string
+}
+
+// maxStaleRetries bounds re-encryptions after stale_devices answers.
+const maxStaleRetries = 5
+
+// Send sends a message and returns once the server has committed it. It
+// builds one copy per device of the recipient and per other device of
+// the own account, re-encrypting with the server's lists after a
+// stale_devices answer, and retries on the next connection after a lost
+// one, always with the same client id.
+func (m *Messenger) Send(ctx context.Context, out Outgoing) (*SendResult, error) {
+	to, err := AccountID(out.To)
+	if err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	stopped, stopErr := m.stopped, m.stopErr
+	m.mu.Unlock()
+	if stopped {
+		return nil, stopErr
+	}
+	id := out.ClientID
+	if id == "" {
+		id = newID("c-")
+	}
+	for attempt := 0; ; attempt++ {
+		copies, err := m.copies(ctx, to, out.Plaintext)
+		if err != nil {
+			return nil, err
+		}
+		r, err := m.request(ctx, &Frame{Type: "send", ID: id, To: to, Copies: copies})
+		if err != nil {
+			return nil, err
+		}
+		if r.Type == "sent" {
+			return &SendResult{MessageID: r.MessageID, ClientID: id, Timestamp: time.UnixMilli(r.Timestamp),
+				Duplicate: r.Duplicate}, nil
+		}
+		err = r.Err()
+		if err == nil {
+			return nil, fmt.Errorf("send: unexpected answer %q", r.Type)
+		}
+		if r.Code != CodeStaleDevices || attempt >= maxStaleRetries {
+			return nil, err
+		}
+		m.mu.Lock()
+		for acct, ids := range r.Devices {
+			if acct == m.creds.Account {
+				ids = slices.DeleteFunc(slices.Clone(ids), func(d uint32) bool { return d == m.creds.Device })
+			}
+			m.devices[acct] = ids
+		}
+		if _, ok := r.Devices[to]; !ok && to != m.creds.Account {
+			delete(m.devices, to) // the answer had no list for to: ask again
+		}
+		m.mu.Unlock()
+	}
+}
+
+// SendText sends a text message and returns its message id.
+func (m *Messenger) SendText(ctx context.Context, to, text string) (string, error) {
+	r, err := m.Send(ctx, Outgoing{To: to, Plaintext: TextPayload(text)})
+	if err != nil {
+		return "", err
+	}
+	return r.MessageID, nil
+}
+
+// copies seals plaintext for every device of to and the own other devices.
+func (m *Messenger) copies(ctx context.Context, to string, plaintext []byte) ([]Copy, error) {
+	self := m.creds.Account
+	var copies []Copy
+	accounts := []string{to}
+	if to != self {
+		accounts = append(accounts, self)
+	}
+	for _, acct := range accounts {
+		ids, err := m.deviceList(ctx, acct)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range ids {
+			body, err := m.opt.Cipher.Seal(acct, d, plaintext)
+			if err != nil {
+				return nil, fmt.Errorf("seal for %s.%d: %w", acct, d, err)
+			}
+			copies = append(copies, Copy{Account: acct, Device: d, Body: body})
+		}
+	}
+	return copies, nil
+}
+
+// deviceList returns the cached device ids of acct, fetching them when
+// unknown; the own list excludes this device.
+func (m *Messenger) deviceList(ctx context.Context, acct string) ([]uint32, error) {
+	m.mu.Lock()
+	ids, ok := m.devices[acct]
+	m.mu.Unlock()
+	if ok {
+		return ids, nil
+	}
+	ids, err := m.client.RecipientDevices(ctx, acct)
+	if err != nil {
+		return nil, err
+	}
+	if acct == m.creds.Account {
+		ids = slices.DeleteFunc(ids, func(d uint32) bool { return d == m.creds.Device })
+	}
+	m.mu.Lock()
+	m.devices[acct] = ids
+	m.mu.Unlock()
+	return ids, nil
+}
