@@ -81,11 +81,17 @@ func (c *Conn) Close(code int, reason string) {
 
 func (c *Conn) write(op ws.OpCode, p []byte) error {
 	c.wmu.Lock()
+	// The deadline is set before closed is checked: a Close that starts
+	// after the check then shortens this deadline (sendClose), instead of
+	// this write undoing Close's shorter one.
+	err := c.nc.SetWriteDeadline(time.Now().Add(c.srv.opt.WriteTimeout))
 	if c.closed.Load() || c.wbroken {
 		c.wmu.Unlock()
 		return ErrClosed
 	}
-	err := c.writeFrame(op, p, c.srv.opt.WriteTimeout)
+	if err == nil {
+		err = c.writeFrame(op, p)
+	}
 	if err != nil {
 		// Part of the frame may be out; nothing else can follow it.
 		c.wbroken = true
@@ -97,22 +103,25 @@ func (c *Conn) write(op ws.OpCode, p []byte) error {
 	if c.closed.Load() {
 		return ErrClosed
 	}
-	c.writeFailed(err)
-	return err
+	return c.writeFailed(err)
 }
 
 // writeFailed closes the connection after a failed write, outside wmu so
-// that closing cannot wait on the write lock.
-func (c *Conn) writeFailed(err error) {
+// that closing cannot wait on the write lock, and returns the cause.
+func (c *Conn) writeFailed(err error) error {
+	code := CloseAbnormal
 	if errors.Is(err, os.ErrDeadlineExceeded) {
-		c.closeWith(ClosePolicyViolation, "", fmt.Errorf("%w: %w", ErrWriteTimeout, err), 0)
-		return
+		code, err = ClosePolicyViolation, fmt.Errorf("%w: %w", ErrWriteTimeout, err)
+	} else {
+		err = fmt.Errorf("ws: write: %w", err)
 	}
-	c.closeWith(CloseAbnormal, "", fmt.Errorf("ws: write: %w", err), 0)
+	c.closeWith(code, "", err, 0)
+	return err
 }
 
-// writeFrame writes one unmasked, final frame. The caller holds wmu.
-func (c *Conn) writeFrame(op ws.OpCode, p []byte, timeout time.Duration) error {
+// writeFrame writes one unmasked, final frame. The caller holds wmu and
+// has set the write deadline.
+func (c *Conn) writeFrame(op ws.OpCode, p []byte) error {
 	var hb [10]byte
 	hb[0] = 0x80 | byte(op)
 	n := 2
@@ -129,9 +138,6 @@ func (c *Conn) writeFrame(op ws.OpCode, p []byte, timeout time.Duration) error {
 			hb[2+i] = byte(uint64(l) >> (56 - 8*i))
 		}
 		n = 10
-	}
-	if err := c.nc.SetWriteDeadline(time.Now().Add(timeout)); err != nil {
-		return err
 	}
 	// One writev for header and payload, without copying the payload.
 	bufs := net.Buffers{hb[:n], p}
@@ -197,7 +203,9 @@ func (c *Conn) sendClose(code int, reason string) {
 	}
 	c.wbroken = true
 	var p [125]byte
-	_ = c.writeFrame(ws.OpClose, p[:closePayload(p[:], code, reason)], t)
+	if c.nc.SetWriteDeadline(time.Now().Add(t)) == nil {
+		_ = c.writeFrame(ws.OpClose, p[:closePayload(p[:], code, reason)])
+	}
 }
 
 // maxLingerBytes bounds what linger reads from a misbehaving peer.

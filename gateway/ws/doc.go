@@ -4,10 +4,10 @@
 //
 // # Memory budget
 //
-// An idle connection must cost at most 4 KiB (STYLE rule 13; measurements in
-// docs and BenchmarkIdleConns). A goroutine per connection alone costs more
-// than that once its stack and read buffer are counted, so on Linux the
-// server holds no goroutine and no buffer for an idle connection:
+// An idle connection must cost at most 4 KiB (STYLE rule 13). A goroutine
+// per connection costs more than that once its stack and read buffer are
+// counted, so on Linux the server holds no goroutine and no buffer for an
+// idle connection (BenchmarkIdleConns measures it):
 //
 //   - after the HTTP upgrade, the bytes net/http had already buffered are
 //     copied out and its bufio reader and writer (4 KiB each) are dropped;

@@ -2,6 +2,7 @@ package ws
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -281,6 +282,8 @@ const (
 	opPing   = 0x9
 	opPong   = 0xa
 )
+
+func bufioReader(b []byte) *bufio.Reader { return bufio.NewReader(bytes.NewReader(b)) }
 
 func (rc *rawClient) send(t *testing.T, frames ...[]byte) {
 	t.Helper()

@@ -82,6 +82,7 @@ func NewServer(h Handler, o Options) (*Server, error) {
 		h:             h,
 		opt:           o,
 		log:           o.Logger,
+		up:            ws.HTTPUpgrader{Timeout: o.WriteTimeout},
 		epoch:         time.Now(),
 		poll:          p,
 		work:          make(chan *Conn, 4*o.Workers),
@@ -138,9 +139,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if !s.register(c) {
 		var p [125]byte
-		c.wmu.Lock()
-		_ = c.writeFrame(ws.OpClose, p[:closePayload(p[:], CloseGoingAway, "going away")], s.closeTimeout)
-		c.wmu.Unlock()
+		if nc.SetWriteDeadline(time.Now().Add(s.closeTimeout)) == nil {
+			_ = c.writeFrame(ws.OpClose, p[:closePayload(p[:], CloseGoingAway, "going away")])
+		}
 		_ = nc.Close()
 		return
 	}

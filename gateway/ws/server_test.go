@@ -213,6 +213,25 @@ func TestCloseHandshake(t *testing.T) {
 	}
 }
 
+func TestCloseInOnOpen(t *testing.T) {
+	for _, mode := range modes() {
+		t.Run(mode, func(t *testing.T) {
+			h := newRecorder(t)
+			h.onOpen = func(c *Conn, r *http.Request) { c.Close(4003, "not today") }
+			h.onMessage = func(c *Conn, text bool, data []byte) { t.Errorf("OnMessage %q after Close in OnOpen", data) }
+			ts := start(t, mode, h, Options{})
+			// A frame pipelined with the request must not reach OnMessage.
+			rc := dialRaw(t, ts.addr, frame(fin|opText, []byte("early"), true))
+			if got := rc.expectClose(t); got != 4003 {
+				t.Errorf("close frame: got %d, want 4003", got)
+			}
+			if ev := h.next(t); ev.code != 4003 || ev.err != nil {
+				t.Errorf("OnClose: got %d %v, want 4003 <nil>", ev.code, ev.err)
+			}
+		})
+	}
+}
+
 // Frames that must make the server fail the connection with a given code.
 func TestBadFrames(t *testing.T) {
 	closeWith := func(code int, reason string) []byte {
@@ -480,8 +499,8 @@ func TestSlowConsumer(t *testing.T) {
 			for range cap(writeErrs) {
 				select {
 				case err := <-writeErrs:
-					if err == nil {
-						t.Error("nil write error")
+					if !errors.Is(err, ErrWriteTimeout) && !errors.Is(err, ErrClosed) {
+						t.Errorf("write: got %v, want ErrWriteTimeout or ErrClosed", err)
 					}
 				case <-time.After(wait):
 					t.Fatal("a writer is still blocked after the conn closed")
