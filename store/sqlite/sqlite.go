@@ -118,8 +118,10 @@ func Migrations() ([]sqlstore.Migration, error) {
 // writerPragmas follow pragmas on the write pool's connection. The
 // checkpointer copies the WAL into the database in the background; the
 // writer checkpoints only when the WAL has grown past this many pages,
-// finding most of it copied already, and so lets the WAL start over.
-var writerPragmas = []string{"wal_autocheckpoint(8000)"}
+// finding most of it copied already, and so lets the WAL start over. A
+// batch touches a page of every recipient's mailbox and device row: the
+// default 2 MB page cache made the writer read pages back from disk.
+var writerPragmas = []string{"wal_autocheckpoint(8000)", "cache_size(-32768)"}
 
 func openPool(path, query string, readOnly bool, extra ...string) (*sql.DB, error) {
 	c, err := sqlite.NewConnector(path + query)
