@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,7 +56,8 @@ func (s *session) writeJSON(v any) {
 
 func (s *session) fail(id string, err error) {
 	f := errorFrame{Type: "error", ID: id, Code: parley.ErrorCode(err), Message: parley.ErrorMessage(err)}
-	if e, ok := err.(*parley.Error); ok {
+	var e *parley.Error
+	if errors.As(err, &e) {
 		f.Devices = e.Devices
 	}
 	if f.Code == parley.EINTERNAL {
@@ -133,9 +135,7 @@ func (s *session) authenticate(token string) {
 	if err != nil {
 		code, reason := CloseUnauthorized, parley.ErrorMessage(err)
 		var e *parley.Error
-		if pe, ok := err.(*parley.Error); ok {
-			e = pe
-		}
+		errors.As(err, &e)
 		switch {
 		case e != nil && e.Op == "revoked":
 			code = CloseRevoked
