@@ -28,6 +28,7 @@ import (
 	"github.com/parley-chat/parley/service"
 	"github.com/parley-chat/parley/sms"
 	"github.com/parley-chat/parley/store/postgres"
+	"github.com/parley-chat/parley/store/sqlstore"
 	"github.com/parley-chat/parley/store/sqlite"
 )
 
@@ -281,6 +282,9 @@ func (m *Main) Close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// Both stores pipeline commits; the gateway relies on it for throughput.
+var _ service.AsyncMailbox = (*sqlstore.Store)(nil)
 
 // notifierRef breaks the construction cycle between services and the hub.
 type notifierRef struct{ service.Notifier }

@@ -17,7 +17,9 @@ type recorder struct {
 	ch  chan struct{}
 }
 
-func newRecorder() *recorder { return &recorder{got: map[string][]string{}, ch: make(chan struct{}, 1<<16)} }
+func newRecorder() *recorder {
+	return &recorder{got: map[string][]string{}, ch: make(chan struct{}, 1<<16)}
+}
 
 func (r *recorder) handle(subject string, data []byte) {
 	r.mu.Lock()

@@ -19,7 +19,8 @@ type session struct {
 	c     *ws.Conn
 	nonce uint64
 
-	authed atomic.Bool // set once an auth frame arrived: the auth timeout no longer applies
+	authed   atomic.Bool  // set once an auth frame arrived: the auth timeout no longer applies
+	inflight atomic.Int32 // sends and acks waiting for their commit
 
 	mu       sync.Mutex
 	account  string // empty until authenticated
@@ -213,37 +214,75 @@ func (s *session) deliver(seq uint64, frame []byte) {
 	}
 }
 
+// maxInflight bounds the sends and acks one connection has waiting for a
+// commit at once; past it, the connection's frames wait (backpressure).
+const maxInflight = 64
+
+// async runs fn in its own goroutine while fewer than maxInflight are
+// running for this session, else in the caller: the transport then stops
+// reading this connection until fn is done.
+func (s *session) async(fn func()) {
+	if s.inflight.Add(1) > maxInflight {
+		fn()
+		s.inflight.Add(-1)
+		return
+	}
+	go func() {
+		defer s.inflight.Add(-1)
+		fn()
+	}()
+}
+
+// send validates in the transport's worker, queues the commit there (so
+// a connection's sends commit in the order they arrived) and waits for it
+// elsewhere, so that one connection can have many sends in one group
+// commit.
 func (s *session) send(f *inFrame) {
 	env := &parley.Envelope{To: f.To, ClientID: f.ID, Copies: make([]parley.Copy, len(f.Copies))}
 	for i, c := range f.Copies {
 		env.Copies[i] = parley.Copy{Account: c.Account, Device: c.Device, Body: c.Body}
 	}
 	ctx, cancel := s.ctx()
-	defer cancel()
-	d, err := s.hub.msg.Send(ctx, s.dev, env)
+	wait, err := s.hub.msg.SendAsync(ctx, s.dev, env)
 	if err != nil {
+		cancel()
 		s.fail(f.ID, err)
 		return
 	}
-	s.writeJSON(sentFrame{Type: "sent", ID: f.ID, MessageID: d.MessageID, Timestamp: d.Timestamp.UnixMilli(), Duplicate: d.Duplicate})
+	id := f.ID
+	s.async(func() {
+		defer cancel()
+		d, err := wait()
+		if err != nil {
+			s.fail(id, err)
+			return
+		}
+		s.writeJSON(sentFrame{Type: "sent", ID: id, MessageID: d.MessageID, Timestamp: d.Timestamp.UnixMilli(), Duplicate: d.Duplicate})
+	})
 }
 
 func (s *session) ack(seqs []uint64) {
-	ctx, cancel := s.ctx()
-	defer cancel()
-	if err := s.hub.msg.Ack(ctx, s.account, s.device, seqs); err != nil {
-		s.fail("", err)
+	if len(seqs) > 1024 {
+		s.fail("", parley.Errorf(parley.ETOOLARGE, "more than 1024 sequence numbers in one ack"))
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.pending -= len(seqs)
-	if s.pending < 0 {
-		s.pending = 0
-	}
-	if s.behind && s.pending <= s.hub.o.Window/2 {
-		s.catchUp(ctx)
-	}
+	s.async(func() {
+		ctx, cancel := s.ctx()
+		defer cancel()
+		if err := s.hub.msg.Ack(ctx, s.account, s.device, seqs); err != nil {
+			s.fail("", err)
+			return
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.pending -= len(seqs)
+		if s.pending < 0 {
+			s.pending = 0
+		}
+		if s.behind && s.pending <= s.hub.o.Window/2 {
+			s.catchUp(ctx)
+		}
+	})
 }
 
 const maxWatched = 64

@@ -71,6 +71,24 @@ func (s *Messaging) deviceIDs(ctx context.Context, account string, skip uint32) 
 // idempotent by (device, ClientID): a retry returns the first result with
 // Duplicate set and stores nothing.
 func (s *Messaging) Send(ctx context.Context, from *parley.Device, env *parley.Envelope) (*parley.Delivery, error) {
+	wait, err := s.SendAsync(ctx, from, env)
+	if err != nil {
+		return nil, err
+	}
+	return wait()
+}
+
+// AsyncMailbox is implemented by stores that can queue a commit and let
+// the caller wait for it later. Queued commits happen in call order, so a
+// connection can pipeline sends without reordering them.
+type AsyncMailbox interface {
+	DeliverAsync(ctx context.Context, d *parley.Delivery) (wait func() error)
+}
+
+// SendAsync validates env like Send and queues its commit; wait returns
+// Send's result. Sends queued one after another by one caller commit in
+// that order. ctx must stay alive until wait returns.
+func (s *Messaging) SendAsync(ctx context.Context, from *parley.Device, env *parley.Envelope) (wait func() (*parley.Delivery, error), err error) {
 	const op = "messaging.Send"
 	env.From, env.FromDevice = from.Account, from.ID
 	if err := env.Validate(); err != nil {
@@ -100,19 +118,27 @@ func (s *Messaging) Send(ctx context.Context, from *parley.Device, env *parley.E
 			Timestamp: now, Body: c.Body,
 		}
 	}
-	if err := s.store.Deliver(ctx, d); err != nil {
-		if parley.Match(err, parley.ESTALE) {
-			// A device was revoked between the check and the commit.
-			s.cache.invalidate(env.To)
-			s.cache.invalidate(env.From)
-			return nil, &parley.Error{Code: parley.ESTALE, Message: "device list changed; re-encrypt for the current devices", Devices: want, Err: err}
+	var commit func() error
+	if am, ok := s.store.(AsyncMailbox); ok {
+		commit = am.DeliverAsync(ctx, d)
+	} else {
+		commit = func() error { return s.store.Deliver(ctx, d) }
+	}
+	return func() (*parley.Delivery, error) {
+		if err := commit(); err != nil {
+			if parley.Match(err, parley.ESTALE) {
+				// A device was revoked between the check and the commit.
+				s.cache.invalidate(env.To)
+				s.cache.invalidate(env.From)
+				return nil, &parley.Error{Code: parley.ESTALE, Message: "device list changed; re-encrypt for the current devices", Devices: want, Err: err}
+			}
+			return nil, fmt.Errorf("%s: %w", op, err)
 		}
-		return nil, fmt.Errorf("%s: %w", op, err)
-	}
-	if !d.Duplicate {
-		s.notify.Items(d.Items)
-	}
-	return d, nil
+		if !d.Duplicate {
+			s.notify.Items(d.Items)
+		}
+		return d, nil
+	}, nil
 }
 
 // checkCopies compares the envelope's copies with the current device

@@ -59,20 +59,32 @@ func newBatcher(s *Store) *batcher {
 
 // do queues o and waits for its result or for ctx to end.
 func (b *batcher) do(ctx context.Context, o *op) error {
+	if err := b.submit(ctx, o); err != nil {
+		return err
+	}
+	return b.wait(ctx, o)
+}
+
+// submit queues o. Operations submitted one after another by one
+// goroutine are committed in that order.
+func (b *batcher) submit(ctx context.Context, o *op) error {
 	o.ctx = ctx
 	o.done = make(chan error, 1) // the writer never blocks on a caller that left
 	b.mu.RLock()
+	defer b.mu.RUnlock()
 	if b.closed {
-		b.mu.RUnlock()
 		return &parley.Error{Code: parley.EUNAVAILABLE, Message: "storage is closed"}
 	}
 	select {
 	case b.q <- o:
-		b.mu.RUnlock()
+		return nil
 	case <-ctx.Done():
-		b.mu.RUnlock()
 		return ctx.Err()
 	}
+}
+
+// wait returns the result of a submitted o, or ctx's error.
+func (b *batcher) wait(ctx context.Context, o *op) error {
 	select {
 	case err := <-o.done:
 		return err

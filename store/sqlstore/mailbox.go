@@ -35,6 +35,14 @@ const purgeSlice = 1000
 // If ctx ends first, Deliver returns its error without knowing whether
 // the delivery was committed; a retry with the same key is safe.
 func (s *Store) Deliver(ctx context.Context, d *parley.Delivery) error {
+	return s.DeliverAsync(ctx, d)()
+}
+
+// DeliverAsync queues d like Deliver and returns a function that waits
+// for the result and fills d as Deliver does. Deliveries queued one after
+// another by one goroutine commit in that order, so a caller can pipeline
+// them. ctx must stay alive until the returned function has returned.
+func (s *Store) DeliverAsync(ctx context.Context, d *parley.Delivery) func() error {
 	o := &op{
 		deliver:    true,
 		from:       d.From,
@@ -44,19 +52,25 @@ func (s *Store) Deliver(ctx context.Context, d *parley.Delivery) error {
 		timestamp:  d.Timestamp,
 		items:      slices.Clone(d.Items),
 	}
-	if err := s.b.do(ctx, o); err != nil {
-		return s.opError(ctx, "Deliver", o, err)
-	}
-	if o.duplicate {
-		d.Duplicate = true
-		d.MessageID = o.messageID
-		d.Timestamp = o.timestamp
+	err := s.b.submit(ctx, o)
+	return func() error {
+		if err == nil {
+			err = s.b.wait(ctx, o)
+		}
+		if err != nil {
+			return s.opError(ctx, "Deliver", o, err)
+		}
+		if o.duplicate {
+			d.Duplicate = true
+			d.MessageID = o.messageID
+			d.Timestamp = o.timestamp
+			return nil
+		}
+		for i := range d.Items {
+			d.Items[i].Seq = o.items[i].Seq
+		}
 		return nil
 	}
-	for i := range d.Items {
-		d.Items[i].Seq = o.items[i].Seq
-	}
-	return nil
 }
 
 // Ack deletes the device's items with the given sequence numbers and, in
