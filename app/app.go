@@ -28,8 +28,8 @@ import (
 	"github.com/parley-chat/parley/service"
 	"github.com/parley-chat/parley/sms"
 	"github.com/parley-chat/parley/store/postgres"
-	"github.com/parley-chat/parley/store/sqlstore"
 	"github.com/parley-chat/parley/store/sqlite"
+	"github.com/parley-chat/parley/store/sqlstore"
 )
 
 // Config is a node's configuration. Zero values take the defaults noted.
