@@ -134,13 +134,15 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, ops []*op) error {
 		}
 		if !o.deliver {
 			if k := (deviceKey{o.account, o.device}); !has(next, k) {
-				restart = o.markStale(k) || restart
+				o.markStale(k)
+				restart = true
 			}
 			continue
 		}
 		for _, it := range o.items {
 			if k := (deviceKey{it.Account, it.Device}); !has(next, k) {
-				restart = o.markStale(k) || restart
+				o.markStale(k)
+				restart = true
 				break
 			}
 		}
@@ -183,12 +185,11 @@ func has(m map[deviceKey]uint64, k deviceKey) bool {
 	return ok
 }
 
-// markStale fails o with ESTALE for device k. It reports whether o had
-// written anything in this run, which then must be undone.
-func (o *op) markStale(k deviceKey) bool {
+// markStale fails o with ESTALE for device k, in this run and in any
+// later run of the same batch.
+func (o *op) markStale(k deviceKey) {
 	o.stale, o.staleDevice = true, k
 	o.err = staleError(k)
-	return true
 }
 
 func staleError(k deviceKey) *parley.Error {

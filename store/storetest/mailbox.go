@@ -263,6 +263,58 @@ func testMailbox(t *testing.T, open func(t *testing.T) parley.Store) {
 		err = s.Ack(ctxT(t), p.to, 99, nil, nil)
 		wantCode(t, "Ack by unknown device", err, parley.ESTALE)
 	})
+	t.Run("StaleAmongConcurrent", func(t *testing.T) {
+		// Stale deliveries and acks in the same batches as good ones fail
+		// alone; the good ones keep contiguous seqs.
+		s := open(t)
+		p := newPair(t, s)
+		p.deliver(t, "first")
+		if err := s.RevokeDevice(ctxT(t), p.to, p.toB, t0); err != nil {
+			t.Fatalf("RevokeDevice: %v", err)
+		}
+		const n = 60
+		var wg sync.WaitGroup
+		good := make(chan uint64, n)
+		for i := range n {
+			wg.Go(func() {
+				d := p.delivery(fmt.Sprintf("c%d", i))
+				switch i % 3 {
+				case 0: // to the revoked device: stale
+					if err := s.Deliver(ctxT(t), d); !parley.Match(err, parley.ESTALE) {
+						t.Errorf("Deliver to revoked device = %v, want %s", err, parley.ESTALE)
+					}
+				case 1: // an ack by the revoked device: stale
+					if err := s.Ack(ctxT(t), p.to, p.toB, nil, []parley.Item{d.Items[0]}); !parley.Match(err, parley.ESTALE) {
+						t.Errorf("Ack by revoked device = %v, want %s", err, parley.ESTALE)
+					}
+				default:
+					d.Items = slices.Delete(d.Items, 1, 2)
+					if err := s.Deliver(ctxT(t), d); err != nil {
+						t.Errorf("Deliver: %v", err)
+						return
+					}
+					good <- d.Items[0].Seq
+				}
+			})
+		}
+		wg.Wait()
+		close(good)
+		var got []uint64
+		for seq := range good {
+			got = append(got, seq)
+		}
+		slices.Sort(got)
+		want := make([]uint64, 0, n/3)
+		for i := range n / 3 {
+			want = append(want, uint64(i+2))
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("seqs of good deliveries = %v, want %v", got, want)
+		}
+		if items := fetchAll(t, s, p.to, p.toA); !slices.Equal(seqsOf(items), append([]uint64{1}, want...)) {
+			t.Errorf("device A stores seqs %v, want 1 and then %v", seqsOf(items), want)
+		}
+	})
 	t.Run("IdempotentSequential", func(t *testing.T) {
 		s := open(t)
 		p := newPair(t, s)
