@@ -60,3 +60,14 @@ func TestOpenRejectsNonFilePaths(t *testing.T) {
 		}
 	}
 }
+
+// The service pipelines deliveries when the store can (DeliverAsync);
+// the SQLite wrapper must keep that method of sqlstore.Store.
+func TestStoreKeepsDeliverAsync(t *testing.T) {
+	var s parley.Store = open(t).(harness).Store
+	if _, ok := s.(interface {
+		DeliverAsync(context.Context, *parley.Delivery) func() error
+	}); !ok {
+		t.Errorf("%T has no DeliverAsync", s)
+	}
+}

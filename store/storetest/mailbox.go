@@ -315,6 +315,33 @@ func testMailbox(t *testing.T, open func(t *testing.T) parley.Store) {
 			t.Errorf("device A stores seqs %v, want 1 and then %v", seqsOf(items), want)
 		}
 	})
+	t.Run("PipelinedInOrder", func(t *testing.T) {
+		// Stores that queue commits (DeliverAsync) commit the deliveries
+		// one goroutine queued in the order it queued them.
+		s := open(t)
+		async, ok := s.(interface {
+			DeliverAsync(context.Context, *parley.Delivery) func() error
+		})
+		if !ok {
+			t.Skipf("%T does not pipeline deliveries", s)
+		}
+		p := newPair(t, s)
+		var waits []func() error
+		var ds []*parley.Delivery
+		for i := range 200 {
+			d := p.delivery(fmt.Sprint(i))
+			ds = append(ds, d)
+			waits = append(waits, async.DeliverAsync(ctxT(t), d))
+		}
+		for i, wait := range waits {
+			if err := wait(); err != nil {
+				t.Fatalf("delivery %d: %v", i, err)
+			}
+			if got := ds[i].Items[0].Seq; got != uint64(i+1) {
+				t.Fatalf("delivery %d got seq %d, want %d (queue order)", i, got, i+1)
+			}
+		}
+	})
 	t.Run("IdempotentSequential", func(t *testing.T) {
 		s := open(t)
 		p := newPair(t, s)
