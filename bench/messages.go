@@ -157,15 +157,18 @@ type benchFrame struct {
 }
 
 // readLoop reads frames until the connection closes: items go to onItem
-// and are acknowledged in batches; each "sent" returns a credit.
+// and are acknowledged in batches, as real clients do (every 64 items or
+// 5 ms); each "sent" returns a credit.
 func (b *benchConn) readLoop(onItem func(kind string, body []byte), credits chan struct{}, errs *atomic.Int64) {
-	ctx := context.Background()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	flush := func() {
+		b.mu.Lock()
 		if len(b.acks) == 0 {
+			b.mu.Unlock()
 			return
 		}
-		var buf []byte
-		buf = append(buf, `{"type":"ack","seqs":[`...)
+		buf := append([]byte(nil), `{"type":"ack","seqs":[`...)
 		for i, s := range b.acks {
 			if i > 0 {
 				buf = append(buf, ',')
@@ -174,8 +177,21 @@ func (b *benchConn) readLoop(onItem func(kind string, body []byte), credits chan
 		}
 		buf = append(buf, "]}"...)
 		b.acks = b.acks[:0]
+		b.mu.Unlock()
 		b.c.Write(ctx, websocket.MessageText, buf)
 	}
+	go func() {
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				flush()
+			}
+		}
+	}()
 	for {
 		_, msg, err := b.c.Read(ctx)
 		if err != nil {
@@ -191,8 +207,11 @@ func (b *benchConn) readLoop(onItem func(kind string, body []byte), credits chan
 			if onItem != nil {
 				onItem(f.Kind, f.Body)
 			}
+			b.mu.Lock()
 			b.acks = append(b.acks, f.Seq)
-			if len(b.acks) >= 64 {
+			n := len(b.acks)
+			b.mu.Unlock()
+			if n >= 64 {
 				flush()
 			}
 		case "sent":
@@ -204,10 +223,6 @@ func (b *benchConn) readLoop(onItem func(kind string, body []byte), credits chan
 			if credits != nil {
 				credits <- struct{}{}
 			}
-		}
-		// Flush whenever nothing more is queued right now: cheap batching.
-		if len(b.acks) > 0 && len(b.acks) < 64 {
-			flush()
 		}
 	}
 }
