@@ -84,6 +84,14 @@ type Mailbox interface {
 	// in the same transaction, delivers the follow-up items (receipts),
 	// assigning their Seq in place.
 	Ack(ctx context.Context, account string, device uint32, seqs []uint64, followUps []Item) error
+	// AckWith is Ack whose follow-ups depend on what was deleted, decided
+	// inside the same transaction without a read before it: followUps gets
+	// the items actually deleted (without bodies) and returns the items to
+	// deliver; an item with Device 0 goes to every active device of its
+	// Account. followUps runs while the store holds its write transaction:
+	// it must be quick and must not call the store. AckWith returns the
+	// follow-ups delivered, with their Seq.
+	AckWith(ctx context.Context, account string, device uint32, seqs []uint64, followUps func(deleted []Item) []Item) ([]Item, error)
 	// Purge deletes items and idempotency keys older than before.
 	Purge(ctx context.Context, before time.Time) (int64, error)
 }

@@ -262,14 +262,18 @@ func (s *session) send(f *inFrame) {
 }
 
 func (s *session) ack(seqs []uint64) {
-	if len(seqs) > 1024 {
-		s.fail("", parley.Errorf(parley.ETOOLARGE, "more than 1024 sequence numbers in one ack"))
+	ctx, cancel := s.ctx()
+	// Queued here, in frame order, so that a read receipt sent after an
+	// ack commits after the delivery receipts that ack makes.
+	wait, err := s.hub.msg.AckAsync(ctx, s.account, s.device, seqs)
+	if err != nil {
+		cancel()
+		s.fail("", err)
 		return
 	}
 	s.async(func() {
-		ctx, cancel := s.ctx()
 		defer cancel()
-		if err := s.hub.msg.Ack(ctx, s.account, s.device, seqs); err != nil {
+		if err := wait(); err != nil {
 			s.fail("", err)
 			return
 		}

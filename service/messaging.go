@@ -83,6 +83,7 @@ func (s *Messaging) Send(ctx context.Context, from *parley.Device, env *parley.E
 // connection can pipeline sends without reordering them.
 type AsyncMailbox interface {
 	DeliverAsync(ctx context.Context, d *parley.Delivery) (wait func() error)
+	AckWithAsync(ctx context.Context, account string, device uint32, seqs []uint64, followUps func(deleted []parley.Item) []parley.Item) (wait func() ([]parley.Item, error))
 }
 
 // SendAsync validates env like Send and queues its commit; wait returns
@@ -187,56 +188,55 @@ func (s *Messaging) Fetch(ctx context.Context, dev *parley.Device, after uint64,
 // Ack deletes acknowledged items from the device's mailbox and, in the
 // same transaction, sends a delivery receipt to every device of the
 // sender of each acknowledged message (not for copies of one's own
-// messages, and not for receipts).
+// messages, and not for receipts). Which items were acknowledged is
+// decided by the store's delete, so no read precedes it.
 func (s *Messaging) Ack(ctx context.Context, account string, device uint32, seqs []uint64) error {
+	wait, err := s.AckAsync(ctx, account, device, seqs)
+	if err != nil {
+		return err
+	}
+	return wait()
+}
+
+// AckAsync is Ack, queued behind the caller's earlier sends and acks;
+// wait returns Ack's result. ctx must stay alive until wait returns.
+func (s *Messaging) AckAsync(ctx context.Context, account string, device uint32, seqs []uint64) (wait func() error, err error) {
 	const op = "messaging.Ack"
 	if len(seqs) == 0 {
-		return nil
+		return func() error { return nil }, nil
 	}
 	if len(seqs) > 1024 {
-		return parley.Errorf(parley.ETOOLARGE, "more than 1024 sequence numbers in one ack")
+		return nil, parley.Errorf(parley.ETOOLARGE, "more than 1024 sequence numbers in one ack")
 	}
-	// A revoked sender device can make the commit fail with ESTALE; the
-	// second attempt reads the lists again.
-	for attempt := 0; ; attempt++ {
-		items, err := s.store.Items(ctx, account, device, seqs)
-		if err != nil {
-			return fmt.Errorf("%s: %w", op, err)
-		}
-		var receipts []parley.Item
-		devices := map[string][]uint32{}
-		now := s.clock.Now().UTC().Truncate(time.Microsecond)
-		for _, it := range items {
+	now := s.clock.Now().UTC().Truncate(time.Microsecond)
+	receipts := func(deleted []parley.Item) []parley.Item {
+		var out []parley.Item
+		for _, it := range deleted {
 			if it.Kind != parley.KindMessage || it.From == account {
 				continue
 			}
-			ids, ok := devices[it.From]
-			if !ok {
-				if ids, err = s.deviceIDs(ctx, it.From, 0); err != nil {
-					return fmt.Errorf("%s: %w", op, err)
-				}
-				devices[it.From] = ids
-			}
-			for _, id := range ids {
-				receipts = append(receipts, parley.Item{
-					Account: it.From, Device: id, Kind: parley.KindDelivered,
-					MessageID: it.MessageID, From: account, FromDevice: device, To: it.From, Timestamp: now,
-				})
-			}
+			out = append(out, parley.Item{
+				Account: it.From, Device: 0, // every active device of the sender
+				Kind: parley.KindDelivered, MessageID: it.MessageID,
+				From: account, FromDevice: device, To: it.From, Timestamp: now,
+			})
 		}
-		err = s.store.Ack(ctx, account, device, seqs, receipts)
-		if parley.Match(err, parley.ESTALE) && attempt < 2 {
-			for acct := range devices {
-				s.cache.invalidate(acct)
-			}
-			continue
-		}
+		return out
+	}
+	var commit func() ([]parley.Item, error)
+	if am, ok := s.store.(AsyncMailbox); ok {
+		commit = am.AckWithAsync(ctx, account, device, seqs, receipts)
+	} else {
+		commit = func() ([]parley.Item, error) { return s.store.AckWith(ctx, account, device, seqs, receipts) }
+	}
+	return func() error {
+		sent, err := commit()
 		if err != nil {
 			return fmt.Errorf("%s: %w", op, err)
 		}
-		s.notify.Items(receipts)
+		s.notify.Items(sent)
 		return nil
-	}
+	}, nil
 }
 
 // Read sends read receipts for messages from `to` to all of to's devices

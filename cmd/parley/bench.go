@@ -212,6 +212,13 @@ func benchMessages(ctx context.Context, args []string) error {
 				fmt.Fprintln(os.Stderr, "cpu profile:", err)
 			}
 		}()
+		go func() {
+			time.Sleep(*warmup + *dur/2)
+			url := fmt.Sprintf("http://%s/admin/v1/debug/pprof/goroutine?debug=1", p.Addr)
+			if err := bench.Fetch(url, "bench-operator", *profile+".goroutines"); err != nil {
+				fmt.Fprintln(os.Stderr, "goroutine profile:", err)
+			}
+		}()
 	}
 	res, err := bench.Messages(ctx, "ws://"+p.Addr+"/v1/ws", creds[:*pairs], creds[*pairs:], *window, *warmup, *dur)
 	p.Stop()

@@ -32,7 +32,11 @@ var (
 		RETURNING devices.account, devices.id, devices.next_seq`)
 	bInsertItems = newBulk(`INSERT INTO mailbox (`+itemColumns+`) VALUES `, `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ``)
 	bDeleteItems = newBulk(`DELETE FROM mailbox WHERE (account, device, seq) IN (VALUES `,
-		`(?, CAST(? AS BIGINT), CAST(? AS BIGINT))`, `)`)
+		`(?, CAST(? AS BIGINT), CAST(? AS BIGINT))`,
+		`) RETURNING account, device, seq, kind, message_id, client_id, from_account, from_device, to_account, sent_at`)
+	// The active devices of accounts, to expand follow-ups addressed to
+	// every device of an account (Device 0).
+	bActiveDevices = newBulk(`SELECT account, id FROM devices WHERE revoked_at = 0 AND account IN (`, `?`, `) ORDER BY account, id`)
 )
 
 // errRestart makes attempt roll back and run the batch again: apply
@@ -86,6 +90,11 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, ops []*op) error {
 		}
 	}
 	if err := s.claimKeys(ctx, tx, ops); err != nil {
+		return err
+	}
+	// Acks delete first (an ack cannot name an item of its own batch), so
+	// that follow-ups can be made from what was deleted.
+	if err := s.deleteAcks(ctx, tx, ops); err != nil {
 		return err
 	}
 
@@ -151,13 +160,10 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, ops []*op) error {
 		return errRestart
 	}
 
-	var itemRows, deleteRows []any
+	var itemRows []any
 	for _, o := range ops {
 		if o.err != nil || o.duplicate {
 			continue
-		}
-		for _, seq := range o.seqs {
-			deleteRows = append(deleteRows, o.account, int64(o.device), int64(seq))
 		}
 		for i := range o.items {
 			it := &o.items[i]
@@ -172,12 +178,108 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, ops []*op) error {
 				it.From, int64(it.FromDevice), it.To, micros(it.Timestamp), blob(it.Body))
 		}
 	}
-	// Deletes first: an ack cannot name an item of its own batch.
-	if _, err := s.execBulk(ctx, tx, bDeleteItems, deleteRows); err != nil {
-		return err
-	}
 	_, err = s.execBulk(ctx, tx, bInsertItems, itemRows)
 	return err
+}
+
+type itemKey struct {
+	account string
+	device  uint32
+	seq     uint64
+}
+
+// deleteAcks deletes the items every ack op names and, for AckWith ops,
+// sets o.items to what o.followFn makes of the rows the op deleted, with
+// follow-ups for Device 0 expanded to the account's active devices. A
+// row named by several ops of the batch counts for the first.
+func (s *Store) deleteAcks(ctx context.Context, tx *sql.Tx, ops []*op) error {
+	owner := make(map[itemKey]*op)
+	var rows []any
+	for _, o := range ops {
+		if o.deliver || o.err != nil {
+			continue
+		}
+		for _, seq := range o.seqs {
+			k := itemKey{o.account, o.device, seq}
+			if _, ok := owner[k]; ok {
+				continue
+			}
+			owner[k] = o
+			rows = append(rows, o.account, int64(o.device), int64(seq))
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	deleted := make(map[*op][]parley.Item)
+	err := s.queryBulk(ctx, tx, bDeleteItems, rows, func(r scanner) error {
+		var it parley.Item
+		var device, seq, fromDevice, at int64
+		var kind string
+		if err := r.Scan(&it.Account, &device, &seq, &kind, &it.MessageID, &it.ClientID, &it.From, &fromDevice, &it.To, &at); err != nil {
+			return err
+		}
+		it.Device, it.Seq, it.Kind, it.FromDevice, it.Timestamp = uint32(device), uint64(seq), parley.Kind(kind), uint32(fromDevice), fromMicros(at)
+		if o := owner[itemKey{it.Account, it.Device, it.Seq}]; o != nil {
+			deleted[o] = append(deleted[o], it)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	wild := make(map[string][]uint32)
+	for _, o := range ops {
+		if o.followFn == nil || o.err != nil {
+			continue
+		}
+		d := deleted[o]
+		slices.SortFunc(d, func(a, b parley.Item) int { return cmp.Compare(a.Seq, b.Seq) })
+		o.items = o.followFn(d)
+		for _, it := range o.items {
+			if it.Device == 0 {
+				wild[it.Account] = nil
+			}
+		}
+	}
+	if len(wild) == 0 {
+		return nil
+	}
+	args := make([]any, 0, len(wild))
+	for a := range wild {
+		args = append(args, a)
+	}
+	err = s.queryBulk(ctx, tx, bActiveDevices, args, func(r scanner) error {
+		var account string
+		var id int64
+		if err := r.Scan(&account, &id); err != nil {
+			return err
+		}
+		wild[account] = append(wild[account], uint32(id))
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, o := range ops {
+		if o.followFn == nil || o.err != nil {
+			continue
+		}
+		var out []parley.Item
+		for _, it := range o.items {
+			if it.Device != 0 {
+				out = append(out, it)
+				continue
+			}
+			for _, id := range wild[it.Account] {
+				c := it
+				c.Device = id
+				out = append(out, c)
+			}
+		}
+		o.items = out
+	}
+	return nil
 }
 
 func has(m map[deviceKey]uint64, k deviceKey) bool {

@@ -32,11 +32,12 @@ type op struct {
 	timestamp   time.Time // likewise
 	account     string    // Ack: the acking device
 	device      uint32
-	seqs        []uint64      // Ack: the items to delete
-	items       []parley.Item // items to insert, the caller's copy; Seq is set by the writer
-	duplicate   bool          // out
-	err         error         // out: this operation's own failure (ESTALE), which does not fail the batch
-	stale       bool          // addressed to a gone device; later runs of the batch skip it
+	seqs        []uint64                                  // Ack: the items to delete
+	items       []parley.Item                             // items to insert, the caller's copy; Seq is set by the writer
+	followFn    func(deleted []parley.Item) []parley.Item // AckWith: makes items from the deleted rows, in every run
+	duplicate   bool                                      // out
+	err         error                                     // out: this operation's own failure (ESTALE), which does not fail the batch
+	stale       bool                                      // addressed to a gone device; later runs of the batch skip it
 	staleDevice deviceKey
 	ctx         context.Context // the caller's; only checked before the operation is tried
 }

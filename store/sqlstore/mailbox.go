@@ -95,6 +95,41 @@ func (s *Store) Ack(ctx context.Context, account string, device uint32, seqs []u
 	return nil
 }
 
+// AckWith deletes the named items and, in the same transaction, delivers
+// what followUps makes of the deleted ones (see parley.Mailbox). An item
+// with Device 0 is expanded to every active device of its Account.
+func (s *Store) AckWith(ctx context.Context, account string, device uint32, seqs []uint64, followUps func(deleted []parley.Item) []parley.Item) ([]parley.Item, error) {
+	return s.AckWithAsync(ctx, account, device, seqs, followUps)()
+}
+
+// AckWithAsync queues AckWith's operation behind everything queued before
+// it and returns a function that waits for its result. ctx must stay
+// alive until that function has returned.
+func (s *Store) AckWithAsync(ctx context.Context, account string, device uint32, seqs []uint64, followUps func(deleted []parley.Item) []parley.Item) func() ([]parley.Item, error) {
+	o := &op{
+		account:  account,
+		device:   device,
+		seqs:     slices.Clone(seqs),
+		followFn: followUps,
+	}
+	err := s.b.submit(ctx, o)
+	return func() ([]parley.Item, error) {
+		if err == nil {
+			err = s.b.wait(ctx, o)
+		}
+		if err != nil {
+			return nil, s.opError(ctx, "AckWith", o, err)
+		}
+		out := make([]parley.Item, 0, len(o.items))
+		for _, it := range o.items {
+			if it.Seq != 0 { // 0: addressed to a device that is gone, dropped
+				out = append(out, it)
+			}
+		}
+		return out, nil
+	}
+}
+
 // opError completes the error of a Deliver or Ack: ESTALE gets the
 // current device lists of the accounts involved, so that the client can
 // re-encrypt and retry.

@@ -217,6 +217,50 @@ func testMailbox(t *testing.T, open func(t *testing.T) parley.Store) {
 			t.Errorf("acked items remain: %v", seqsOf(got))
 		}
 	})
+	t.Run("AckWithMakesFollowUpsFromDeleted", func(t *testing.T) {
+		s := open(t)
+		p := newPair(t, s)
+		for i := range 3 {
+			p.deliver(t, fmt.Sprint(i))
+		}
+		if err := s.RevokeDevice(ctxT(t), p.from, p.fromOther, t0); err != nil {
+			t.Fatalf("RevokeDevice: %v", err)
+		}
+		var saw []parley.Item
+		// Seq 9 does not exist and seq 1 is named twice: only rows that were
+		// really deleted reach the function, once each.
+		got, err := s.AckWith(ctxT(t), p.to, p.toA, []uint64{1, 3, 9, 1}, func(deleted []parley.Item) []parley.Item {
+			saw = deleted
+			var out []parley.Item
+			for _, d := range deleted {
+				out = append(out, parley.Item{Account: d.From, Kind: parley.KindDelivered, MessageID: d.MessageID, From: p.to, FromDevice: p.toA, Timestamp: t0})
+			}
+			return out
+		})
+		if err != nil {
+			t.Fatalf("AckWith: %v", err)
+		}
+		if len(saw) != 2 || saw[0].Seq != 1 || saw[1].Seq != 3 || saw[0].MessageID != "m-0" || saw[1].From != p.from || saw[0].Kind != parley.KindMessage {
+			t.Fatalf("followUps saw %+v, want the items with seqs 1 and 3", saw)
+		}
+		// Device 0 went to every active device of the sender: only fromDev.
+		if len(got) != 2 || got[0].Device != p.fromDev || got[1].Device != p.fromDev || got[0].Seq != 1 || got[1].Seq != 2 {
+			t.Fatalf("follow-ups = %+v, want two receipts for device %d with seqs 1, 2", got, p.fromDev)
+		}
+		if rest := seqsOf(fetchAll(t, s, p.to, p.toA)); !slices.Equal(rest, []uint64{2}) {
+			t.Errorf("acking device keeps %v, want [2]", rest)
+		}
+		// A second AckWith of the same items deletes nothing and makes nothing.
+		again, err := s.AckWith(ctxT(t), p.to, p.toA, []uint64{1, 3}, func(deleted []parley.Item) []parley.Item {
+			if len(deleted) != 0 {
+				t.Errorf("repeated ack deleted %d items", len(deleted))
+			}
+			return nil
+		})
+		if err != nil || len(again) != 0 {
+			t.Errorf("repeated AckWith = %v, %v", again, err)
+		}
+	})
 	t.Run("Stale", func(t *testing.T) {
 		s := open(t)
 		p := newPair(t, s)
