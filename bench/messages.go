@@ -2,9 +2,7 @@ package bench
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -12,7 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/coder/websocket"
+	"github.com/parley-chat/parley/sdk"
 )
 
 // MessagesResult is the outcome of a throughput run.
@@ -30,7 +28,7 @@ type MessagesResult struct {
 // sender. Receivers acknowledge in batches, as real clients do; senders
 // acknowledge the delivery receipts. Latency is from just before the send
 // frame is written to when the recipient reads the item.
-func Messages(ctx context.Context, wsURL string, senders, receivers []Cred, window int, warmup, measure time.Duration) (*MessagesResult, error) {
+func Messages(ctx context.Context, server string, senders, receivers []Cred, window int, warmup, measure time.Duration) (*MessagesResult, error) {
 	if len(senders) != len(receivers) {
 		return nil, fmt.Errorf("senders and receivers differ in number")
 	}
@@ -42,7 +40,7 @@ func Messages(ctx context.Context, wsURL string, senders, receivers []Cred, wind
 	var wg sync.WaitGroup
 	conns := make([]*benchConn, 0, 2*len(senders))
 	dial := func(c Cred, i int) (*benchConn, error) {
-		return dialBench(ctx, wsURL, c, i)
+		return dialBench(ctx, server, c)
 	}
 	for i := range receivers {
 		r, err := dial(receivers[i], i)
@@ -83,10 +81,10 @@ func Messages(ctx context.Context, wsURL string, senders, receivers []Cred, wind
 					return
 				case <-credits:
 				}
-				binary.BigEndian.PutUint64(body, uint64(time.Now().UnixNano()))
-				f := `{"type":"send","id":"b` + strconv.Itoa(n) + `","to":"` + to + `","copies":[{"account":"` + to +
-					`","device":1,"body":"` + base64.StdEncoding.EncodeToString(body) + `"}]}`
-				if err := s.c.Write(ctx, websocket.MessageText, []byte(f)); err != nil {
+				b := make([]byte, len(body))
+				binary.BigEndian.PutUint64(b, uint64(time.Now().UnixNano()))
+				f := &sdk.Frame{Type: "send", ID: "b" + strconv.Itoa(n), To: to, Copies: []sdk.Copy{{Account: to, Device: 1, Body: b}}}
+				if err := s.c.Write(ctx, f); err != nil {
 					return
 				}
 			}
@@ -105,7 +103,7 @@ func Messages(ctx context.Context, wsURL string, senders, receivers []Cred, wind
 	n := received.Load()
 	cancel()
 	for _, c := range conns {
-		c.c.CloseNow()
+		c.c.Close()
 	}
 	wg.Wait()
 	var all []time.Duration
@@ -122,38 +120,17 @@ func Messages(ctx context.Context, wsURL string, senders, receivers []Cred, wind
 }
 
 type benchConn struct {
-	c    *websocket.Conn
+	c    *sdk.Conn
 	mu   sync.Mutex
 	acks []uint64
 }
 
-func dialBench(ctx context.Context, wsURL string, cred Cred, i int) (*benchConn, error) {
-	c, _, err := websocket.Dial(ctx, wsURL, nil)
+func dialBench(ctx context.Context, server string, cred Cred) (*benchConn, error) {
+	c, err := sdk.Dial(ctx, server, cred.Token, nil)
 	if err != nil {
 		return nil, err
-	}
-	c.SetReadLimit(1 << 20)
-	auth, _ := json.Marshal(map[string]string{"type": "auth", "token": cred.Token})
-	if err := c.Write(ctx, websocket.MessageText, auth); err != nil {
-		return nil, err
-	}
-	_, msg, err := c.Read(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var f struct{ Type string }
-	if json.Unmarshal(msg, &f); f.Type != "ready" {
-		return nil, fmt.Errorf("expected ready, got %s", msg)
 	}
 	return &benchConn{c: c}, nil
-}
-
-type benchFrame struct {
-	Type string `json:"type"`
-	Seq  uint64 `json:"seq"`
-	Kind string `json:"kind"`
-	Body []byte `json:"body"`
-	Code string `json:"code"`
 }
 
 // readLoop reads frames until the connection closes: items go to onItem
@@ -168,17 +145,10 @@ func (b *benchConn) readLoop(onItem func(kind string, body []byte), credits chan
 			b.mu.Unlock()
 			return
 		}
-		buf := append([]byte(nil), `{"type":"ack","seqs":[`...)
-		for i, s := range b.acks {
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-			buf = strconv.AppendUint(buf, s, 10)
-		}
-		buf = append(buf, "]}"...)
+		f := &sdk.Frame{Type: "ack", Seqs: slices.Clone(b.acks)}
 		b.acks = b.acks[:0]
 		b.mu.Unlock()
-		b.c.Write(ctx, websocket.MessageText, buf)
+		b.c.Write(ctx, f)
 	}
 	go func() {
 		t := time.NewTicker(5 * time.Millisecond)
@@ -193,14 +163,9 @@ func (b *benchConn) readLoop(onItem func(kind string, body []byte), credits chan
 		}
 	}()
 	for {
-		_, msg, err := b.c.Read(ctx)
+		f, err := b.c.Read(ctx)
 		if err != nil {
 			return
-		}
-		var f benchFrame
-		if err := json.Unmarshal(msg, &f); err != nil {
-			errs.Add(1)
-			continue
 		}
 		switch f.Type {
 		case "item":

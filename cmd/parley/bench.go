@@ -220,7 +220,7 @@ func benchMessages(ctx context.Context, args []string) error {
 			}
 		}()
 	}
-	res, err := bench.Messages(ctx, "ws://"+p.Addr+"/v1/ws", creds[:*pairs], creds[*pairs:], *window, *warmup, *dur)
+	res, err := bench.Messages(ctx, "http://"+p.Addr, creds[:*pairs], creds[*pairs:], *window, *warmup, *dur)
 	p.Stop()
 	if err != nil {
 		return err
