@@ -280,3 +280,51 @@ func TestKillNodeUnderLoad(t *testing.T) {
 	}
 	t.Logf("%d sends acknowledged before the kill, %d after retrying; %d delivered, alice=%s", beforeKill, total-beforeKill, len(received), alice)
 }
+
+// Two terminal clients on two nodes exchange a message with delivery and
+// read receipts (the messenger core's "done when").
+func TestChatAcrossNodes(t *testing.T) {
+	natsURL := os.Getenv("PARLEY_TEST_NATS")
+	if natsURL == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("PARLEY_TEST_NATS must be set in CI")
+		}
+		t.Skip("PARLEY_TEST_NATS not set; skipping the two-node chat test")
+	}
+	dsn := pgtest.DSN(t)
+	na := startChild(t, "--database", dsn, "--nats", natsURL, "--node", "a")
+	nb := startChild(t, "--database", dsn, "--nats", natsURL, "--node", "b")
+	alice, bob := t.TempDir(), t.TempDir()
+	register := func(dir string, n *childNode, phone string) {
+		mustChat(t, dir, "register", "--server", n.base, "--phone", phone, "--request-only")
+		var otp struct{ Code string }
+		post(t, n.base+"/admin/v1/otp?phone="+strings.TrimPrefix(phone, "+"), "crash-test-operator", nil, &otp)
+		mustChat(t, dir, "register", "--server", n.base, "--phone", phone, "--code", otp.Code)
+	}
+	register(alice, na, "+4915100000061")
+	register(bob, nb, "+4915100000062")
+
+	id := strings.TrimSpace(mustChat(t, alice, "send", "--to", "+4915100000062", "--text", "über Knoten hinweg"))
+	var msg struct{ ID, From, Type, Text string }
+	if err := json.Unmarshal([]byte(mustChat(t, bob, "listen", "--json", "--count", "1", "--timeout", "20s")), &msg); err != nil {
+		t.Fatal(err)
+	}
+	if msg.ID != id || msg.From != "4915100000061" || msg.Text != "über Knoten hinweg" {
+		t.Fatalf("bob on node b got %+v, want %s from alice", msg, id)
+	}
+	mustChat(t, bob, "read", "--message-id", id)
+	var statuses []string
+	for _, line := range strings.Split(strings.TrimSpace(mustChat(t, alice, "listen", "--json", "--timeout", "2s")), "\n") {
+		var r struct {
+			Type, Status string
+			MessageID    string `json:"message_id"`
+		}
+		json.Unmarshal([]byte(line), &r)
+		if r.Type == "receipt" && r.MessageID == id {
+			statuses = append(statuses, r.Status)
+		}
+	}
+	if strings.Join(statuses, ",") != "delivered,read" {
+		t.Fatalf("alice on node a got receipts %v, want delivered,read", statuses)
+	}
+}
