@@ -27,7 +27,7 @@ type node struct {
 	stop func()
 }
 
-func startNode(t *testing.T, cfg app.Config) *node {
+func startNode(t testing.TB, cfg app.Config) *node {
 	t.Helper()
 	if cfg.DataDir == "" {
 		cfg.DataDir = t.TempDir()
@@ -62,7 +62,7 @@ func startNode(t *testing.T, cfg app.Config) *node {
 	return &node{m: m, base: "http://" + m.Addr(), stop: stop}
 }
 
-func call(t *testing.T, method, url, token string, body any, out any) int {
+func call(t testing.TB, method, url, token string, body any, out any) int {
 	t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -93,7 +93,7 @@ type creds struct {
 	Token   string `json:"token"`
 }
 
-func register(t *testing.T, n *node, phone string) creds {
+func register(t testing.TB, n *node, phone string) creds {
 	t.Helper()
 	if st := call(t, "POST", n.base+"/v1/register/code", "", map[string]string{"phone": phone}, nil); st != 200 {
 		t.Fatalf("request code: status %d", st)
