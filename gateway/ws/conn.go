@@ -36,6 +36,10 @@ type Conn struct {
 	wmu     sync.Mutex // serializes frames
 	wbroken bool       // a close frame was sent or a write failed part-way
 
+	qmu     sync.Mutex // guards writing and queue
+	writing bool       // a goroutine is in write and will flush queue
+	queue   []byte     // frames queued behind it; nil when not writing
+
 	// Read side, owned by the current reader.
 	pending    []byte // bytes pipelined after the handshake, not yet read
 	frag       []byte // fragmented message being reassembled
@@ -80,6 +84,72 @@ func (c *Conn) Close(code int, reason string) {
 }
 
 func (c *Conn) write(op ws.OpCode, p []byte) error {
+	// Writers combine: while one goroutine is in a write, frames from
+	// others are appended to a queue that it writes in one go before it
+	// returns, so a busy connection costs one syscall per burst instead of
+	// one per frame. A queued frame's caller gets nil at once; if the flush
+	// fails, the connection is closed, as for any failed write. The queue
+	// exists only during a burst, so an idle connection holds no buffer.
+	c.qmu.Lock()
+	if c.writing {
+		if len(c.queue)+len(p)+10 > maxQueued {
+			c.qmu.Unlock()
+			err := fmt.Errorf("%w: more than %d bytes queued", ErrWriteTimeout, maxQueued)
+			c.closeWith(ClosePolicyViolation, "", err, 0)
+			return err
+		}
+		c.queue = appendFrame(c.queue, op, p)
+		c.qmu.Unlock()
+		return nil
+	}
+	c.writing = true
+	c.qmu.Unlock()
+	err := c.writeLocked(func() error { return c.writeFrame(op, p) })
+	for err == nil {
+		c.qmu.Lock()
+		buf := c.queue
+		c.queue = nil
+		if len(buf) == 0 {
+			c.writing = false
+			c.qmu.Unlock()
+			return nil
+		}
+		c.qmu.Unlock()
+		err = c.writeLocked(func() error {
+			_, err := c.nc.Write(buf)
+			return err
+		})
+	}
+	c.qmu.Lock()
+	c.writing, c.queue = false, nil
+	c.qmu.Unlock()
+	return err
+}
+
+// maxQueued bounds the bytes other writers may queue behind a write in
+// progress; beyond it the peer is not reading fast enough.
+const maxQueued = 4 << 20
+
+// appendFrame appends one unmasked, final frame to b.
+func appendFrame(b []byte, op ws.OpCode, p []byte) []byte {
+	b = append(b, 0x80|byte(op))
+	switch l := len(p); {
+	case l < 126:
+		b = append(b, byte(l))
+	case l <= 0xffff:
+		b = append(b, 126, byte(l>>8), byte(l))
+	default:
+		b = append(b, 127)
+		for i := range 8 {
+			b = append(b, byte(uint64(l)>>(56-8*i)))
+		}
+	}
+	return append(b, p...)
+}
+
+// writeLocked runs w under the write lock with the write deadline set,
+// unless the connection is closed or broken.
+func (c *Conn) writeLocked(w func() error) error {
 	c.wmu.Lock()
 	// The deadline is set before closed is checked: a Close that starts
 	// after the check then shortens this deadline (sendClose), instead of
@@ -90,7 +160,7 @@ func (c *Conn) write(op ws.OpCode, p []byte) error {
 		return ErrClosed
 	}
 	if err == nil {
-		err = c.writeFrame(op, p)
+		err = w()
 	}
 	if err != nil {
 		// Part of the frame may be out; nothing else can follow it.
