@@ -246,16 +246,11 @@ func (h *Hub) watch(s *session, accounts []string) {
 }
 
 func (h *Hub) publish(account string, ev *busEvent) {
-	b, err := json.Marshal(ev)
-	if err != nil {
-		h.log.Error("encode bus event", "err", err)
-		return
-	}
 	subject := accountSubject(account)
-	if ev.T == "presence" {
+	if ev.T == evPresence {
 		subject = presenceSubject(account)
 	}
-	if err := h.ps.Publish(subject, b); err != nil {
+	if err := h.ps.Publish(subject, ev.marshal()); err != nil {
 		h.log.Warn("publish", "subject", subject, "err", err)
 	}
 }
@@ -264,19 +259,19 @@ func (h *Hub) publish(account string, ev *busEvent) {
 func (h *Hub) Items(items []parley.Item) {
 	for i := range items {
 		it := &items[i]
-		h.publish(it.Account, &busEvent{T: "item", Dev: it.Device, Seq: it.Seq, Frame: encodeItem(it)})
+		h.publish(it.Account, &busEvent{T: evItem, Dev: it.Device, Seq: it.Seq, Frame: encodeItem(it)})
 	}
 }
 
 // Typing implements service.Notifier.
 func (h *Hub) Typing(from string, fromDevice uint32, to, state string) {
 	f, _ := json.Marshal(typingFrame{Type: "typing", From: from, FromDevice: fromDevice, State: state})
-	h.publish(to, &busEvent{T: "typing", Frame: f})
+	h.publish(to, &busEvent{T: evTyping, Frame: f})
 }
 
 // Revoked implements service.Notifier.
 func (h *Hub) Revoked(account string, device uint32) {
-	h.publish(account, &busEvent{T: "revoked", Dev: device})
+	h.publish(account, &busEvent{T: evRevoked, Dev: device})
 }
 
 // devicesSubject is the cluster-wide subject of device-list changes:
@@ -286,14 +281,14 @@ const devicesSubject = "parley.devices"
 // DevicesChanged implements service.Notifier.
 func (h *Hub) DevicesChanged(account string) {
 	f, _ := json.Marshal(devicesFrame{Type: "devices", Account: account})
-	h.publish(account, &busEvent{T: "devices", Frame: f})
+	h.publish(account, &busEvent{T: evDevices, Frame: f})
 	if err := h.ps.Publish(devicesSubject, []byte(account)); err != nil {
 		h.log.Warn("publish", "subject", devicesSubject, "err", err)
 	}
 }
 
 func (h *Hub) presenceChanged(account string) {
-	h.publish(account, &busEvent{T: "presence", Target: account})
+	h.publish(account, &busEvent{T: evPresence})
 }
 
 // Dispatch handles one bus event; it is the bus handler.
@@ -303,7 +298,7 @@ func (h *Hub) Dispatch(subject string, data []byte) {
 		return
 	}
 	var ev busEvent
-	if err := json.Unmarshal(data, &ev); err != nil {
+	if err := ev.unmarshal(data); err != nil {
 		h.log.Warn("bad bus event", "subject", subject, "err", err)
 		return
 	}
@@ -325,15 +320,15 @@ func (h *Hub) Dispatch(subject string, data []byte) {
 	h.mu.RUnlock()
 	for _, s := range targets {
 		switch ev.T {
-		case "item":
+		case evItem:
 			s.deliver(ev.Seq, ev.Frame)
-		case "kick":
+		case evKick:
 			if s.nonce != ev.Conn {
 				s.c.Close(CloseReplaced, "this device connected again")
 			}
-		case "revoked":
+		case evRevoked:
 			s.c.Close(CloseRevoked, "this device was unlinked")
-		case "typing", "devices":
+		case evTyping, evDevices:
 			s.write(ev.Frame)
 		}
 	}

@@ -1,7 +1,9 @@
 package gateway
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"errors"
 
 	"github.com/parley-chat/parley"
 )
@@ -113,14 +115,55 @@ type devicesFrame struct {
 	Account string `json:"account"`
 }
 
-// busEvent travels between nodes on the subject of one account.
+// busEvent travels between nodes on the subject of one account (or of
+// whose presence changed). It is encoded in a small binary form rather
+// than JSON: every delivered item crosses the bus once, and the client
+// frame it carries is passed on untouched.
 type busEvent struct {
-	T      string          `json:"t"`           // item, kick, revoked, typing, devices, presence
-	Dev    uint32          `json:"d,omitempty"` // target device; 0 = all devices of the account
-	Seq    uint64          `json:"s,omitempty"`
-	Conn   uint64          `json:"c,omitempty"` // the new connection's nonce, for kick
-	Frame  json.RawMessage `json:"f,omitempty"` // the client frame to pass on
-	Target string          `json:"a,omitempty"` // presence: whose presence changed
+	T     byte   // evItem, evKick, evRevoked, evTyping, evDevices, evPresence
+	Dev   uint32 // target device; 0 = all devices of the account
+	Seq   uint64 // evItem: the item's mailbox seq
+	Conn  uint64 // evKick: the new connection's nonce
+	Frame []byte // the client frame to pass on (item, typing, devices)
+}
+
+// Bus event types.
+const (
+	evItem byte = iota + 1
+	evKick
+	evRevoked
+	evTyping
+	evDevices
+	evPresence
+)
+
+const busEventVersion = 1
+
+// busEventHeader is version, type, device, seq and conn.
+const busEventHeader = 1 + 1 + 4 + 8 + 8
+
+func (e *busEvent) marshal() []byte {
+	b := make([]byte, busEventHeader, busEventHeader+len(e.Frame))
+	b[0], b[1] = busEventVersion, e.T
+	binary.BigEndian.PutUint32(b[2:], e.Dev)
+	binary.BigEndian.PutUint64(b[6:], e.Seq)
+	binary.BigEndian.PutUint64(b[14:], e.Conn)
+	return append(b, e.Frame...)
+}
+
+var errBusEvent = errors.New("malformed bus event")
+
+// unmarshal decodes b; Frame aliases b.
+func (e *busEvent) unmarshal(b []byte) error {
+	if len(b) < busEventHeader || b[0] != busEventVersion || b[1] < evItem || b[1] > evPresence {
+		return errBusEvent
+	}
+	e.T = b[1]
+	e.Dev = binary.BigEndian.Uint32(b[2:])
+	e.Seq = binary.BigEndian.Uint64(b[6:])
+	e.Conn = binary.BigEndian.Uint64(b[14:])
+	e.Frame = b[busEventHeader:]
+	return nil
 }
 
 func accountSubject(account string) string  { return "parley.a." + account }

@@ -156,7 +156,7 @@ func (s *session) authenticate(token string) {
 		return
 	}
 	// Close older connections of this device on any node.
-	h.publish(s.account, &busEvent{T: "kick", Dev: s.device, Conn: s.nonce})
+	h.publish(s.account, &busEvent{T: evKick, Dev: s.device, Conn: s.nonce})
 	if err := h.accounts.Touch(ctx, d); err != nil {
 		h.log.Warn("touch device", "err", err)
 	}
