@@ -149,7 +149,10 @@ func (s *session) authenticate(token string) {
 		s.c.Close(code, reason)
 		return
 	}
-	s.account, s.device, s.dev = d.Account, d.ID, d
+	// Keep only the device's address: the whole record (names, times, the
+	// token hash) would cost every idle connection a few hundred bytes.
+	s.account, s.device = d.Account, d.ID
+	s.dev = &parley.Device{Account: d.Account, ID: d.ID}
 	if err := h.register(s); err != nil {
 		h.log.Error("register session", "err", err)
 		s.c.Close(CloseServerError, "try again")
@@ -157,7 +160,7 @@ func (s *session) authenticate(token string) {
 	}
 	// Close older connections of this device on any node.
 	h.publish(s.account, &busEvent{T: evKick, Dev: s.device, Conn: s.nonce})
-	if err := h.accounts.Touch(ctx, d); err != nil {
+	if err := h.accounts.Touch(ctx, s.dev); err != nil {
 		h.log.Warn("touch device", "err", err)
 	}
 	if err := h.msg.Connected(ctx, s.account, s.device, h.o.Node); err != nil {
