@@ -465,3 +465,21 @@ func TestMultiNode(t *testing.T) {
 		t.Fatalf("after reconnect bob got %+v", it)
 	}
 }
+
+// A stopping node closes client connections with 1001 (going away), so
+// clients reconnect to another node, and Run returns.
+func TestGracefulShutdown(t *testing.T) {
+	n := startNode(t, app.Config{})
+	alice := register(t, n, "+4915100000081")
+	c := connect(t, n, alice)
+	done := make(chan struct{})
+	go func() { n.stop(); close(done) }()
+	if code := c.closeCode(); code != websocket.StatusGoingAway {
+		t.Fatalf("close code on shutdown = %d, want 1001", code)
+	}
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after shutdown")
+	}
+}
