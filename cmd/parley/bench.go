@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/parley-chat/parley/bench"
@@ -83,6 +84,7 @@ func benchConns(ctx context.Context, args []string) error {
 	n := fs.Int("n", 19000, "connections (the per-process file limit here is 20,000)")
 	spread := fs.Int("spread", 8, "source addresses 127.0.0.2 … to spread the clients over")
 	settleFor := fs.Duration("settle", 5*time.Second, "wait after connecting before reading RSS")
+	heapProfile := fs.String("heapprofile", "", "write the server's heap profile (after GC, with all connections open) to this file")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -134,6 +136,12 @@ func benchConns(ctx context.Context, args []string) error {
 			return err
 		}
 		time.Sleep(time.Second)
+		if *heapProfile != "" && freeToken != "" {
+			url := strings.Replace(freeURL, "free-memory", "pprof/heap", 1)
+			if err := bench.Fetch(url, freeToken, *heapProfile); err != nil {
+				fmt.Fprintln(os.Stderr, "heap profile:", err)
+			}
+		}
 		freed, err := p.RSS()
 		bench.CloseAll(conns)
 		if err != nil {
