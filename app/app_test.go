@@ -17,6 +17,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/parley-chat/parley/app"
+	"github.com/parley-chat/parley/bus/natstest"
 	"github.com/parley-chat/parley/service"
 	"github.com/parley-chat/parley/store/postgres/pgtest"
 )
@@ -424,13 +425,7 @@ func TestHTTPBadInput(t *testing.T) {
 // Two nodes sharing PostgreSQL and a NATS cluster route messages between
 // clients connected to different nodes.
 func TestMultiNode(t *testing.T) {
-	natsURL := os.Getenv("PARLEY_TEST_NATS")
-	if natsURL == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("PARLEY_TEST_NATS must be set in CI")
-		}
-		t.Skip("PARLEY_TEST_NATS not set; skipping the multi-node test")
-	}
+	natsURL := natstest.URL(t)
 	dsn := pgtest.DSN(t)
 	na := startNode(t, app.Config{Database: dsn, NATS: natsURL, Node: "node-a"})
 	nb := startNode(t, app.Config{Database: dsn, NATS: natsURL, Node: "node-b"})

@@ -3,12 +3,12 @@ package bus_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/parley-chat/parley/bus"
+	"github.com/parley-chat/parley/bus/natstest"
 )
 
 type recorder struct {
@@ -142,13 +142,7 @@ func TestRequestAndWaitOne(t *testing.T) {
 
 // Two nodes on one external NATS see each other's events.
 func TestClusterTwoNodes(t *testing.T) {
-	url := os.Getenv("PARLEY_TEST_NATS")
-	if url == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("PARLEY_TEST_NATS must be set in CI")
-		}
-		t.Skip("PARLEY_TEST_NATS not set; skipping the external NATS test")
-	}
+	url := natstest.URL(t)
 	a, _ := open(t, url)
 	b, rb := open(t, url)
 	subject := fmt.Sprintf("parley.test.%d", time.Now().UnixNano())

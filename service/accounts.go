@@ -50,34 +50,23 @@ var DefaultLimits = Limits{
 
 func (l Limits) withDefaults() Limits {
 	d := DefaultLimits
-	if l.CodeTTL > 0 {
-		d.CodeTTL = l.CodeTTL
-	}
-	if l.MaxAttempts > 0 {
-		d.MaxAttempts = l.MaxAttempts
-	}
-	if l.LockFor > 0 {
-		d.LockFor = l.LockFor
-	}
-	if l.CodesPerNumber > 0 {
-		d.CodesPerNumber = l.CodesPerNumber
-	}
-	if l.CodeInterval > 0 {
-		d.CodeInterval = l.CodeInterval
-	}
-	if l.RequestsPerIP > 0 {
-		d.RequestsPerIP = l.RequestsPerIP
-	}
-	if l.TokenTTL > 0 {
-		d.TokenTTL = l.TokenTTL
-	}
-	if l.MaxDevices > 0 {
-		d.MaxDevices = l.MaxDevices
-	}
-	if l.LinkWait > 0 {
-		d.LinkWait = l.LinkWait
-	}
+	or(&d.CodeTTL, l.CodeTTL)
+	or(&d.MaxAttempts, l.MaxAttempts)
+	or(&d.LockFor, l.LockFor)
+	or(&d.CodesPerNumber, l.CodesPerNumber)
+	or(&d.CodeInterval, l.CodeInterval)
+	or(&d.RequestsPerIP, l.RequestsPerIP)
+	or(&d.TokenTTL, l.TokenTTL)
+	or(&d.MaxDevices, l.MaxDevices)
+	or(&d.LinkWait, l.LinkWait)
 	return d
+}
+
+// or sets *dst to v when v is positive.
+func or[T int | time.Duration](dst *T, v T) {
+	if v > 0 {
+		*dst = v
+	}
 }
 
 // Accounts registers accounts by phone number, issues and checks device

@@ -18,6 +18,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/parley-chat/parley/bus/natstest"
 	"github.com/parley-chat/parley/store/postgres/pgtest"
 )
 
@@ -142,13 +143,7 @@ func wsConnect(ctx context.Context, base, token string) (*websocket.Conn, error)
 // acknowledged must reach the recipient, and no client id may become two
 // messages.
 func TestKillNodeUnderLoad(t *testing.T) {
-	natsURL := os.Getenv("PARLEY_TEST_NATS")
-	if natsURL == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("PARLEY_TEST_NATS must be set in CI")
-		}
-		t.Skip("PARLEY_TEST_NATS not set; skipping the node-kill test")
-	}
+	natsURL := natstest.URL(t)
 	dsn := pgtest.DSN(t)
 	na := startChild(t, "--database", dsn, "--nats", natsURL, "--node", "survivor")
 	nb := startChild(t, "--database", dsn, "--nats", natsURL, "--node", "victim")
@@ -284,13 +279,7 @@ func TestKillNodeUnderLoad(t *testing.T) {
 // Two terminal clients on two nodes exchange a message with delivery and
 // read receipts (the messenger core's "done when").
 func TestChatAcrossNodes(t *testing.T) {
-	natsURL := os.Getenv("PARLEY_TEST_NATS")
-	if natsURL == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("PARLEY_TEST_NATS must be set in CI")
-		}
-		t.Skip("PARLEY_TEST_NATS not set; skipping the two-node chat test")
-	}
+	natsURL := natstest.URL(t)
 	dsn := pgtest.DSN(t)
 	na := startChild(t, "--database", dsn, "--nats", natsURL, "--node", "a")
 	nb := startChild(t, "--database", dsn, "--nats", natsURL, "--node", "b")
