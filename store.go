@@ -120,6 +120,7 @@ type Store interface {
 	SMSLog
 	Mailbox
 	PresenceStore
+	KeyStore
 	Ping(ctx context.Context) error
 	Close() error
 }

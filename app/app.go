@@ -144,6 +144,8 @@ func (m *Main) Start(ctx context.Context) (err error) {
 	hubRef := &notifierRef{}
 	accounts := service.NewAccounts(m.store, provider, hubRef, nil, cfg.Limits, m.log)
 	messaging := service.NewMessaging(m.store, hubRef, nil, m.log)
+	// No KeyNotifier yet (nil: no keys_low pushes) until the gateway implements KeysLow.
+	keys := service.NewKeys(m.store, nil, nil, m.log)
 	m.hub = gateway.NewHub(m.bus, accounts, messaging, gateway.Options{Node: cfg.Node, Logger: m.log, Metrics: gateway.NewMetrics(reg)})
 	hubRef.Notifier = m.hub
 	m.bus.SetHandler(m.hub.Dispatch)
@@ -162,7 +164,7 @@ func (m *Main) Start(ctx context.Context) (err error) {
 		return err
 	}
 	api := &httpapi.Server{
-		Accounts: accounts, Messaging: messaging, Link: bus.Link{B: m.bus}, SMSLog: m.store,
+		Accounts: accounts, Messaging: messaging, Keys: keys, Link: bus.Link{B: m.bus}, SMSLog: m.store,
 		DevSMS: provider.Development(), AdminHash: adminHash, WS: m.ws,
 		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), Log: m.log, TrustProxy: cfg.TrustProxy,
 		Ready: func(ctx context.Context) error {

@@ -32,6 +32,14 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("DELETE /v1/devices/{id}", s.authed(s.unlink))
 	mux.Handle("GET /v1/accounts/{id}/devices", s.authed(s.accountDevices))
 	mux.Handle("GET /v1/accounts/{id}/presence", s.authed(s.presence))
+	if s.Keys != nil {
+		mux.Handle("PUT /v1/keys", s.authed(s.putKeys))
+		mux.Handle("POST /v1/keys/prekeys", s.authed(s.addPrekeys))
+		mux.Handle("PUT /v1/keys/signed_prekey", s.authed(s.rotateSignedPrekey))
+		mux.Handle("GET /v1/keys/count", s.authed(s.keyCount))
+		mux.Handle("GET /v1/keys/{account}", s.authed(s.claimKeys))
+		mux.Handle("GET /v1/keys/{account}/{device}", s.authed(s.claimKeys))
+	}
 	if s.WS != nil {
 		mux.Handle("GET /v1/ws", s.WS)
 	}

@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) parley.Store) {
 		{"SMS", testSMS},
 		{"Mailbox", testMailbox},
 		{"Presence", testPresence},
+		{"Keys", testKeys},
 		{"Lifecycle", testLifecycle},
 		{"TwoNodes", testTwoNodes},
 	}
