@@ -144,9 +144,8 @@ func (m *Main) Start(ctx context.Context) (err error) {
 	hubRef := &notifierRef{}
 	accounts := service.NewAccounts(m.store, provider, hubRef, nil, cfg.Limits, m.log)
 	messaging := service.NewMessaging(m.store, hubRef, nil, m.log)
-	// No KeyNotifier yet (nil: no keys_low pushes) until the gateway implements KeysLow.
-	keys := service.NewKeys(m.store, nil, nil, m.log)
 	m.hub = gateway.NewHub(m.bus, accounts, messaging, gateway.Options{Node: cfg.Node, Logger: m.log, Metrics: gateway.NewMetrics(reg)})
+	keys := service.NewKeys(m.store, m.hub, nil, m.log)
 	hubRef.Notifier = m.hub
 	m.bus.SetHandler(m.hub.Dispatch)
 	m.ws, err = ws.NewServer(m.hub, ws.Options{

@@ -130,6 +130,7 @@ type frame struct {
 	Account    string              `json:"account"`
 	Devices    map[string][]uint32 `json:"devices"`
 	Duplicate  bool                `json:"duplicate"`
+	Remaining  int                 `json:"remaining"`
 }
 
 type client struct {

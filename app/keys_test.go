@@ -205,3 +205,33 @@ func testKeyDirectory(t *testing.T, cfg app.Config) {
 		t.Errorf("count after refused uploads: %d %+v, want 150 prekeys (nothing added)", st, c)
 	}
 }
+
+// A claim that leaves a device with fewer than 10 one-time prekeys makes
+// the server push keys_low to that device.
+func TestKeysLowPush(t *testing.T) {
+	n := startNode(t, app.Config{})
+	alice := register(t, n, "+4915100000091")
+	bob := register(t, n, "+4915100000092")
+	upload := map[string]any{
+		"identity_key":     pub('i', 9),
+		"registration_id":  9,
+		"signed_prekey":    map[string]any{"id": 1, "public_key": pub('s', 9), "signature": sig},
+		"one_time_prekeys": prekeyList(1, 11), // 10: one claim leaves 9
+	}
+	if st := call(t, "PUT", n.base+"/v1/keys", bob.Token, upload, nil); st != 200 {
+		t.Fatalf("PUT /v1/keys: %d", st)
+	}
+	b := connect(t, n, bob)
+	if st := call(t, "GET", n.base+"/v1/keys/"+bob.Account, alice.Token, nil, nil); st != 200 {
+		t.Fatalf("claim: %d", st)
+	}
+	for {
+		f := b.nextAny()
+		if f.Type == "keys_low" {
+			if f.Remaining != 9 {
+				t.Fatalf("keys_low remaining = %d, want 9", f.Remaining)
+			}
+			break
+		}
+	}
+}

@@ -44,7 +44,10 @@ type Hub struct {
 	sessions atomic.Int64
 }
 
-var _ service.Notifier = (*Hub)(nil)
+var (
+	_ service.Notifier    = (*Hub)(nil)
+	_ service.KeyNotifier = (*Hub)(nil)
+)
 
 // NewHub returns a hub. Call SetTransport before serving.
 func NewHub(ps parley.PubSub, accounts *service.Accounts, msg *service.Messaging, o Options) *Hub {
@@ -274,6 +277,13 @@ func (h *Hub) Revoked(account string, device uint32) {
 	h.publish(account, &busEvent{T: evRevoked, Dev: device})
 }
 
+// KeysLow implements service.KeyNotifier: it tells the device, on
+// whichever node holds it, to upload more one-time prekeys.
+func (h *Hub) KeysLow(account string, device uint32, remaining int) {
+	f, _ := json.Marshal(keysLowFrame{Type: "keys_low", Remaining: remaining})
+	h.publish(account, &busEvent{T: evKeysLow, Dev: device, Frame: f})
+}
+
 // devicesSubject is the cluster-wide subject of device-list changes:
 // every node caches device lists and must hear of every change.
 const devicesSubject = "parley.devices"
@@ -328,7 +338,7 @@ func (h *Hub) Dispatch(subject string, data []byte) {
 			}
 		case evRevoked:
 			s.c.Close(CloseRevoked, "this device was unlinked")
-		case evTyping, evDevices:
+		case evTyping, evDevices, evKeysLow:
 			s.write(ev.Frame)
 		}
 	}

@@ -110,6 +110,11 @@ type presenceFrame struct {
 	Hidden   bool   `json:"hidden,omitempty"`
 }
 
+type keysLowFrame struct {
+	Type      string `json:"type"` // "keys_low"
+	Remaining int    `json:"remaining"`
+}
+
 type devicesFrame struct {
 	Type    string `json:"type"` // "devices"
 	Account string `json:"account"`
@@ -120,7 +125,7 @@ type devicesFrame struct {
 // than JSON: every delivered item crosses the bus once, and the client
 // frame it carries is passed on untouched.
 type busEvent struct {
-	T     byte   // evItem, evKick, evRevoked, evTyping, evDevices, evPresence
+	T     byte   // evItem, evKick, evRevoked, evTyping, evDevices, evPresence, evKeysLow
 	Dev   uint32 // target device; 0 = all devices of the account
 	Seq   uint64 // evItem: the item's mailbox seq
 	Conn  uint64 // evKick: the new connection's nonce
@@ -135,6 +140,7 @@ const (
 	evTyping
 	evDevices
 	evPresence
+	evKeysLow
 )
 
 const busEventVersion = 1
@@ -155,7 +161,7 @@ var errBusEvent = errors.New("malformed bus event")
 
 // unmarshal decodes b; Frame aliases b.
 func (e *busEvent) unmarshal(b []byte) error {
-	if len(b) < busEventHeader || b[0] != busEventVersion || b[1] < evItem || b[1] > evPresence {
+	if len(b) < busEventHeader || b[0] != busEventVersion || b[1] < evItem || b[1] > evKeysLow {
 		return errBusEvent
 	}
 	e.T = b[1]
