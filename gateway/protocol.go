@@ -1,9 +1,12 @@
 package gateway
 
 import (
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"strconv"
+	"unicode/utf8"
 
 	"github.com/parley-chat/parley"
 )
@@ -57,12 +60,81 @@ type itemFrame struct {
 	Body       []byte `json:"body,omitempty"`
 }
 
+// encodeItem writes an item frame by hand: every delivered item is
+// encoded once, and this is several times faster than encoding/json while
+// producing the same bytes (a test compares the two).
 func encodeItem(it *parley.Item) []byte {
-	b, _ := json.Marshal(itemFrame{
-		Type: "item", Seq: it.Seq, Kind: string(it.Kind), MessageID: it.MessageID, ClientID: it.ClientID,
-		From: it.From, FromDevice: it.FromDevice, To: it.To, Timestamp: it.Timestamp.UnixMilli(), Body: it.Body,
-	})
-	return b
+	b := make([]byte, 0, 160+len(it.ClientID)+base64.StdEncoding.EncodedLen(len(it.Body)))
+	b = append(b, `{"type":"item","seq":`...)
+	b = strconv.AppendUint(b, it.Seq, 10)
+	b = append(b, `,"kind":`...)
+	b = appendJSONString(b, string(it.Kind))
+	b = append(b, `,"message_id":`...)
+	b = appendJSONString(b, it.MessageID)
+	if it.ClientID != "" {
+		b = append(b, `,"client_id":`...)
+		b = appendJSONString(b, it.ClientID)
+	}
+	b = append(b, `,"from":`...)
+	b = appendJSONString(b, it.From)
+	b = append(b, `,"from_device":`...)
+	b = strconv.AppendUint(b, uint64(it.FromDevice), 10)
+	if it.To != "" {
+		b = append(b, `,"to":`...)
+		b = appendJSONString(b, it.To)
+	}
+	b = append(b, `,"timestamp":`...)
+	b = strconv.AppendInt(b, it.Timestamp.UnixMilli(), 10)
+	if len(it.Body) > 0 {
+		b = append(b, `,"body":"`...)
+		b = base64.StdEncoding.AppendEncode(b, it.Body)
+		b = append(b, '"')
+	}
+	return append(b, '}')
+}
+
+// appendJSONString appends s as a JSON string the way encoding/json does
+// (HTML-safe escapes, U+2028/2029 escaped, invalid UTF-8 as U+FFFD), so
+// the hand-written encoder matches it byte for byte.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c == '\n':
+				b = append(b, '\\', 'n')
+			case c == '\r':
+				b = append(b, '\\', 'r')
+			case c == '\t':
+				b = append(b, '\\', 't')
+			case c == '\b':
+				b = append(b, '\\', 'b')
+			case c == '\f':
+				b = append(b, '\\', 'f')
+			case c < 0x20 || c == '<' || c == '>' || c == '&':
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+		default:
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(b, '"')
 }
 
 type readyFrame struct {
