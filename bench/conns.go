@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"sync"
 	"time"
 
 	"github.com/gobwas/ws"
@@ -96,38 +95,21 @@ func (r readerOnly) Write(b []byte) (int, error) { return 0, fmt.Errorf("read on
 // nil (no authentication, for the echo baseline).
 func OpenIdle(ctx context.Context, url string, n, spread int, tokens []string) ([]*IdleConn, error) {
 	conns := make([]*IdleConn, n)
-	var mu sync.Mutex
-	var firstErr error
-	var wg sync.WaitGroup
-	work := make(chan int)
-	for range 32 {
-		wg.Go(func() {
-			for i := range work {
-				tok := ""
-				if tokens != nil {
-					tok = tokens[i]
-				}
-				c, err := DialIdle(ctx, url, i, spread, tok)
-				if err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = fmt.Errorf("connection %d: %w", i, err)
-					}
-					mu.Unlock()
-					continue
-				}
-				conns[i] = c
-			}
-		})
-	}
-	for i := range n {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
-	if firstErr != nil {
+	err := parallel(n, 32, func(i int) error {
+		tok := ""
+		if tokens != nil {
+			tok = tokens[i]
+		}
+		c, err := DialIdle(ctx, url, i, spread, tok)
+		if err != nil {
+			return fmt.Errorf("connection %d: %w", i, err)
+		}
+		conns[i] = c
+		return nil
+	})
+	if err != nil {
 		CloseAll(conns)
-		return nil, firstErr
+		return nil, err
 	}
 	return conns, nil
 }

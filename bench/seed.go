@@ -64,35 +64,17 @@ func Seed(ctx context.Context, dataDir string, n int, first uint64) ([]Cred, err
 	limits := service.Limits{RequestsPerIP: 1 << 30, CodesPerNumber: 1 << 30, CodeInterval: time.Nanosecond}
 	acc := service.NewAccounts(st, box, nopNotifier{}, nil, limits, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	creds := make([]Cred, n)
-	var mu sync.Mutex
-	var firstErr error
-	var wg sync.WaitGroup
-	work := make(chan int)
-	for range 8 {
-		wg.Go(func() {
-			for i := range work {
-				phone := fmt.Sprintf("+%d", first+uint64(i))
-				_, err := acc.RequestCode(ctx, phone, "127.0.0.1")
-				var reg *service.Registration
-				if err == nil {
-					reg, err = acc.Verify(ctx, phone, box.code(phone[1:]), "bench", "bench", "127.0.0.1")
-				}
-				if err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = fmt.Errorf("seed %s: %w", phone, err)
-					}
-					mu.Unlock()
-					continue
-				}
-				creds[i] = Cred{Account: reg.Device.Account, Device: reg.Device.ID, Token: reg.Token}
-			}
-		})
-	}
-	for i := range n {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
-	return creds, firstErr
+	err = parallel(n, 8, func(i int) error {
+		phone := fmt.Sprintf("+%d", first+uint64(i))
+		if _, err := acc.RequestCode(ctx, phone, "127.0.0.1"); err != nil {
+			return fmt.Errorf("seed %s: %w", phone, err)
+		}
+		reg, err := acc.Verify(ctx, phone, box.code(phone[1:]), "bench", "bench", "127.0.0.1")
+		if err != nil {
+			return fmt.Errorf("seed %s: %w", phone, err)
+		}
+		creds[i] = Cred{Account: reg.Device.Account, Device: reg.Device.ID, Token: reg.Token}
+		return nil
+	})
+	return creds, err
 }
