@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+	"regexp"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// captureStdout runs fn with os.Stdout sent to a pipe and returns what it
+// printed.
+func captureStdout(t *testing.T, fn func() error) (string, error) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := os.Stdout
+	os.Stdout = w
+	out := make(chan string)
+	go func() { b, _ := io.ReadAll(r); out <- string(b) }()
+	err = fn()
+	w.Close()
+	os.Stdout = old
+	return <-out, err
+}
+
+// The benchmarks run end to end at a tiny size: servers start as child
+// processes (this test binary acting as parley), clients connect, and the
+// report carries measured numbers.
+func TestBenchSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts servers")
+	}
+	t.Setenv("PARLEY_TEST_CHILD", "1")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	out, err := captureStdout(t, func() error {
+		return benchCmd(ctx, []string{"messages", "--pairs", "2", "--window", "2", "--warmup", "200ms", "--duration", "1s"})
+	})
+	if err != nil {
+		t.Fatalf("bench messages: %v\n%s", err, out)
+	}
+	m := regexp.MustCompile(`\| throughput \| (\d+) msg/s \|`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no throughput in:\n%s", out)
+	}
+	if n, _ := strconv.Atoi(m[1]); n <= 0 {
+		t.Fatalf("throughput %d msg/s; the pairs exchanged nothing:\n%s", n, out)
+	}
+
+	out, err = captureStdout(t, func() error {
+		return benchCmd(ctx, []string{"conns", "--n", "50", "--spread", "2", "--settle", "100ms"})
+	})
+	if err != nil {
+		t.Fatalf("bench conns: %v\n%s", err, out)
+	}
+	if rows := regexp.MustCompile(`\*\*[0-9.]+ KiB\*\*`).FindAllString(out, -1); len(rows) != 2 {
+		t.Fatalf("want a per-connection figure for parley and the baseline, got %v in:\n%s", rows, out)
+	}
+}
