@@ -7,10 +7,14 @@
 
 GO ?= go
 
-.PHONY: test vet fmt build bench
+.PHONY: test vet wasm build bench
 
-test: vet
+test: vet wasm
 	$(GO) test -race -count=1 -timeout 15m ./...
+
+# The client crypto and SDK must build for the browser (Go → WebAssembly).
+wasm:
+	GOOS=js GOARCH=wasm $(GO) build ./crypto ./sdk
 
 vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
