@@ -77,9 +77,6 @@ type Mailbox interface {
 	Deliver(ctx context.Context, d *Delivery) error
 	// Fetch returns up to limit items of a device with Seq > after, by Seq.
 	Fetch(ctx context.Context, account string, device uint32, after uint64, limit int) ([]Item, error)
-	// Items returns the device's items with the given sequence numbers
-	// that still exist, by Seq.
-	Items(ctx context.Context, account string, device uint32, seqs []uint64) ([]Item, error)
 	// Ack deletes the device's items with the given sequence numbers and,
 	// in the same transaction, delivers the follow-up items (receipts),
 	// assigning their Seq in place.

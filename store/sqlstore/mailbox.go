@@ -12,7 +12,6 @@ const itemColumns = `account, device, seq, kind, message_id, client_id, from_acc
 
 var (
 	qFetch = newQuery(`SELECT ` + itemColumns + ` FROM mailbox WHERE account = ? AND device = ? AND seq > ? ORDER BY seq LIMIT ?`)
-	bItems = newBulk(`SELECT `+itemColumns+` FROM mailbox WHERE account = ? AND device = ? AND seq IN (`, `?`, `) ORDER BY seq`)
 
 	// Purge deletes in slices so that it never holds SQLite's write lock,
 	// or PostgreSQL row locks, for long.
@@ -166,31 +165,6 @@ func (s *Store) Fetch(ctx context.Context, account string, device uint32, after 
 		return scanItem(r, &items)
 	}); err != nil {
 		return nil, s.wrap("Fetch", err)
-	}
-	return items, nil
-}
-
-// Items returns the device's items with the given sequence numbers that
-// still exist, by Seq.
-func (s *Store) Items(ctx context.Context, account string, device uint32, seqs []uint64) ([]parley.Item, error) {
-	sorted := slices.Clone(seqs)
-	slices.Sort(sorted)
-	sorted = slices.Compact(sorted)
-	args := make([]any, len(sorted))
-	for i, seq := range sorted {
-		args[i] = int64(seq)
-	}
-	items := make([]parley.Item, 0, len(sorted))
-	// Chunks come in ascending order, so their results are too.
-	err := s.eachChunk(bItems, []any{account, int64(device)}, args, func(text string, args []any) error {
-		rows, err := s.r.QueryContext(ctx, text, args...)
-		if err != nil {
-			return err
-		}
-		return scanAll(rows, func(r scanner) error { return scanItem(r, &items) })
-	})
-	if err != nil {
-		return nil, s.wrap("Items", err)
 	}
 	return items, nil
 }

@@ -117,44 +117,6 @@ func testMailbox(t *testing.T, open func(t *testing.T) parley.Store) {
 		_, err := s.Fetch(ctxT(t), p.to, p.toB, 0, 0)
 		wantCode(t, "Fetch with limit 0", err, parley.EINVALID)
 	})
-	t.Run("Items", func(t *testing.T) {
-		s := open(t)
-		p := newPair(t, s)
-		for i := range 5 {
-			p.deliver(t, fmt.Sprint(i))
-		}
-		if err := s.Ack(ctxT(t), p.to, p.toA, []uint64{2}, nil); err != nil {
-			t.Fatalf("Ack: %v", err)
-		}
-		tests := []struct {
-			name string
-			seqs []uint64
-			want []uint64
-		}{
-			{"Unordered", []uint64{5, 1, 3}, []uint64{1, 3, 5}},
-			{"SkipsAckedAndUnknown", []uint64{2, 4, 99}, []uint64{4}},
-			{"Duplicates", []uint64{4, 4}, []uint64{4}},
-			{"None", nil, []uint64{}},
-		}
-		for _, tt := range tests {
-			items, err := s.Items(ctxT(t), p.to, p.toA, tt.seqs)
-			if err != nil {
-				t.Fatalf("%s: Items: %v", tt.name, err)
-			}
-			if got := seqsOf(items); !slices.Equal(got, tt.want) {
-				t.Errorf("%s: Items(%v) = %v, want %v", tt.name, tt.seqs, got, tt.want)
-			}
-		}
-		// More seqs than one statement takes.
-		many := make([]uint64, 0, 300)
-		for i := range 300 {
-			many = append(many, uint64(300-i))
-		}
-		items, err := s.Items(ctxT(t), p.to, p.toB, many)
-		if err != nil || !slices.Equal(seqsOf(items), []uint64{1, 2, 3, 4, 5}) {
-			t.Errorf("Items(300 seqs) = %v, %v; want [1 2 3 4 5]", seqsOf(items), err)
-		}
-	})
 	t.Run("AckWithFollowUps", func(t *testing.T) {
 		s := open(t)
 		p := newPair(t, s)
@@ -259,6 +221,18 @@ func testMailbox(t *testing.T, open func(t *testing.T) parley.Store) {
 		})
 		if err != nil || len(again) != 0 {
 			t.Errorf("repeated AckWith = %v, %v", again, err)
+		}
+		// More seqs than one statement takes; only existing rows come back, in order.
+		many := make([]uint64, 0, 300)
+		for i := range 300 {
+			many = append(many, uint64(300-i))
+		}
+		var deleted []uint64
+		if _, err := s.AckWith(ctxT(t), p.to, p.toB, many, func(d []parley.Item) []parley.Item {
+			deleted = seqsOf(d)
+			return nil
+		}); err != nil || !slices.Equal(deleted, []uint64{1, 2, 3}) {
+			t.Errorf("AckWith(300 seqs) deleted %v, %v; want [1 2 3]", deleted, err)
 		}
 	})
 	t.Run("Stale", func(t *testing.T) {
