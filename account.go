@@ -52,6 +52,10 @@ type Device struct {
 	ExpiresAt  time.Time // the credential's expiry; renewed on use
 	RevokedAt  time.Time // zero while active
 	TokenHash  []byte    // SHA-256 of the device secret; never the secret
+	// HasKeys says whether the device has published its keys (the key
+	// directory); set by AccountStore.Devices only. Senders encrypt only
+	// to devices with keys, so the server requires copies only for them.
+	HasKeys bool
 }
 
 // Active reports whether the device may still authenticate at t.

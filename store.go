@@ -22,7 +22,8 @@ type AccountStore interface {
 	CreateDevice(ctx context.Context, d *Device) error
 	// Device returns a device, active or revoked; ENOTFOUND when unknown.
 	Device(ctx context.Context, account string, id uint32) (*Device, error)
-	// Devices lists the account's devices that are not revoked, by id.
+	// Devices lists the account's devices that are not revoked, by id,
+	// with HasKeys set.
 	Devices(ctx context.Context, account string) ([]Device, error)
 	// RevokeDevice marks the device revoked and deletes its mailbox.
 	RevokeDevice(ctx context.Context, account string, id uint32, at time.Time) error

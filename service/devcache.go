@@ -27,8 +27,9 @@ type deviceCache struct {
 }
 
 type cachedDevices struct {
-	ids []uint32
-	at  time.Time
+	ids   []uint32 // active devices, sorted
+	keyed []uint32 // those of ids that have published keys
+	at    time.Time
 }
 
 const deviceCacheMax = 100_000
@@ -39,29 +40,33 @@ func newDeviceCache(ttl time.Duration) *deviceCache {
 
 func (c *deviceCache) get(ctx context.Context, store interface {
 	Devices(ctx context.Context, account string) ([]parley.Device, error)
-}, account string, now time.Time) ([]uint32, error) {
+}, account string, now time.Time) (cachedDevices, error) {
 	c.mu.Lock()
 	e, ok := c.m[account]
 	c.mu.Unlock()
 	if ok && now.Sub(e.at) < c.ttl {
-		return e.ids, nil
+		return e, nil
 	}
 	devs, err := store.Devices(ctx, account)
 	if err != nil {
-		return nil, err
+		return cachedDevices{}, err
 	}
-	ids := make([]uint32, len(devs))
+	e = cachedDevices{ids: make([]uint32, len(devs)), at: now}
 	for i, d := range devs {
-		ids[i] = d.ID
+		e.ids[i] = d.ID
+		if d.HasKeys {
+			e.keyed = append(e.keyed, d.ID)
+		}
 	}
-	slices.Sort(ids)
+	slices.Sort(e.ids)
+	slices.Sort(e.keyed)
 	c.mu.Lock()
 	if len(c.m) >= deviceCacheMax {
 		clear(c.m)
 	}
-	c.m[account] = cachedDevices{ids: ids, at: now}
+	c.m[account] = e
 	c.mu.Unlock()
-	return ids, nil
+	return e, nil
 }
 
 func (c *deviceCache) invalidate(account string) {

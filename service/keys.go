@@ -22,8 +22,13 @@ type KeyStore interface {
 // is called after the store committed and must not block; delivery is
 // best effort, so devices also check GET /v1/keys/count when they
 // connect.
+//
+// DevicesChanged is called after a device published its keys: from then
+// on senders must encrypt to it (see Messaging.Send), so the nodes' cached
+// device lists of the account are dropped.
 type KeyNotifier interface {
 	KeysLow(account string, device uint32, remaining int)
+	DevicesChanged(account string)
 }
 
 type noKeyNotifier struct{}
@@ -31,6 +36,7 @@ type noKeyNotifier struct{}
 var _ KeyNotifier = noKeyNotifier{}
 
 func (noKeyNotifier) KeysLow(string, uint32, int) {}
+func (noKeyNotifier) DevicesChanged(string)       {}
 
 // Defaults of the key directory.
 const (
@@ -115,6 +121,7 @@ func (s *Keys) Upload(ctx context.Context, d *parley.Device, identity []byte, re
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	s.log.Info("keys uploaded", "account", d.Account, "device", d.ID, "one_time_prekeys", held)
+	s.notify.DevicesChanged(d.Account)
 	return s.Status(ctx, d)
 }
 

@@ -15,6 +15,7 @@ import (
 
 // lowKeys records KeysLow calls.
 type lowKeys struct {
+	changed []string // DevicesChanged calls
 	mu    sync.Mutex
 	calls []string
 }
@@ -22,6 +23,12 @@ type lowKeys struct {
 func (l *lowKeys) KeysLow(account string, device uint32, remaining int) {
 	l.mu.Lock()
 	l.calls = append(l.calls, fmt.Sprintf("%s:%d", parley.DeviceAddress(account, device), remaining))
+	l.mu.Unlock()
+}
+
+func (l *lowKeys) DevicesChanged(account string) {
+	l.mu.Lock()
+	l.changed = append(l.changed, account)
 	l.mu.Unlock()
 }
 
@@ -266,4 +273,46 @@ func TestKeysStatusAndRotation(t *testing.T) {
 	// A new identity needs a new device.
 	_, err = keys.Upload(ctx, d, key('i', 2), 7, spk(4), nil)
 	wantCode(t, err, parley.ECONFLICT)
+}
+
+// A device that has not published keys may be left out of a send (nobody
+// can encrypt to it), but one that has must get a copy; publishing keys
+// announces a device change so that cached lists are dropped.
+func TestSendSkipsDevicesWithoutKeys(t *testing.T) {
+	ctx := context.Background()
+	f, keys, low := setupKeys(t)
+	alice := f.register(t, "+4915190000031").Device
+	bob := f.register(t, "+4915190000032").Device
+	bob2 := f.register(t, "+4915190000032").Device
+	B := bob.Account
+	send := func(id string, devs ...uint32) error {
+		env := &parley.Envelope{To: B, ClientID: id}
+		for _, d := range devs {
+			env.Copies = append(env.Copies, parley.Copy{Account: B, Device: d, Body: []byte("x")})
+		}
+		_, err := f.msg.Send(ctx, alice, env)
+		return err
+	}
+	// No device has keys: any subset of the active devices is accepted.
+	if err := send("c1", bob.ID); err != nil {
+		t.Fatalf("send to one of two keyless devices: %v", err)
+	}
+	if err := send("c2", bob.ID, bob2.ID); err != nil {
+		t.Fatalf("send to both keyless devices: %v", err)
+	}
+	upload(t, keys, bob2, 3)
+	if got := low.changed; len(got) != 1 || got[0] != B {
+		t.Fatalf("DevicesChanged calls = %v, want [%s]", got, B)
+	}
+	f.msg.DevicesChanged(B) // what the hub does for the notification
+	err := send("c3", bob.ID)
+	wantCode(t, err, parley.ESTALE)
+	if e := err.(*parley.Error); len(e.Devices[B]) != 2 {
+		t.Fatalf("stale lists = %v, want both of %s's devices (all active ones)", e.Devices, B)
+	}
+	if err := send("c4", bob2.ID); err != nil {
+		t.Fatalf("send to the keyed device only: %v", err)
+	}
+	wantCode(t, send("c5", bob2.ID, bob2.ID), parley.ESTALE) // a device twice
+	wantCode(t, send("c6", bob2.ID, 9), parley.ESTALE)       // not a device of B
 }

@@ -48,26 +48,32 @@ func NewMessaging(store MessagingStore, notify Notifier, clock parley.Clock, log
 // calls it for every device change announced on the bus, from any node.
 func (s *Messaging) DevicesChanged(account string) { s.cache.invalidate(account) }
 
-// deviceIDs returns the active device ids of account, sorted, without skip.
-func (s *Messaging) deviceIDs(ctx context.Context, account string, skip uint32) ([]uint32, error) {
-	all, err := s.cache.get(ctx, s.store, account, s.clock.Now())
+// deviceIDs returns the active device ids of account, sorted, without
+// skip, and those of them that have published keys.
+func (s *Messaging) deviceIDs(ctx context.Context, account string, skip uint32) (ids, keyed []uint32, err error) {
+	e, err := s.cache.get(ctx, s.store, account, s.clock.Now())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	ids := make([]uint32, 0, len(all))
-	for _, id := range all {
-		if id != skip {
-			ids = append(ids, id)
+	without := func(l []uint32) []uint32 {
+		out := make([]uint32, 0, len(l))
+		for _, id := range l {
+			if id != skip {
+				out = append(out, id)
+			}
 		}
+		return out
 	}
-	return ids, nil
+	return without(e.ids), without(e.keyed), nil
 }
 
 // Send commits env into the mailbox of every addressed device and returns
 // the delivery (its MessageID and Timestamp are the server ack). The
-// envelope must carry exactly one copy per active device of the recipient
-// and per other active device of the sender; otherwise the send fails with
-// ESTALE and the current lists, so the client can re-encrypt. Sends are
+// envelope must carry one copy per active device of the recipient and per
+// other active device of the sender — except that devices which have not
+// published keys yet may be left out, since nobody can encrypt to them;
+// otherwise the send fails with ESTALE and the current lists, so the
+// client can re-encrypt. Sends are
 // idempotent by (device, ClientID): a retry returns the first result with
 // Duplicate set and stores nothing.
 func (s *Messaging) Send(ctx context.Context, from *parley.Device, env *parley.Envelope) (*parley.Delivery, error) {
@@ -146,8 +152,9 @@ func (s *Messaging) SendAsync(ctx context.Context, from *parley.Device, env *par
 // lists and returns those lists.
 func (s *Messaging) checkCopies(ctx context.Context, env *parley.Envelope) (map[string][]uint32, error) {
 	const op = "messaging.Send"
-	want := map[string][]uint32{}
-	recip, err := s.deviceIDs(ctx, env.To, 0)
+	want := map[string][]uint32{}   // every active device: copies may go to these
+	needed := map[string][]uint32{} // those with keys: copies must go to these
+	recip, recipKeyed, err := s.deviceIDs(ctx, env.To, 0)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
@@ -155,13 +162,13 @@ func (s *Messaging) checkCopies(ctx context.Context, env *parley.Envelope) (map[
 		return nil, parley.Errorf(parley.ENOTFOUND, "%s has no Parley account", env.To)
 	}
 	if env.To != env.From {
-		want[env.To] = recip
+		want[env.To], needed[env.To] = recip, recipKeyed
 	}
-	own, err := s.deviceIDs(ctx, env.From, env.FromDevice)
+	own, ownKeyed, err := s.deviceIDs(ctx, env.From, env.FromDevice)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	want[env.From] = own
+	want[env.From], needed[env.From] = own, ownKeyed
 	got := map[string][]uint32{}
 	for _, c := range env.Copies {
 		got[c.Account] = append(got[c.Account], c.Device)
@@ -170,7 +177,7 @@ func (s *Messaging) checkCopies(ctx context.Context, env *parley.Envelope) (map[
 	for acct, ids := range want {
 		g := slices.Clone(got[acct])
 		slices.Sort(g)
-		if !slices.Equal(g, ids) {
+		if !coversBetween(g, needed[acct], ids) {
 			stale = true
 		}
 	}
@@ -178,6 +185,25 @@ func (s *Messaging) checkCopies(ctx context.Context, env *parley.Envelope) (map[
 		return want, &parley.Error{Code: parley.ESTALE, Message: "device list changed; re-encrypt for the current devices", Devices: want}
 	}
 	return want, nil
+}
+
+// coversBetween reports whether the sorted list got has no duplicates,
+// contains every id of needed and only ids of allowed (both sorted).
+func coversBetween(got, needed, allowed []uint32) bool {
+	for i, id := range got {
+		if i > 0 && got[i-1] == id {
+			return false
+		}
+		if _, ok := slices.BinarySearch(allowed, id); !ok {
+			return false
+		}
+	}
+	for _, id := range needed {
+		if _, ok := slices.BinarySearch(got, id); !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // Fetch returns a device's pending items after seq.
@@ -255,14 +281,14 @@ func (s *Messaging) Read(ctx context.Context, dev *parley.Device, to string, mes
 		}
 	}
 	for attempt := 0; ; attempt++ {
-		theirs, err := s.deviceIDs(ctx, to, 0)
+		theirs, _, err := s.deviceIDs(ctx, to, 0)
 		if err != nil {
 			return fmt.Errorf("%s: %w", op, err)
 		}
 		if len(theirs) == 0 {
 			return parley.Errorf(parley.ENOTFOUND, "%s has no Parley account", to)
 		}
-		own, err := s.deviceIDs(ctx, dev.Account, dev.ID)
+		own, _, err := s.deviceIDs(ctx, dev.Account, dev.ID)
 		if err != nil {
 			return fmt.Errorf("%s: %w", op, err)
 		}

@@ -230,6 +230,10 @@ func TestSendAckReadFlow(t *testing.T) {
 	alice2 := f.register(t, "+4915170000001")
 	bob := f.register(t, "+4915170000002")
 	A, B := "4915170000001", "4915170000002"
+	// With keys published, every device must get a copy.
+	keys := service.NewKeys(f.store, nil, f.clock, quiet())
+	upload(t, keys, alice2.Device, 1)
+	upload(t, keys, bob.Device, 1)
 
 	env := func(copies ...parley.Copy) *parley.Envelope {
 		return &parley.Envelope{To: B, ClientID: "c1", Copies: copies}

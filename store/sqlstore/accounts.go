@@ -20,7 +20,9 @@ var (
 	qInsertDevice = newQuery(`INSERT INTO devices (account, id, name, platform, created_at, last_seen_at, expires_at, revoked_at, token_hash)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	qDevice  = newQuery(`SELECT ` + deviceColumns + ` FROM devices WHERE account = ? AND id = ?`)
-	qDevices = newQuery(`SELECT ` + deviceColumns + ` FROM devices WHERE account = ? AND revoked_at = 0 ORDER BY id`)
+	qDevices = newQuery(`SELECT ` + deviceColumns + `,
+		EXISTS (SELECT 1 FROM device_keys k WHERE k.account = devices.account AND k.device = devices.id)
+		FROM devices WHERE account = ? AND revoked_at = 0 ORDER BY id`)
 
 	qRevokeDevice      = newQuery(`UPDATE devices SET revoked_at = ?, node = '' WHERE account = ? AND id = ? AND revoked_at = 0`)
 	qDeviceExists      = newQuery(`SELECT COUNT(*) FROM devices WHERE account = ? AND id = ?`)
@@ -137,7 +139,7 @@ func (s *Store) Devices(ctx context.Context, account string) ([]parley.Device, e
 	ds := []parley.Device{}
 	for rows.Next() {
 		var d parley.Device
-		if err := scanDevice(rows, &d); err != nil {
+		if err := scanDevice(rows, &d, &d.HasKeys); err != nil {
 			return nil, s.wrap("Devices", err)
 		}
 		ds = append(ds, d)
@@ -148,9 +150,10 @@ func (s *Store) Devices(ctx context.Context, account string) ([]parley.Device, e
 	return ds, nil
 }
 
-func scanDevice(row scanner, d *parley.Device) error {
+// scanDevice scans deviceColumns into d, then the extra columns.
+func scanDevice(row scanner, d *parley.Device, extra ...any) error {
 	var id, created, seen, expires, revoked int64
-	if err := row.Scan(&d.Account, &id, &d.Name, &d.Platform, &created, &seen, &expires, &revoked, &d.TokenHash); err != nil {
+	if err := row.Scan(append([]any{&d.Account, &id, &d.Name, &d.Platform, &created, &seen, &expires, &revoked, &d.TokenHash}, extra...)...); err != nil {
 		return err
 	}
 	d.ID = uint32(id)

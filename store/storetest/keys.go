@@ -252,6 +252,20 @@ func testKeys(t *testing.T, open func(t *testing.T) parley.Store) {
 		_, err := s.KeyStatus(ctxT(t), acc, d2)
 		wantCode(t, "KeyStatus without keys", err, parley.ENOTFOUND)
 	})
+	t.Run("DevicesSayWhichHaveKeys", func(t *testing.T) {
+		s := open(t)
+		acc := mustAccount(t, s)
+		d1, d2 := mustDevice(t, s, acc), mustDevice(t, s, acc)
+		mustPutKeys(t, s, deviceKeys(acc, d2), prekeys(1, 2))
+		ds, err := s.Devices(ctxT(t), acc)
+		if err != nil || len(ds) != 2 {
+			t.Fatalf("Devices = %+v, %v; want two", ds, err)
+		}
+		if ds[0].ID != d1 || ds[0].HasKeys || ds[1].ID != d2 || !ds[1].HasKeys {
+			t.Errorf("Devices = %d HasKeys %v, %d HasKeys %v; want %d false, %d true",
+				ds[0].ID, ds[0].HasKeys, ds[1].ID, ds[1].HasKeys, d1, d2)
+		}
+	})
 	t.Run("RevokeDeletesKeys", func(t *testing.T) {
 		s := open(t)
 		acc := mustAccount(t, s)
