@@ -11,6 +11,10 @@ const (
 	KindMessage   Kind = "msg"       // an end-to-end encrypted message (Body is ciphertext)
 	KindDelivered Kind = "delivered" // a delivery receipt for MessageID, made by the server on device ack
 	KindRead      Kind = "read"      // a read receipt for MessageID, sent by the reader
+	// KindRetry asks the device that sent MessageID to send it again
+	// under a new session: the recipient device could not decrypt it
+	// (lost state, restored device). It goes to that one device only.
+	KindRetry Kind = "retry"
 )
 
 // Limits of the client protocol.

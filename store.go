@@ -90,6 +90,11 @@ type Mailbox interface {
 	// it must be quick and must not call the store. AckWith returns the
 	// follow-ups delivered, with their Seq.
 	AckWith(ctx context.Context, account string, device uint32, seqs []uint64, followUps func(deleted []Item) []Item) ([]Item, error)
+	// Sent returns the id and time of the message that the device sent
+	// with clientID (its idempotency key), so that it can be sent again to
+	// a device that could not decrypt it; ENOTFOUND once the key is
+	// purged or when there is none.
+	Sent(ctx context.Context, from string, device uint32, clientID string) (messageID string, at time.Time, err error)
 	// Purge deletes items and idempotency keys older than before.
 	Purge(ctx context.Context, before time.Time) (int64, error)
 }

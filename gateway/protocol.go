@@ -37,6 +37,9 @@ type inFrame struct {
 	IDs      []string        `json:"message_ids,omitempty"`
 	State    string          `json:"state,omitempty"`
 	Accounts []string        `json:"accounts,omitempty"`
+	Device   uint32          `json:"device,omitempty"`     // retry: the device asked to resend
+	Message  string          `json:"message_id,omitempty"` // retry
+	ClientID string          `json:"client_id,omitempty"`  // resend: the client id of the original send
 	Extra    json.RawMessage `json:"-"`
 }
 

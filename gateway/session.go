@@ -102,6 +102,28 @@ func (s *session) handle(data []byte) {
 			return
 		}
 		s.writeJSON(okFrame{Type: "ok", ID: f.ID})
+	case "retry":
+		ctx, cancel := s.ctx()
+		defer cancel()
+		if err := s.hub.msg.Retry(ctx, s.dev, f.To, f.Device, f.Message); err != nil {
+			s.fail(f.ID, err)
+			return
+		}
+		s.writeJSON(okFrame{Type: "ok", ID: f.ID})
+	case "resend":
+		if len(f.Copies) != 1 {
+			s.fail(f.ID, parley.Errorf(parley.EINVALID, "a resend carries exactly one copy"))
+			return
+		}
+		ctx, cancel := s.ctx()
+		defer cancel()
+		c := f.Copies[0]
+		d, err := s.hub.msg.Resend(ctx, s.dev, f.To, f.ClientID, parley.Copy{Account: c.Account, Device: c.Device, Body: c.Body})
+		if err != nil {
+			s.fail(f.ID, err)
+			return
+		}
+		s.writeJSON(sentFrame{Type: "sent", ID: f.ID, MessageID: d.MessageID, Timestamp: d.Timestamp.UnixMilli()})
 	case "typing":
 		if err := s.hub.msg.Typing(s.dev, f.To, f.State); err != nil {
 			s.fail(f.ID, err)
@@ -119,7 +141,7 @@ func (s *session) handle(data []byte) {
 
 func frameLabel(t string) string {
 	switch t {
-	case "auth", "send", "ack", "read", "typing", "presence", "ping":
+	case "auth", "send", "ack", "read", "typing", "presence", "ping", "retry", "resend":
 		return t
 	}
 	return "other"

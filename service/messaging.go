@@ -206,6 +206,91 @@ func coversBetween(got, needed, allowed []uint32) bool {
 	return true
 }
 
+// Retry asks device `device` of account `to`, which sent messageID, to
+// send it again: the calling device could not decrypt it. The request is
+// a durable item (KindRetry) for that one device.
+func (s *Messaging) Retry(ctx context.Context, dev *parley.Device, to string, device uint32, messageID string) error {
+	const op = "messaging.Retry"
+	if !parley.ValidAccountID(to) {
+		return parley.Errorf(parley.EINVALID, "to must be a phone number in digits")
+	}
+	if messageID == "" || len(messageID) > 64 {
+		return parley.Errorf(parley.EINVALID, "message_id must have 1 to 64 bytes")
+	}
+	if to == dev.Account && device == dev.ID {
+		return parley.Errorf(parley.EINVALID, "a device cannot ask itself to resend")
+	}
+	if err := s.activeDevice(ctx, to, device); err != nil {
+		return err
+	}
+	now := s.clock.Now().UTC().Truncate(time.Microsecond)
+	d := &parley.Delivery{From: dev.Account, FromDevice: dev.ID, Timestamp: now, Items: []parley.Item{{
+		Account: to, Device: device, Kind: parley.KindRetry, MessageID: messageID,
+		From: dev.Account, FromDevice: dev.ID, To: to, Timestamp: now,
+	}}}
+	if err := s.store.Deliver(ctx, d); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	s.notify.Items(d.Items)
+	return nil
+}
+
+// Resend delivers a new ciphertext of a message that the calling device
+// sent earlier with clientID (and to `to`) to one device, in answer to a
+// retry. The item keeps the message's id and time, so the recipient
+// treats it as the message it could not decrypt. Resends are not
+// idempotent: recipients drop a second copy by message id.
+func (s *Messaging) Resend(ctx context.Context, from *parley.Device, to, clientID string, c parley.Copy) (*parley.Delivery, error) {
+	const op = "messaging.Resend"
+	if !parley.ValidAccountID(to) {
+		return nil, parley.Errorf(parley.EINVALID, "to must be a phone number in digits")
+	}
+	if clientID == "" || len(clientID) > parley.MaxClientIDSize {
+		return nil, parley.Errorf(parley.EINVALID, "client_id must have 1 to %d bytes", parley.MaxClientIDSize)
+	}
+	if c.Account != to && c.Account != from.Account {
+		return nil, parley.Errorf(parley.EINVALID, "the copy is neither for the recipient nor for the sender")
+	}
+	if c.Account == from.Account && c.Device == from.ID {
+		return nil, parley.Errorf(parley.EINVALID, "copy for the sending device itself")
+	}
+	if len(c.Body) == 0 || len(c.Body) > parley.MaxBodySize {
+		return nil, parley.Errorf(parley.EINVALID, "the ciphertext must have 1 to %d bytes", parley.MaxBodySize)
+	}
+	if err := s.activeDevice(ctx, c.Account, c.Device); err != nil {
+		return nil, err
+	}
+	id, at, err := s.store.Sent(ctx, from.Account, from.ID, clientID)
+	if err != nil {
+		if parley.Match(err, parley.ENOTFOUND) {
+			return nil, parley.Errorf(parley.ENOTFOUND, "this device sent no message with that client id (or it is older than the retention)")
+		}
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	d := &parley.Delivery{From: from.Account, FromDevice: from.ID, MessageID: id, Timestamp: at, Items: []parley.Item{{
+		Account: c.Account, Device: c.Device, Kind: parley.KindMessage, MessageID: id, ClientID: clientID,
+		From: from.Account, FromDevice: from.ID, To: to, Timestamp: at, Body: c.Body,
+	}}}
+	if err := s.store.Deliver(ctx, d); err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	s.notify.Items(d.Items)
+	return d, nil
+}
+
+// activeDevice returns ENOTFOUND unless device is an active device of
+// account.
+func (s *Messaging) activeDevice(ctx context.Context, account string, device uint32) error {
+	ids, _, err := s.deviceIDs(ctx, account, 0)
+	if err != nil {
+		return err
+	}
+	if _, ok := slices.BinarySearch(ids, device); !ok {
+		return parley.Errorf(parley.ENOTFOUND, "%s has no active device %d", account, device)
+	}
+	return nil
+}
+
 // Fetch returns a device's pending items after seq.
 func (s *Messaging) Fetch(ctx context.Context, dev *parley.Device, after uint64, limit int) ([]parley.Item, error) {
 	return s.store.Fetch(ctx, dev.Account, dev.ID, after, limit)

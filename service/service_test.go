@@ -340,3 +340,48 @@ func TestPresenceIsReciprocal(t *testing.T) {
 		t.Fatalf("presence with a dead node = %+v, want offline", p)
 	}
 }
+
+// A device that cannot decrypt asks the sending device to resend; the
+// resend keeps the message's id and time and goes to that device only.
+func TestRetryAndResend(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t, service.Limits{})
+	alice := f.register(t, "+4915170000021").Device
+	bob := f.register(t, "+4915170000022").Device
+	bob2 := f.register(t, "+4915170000022").Device
+	A, B := alice.Account, bob.Account
+	d, err := f.msg.Send(ctx, alice, &parley.Envelope{To: B, ClientID: "c-1", Copies: []parley.Copy{
+		{Account: B, Device: bob.ID, Body: []byte("one")}, {Account: B, Device: bob2.ID, Body: []byte("two")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.msg.Retry(ctx, bob2, A, alice.ID, d.MessageID); err != nil {
+		t.Fatalf("Retry: %v", err)
+	}
+	items, _ := f.msg.Fetch(ctx, alice, 0, 10)
+	if len(items) != 1 || items[0].Kind != parley.KindRetry || items[0].MessageID != d.MessageID ||
+		items[0].From != B || items[0].FromDevice != bob2.ID {
+		t.Fatalf("alice's mailbox = %+v, want one retry from %s.%d", items, B, bob2.ID)
+	}
+	wantCode(t, f.msg.Retry(ctx, bob2, A, 7, d.MessageID), parley.ENOTFOUND) // no such device
+	wantCode(t, f.msg.Retry(ctx, bob2, B, bob2.ID, d.MessageID), parley.EINVALID)
+	wantCode(t, f.msg.Retry(ctx, bob2, A, alice.ID, ""), parley.EINVALID)
+
+	r, err := f.msg.Resend(ctx, alice, B, "c-1", parley.Copy{Account: B, Device: bob2.ID, Body: []byte("two again")})
+	if err != nil || r.MessageID != d.MessageID || !r.Timestamp.Equal(d.Timestamp) {
+		t.Fatalf("Resend = %+v, %v; want message %s at %v", r, err, d.MessageID, d.Timestamp)
+	}
+	items, _ = f.msg.Fetch(ctx, bob2, 0, 10)
+	if len(items) != 2 || string(items[1].Body) != "two again" || items[1].MessageID != d.MessageID || items[1].ClientID != "c-1" {
+		t.Fatalf("bob2's mailbox = %+v, want the original and the resent copy", items)
+	}
+	if items, _ := f.msg.Fetch(ctx, bob, 0, 10); len(items) != 1 {
+		t.Fatalf("bob's first device got %d items, want only the original", len(items))
+	}
+	_, err = f.msg.Resend(ctx, bob, A, "c-1", parley.Copy{Account: A, Device: alice.ID, Body: []byte("x")})
+	wantCode(t, err, parley.ENOTFOUND) // bob never sent c-1: nobody resends others' messages
+	_, err = f.msg.Resend(ctx, alice, B, "c-1", parley.Copy{Account: "4915170000099", Device: 1, Body: []byte("x")})
+	wantCode(t, err, parley.EINVALID)
+	_, err = f.msg.Resend(ctx, alice, B, "c-1", parley.Copy{Account: B, Device: 9, Body: []byte("x")})
+	wantCode(t, err, parley.ENOTFOUND)
+}

@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"slices"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 const itemColumns = `account, device, seq, kind, message_id, client_id, from_account, from_device, to_account, sent_at, body`
 
 var (
+	qSent  = newQuery(`SELECT message_id, sent_at FROM idempotency WHERE from_account = ? AND from_device = ? AND client_id = ?`)
 	qFetch = newQuery(`SELECT ` + itemColumns + ` FROM mailbox WHERE account = ? AND device = ? AND seq > ? ORDER BY seq LIMIT ?`)
 
 	// Purge deletes in slices so that it never holds SQLite's write lock,
@@ -167,6 +170,20 @@ func (s *Store) Fetch(ctx context.Context, account string, device uint32, after 
 		return nil, s.wrap("Fetch", err)
 	}
 	return items, nil
+}
+
+// Sent returns the message id and time committed with a client id.
+func (s *Store) Sent(ctx context.Context, from string, device uint32, clientID string) (string, time.Time, error) {
+	var id string
+	var at int64
+	err := s.r.QueryRowContext(ctx, s.sql(qSent), from, int64(device), clientID).Scan(&id, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", time.Time{}, &parley.Error{Code: parley.ENOTFOUND, Op: s.op("Sent"), Message: "no message with this client id"}
+	}
+	if err != nil {
+		return "", time.Time{}, s.wrap("Sent", err)
+	}
+	return id, fromMicros(at), nil
 }
 
 func scanItem(r scanner, items *[]parley.Item) error {

@@ -383,6 +383,19 @@ func testMailbox(t *testing.T, open func(t *testing.T) parley.Store) {
 			t.Errorf("same client id from another device = %v, duplicate=%v; want new", err, other.Duplicate)
 		}
 	})
+	t.Run("SentByClientID", func(t *testing.T) {
+		s := open(t)
+		p := newPair(t, s)
+		first := p.deliver(t, "c-sent")
+		id, sentAt, err := s.Sent(ctxT(t), p.from, p.fromDev, "c-sent")
+		if err != nil || id != first.MessageID || !sentAt.Equal(at(0)) {
+			t.Errorf("Sent = %q, %v, %v; want %q, %v", id, sentAt, err, first.MessageID, at(0))
+		}
+		_, _, err = s.Sent(ctxT(t), p.from, p.fromOther, "c-sent") // the key is per device
+		wantCode(t, "Sent from another device", err, parley.ENOTFOUND)
+		_, _, err = s.Sent(ctxT(t), p.from, p.fromDev, "c-unknown")
+		wantCode(t, "Sent of an unknown client id", err, parley.ENOTFOUND)
+	})
 	t.Run("EmptyClientIDNotIdempotent", func(t *testing.T) {
 		s := open(t)
 		p := newPair(t, s)
