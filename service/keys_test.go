@@ -16,8 +16,8 @@ import (
 // lowKeys records KeysLow calls.
 type lowKeys struct {
 	changed []string // DevicesChanged calls
-	mu    sync.Mutex
-	calls []string
+	mu      sync.Mutex
+	calls   []string
 }
 
 func (l *lowKeys) KeysLow(account string, device uint32, remaining int) {
