@@ -2,10 +2,12 @@ package crypto
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"fmt"
 	"math/big"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -260,4 +262,20 @@ func (d *Device) PeerIdentity(peer Address) (IdentityKey, error) {
 		return IdentityKey{}, newError("crypto.PeerIdentity", peer, ErrNoIdentity, nil)
 	}
 	return k, nil
+}
+
+// PeerDevices returns the devices of account whose identity keys are
+// stored (every device this device has had a session with), by number.
+func (d *Device) PeerDevices(account string) []Address {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []Address
+	for k := range d.s.identities {
+		a, err := ParseAddress(k)
+		if err == nil && a.Account == account {
+			out = append(out, a)
+		}
+	}
+	slices.SortFunc(out, func(a, b Address) int { return cmp.Compare(a.Device, b.Device) })
+	return out
 }

@@ -567,3 +567,22 @@ func TestConcurrentUse(t *testing.T) {
 		}
 	}
 }
+
+func TestPeerDevices(t *testing.T) {
+	dir := newDirectory()
+	alice := newDevice(t, dir, "4915100000001", 1)
+	bob1 := newDevice(t, dir, "4915100000002", 1)
+	bob3 := newDevice(t, dir, "4915100000002", 3)
+	if got := alice.PeerDevices("4915100000002"); len(got) != 0 {
+		t.Fatalf("PeerDevices before any session = %v, want none", got)
+	}
+	encrypt(t, alice, bob3, "hi")
+	encrypt(t, alice, bob1, "hi")
+	got := alice.PeerDevices("4915100000002")
+	if len(got) != 2 || got[0] != bob1.Address() || got[1] != bob3.Address() {
+		t.Fatalf("PeerDevices = %v, want [%v %v]", got, bob1.Address(), bob3.Address())
+	}
+	if got := alice.PeerDevices("4915100000009"); len(got) != 0 {
+		t.Fatalf("PeerDevices of a stranger = %v", got)
+	}
+}

@@ -39,7 +39,7 @@ type inFrame struct {
 	Accounts []string        `json:"accounts,omitempty"`
 	Device   uint32          `json:"device,omitempty"`     // retry: the device asked to resend
 	Message  string          `json:"message_id,omitempty"` // retry
-	ClientID string          `json:"client_id,omitempty"`  // resend: the client id of the original send
+	ClientID string          `json:"client_id,omitempty"`  // retry, resend: the client id of the original send
 	Extra    json.RawMessage `json:"-"`
 }
 

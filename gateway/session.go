@@ -105,7 +105,7 @@ func (s *session) handle(data []byte) {
 	case "retry":
 		ctx, cancel := s.ctx()
 		defer cancel()
-		if err := s.hub.msg.Retry(ctx, s.dev, f.To, f.Device, f.Message); err != nil {
+		if err := s.hub.msg.Retry(ctx, s.dev, f.To, f.Device, f.Message, f.ClientID); err != nil {
 			s.fail(f.ID, err)
 			return
 		}

@@ -206,16 +206,20 @@ func coversBetween(got, needed, allowed []uint32) bool {
 	return true
 }
 
-// Retry asks device `device` of account `to`, which sent messageID, to
-// send it again: the calling device could not decrypt it. The request is
-// a durable item (KindRetry) for that one device.
-func (s *Messaging) Retry(ctx context.Context, dev *parley.Device, to string, device uint32, messageID string) error {
+// Retry asks device `device` of account `to`, which sent messageID (with
+// clientID, as the item said), to send it again: the calling device could
+// not decrypt it. The request is a durable item (KindRetry) for that one
+// device; the sender checks clientID against its own records.
+func (s *Messaging) Retry(ctx context.Context, dev *parley.Device, to string, device uint32, messageID, clientID string) error {
 	const op = "messaging.Retry"
 	if !parley.ValidAccountID(to) {
 		return parley.Errorf(parley.EINVALID, "to must be a phone number in digits")
 	}
 	if messageID == "" || len(messageID) > 64 {
 		return parley.Errorf(parley.EINVALID, "message_id must have 1 to 64 bytes")
+	}
+	if len(clientID) > parley.MaxClientIDSize {
+		return parley.Errorf(parley.EINVALID, "client_id must have at most %d bytes", parley.MaxClientIDSize)
 	}
 	if to == dev.Account && device == dev.ID {
 		return parley.Errorf(parley.EINVALID, "a device cannot ask itself to resend")
@@ -225,7 +229,7 @@ func (s *Messaging) Retry(ctx context.Context, dev *parley.Device, to string, de
 	}
 	now := s.clock.Now().UTC().Truncate(time.Microsecond)
 	d := &parley.Delivery{From: dev.Account, FromDevice: dev.ID, Timestamp: now, Items: []parley.Item{{
-		Account: to, Device: device, Kind: parley.KindRetry, MessageID: messageID,
+		Account: to, Device: device, Kind: parley.KindRetry, MessageID: messageID, ClientID: clientID,
 		From: dev.Account, FromDevice: dev.ID, To: to, Timestamp: now,
 	}}}
 	if err := s.store.Deliver(ctx, d); err != nil {

@@ -355,17 +355,17 @@ func TestRetryAndResend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.msg.Retry(ctx, bob2, A, alice.ID, d.MessageID); err != nil {
+	if err := f.msg.Retry(ctx, bob2, A, alice.ID, d.MessageID, "c-1"); err != nil {
 		t.Fatalf("Retry: %v", err)
 	}
 	items, _ := f.msg.Fetch(ctx, alice, 0, 10)
 	if len(items) != 1 || items[0].Kind != parley.KindRetry || items[0].MessageID != d.MessageID ||
-		items[0].From != B || items[0].FromDevice != bob2.ID {
+		items[0].From != B || items[0].FromDevice != bob2.ID || items[0].ClientID != "c-1" {
 		t.Fatalf("alice's mailbox = %+v, want one retry from %s.%d", items, B, bob2.ID)
 	}
-	wantCode(t, f.msg.Retry(ctx, bob2, A, 7, d.MessageID), parley.ENOTFOUND) // no such device
-	wantCode(t, f.msg.Retry(ctx, bob2, B, bob2.ID, d.MessageID), parley.EINVALID)
-	wantCode(t, f.msg.Retry(ctx, bob2, A, alice.ID, ""), parley.EINVALID)
+	wantCode(t, f.msg.Retry(ctx, bob2, A, 7, d.MessageID, "c-1"), parley.ENOTFOUND) // no such device
+	wantCode(t, f.msg.Retry(ctx, bob2, B, bob2.ID, d.MessageID, "c-1"), parley.EINVALID)
+	wantCode(t, f.msg.Retry(ctx, bob2, A, alice.ID, "", "c-1"), parley.EINVALID)
 
 	r, err := f.msg.Resend(ctx, alice, B, "c-1", parley.Copy{Account: B, Device: bob2.ID, Body: []byte("two again")})
 	if err != nil || r.MessageID != d.MessageID || !r.Timestamp.Equal(d.Timestamp) {
