@@ -175,6 +175,31 @@ func (d *Device) GenerateOneTimePreKeys(ctx context.Context, n int) ([]PreKey, e
 	return out, nil
 }
 
+// DropOldPreKeys deletes the oldest unused one-time prekeys until at most
+// keep remain and returns how many it deleted. Prekeys that the server
+// handed out but no sender used pile up on the device; a sender that
+// still uses a dropped one gets its message refused (ErrUnknownPreKey on
+// this side), which the retry mechanism repairs.
+func (d *Device) DropOldPreKeys(keep int) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n := len(d.s.preKeys) - max(keep, 0)
+	if n <= 0 {
+		return 0
+	}
+	ids := make([]uint32, 0, len(d.s.preKeys))
+	for id := range d.s.preKeys {
+		ids = append(ids, id)
+	}
+	// Allocation order: ids count up from nextPreKey's last wrap.
+	age := func(id uint32) uint32 { return (id - d.s.nextPreKey + medium.MaxValue) % medium.MaxValue }
+	slices.SortFunc(ids, func(a, b uint32) int { return cmp.Compare(age(a), age(b)) })
+	for _, id := range ids[:n] {
+		delete(d.s.preKeys, id)
+	}
+	return n
+}
+
 // allocPreKeyID returns an unused id in 1..medium.MaxValue-1: 0 means "no
 // prekey" on the wire and medium.MaxValue is never deleted by libsignal.
 func (s *state) allocPreKeyID() uint32 {

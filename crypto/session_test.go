@@ -586,3 +586,37 @@ func TestPeerDevices(t *testing.T) {
 		t.Fatalf("PeerDevices of a stranger = %v", got)
 	}
 }
+
+func TestDropOldPreKeys(t *testing.T) {
+	ctx := context.Background()
+	d, err := crypto.NewDevice(addr("4915100000001", 1), crypto.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := d.GenerateOneTimePreKeys(ctx, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := d.GenerateOneTimePreKeys(ctx, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := d.DropOldPreKeys(3); n != 5 {
+		t.Fatalf("DropOldPreKeys dropped %d, want 5", n)
+	}
+	u, err := d.Upload()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(u.PreKeys) != 3 {
+		t.Fatalf("%d prekeys left, want 3", len(u.PreKeys))
+	}
+	for i, pk := range u.PreKeys {
+		if pk.ID != fresh[i].ID {
+			t.Errorf("kept prekey %d, want the newest ones %v (dropped %v)", pk.ID, fresh, old)
+		}
+	}
+	if n := d.DropOldPreKeys(10); n != 0 {
+		t.Errorf("DropOldPreKeys above the count dropped %d", n)
+	}
+}

@@ -1,38 +1,67 @@
 package sdk
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 )
 
 // Cipher turns a message's plaintext into the body of one device's copy
 // and back. Implementations hold key material and must keep it behind
-// this interface.
+// this interface. SignalCipher is the end-to-end encrypted one; it also
+// implements the optional methods the Messenger looks for:
 //
-// SECURITY REVIEW: the only implementation today is PlainCipher, which does
-// not encrypt. The Signal protocol implementation (issue: end-to-end
-// encryption) replaces it without changes to the protocol or to callers.
+//   - Save() error: persist state; called after a send's copies are
+//     sealed (before the send leaves) and after a message is opened
+//     (before the application sees it).
+//   - MaintainKeys(ctx) error: publish and replenish keys; called after
+//     every connect and on keys_low.
+//   - ResetSession(ctx, account, device) error: start over with a device
+//     that asked for a resend.
+//   - Handled(messageID string): the application acknowledged the
+//     message; its plaintext need not be kept for a redelivery any more.
 type Cipher interface {
-	// Seal returns the body for device `device` of `account`.
-	Seal(account string, device uint32, plaintext []byte) ([]byte, error)
-	// Open returns the plaintext of a body sent by fromDevice of fromAccount.
-	Open(fromAccount string, fromDevice uint32, body []byte) ([]byte, error)
+	// Seal returns the body for device `device` of `account`. ErrNoKeys
+	// means the device cannot be encrypted to yet and gets no copy.
+	Seal(ctx context.Context, account string, device uint32, plaintext []byte) ([]byte, error)
+	// Open returns the plaintext of message messageID, whose body was
+	// sent by fromDevice of fromAccount. The server delivers a message
+	// again when the process ended before the application acknowledged
+	// it; Open must then return the same plaintext (a ratchet consumes
+	// each message key once, so a stateful Cipher keeps the plaintext
+	// until Handled).
+	Open(ctx context.Context, messageID, fromAccount string, fromDevice uint32, body []byte) ([]byte, error)
 }
 
-// PlainCipher is the placeholder Cipher: bodies are the plaintext, so the
-// server and anyone with access to its database can read every message.
-// It exists until the Signal protocol lands (issue: end-to-end encryption).
+// The optional Cipher methods (see Cipher).
+type (
+	cipherSaver   interface{ Save() error }
+	keyMaintainer interface {
+		MaintainKeys(ctx context.Context) error
+	}
+	sessionResetter interface {
+		ResetSession(ctx context.Context, account string, device uint32) error
+	}
+	handledNotifier interface{ Handled(messageID string) }
+)
+
+// PlainCipher does not encrypt: bodies are the plaintext, so the server
+// and anyone with access to its database can read every message. It
+// exists for load generators and protocol tests; applications use
+// SignalCipher.
 type PlainCipher struct{}
 
 var _ Cipher = PlainCipher{}
 
 // Seal returns plaintext unchanged.
-func (PlainCipher) Seal(_ string, _ uint32, plaintext []byte) ([]byte, error) {
+func (PlainCipher) Seal(_ context.Context, _ string, _ uint32, plaintext []byte) ([]byte, error) {
 	return plaintext, nil
 }
 
 // Open returns body unchanged.
-func (PlainCipher) Open(_ string, _ uint32, body []byte) ([]byte, error) { return body, nil }
+func (PlainCipher) Open(_ context.Context, _, _ string, _ uint32, body []byte) ([]byte, error) {
+	return body, nil
+}
 
 // Payload is the plaintext of a message: a JSON object with a type.
 // Version 1 defines {"type":"text","text":"…"}; other types are passed

@@ -3,7 +3,7 @@ package sdk
 import "time"
 
 // Event is something that arrived for this device: *Message, *Receipt,
-// *Typing, *Presence or *DevicesChanged.
+// *Typing, *Presence, *DevicesChanged, *IdentityNotice or *Undecryptable.
 type Event interface {
 	// Ack acknowledges the event once the application has handled it
 	// (shown, stored). Only messages and receipts need it; for the others
@@ -64,7 +64,27 @@ type DevicesChanged struct {
 	Account string
 }
 
+// IdentityNotice says that a contact's keys changed (see IdentityChange):
+// show it in the chat ("Bob's security code changed"), with the new
+// safety number to compare.
+type IdentityNotice struct {
+	IdentityChange
+}
+
+// Undecryptable says that a message arrived that this device could not
+// decrypt (it lost its session, or was restored); the Messenger has asked
+// the sending device to send it again, and the message arrives as a
+// *Message when it does. Show "waiting for this message".
+type Undecryptable struct {
+	MessageID  string
+	From       string
+	FromDevice uint32
+	Timestamp  time.Time
+}
+
 var (
+	_ Event = (*IdentityNotice)(nil)
+	_ Event = (*Undecryptable)(nil)
 	_ Event = (*Message)(nil)
 	_ Event = (*Receipt)(nil)
 	_ Event = (*Typing)(nil)
@@ -77,6 +97,14 @@ func (*Presence) event()       {}
 func (*Receipt) event()        {}
 func (*Typing) event()         {}
 func (*DevicesChanged) event() {}
+func (*IdentityNotice) event() {}
+func (*Undecryptable) event()  {}
+
+// Ack does nothing: notices are not stored by the server.
+func (*IdentityNotice) Ack() error { return nil }
+
+// Ack does nothing: the message comes again when the sender resends it.
+func (*Undecryptable) Ack() error { return nil }
 
 // Ack does nothing: typing indicators are not stored.
 func (*Typing) Ack() error { return nil }

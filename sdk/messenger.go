@@ -8,14 +8,18 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/parley-chat/parley/crypto"
 )
 
 // Options configure a Messenger. Zero values take the defaults noted.
 type Options struct {
 	Cipher Cipher    // PlainCipher
 	Seen   SeenStore // NewMemorySeen(0)
+	Sent   SentStore // NewMemorySent(0); what a retry needs to resend
 	// HTTPClient carries HTTP calls and the WebSocket upgrade.
 	HTTPClient *http.Client
 	// EventBuffer is the capacity of Events (1024: more than the server's
@@ -59,7 +63,17 @@ type Messenger struct {
 	acks     []uint64            // acknowledged seqs not yet sent
 	devices  map[string][]uint32 // device list cache; the own list excludes this device
 	watching []string
+	retried  map[string]int  // message id → retry requests made for it
+	retrying map[uint64]bool // seqs of undecryptable items whose retry is under way
+	resent   map[string]int  // client id + device → resends made
 }
+
+// Recovery limits: how often a device asks for one message again, and
+// how often it resends one message to one device.
+const (
+	maxRetries = 2
+	maxResends = 3
+)
 
 // link is one connection and its lifetime.
 type link struct {
@@ -75,6 +89,9 @@ func NewMessenger(creds Credentials, opt Options) *Messenger {
 	if opt.Seen == nil {
 		opt.Seen = NewMemorySeen(0)
 	}
+	if opt.Sent == nil {
+		opt.Sent = NewMemorySent(0)
+	}
 	if opt.EventBuffer <= 0 {
 		opt.EventBuffer = 1024
 	}
@@ -87,7 +104,7 @@ func NewMessenger(creds Credentials, opt Options) *Messenger {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	return &Messenger{
+	m := &Messenger{
 		creds:   creds,
 		opt:     opt,
 		client:  &Client{Credentials: creds, HTTPClient: opt.HTTPClient},
@@ -99,7 +116,15 @@ func NewMessenger(creds Credentials, opt Options) *Messenger {
 		pending: map[string][]uint64{},
 		bySeq:   map[uint64]string{},
 		devices: map[string][]uint32{},
+
+		retried:  map[string]int{},
+		retrying: map[uint64]bool{},
+		resent:   map[string]int{},
 	}
+	if sc, ok := opt.Cipher.(*SignalCipher); ok && sc.OnIdentityChange == nil {
+		sc.OnIdentityChange = func(ch IdentityChange) { m.emit(&IdentityNotice{ch}) }
+	}
+	return m
 }
 
 // Credentials returns the device's credentials.
@@ -195,6 +220,9 @@ func (m *Messenger) serve(ctx context.Context, c *Conn) error {
 	}()
 	go m.acker(l)
 	m.signalAck()
+	if km, ok := m.opt.Cipher.(keyMaintainer); ok {
+		go m.maintainKeys(ctx, km)
+	}
 	if len(watching) > 0 {
 		// Presence follows the connection; the answer has no waiter.
 		if err := c.Write(ctx, &Frame{Type: "presence", ID: newID("p-"), Accounts: watching}); err != nil {
@@ -222,6 +250,10 @@ func (m *Messenger) serve(ctx context.Context, c *Conn) error {
 				p.LastSeen = time.UnixMilli(f.LastSeen)
 			}
 			m.emit(p)
+		case "keys_low":
+			if km, ok := m.opt.Cipher.(keyMaintainer); ok {
+				go m.maintainKeys(ctx, km)
+			}
 		case "devices":
 			m.mu.Lock()
 			delete(m.devices, m.creds.Account)
@@ -229,6 +261,21 @@ func (m *Messenger) serve(ctx context.Context, c *Conn) error {
 			m.emit(&DevicesChanged{Account: f.Account})
 		}
 	}
+}
+
+// maintainKeys publishes or replenishes the device's keys.
+func (m *Messenger) maintainKeys(ctx context.Context, km keyMaintainer) {
+	if err := km.MaintainKeys(ctx); err != nil && ctx.Err() == nil {
+		m.log.Warn("parley key maintenance failed", "err", err)
+	}
+}
+
+// saveCipher persists the cipher's state if it has any.
+func (m *Messenger) saveCipher() error {
+	if s, ok := m.opt.Cipher.(cipherSaver); ok {
+		return s.Save()
+	}
+	return nil
 }
 
 // emit hands an event that the server does not store to the application,
@@ -260,7 +307,8 @@ func (m *Messenger) answer(f *Frame) {
 }
 
 // item handles one mailbox item: drops and re-acks duplicates, opens
-// messages and hands the event to the application.
+// messages and hands the event to the application; answers retry
+// requests and asks for a resend of messages it cannot decrypt.
 func (m *Messenger) item(ctx context.Context, f *Frame) error {
 	if m.opt.SendOnly {
 		return nil
@@ -269,7 +317,7 @@ func (m *Messenger) item(ctx context.Context, f *Frame) error {
 	switch f.Kind {
 	case "msg":
 		key = messageKey(f.MessageID)
-	case ReceiptDelivered, ReceiptRead:
+	case ReceiptDelivered, ReceiptRead, "retry":
 		key = receiptKey(f.Kind, f.MessageID, f.From, f.FromDevice)
 	default:
 		// A kind from a newer server: acknowledge so it does not block the
@@ -278,9 +326,9 @@ func (m *Messenger) item(ctx context.Context, f *Frame) error {
 		return nil
 	}
 	m.mu.Lock()
-	if _, ok := m.bySeq[f.Seq]; ok {
+	if _, ok := m.bySeq[f.Seq]; ok || m.retrying[f.Seq] {
 		m.mu.Unlock()
-		return nil // sent again while its event waits for Ack
+		return nil // sent again while its event waits for Ack (or its retry is under way)
 	}
 	if seqs, ok := m.pending[key]; ok {
 		// The same item under another seq (a second read receipt for one
@@ -300,28 +348,60 @@ func (m *Messenger) item(ctx context.Context, f *Frame) error {
 		return nil
 	}
 	ts := time.UnixMilli(f.Timestamp)
-	var ev Event
 	a := acker{m: m, key: key}
-	if f.Kind == "msg" {
+	switch f.Kind {
+	case "retry":
+		m.hold(key, f.Seq)
+		go m.resend(ctx, f, key)
+		return nil
+	case "msg":
 		msg := &Message{ID: f.MessageID, ClientID: f.ClientID, From: f.From, FromDevice: f.FromDevice,
 			To: f.To, Timestamp: ts, Seq: f.Seq, acker: a}
-		plain, err := m.opt.Cipher.Open(f.From, f.FromDevice, f.Body)
-		if err != nil {
+		plain, err := m.opt.Cipher.Open(ctx, f.MessageID, f.From, f.FromDevice, f.Body)
+		switch {
+		case err == nil:
+			if err := m.saveCipher(); err != nil {
+				m.log.Error("parley could not save the cipher state", "err", err)
+			}
+			if p, err := DecodePayload(plain); err != nil {
+				msg.Raw, msg.Err = plain, err
+			} else {
+				msg.Raw, msg.Type, msg.Text = plain, p.Type, p.Text
+			}
+		case errors.Is(err, crypto.ErrDuplicate):
+			// A ciphertext this device decrypted before, under another
+			// message id: a replay. Nothing to show.
+			m.log.Warn("parley dropped a replayed message", "message_id", f.MessageID, "from", f.From, "from_device", f.FromDevice)
+			m.queueAck(f.Seq)
+			return nil
+		case recoverable(err) && m.startRetry(f):
+			m.log.Info("parley could not decrypt a message; asking the sender to resend",
+				"message_id", f.MessageID, "from", f.From, "from_device", f.FromDevice, "err", err)
+			m.emit(&Undecryptable{MessageID: f.MessageID, From: f.From, FromDevice: f.FromDevice, Timestamp: ts})
+			go m.askResend(ctx, f, msg)
+			return nil
+		default:
+			m.log.Warn("parley could not open a message", "message_id", f.MessageID, "from", f.From, "from_device", f.FromDevice, "err", err)
 			msg.Raw, msg.Err = f.Body, fmt.Errorf("open message: %w", err)
-		} else if p, err := DecodePayload(plain); err != nil {
-			msg.Raw, msg.Err = plain, err
-		} else {
-			msg.Raw, msg.Type, msg.Text = plain, p.Type, p.Text
 		}
-		ev = msg
-	} else {
-		ev = &Receipt{Kind: f.Kind, MessageID: f.MessageID, From: f.From, FromDevice: f.FromDevice,
-			To: f.To, Timestamp: ts, Seq: f.Seq, acker: a}
+		return m.deliverEvent(ctx, key, f.Seq, msg)
+	default:
+		return m.deliverEvent(ctx, key, f.Seq, &Receipt{Kind: f.Kind, MessageID: f.MessageID, From: f.From, FromDevice: f.FromDevice,
+			To: f.To, Timestamp: ts, Seq: f.Seq, acker: a})
 	}
+}
+
+// hold records an item as pending until its key is acknowledged.
+func (m *Messenger) hold(key string, seq uint64) {
 	m.mu.Lock()
-	m.pending[key] = []uint64{f.Seq}
-	m.bySeq[f.Seq] = key
+	m.pending[key] = []uint64{seq}
+	m.bySeq[seq] = key
 	m.mu.Unlock()
+}
+
+// deliverEvent holds the item and hands its event to the application.
+func (m *Messenger) deliverEvent(ctx context.Context, key string, seq uint64, ev Event) error {
+	m.hold(key, seq)
 	select {
 	case m.events <- ev:
 		return nil
@@ -330,10 +410,118 @@ func (m *Messenger) item(ctx context.Context, f *Frame) error {
 	}
 }
 
+// recoverable reports whether a decryption failure may be repaired by the
+// sender starting a new session: this device lost or never had the
+// session, or it no longer has the prekey the message was built on.
+func recoverable(err error) bool {
+	return errors.Is(err, crypto.ErrNoSession) || errors.Is(err, crypto.ErrAuthFailed) ||
+		errors.Is(err, crypto.ErrUnknownPreKey) || errors.Is(err, crypto.ErrNoSenderKey)
+}
+
+// startRetry counts a retry of f's message and reports whether it is
+// within the budget.
+func (m *Messenger) startRetry(f *Frame) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.retried[f.MessageID] >= maxRetries {
+		return false
+	}
+	m.retried[f.MessageID]++
+	m.retrying[f.Seq] = true
+	return true
+}
+
+// askResend asks the sending device to resend f's message, then
+// acknowledges the undecryptable copy without marking the message seen,
+// so that the resent copy (same message id) is accepted. When the server
+// refuses the request, the application gets msg with an error instead.
+func (m *Messenger) askResend(ctx context.Context, f *Frame, msg *Message) {
+	defer func() {
+		m.mu.Lock()
+		delete(m.retrying, f.Seq)
+		m.mu.Unlock()
+	}()
+	r, err := m.request(ctx, &Frame{Type: "retry", ID: newID("x-"), To: f.From, Device: f.FromDevice,
+		MessageID: f.MessageID, ClientID: f.ClientID})
+	if err != nil {
+		return // stopped; the item comes again on the next connection
+	}
+	if err := r.Err(); err != nil {
+		m.log.Warn("parley retry request refused", "message_id", f.MessageID, "err", err)
+		msg.Raw, msg.Err = f.Body, fmt.Errorf("open message: the sender cannot be asked to resend: %w", err)
+		_ = m.deliverEvent(ctx, msg.Key(), f.Seq, msg)
+		return
+	}
+	m.queueAck(f.Seq)
+}
+
+// resend answers a retry item: it encrypts the message again for the
+// device that asked, under a new session, and acknowledges the item.
+func (m *Messenger) resend(ctx context.Context, f *Frame, key string) {
+	if err := m.resendOnce(ctx, f); err != nil {
+		if ctx.Err() != nil {
+			return // stopped: the item comes again
+		}
+		m.log.Warn("parley could not resend a message", "client_id", f.ClientID, "to", f.From, "device", f.FromDevice, "err", err)
+	}
+	if err := m.ack(key); err != nil {
+		m.log.Error("parley could not acknowledge a retry", "err", err)
+	}
+}
+
+func (m *Messenger) resendOnce(ctx context.Context, f *Frame) error {
+	if f.ClientID == "" {
+		return errors.New("retry without client id")
+	}
+	rec, err := m.opt.Sent.Sent(f.ClientID)
+	if err != nil {
+		return err
+	}
+	if rec == nil {
+		return errors.New("no record of that message (too old, or sent by another device)")
+	}
+	if f.From != rec.To && f.From != m.creds.Account {
+		return fmt.Errorf("the message was not for %s", f.From)
+	}
+	k := f.ClientID + "/" + f.From + "." + uitoa(f.FromDevice)
+	m.mu.Lock()
+	m.resent[k]++
+	n := m.resent[k]
+	m.mu.Unlock()
+	if n > maxResends {
+		return errors.New("resent too often already")
+	}
+	if rs, ok := m.opt.Cipher.(sessionResetter); ok {
+		if err := rs.ResetSession(ctx, f.From, f.FromDevice); err != nil {
+			return err
+		}
+	}
+	body, err := m.opt.Cipher.Seal(ctx, f.From, f.FromDevice, rec.Plaintext)
+	if err != nil {
+		return err
+	}
+	if err := m.saveCipher(); err != nil {
+		return err
+	}
+	r, err := m.request(ctx, &Frame{Type: "resend", ID: newID("s-"), To: rec.To, ClientID: rec.ClientID,
+		Copies: []Copy{{Account: f.From, Device: f.FromDevice, Body: body}}})
+	if err != nil {
+		return err
+	}
+	if err := r.Err(); err != nil {
+		return err
+	}
+	m.log.Info("parley resent a message", "message_id", r.MessageID, "to", f.From, "device", f.FromDevice)
+	return nil
+}
+
 // ack records key as seen, then queues the acks of its items.
 func (m *Messenger) ack(key string) error {
 	if err := m.opt.Seen.MarkSeen(key); err != nil {
 		return fmt.Errorf("seen store: %w", err)
+	}
+	if h, ok := m.opt.Cipher.(handledNotifier); ok && strings.HasPrefix(key, "m:") {
+		h.Handled(key[2:])
 	}
 	m.mu.Lock()
 	seqs := m.pending[key]

@@ -70,6 +70,7 @@ func TestOfflineRecipientGetsBacklog(t *testing.T) {
 	s := startServer(t)
 	a := run(t, s.register(alicePhone, "alice"), sdk.Options{})
 	bobCreds := s.register(bobPhone, "bob")
+	signalCipher(t, bobCreds) // publishes keys, as registering with the CLI does
 
 	var ids []string
 	for i := range 5 {
@@ -176,18 +177,18 @@ func linkDevice(t *testing.T, s *testServer, approver *sdk.Credentials, name str
 	return r.c
 }
 
-// sealLog records which devices a Cipher sealed for.
+// sealLog records which devices a SignalCipher sealed for.
 type sealLog struct {
-	sdk.PlainCipher
+	*sdk.SignalCipher
 	mu    sync.Mutex
 	calls []string
 }
 
-func (c *sealLog) Seal(account string, device uint32, plaintext []byte) ([]byte, error) {
+func (c *sealLog) Seal(ctx context.Context, account string, device uint32, plaintext []byte) ([]byte, error) {
 	c.mu.Lock()
 	c.calls = append(c.calls, fmt.Sprintf("%s.%d", account, device))
 	c.mu.Unlock()
-	return plaintext, nil
+	return c.SignalCipher.Seal(ctx, account, device, plaintext)
 }
 
 func (c *sealLog) take() []string {
@@ -200,8 +201,9 @@ func (c *sealLog) take() []string {
 
 func TestStaleDevicesAfterLink(t *testing.T) {
 	s := startServer(t)
-	seals := &sealLog{}
-	a := run(t, s.register(alicePhone, "alice"), sdk.Options{Cipher: seals})
+	aliceCreds := s.register(alicePhone, "alice")
+	seals := &sealLog{SignalCipher: signalCipher(t, aliceCreds)}
+	a := run(t, aliceCreds, sdk.Options{Cipher: seals})
 	bobCreds := s.register(bobPhone, "bob")
 	b1 := run(t, bobCreds, sdk.Options{})
 

@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -48,9 +49,22 @@ func (m *Messenger) Send(ctx context.Context, out Outgoing) (*SendResult, error)
 	if id == "" {
 		id = newID("c-")
 	}
+	// Kept before the send leaves, so that a retry from a recipient
+	// device that could not decrypt it finds it.
+	if err := m.opt.Sent.PutSent(&SentRecord{ClientID: id, To: to, Plaintext: out.Plaintext, At: time.Now()}); err != nil {
+		return nil, fmt.Errorf("sent store: %w", err)
+	}
 	for attempt := 0; ; attempt++ {
 		copies, err := m.copies(ctx, to, out.Plaintext)
+		if errors.Is(err, errStaleList) && attempt < maxStaleRetries {
+			continue
+		}
 		if err != nil {
+			return nil, err
+		}
+		// The ratchet steps of these ciphertexts are saved before they
+		// leave: sending one and losing its step would reuse message keys.
+		if err := m.saveCipher(); err != nil {
 			return nil, err
 		}
 		r, err := m.request(ctx, &Frame{Type: "send", ID: id, To: to, Copies: copies})
@@ -91,7 +105,11 @@ func (m *Messenger) SendText(ctx context.Context, to, text string) (string, erro
 	return r.MessageID, nil
 }
 
-// copies seals plaintext for every device of to and the own other devices.
+// errStaleList: a device in the cached lists is gone; they were dropped.
+var errStaleList = errors.New("sdk: device list changed")
+
+// copies seals plaintext for every device of to and the own other
+// devices, leaving out devices without keys (ErrNoKeys).
 func (m *Messenger) copies(ctx context.Context, to string, plaintext []byte) ([]Copy, error) {
 	self := m.creds.Account
 	var copies []Copy
@@ -104,12 +122,26 @@ func (m *Messenger) copies(ctx context.Context, to string, plaintext []byte) ([]
 		if err != nil {
 			return nil, err
 		}
+		n := 0
 		for _, d := range ids {
-			body, err := m.opt.Cipher.Seal(acct, d, plaintext)
+			body, err := m.opt.Cipher.Seal(ctx, acct, d, plaintext)
+			if errors.Is(err, ErrNoKeys) {
+				continue
+			}
+			if ErrorCode(err) == CodeNotFound {
+				m.mu.Lock()
+				delete(m.devices, acct)
+				m.mu.Unlock()
+				return nil, errStaleList
+			}
 			if err != nil {
 				return nil, fmt.Errorf("seal for %s.%d: %w", acct, d, err)
 			}
 			copies = append(copies, Copy{Account: acct, Device: d, Body: body})
+			n++
+		}
+		if acct == to && to != self && n == 0 {
+			return nil, fmt.Errorf("sdk: %s: %w (on any of its devices yet)", to, ErrNoKeys)
 		}
 	}
 	return copies, nil

@@ -3,6 +3,7 @@ package sdk_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -194,8 +195,34 @@ type device struct {
 	done chan error
 }
 
+// states keeps each test device's Signal state across Messengers, so a
+// device that is run again (after a restart) keeps its keys.
+var states sync.Map // server URL + device address → *sdk.MemoryState
+
+// signalCipher opens the Signal state of a test device, creating and
+// publishing keys the first time (as `parley chat register` does).
+func signalCipher(t *testing.T, creds *sdk.Credentials) *sdk.SignalCipher {
+	t.Helper()
+	st, _ := states.LoadOrStore(creds.Server+"/"+creds.Account+"."+fmt.Sprint(creds.Device), &sdk.MemoryState{})
+	c, err := sdk.OpenSignalCipher(sdk.NewClient(*creds), st.(*sdk.MemoryState), testLogger())
+	if err != nil {
+		t.Fatalf("open signal state of %s.%d: %v", creds.Account, creds.Device, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.MaintainKeys(ctx); err != nil {
+		t.Fatalf("publish keys of %s.%d: %v", creds.Account, creds.Device, err)
+	}
+	return c
+}
+
+// run starts a Messenger for creds; without a Cipher in opt it uses a
+// SignalCipher (end-to-end encryption, as applications do).
 func run(t *testing.T, creds *sdk.Credentials, opt sdk.Options) *device {
 	t.Helper()
+	if opt.Cipher == nil {
+		opt.Cipher = signalCipher(t, creds)
+	}
 	if opt.MinBackoff == 0 {
 		opt.MinBackoff, opt.MaxBackoff = 20*time.Millisecond, 300*time.Millisecond
 	}
