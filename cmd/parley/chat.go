@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -15,17 +16,18 @@ import (
 	"strings"
 	"time"
 
+	"github.com/parley-chat/parley/crypto"
 	"github.com/parley-chat/parley/sdk"
 	"github.com/parley-chat/parley/sdk/profile"
 )
 
 const chatUsage = `usage: parley chat [--profile DIR] COMMAND [flags]
 
-The terminal client. A profile directory holds one device: its credentials
+The terminal client, end-to-end encrypted with the Signal protocol. A profile
+directory holds one device: its credentials, its private keys and sessions,
 and its record of received messages (default: <user config dir>/parley/default,
-or env PARLEY_PROFILE). A device has one connection at a time: two commands
-that connect (send, listen, read) on the same profile at once make the
-server close the older connection (4009).
+or env PARLEY_PROFILE); every file is readable by its owner only. One
+command at a time may use a profile (its keys change with every message).
 
 commands:
   register   make this profile a new device of a phone number (SMS code)
@@ -35,6 +37,7 @@ commands:
   devices    list the account's devices
   link       approve a new device (link CODE) or become one (link --new)
   unlink     unlink a device
+  safety-number  show (or verify) the safety number with a contact
 
 Run 'parley chat COMMAND -h' for a command's flags.
 `
@@ -89,6 +92,8 @@ func chatOn(ctx context.Context, tm *terminal, args []string) error {
 		"devices":  tm.devices,
 		"link":     tm.link,
 		"unlink":   tm.unlink,
+
+		"safety-number": tm.safetyNumber,
 	}
 	run, ok := cmds[cmd]
 	if !ok {
@@ -170,9 +175,35 @@ func (tm *terminal) logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(tm.err, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
-// connect runs a Messenger until the returned stop is called; stop
-// flushes pending acks and closes the connection cleanly.
-func (tm *terminal) connect(ctx context.Context, creds *sdk.Credentials, opt sdk.Options) (m *sdk.Messenger, stop func() error) {
+// cipher opens the profile's Signal state (creating keys on first use).
+func (tm *terminal) cipher(p *profile.Profile, creds *sdk.Credentials) (*sdk.SignalCipher, error) {
+	return sdk.OpenSignalCipher(sdk.NewClient(*creds), p, tm.logger())
+}
+
+// publishKeys creates the new device's keys and publishes them, so that
+// others can encrypt to it at once.
+func (tm *terminal) publishKeys(ctx context.Context, p *profile.Profile, creds *sdk.Credentials) error {
+	c, err := tm.cipher(p, creds)
+	if err != nil {
+		return err
+	}
+	kctx, cancel := context.WithTimeout(ctx, chatOpTimeout)
+	defer cancel()
+	if err := c.MaintainKeys(kctx); err != nil {
+		return fmt.Errorf("publish keys (they are published on the next connection): %w", err)
+	}
+	return nil
+}
+
+// connect runs an end-to-end encrypting Messenger on the profile until
+// the returned stop is called; stop flushes pending acks and closes the
+// connection cleanly.
+func (tm *terminal) connect(ctx context.Context, p *profile.Profile, creds *sdk.Credentials, opt sdk.Options) (m *sdk.Messenger, stop func() error, err error) {
+	c, err := tm.cipher(p, creds)
+	if err != nil {
+		return nil, nil, err
+	}
+	opt.Cipher, opt.Sent = c, p
 	opt.Logger = tm.logger()
 	m = sdk.NewMessenger(*creds, opt)
 	runCtx, cancel := context.WithCancel(ctx)
@@ -184,7 +215,7 @@ func (tm *terminal) connect(ctx context.Context, creds *sdk.Credentials, opt sdk
 		fcancel()
 		cancel()
 		return <-done
-	}
+	}, nil
 }
 
 // connErr explains a failed request: a context that ran out while the
@@ -296,14 +327,18 @@ func (tm *terminal) register(ctx context.Context, dir string, args []string) err
 		return err
 	}
 	fmt.Fprintf(tm.out, "registered +%s device %d\n", creds.Account, creds.Device)
-	return nil
+	return tm.publishKeys(ctx, p, creds)
 }
 
-// saveCredentials stores creds, saying so when they replace another device.
+// saveCredentials stores creds, saying so when they replace another
+// device; the other device's keys are deleted (a device has its own).
 func (tm *terminal) saveCredentials(p *profile.Profile, creds *sdk.Credentials) error {
 	if old, err := p.Credentials(); err == nil && (old.Account != creds.Account || old.Device != creds.Device) {
 		fmt.Fprintf(tm.err, "note: this profile was device %d of +%s; it is now device %d of +%s (the old device stays linked until unlinked)\n",
 			old.Device, old.Account, creds.Device, creds.Account)
+	}
+	if err := p.ForgetDevice(); err != nil {
+		return err
 	}
 	return p.SaveCredentials(creds)
 }
@@ -347,7 +382,10 @@ func (tm *terminal) send(ctx context.Context, dir string, args []string) error {
 		return err
 	}
 	defer p.Close()
-	m, stop := tm.connect(ctx, creds, sdk.Options{SendOnly: true})
+	m, stop, err := tm.connect(ctx, p, creds, sdk.Options{SendOnly: true})
+	if err != nil {
+		return err
+	}
 	sctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	id, err := m.SendText(sctx, acct, *text)
@@ -374,6 +412,11 @@ With --json each line is a JSON object: for messages
 ("type" is the payload type; messages from this account's other devices
 have "from" set to this account), for receipts
   {"type":"receipt","status":"delivered"|"read","id":<message id>,"message_id":…,"from":…,"from_device":…,"timestamp":…}
+for a contact's new device or changed key (show it in the chat)
+  {"type":"identity_notice","status":"new_device"|"identity_changed","from":…,"from_device":…,"safety_number":"<60 digits>"}
+and for a message this device could not decrypt (it was asked for again and
+follows as a message when the sender's device resends it)
+  {"type":"undecryptable","id":…,"from":…,"from_device":…,"timestamp":…}
 
 --count N exits after N messages (receipts are printed but not counted).
 --timeout D exits after D: with status 0 when --count was not given, with
@@ -392,6 +435,8 @@ type listenJSON struct {
 	Text       *string         `json:"text,omitempty"`
 	Payload    json.RawMessage `json:"payload,omitempty"`
 	Error      string          `json:"error,omitempty"`
+
+	SafetyNumber string `json:"safety_number,omitempty"` // identity_notice
 }
 
 func (tm *terminal) listen(ctx context.Context, dir string, args []string) error {
@@ -414,7 +459,10 @@ func (tm *terminal) listen(ctx context.Context, dir string, args []string) error
 		return err
 	}
 	defer p.Close()
-	m, stop := tm.connect(ctx, creds, sdk.Options{Seen: p})
+	m, stop, err := tm.connect(ctx, p, creds, sdk.Options{Seen: p})
+	if err != nil {
+		return err
+	}
 	defer stop()
 	var deadline <-chan time.Time
 	if *timeout > 0 {
@@ -493,6 +541,29 @@ func (tm *terminal) printEvent(p *profile.Profile, self string, ev sdk.Event, as
 			return false, err
 		}
 		return true, e.Ack()
+	case *sdk.IdentityNotice:
+		if asJSON {
+			line = jsonLine(listenJSON{Type: "identity_notice", Status: e.Kind, From: e.Peer.Account, FromDevice: e.Peer.Device,
+				SafetyNumber: e.SafetyNumber.Digits})
+		} else {
+			what := "has a new device"
+			if e.Kind == sdk.IdentityChanged {
+				what = "changed its identity key (this should not happen: compare safety numbers)"
+			}
+			line = fmt.Sprintf("notice: the security code with +%s changed: device %d %s. New safety number: %s",
+				e.Peer.Account, e.Peer.Device, what, e.SafetyNumber)
+		}
+		fmt.Fprintln(tm.out, line)
+		return false, nil
+	case *sdk.Undecryptable:
+		if asJSON {
+			line = jsonLine(listenJSON{Type: "undecryptable", ID: e.MessageID, From: e.From, FromDevice: e.FromDevice, Timestamp: e.Timestamp.Unix()})
+		} else {
+			line = fmt.Sprintf("%s +%s: (waiting for this message: it could not be decrypted; the sender was asked to send it again)  [%s]",
+				e.Timestamp.Local().Format(time.DateTime), e.From, e.MessageID)
+		}
+		fmt.Fprintln(tm.out, line)
+		return false, nil
 	case *sdk.Receipt:
 		if asJSON {
 			line = jsonLine(listenJSON{Type: "receipt", Status: e.Kind, ID: e.MessageID, MessageID: e.MessageID,
@@ -544,7 +615,10 @@ func (tm *terminal) read(ctx context.Context, dir string, args []string) error {
 	} else if err != nil {
 		return err
 	}
-	m, stop := tm.connect(ctx, creds, sdk.Options{SendOnly: true})
+	m, stop, err := tm.connect(ctx, p, creds, sdk.Options{SendOnly: true})
+	if err != nil {
+		return err
+	}
 	rctx, cancel := context.WithTimeout(ctx, chatOpTimeout)
 	defer cancel()
 	err = m.MarkRead(rctx, from, *id)
@@ -707,7 +781,7 @@ func (tm *terminal) linkNew(ctx context.Context, dir, server, name string) error
 		return err
 	}
 	fmt.Fprintf(tm.out, "linked +%s device %d\n", creds.Account, creds.Device)
-	return nil
+	return tm.publishKeys(ctx, p, creds)
 }
 
 // --- unlink ---
@@ -747,5 +821,77 @@ func (tm *terminal) unlink(ctx context.Context, dir string, args []string) error
 		}
 	}
 	fmt.Fprintf(tm.out, "unlinked device %d\n", *dev)
+	return nil
+}
+
+// --- safety-number ---
+
+const safetyUsage = `usage: parley chat safety-number --with E164 [--qr | --verify PAYLOAD]
+
+Prints the 60-digit safety number of this account and the contact, as
+twelve groups of five digits. Compare it with the contact in person (or
+over a channel you trust): if both show the same digits, nobody — not the
+server either — sits between you. It covers every device of both accounts
+that this device has exchanged messages with; devices are listed below it.
+
+--qr prints the payload to show as a QR code (base64) instead; the contact
+checks it with --verify PAYLOAD, which exits non-zero when it does not match.
+`
+
+func (tm *terminal) safetyNumber(ctx context.Context, dir string, args []string) error {
+	fs := tm.flags("chat safety-number", safetyUsage)
+	with := fs.String("with", "", "the contact's phone number (E.164)")
+	qr := fs.Bool("qr", false, "print the QR payload (base64)")
+	verify := fs.String("verify", "", "check a scanned QR payload (base64)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs(fs, pos); err != nil {
+		return err
+	}
+	if *with == "" {
+		return errors.New("safety-number: --with is required")
+	}
+	acct, err := sdk.AccountID(*with)
+	if err != nil {
+		return fmt.Errorf("safety-number: %w", err)
+	}
+	p, creds, err := openProfile(dir)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	c, err := tm.cipher(p, creds)
+	if err != nil {
+		return err
+	}
+	sn, err := c.SafetyNumber(acct)
+	if errors.Is(err, crypto.ErrNoIdentity) {
+		return fmt.Errorf("safety-number: no keys of +%s known yet: exchange a message first", acct)
+	}
+	if err != nil {
+		return fmt.Errorf("safety-number: %w", err)
+	}
+	switch {
+	case *verify != "":
+		scanned, err := base64.StdEncoding.DecodeString(strings.TrimSpace(*verify))
+		if err != nil {
+			return errors.New("safety-number: --verify takes the base64 payload printed by --qr")
+		}
+		if err := sn.VerifyQR(scanned); err != nil {
+			return fmt.Errorf("safety-number: NO MATCH with +%s: %w", acct, err)
+		}
+		fmt.Fprintf(tm.out, "verified: the safety number with +%s matches\n", acct)
+	case *qr:
+		fmt.Fprintln(tm.out, base64.StdEncoding.EncodeToString(sn.QR))
+	default:
+		fmt.Fprintln(tm.out, sn.String())
+		var devs []string
+		for _, a := range c.Device().PeerDevices(acct) {
+			devs = append(devs, strconv.FormatUint(uint64(a.Device), 10))
+		}
+		fmt.Fprintf(tm.out, "covers devices %s of +%s\n", strings.Join(devs, ", "), acct)
+	}
 	return nil
 }

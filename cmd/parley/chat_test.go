@@ -158,6 +158,26 @@ func TestChatEndToEnd(t *testing.T) {
 		t.Errorf("timestamp %v is not unix seconds of now", msg["timestamp"])
 	}
 
+	// End-to-end encrypted: the keys are in the profile, readable by the owner only.
+	if fi, err := os.Stat(filepath.Join(bobDir, profile.SignalFile)); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("signal state file: %v, %v", fi, err)
+	}
+	// Both sides show the same safety number; a scanned QR payload verifies.
+	an := mustChat(t, aliceDir, "safety-number", "--with", "+4915100000002")
+	bn := mustChat(t, bobDir, "safety-number", "--with", "+4915100000001")
+	aDigits, _, _ := strings.Cut(an, "\n")
+	bDigits, _, _ := strings.Cut(bn, "\n")
+	if aDigits != bDigits || len(strings.Fields(aDigits)) != 12 {
+		t.Fatalf("safety numbers %q and %q, want the same twelve groups", an, bn)
+	}
+	qr := strings.TrimSpace(mustChat(t, aliceDir, "safety-number", "--with", "+4915100000002", "--qr"))
+	if out := mustChat(t, bobDir, "safety-number", "--with", "+4915100000001", "--verify", qr); !strings.Contains(out, "verified") {
+		t.Fatalf("verify printed %q", out)
+	}
+	if _, err := chatCmd(t, aliceDir, "safety-number", "--with", "+4915100000002", "--verify", qr); err == nil || !strings.Contains(err.Error(), "NO MATCH") {
+		t.Fatalf("alice verifying her own QR payload (sides swapped): %v, want NO MATCH", err)
+	}
+
 	mustChat(t, bobDir, "read", "--message-id", id)
 	if _, err := chatCmd(t, bobDir, "read", "--message-id", "0000"); err == nil || !strings.Contains(err.Error(), "not received") {
 		t.Fatalf("read of an unknown id: %v", err)

@@ -1,7 +1,16 @@
 // Package profile keeps one device's client state in a directory: its
-// credentials, a bounded record of received messages (message id →
-// sender, so that a read receipt can be sent later) and the SeenStore of
-// handled items that makes delivery exactly-once across restarts.
+// credentials, its Signal state (identity and prekey private keys,
+// sessions, sender keys: signal.json, an sdk.StateStore), the plaintexts
+// of recently sent messages (sent.log, an sdk.SentStore, so that a device
+// that could not decrypt one can get it again), a bounded record of
+// received messages (message id → sender, so that a read receipt can be
+// sent later) and the SeenStore of handled items that makes delivery
+// exactly-once across restarts.
+//
+// Nothing here is encrypted at rest beyond the file permissions: whoever
+// can read the directory can read the keys and the recent plaintexts,
+// like the chat history of any messenger on its device. A new device
+// gets new keys; the server cannot restore them or any history.
 //
 // The directory is created 0700 and every file 0600: the credentials hold
 // the device's token. Writes are safe against crashes: whole files are

@@ -16,6 +16,9 @@ const (
 	CredentialsFile = "credentials.json"
 	ReceivedFile    = "received.log"
 	SeenFile        = "seen.log"
+	SignalFile      = "signal.json" // the Signal state: private keys and sessions
+	SentFile        = "sent.log"    // plaintexts of sent messages, for resends
+	LockFile        = "lock"        // held by the process using the profile
 )
 
 // Capacities of the journals: enough for any backlog the server keeps
@@ -23,10 +26,14 @@ const (
 const (
 	ReceivedCap = 10000
 	SeenCap     = 10000
+	SentCap     = 1000
 )
 
 // ErrNoCredentials is returned when the profile has no device yet.
 var ErrNoCredentials = errors.New("this profile has no device yet: run register or link --new first")
+
+// ErrInUse is returned by Open when another process has the profile open.
+var ErrInUse = errors.New("the profile is in use by another process (one process per profile: its keys change with every message)")
 
 // ErrUnknownMessage is returned by Sender for a message id the profile
 // did not receive (or has forgotten).
@@ -35,14 +42,20 @@ var ErrUnknownMessage = errors.New("no received message with this id in the prof
 // Profile is an open profile directory. Its methods are safe for
 // concurrent use by one process.
 type Profile struct {
-	dir string
+	dir  string
+	lock *os.File
 
 	mu       sync.Mutex
 	received *journal
 	seen     *journal
+	sent     *journal
 }
 
-var _ sdk.SeenStore = (*Profile)(nil)
+var (
+	_ sdk.SeenStore  = (*Profile)(nil)
+	_ sdk.StateStore = (*Profile)(nil)
+	_ sdk.SentStore  = (*Profile)(nil)
+)
 
 // DefaultDir is the default profile: <user config dir>/parley/default.
 func DefaultDir() (string, error) {
@@ -68,10 +81,19 @@ func Open(dir string) (*Profile, error) {
 			return nil, fmt.Errorf("profile: %w", err)
 		}
 	}
+	lock, err := lockDir(filepath.Join(dir, LockFile))
+	if err != nil {
+		if errors.Is(err, ErrInUse) {
+			return nil, fmt.Errorf("profile %s: %w", dir, err)
+		}
+		return nil, fmt.Errorf("profile: %w", err)
+	}
 	return &Profile{
 		dir:      dir,
+		lock:     lock,
 		received: newJournal(filepath.Join(dir, ReceivedFile), ReceivedCap),
 		seen:     newJournal(filepath.Join(dir, SeenFile), SeenCap),
+		sent:     newJournal(filepath.Join(dir, SentFile), SentCap),
 	}, nil
 }
 
@@ -156,9 +178,81 @@ func (p *Profile) MarkSeen(key string) error {
 	return p.seen.set(key, "")
 }
 
+// LoadState implements sdk.StateStore: the Signal state, nil before the
+// first SaveState.
+func (p *Profile) LoadState() ([]byte, error) {
+	b, err := os.ReadFile(filepath.Join(p.dir, SignalFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("profile: %w", err)
+	}
+	return b, nil
+}
+
+// SaveState implements sdk.StateStore: it replaces the Signal state file
+// (0600) atomically.
+func (p *Profile) SaveState(state []byte) error {
+	if err := writeFile(filepath.Join(p.dir, SignalFile), state); err != nil {
+		return fmt.Errorf("profile: save signal state: %w", err)
+	}
+	return nil
+}
+
+// PutSent implements sdk.SentStore.
+func (p *Profile) PutSent(r *sdk.SentRecord) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.sent.set(r.ClientID, string(b)); err != nil {
+		return fmt.Errorf("profile: record sent message: %w", err)
+	}
+	return nil
+}
+
+// Sent implements sdk.SentStore.
+func (p *Profile) Sent(clientID string) (*sdk.SentRecord, error) {
+	p.mu.Lock()
+	v, ok, err := p.sent.get(clientID)
+	p.mu.Unlock()
+	if err != nil || !ok {
+		return nil, err
+	}
+	var r sdk.SentRecord
+	if err := json.Unmarshal([]byte(v), &r); err != nil {
+		return nil, fmt.Errorf("profile: %s is damaged: %w", SentFile, err)
+	}
+	return &r, nil
+}
+
 // Close closes the journals.
 func (p *Profile) Close() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return errors.Join(p.received.close(), p.seen.close())
+	err := errors.Join(p.received.close(), p.seen.close(), p.sent.close())
+	if p.lock != nil {
+		err = errors.Join(err, p.lock.Close())
+		p.lock = nil
+	}
+	return err
+}
+
+// ForgetDevice deletes the Signal state and the sent messages: the
+// profile becomes another device (registered or linked again), which has
+// new keys. Credentials are replaced separately.
+func (p *Profile) ForgetDevice() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.sent.close()
+	p.sent = newJournal(filepath.Join(p.dir, SentFile), SentCap)
+	for _, name := range []string{SignalFile, SentFile} {
+		if err := os.Remove(filepath.Join(p.dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("profile: %w", err)
+		}
+	}
+	return nil
 }

@@ -1,10 +1,12 @@
 package profile
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/parley-chat/parley/sdk"
 )
@@ -110,4 +112,66 @@ func TestJournalIsBounded(t *testing.T) {
 	if _, ok, _ := j.get("k0"); ok {
 		t.Fatal("oldest key was kept")
 	}
+}
+
+func TestSignalStateAndSentRecords(t *testing.T) {
+	dir := t.TempDir()
+	p, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := p.LoadState(); b != nil || err != nil {
+		t.Fatalf("LoadState of a new profile = %q, %v; want nil, nil", b, err)
+	}
+	if err := p.SaveState([]byte(`{"v":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(filepath.Join(dir, SignalFile))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("state file mode %v, %v; want 0600", fi.Mode(), err)
+	}
+	rec := &sdk.SentRecord{ClientID: "c-1", To: "4915100000002", Plaintext: []byte("hi\nthere"), At: time.Unix(1700000000, 0).UTC()}
+	if err := p.PutSent(rec); err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+
+	p, err = Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if b, err := p.LoadState(); string(b) != `{"v":1}` || err != nil {
+		t.Fatalf("LoadState after reopen = %q, %v", b, err)
+	}
+	got, err := p.Sent("c-1")
+	if err != nil || got == nil || got.To != rec.To || string(got.Plaintext) != "hi\nthere" || !got.At.Equal(rec.At) {
+		t.Fatalf("Sent(c-1) = %+v, %v; want %+v", got, err, rec)
+	}
+	if got, err := p.Sent("c-unknown"); got != nil || err != nil {
+		t.Fatalf("Sent of an unknown id = %+v, %v; want nil, nil", got, err)
+	}
+	fi, err = os.Stat(filepath.Join(dir, SentFile))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("sent journal mode %v, %v; want 0600", fi.Mode(), err)
+	}
+}
+
+func TestOneProcessPerProfile(t *testing.T) {
+	dir := t.TempDir()
+	p, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// flock locks are per open file description: a second Open in this
+	// process conflicts like another process would.
+	if _, err := Open(dir); !errors.Is(err, ErrInUse) {
+		t.Fatalf("second Open = %v, want ErrInUse", err)
+	}
+	p.Close()
+	p, err = Open(dir)
+	if err != nil {
+		t.Fatalf("Open after Close: %v", err)
+	}
+	p.Close()
 }
