@@ -18,11 +18,13 @@ import (
 	"github.com/parley-chat/parley/service"
 )
 
-// testServer is a real node on 127.0.0.1 with SQLite in a temp dir.
+// testServer is a real node on 127.0.0.1 with SQLite in a temp dir (or
+// PostgreSQL when database is set).
 type testServer struct {
-	t    *testing.T
-	dir  string
-	addr string
+	t        *testing.T
+	dir      string
+	addr     string
+	database string
 	m    *app.Main
 	stop context.CancelFunc
 	done chan error
@@ -37,7 +39,14 @@ func testLogger() *slog.Logger {
 
 func startServer(t *testing.T) *testServer {
 	t.Helper()
-	s := &testServer{t: t, dir: t.TempDir(), addr: "127.0.0.1:0"}
+	return startServerOn(t, "")
+}
+
+// startServerOn starts a node on database (a PostgreSQL DSN; empty:
+// SQLite in the data dir).
+func startServerOn(t *testing.T, database string) *testServer {
+	t.Helper()
+	s := &testServer{t: t, dir: t.TempDir(), addr: "127.0.0.1:0", database: database}
 	s.start()
 	t.Cleanup(s.shutdown)
 	return s
@@ -46,7 +55,7 @@ func startServer(t *testing.T) *testServer {
 func (s *testServer) start() {
 	s.t.Helper()
 	m := app.New(app.Config{
-		Addr: s.addr, DataDir: s.dir, Dev: true, Logger: testLogger(),
+		Addr: s.addr, DataDir: s.dir, Database: s.database, Dev: true, Logger: testLogger(),
 		Limits: service.Limits{RequestsPerIP: 10000, CodesPerNumber: 100, CodeInterval: time.Millisecond},
 	})
 	var err error
@@ -56,7 +65,7 @@ func (s *testServer) start() {
 		}
 		time.Sleep(50 * time.Millisecond)
 		m = app.New(app.Config{
-			Addr: s.addr, DataDir: s.dir, Dev: true, Logger: testLogger(),
+			Addr: s.addr, DataDir: s.dir, Database: s.database, Dev: true, Logger: testLogger(),
 			Limits: service.Limits{RequestsPerIP: 10000, CodesPerNumber: 100, CodeInterval: time.Millisecond},
 		})
 	}
