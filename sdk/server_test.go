@@ -25,9 +25,9 @@ type testServer struct {
 	dir      string
 	addr     string
 	database string
-	m    *app.Main
-	stop context.CancelFunc
-	done chan error
+	m        *app.Main
+	stop     context.CancelFunc
+	done     chan error
 }
 
 func testLogger() *slog.Logger {
