@@ -123,6 +123,7 @@ type frame struct {
 	From       string              `json:"from"`
 	FromDevice uint32              `json:"from_device"`
 	To         string              `json:"to"`
+	Group      string              `json:"group"`
 	Body       []byte              `json:"body"`
 	Code       string              `json:"code"`
 	State      string              `json:"state"`
