@@ -59,6 +59,9 @@ type Messenger struct {
 	acks     []uint64            // acknowledged seqs not yet sent
 	devices  map[string][]uint32 // device list cache; the own list excludes this device
 	watching []string
+
+	// groupDevices caches GroupDevices by group (under mu); nil until first used.
+	groupDevices map[string]map[string][]uint32
 }
 
 // link is one connection and its lifetime.
@@ -226,6 +229,7 @@ func (m *Messenger) serve(ctx context.Context, c *Conn) error {
 			m.mu.Lock()
 			delete(m.devices, m.creds.Account)
 			m.mu.Unlock()
+			m.forgetGroups() // the own list is part of every group's
 			m.emit(&DevicesChanged{Account: f.Account})
 		}
 	}
@@ -271,6 +275,8 @@ func (m *Messenger) item(ctx context.Context, f *Frame) error {
 		key = messageKey(f.MessageID)
 	case ReceiptDelivered, ReceiptRead:
 		key = receiptKey(f.Kind, f.MessageID, f.From, f.FromDevice)
+	case "group":
+		key = groupKey(f.MessageID)
 	default:
 		// A kind from a newer server: acknowledge so it does not block the
 		// window, since this client can do nothing with it.
@@ -304,7 +310,7 @@ func (m *Messenger) item(ctx context.Context, f *Frame) error {
 	a := acker{m: m, key: key}
 	if f.Kind == "msg" {
 		msg := &Message{ID: f.MessageID, ClientID: f.ClientID, From: f.From, FromDevice: f.FromDevice,
-			To: f.To, Timestamp: ts, Seq: f.Seq, acker: a}
+			To: f.To, Group: f.Group, Timestamp: ts, Seq: f.Seq, acker: a}
 		plain, err := m.opt.Cipher.Open(f.From, f.FromDevice, f.Body)
 		if err != nil {
 			msg.Raw, msg.Err = f.Body, fmt.Errorf("open message: %w", err)
@@ -314,9 +320,11 @@ func (m *Messenger) item(ctx context.Context, f *Frame) error {
 			msg.Raw, msg.Type, msg.Text = plain, p.Type, p.Text
 		}
 		ev = msg
+	} else if f.Kind == "group" {
+		ev = m.groupChanged(f, a)
 	} else {
 		ev = &Receipt{Kind: f.Kind, MessageID: f.MessageID, From: f.From, FromDevice: f.FromDevice,
-			To: f.To, Timestamp: ts, Seq: f.Seq, acker: a}
+			To: f.To, Group: f.Group, Timestamp: ts, Seq: f.Seq, acker: a}
 	}
 	m.mu.Lock()
 	m.pending[key] = []uint64{f.Seq}
