@@ -340,3 +340,50 @@ func TestGroupSend(t *testing.T) {
 	_, err = f.msg.Send(ctx, alice, big)
 	wantCode(t, err, parley.ETOOLARGE)
 }
+
+// Joins by one invite link at the same time never pass the cap either.
+func TestGroupConcurrentJoins(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t, service.Limits{})
+	gs := service.NewGroups(f.store, f.notes, f.clock, quiet())
+	alice := f.register(t, "+4915130000041").Device
+	var members []string
+	for i := range parley.MaxGroupMembers - 4 {
+		id := fmt.Sprintf("49151500%05d", i)
+		if _, _, err := f.store.EnsureAccount(ctx, id, f.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		members = append(members, id)
+	}
+	g, err := gs.Create(ctx, alice, "almost full", members) // alice and 1020: room for 3
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, err := gs.CreateInvite(ctx, alice, g.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var joiners []*parley.Device
+	for i := range 6 {
+		joiners = append(joiners, f.register(t, fmt.Sprintf("+49151300001%02d", i)).Device)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	codes := map[string]int{}
+	for _, d := range joiners {
+		wg.Go(func() {
+			_, err := gs.JoinByInvite(ctx, d, code)
+			mu.Lock()
+			codes[parley.ErrorCode(err)]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	g, err = gs.Get(ctx, alice, g.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g.Members) != parley.MaxGroupMembers || codes[""] != 3 || codes[parley.ETOOLARGE] != 3 {
+		t.Errorf("%d members after joins %v, want %d (3 joined, 3 too_large)", len(g.Members), codes, parley.MaxGroupMembers)
+	}
+}
