@@ -25,8 +25,13 @@ var (
 	qInsertGroup  = newQuery(`INSERT INTO chat_groups (id, name, created_at, version, invite) VALUES (?, ?, ?, ?, NULL)`)
 	qGroup        = newQuery(`SELECT id, name, created_at, version, COALESCE(invite, '') FROM chat_groups WHERE id = ?`)
 	qGroupMembers = newQuery(`SELECT account, role, joined_at FROM group_members WHERE group_id = ? ORDER BY joined_at, account`)
-	qGroupInvite  = newQuery(`SELECT id FROM chat_groups WHERE invite = ?`)
-	qGroupsOf     = newQuery(`SELECT g.id, g.name, g.created_at, g.version, COALESCE(g.invite, '')
+	// One statement, so one snapshot: the version always matches the members.
+	qGroupWithMembers = newQuery(`SELECT g.id, g.name, g.created_at, g.version, COALESCE(g.invite, ''),
+			COALESCE(m.account, ''), COALESCE(m.role, ''), COALESCE(m.joined_at, 0)
+		FROM chat_groups g LEFT JOIN group_members m ON m.group_id = g.id
+		WHERE g.id = ? ORDER BY m.joined_at, m.account`)
+	qGroupInvite = newQuery(`SELECT id FROM chat_groups WHERE invite = ?`)
+	qGroupsOf    = newQuery(`SELECT g.id, g.name, g.created_at, g.version, COALESCE(g.invite, '')
 		FROM group_members m JOIN chat_groups g ON g.id = m.group_id WHERE m.account = ? ORDER BY g.id`)
 	qUpdateGroup = newQuery(`UPDATE chat_groups SET name = ?, version = ?, invite = ? WHERE id = ?`)
 	qDeleteGroup = newQuery(`DELETE FROM chat_groups WHERE id = ?`)
@@ -82,9 +87,33 @@ func (s *Store) insertMembers(ctx context.Context, tx *sql.Tx, group string, ms 
 
 // Group returns the group with its members.
 func (s *Store) Group(ctx context.Context, id string) (*parley.Group, error) {
-	g, err := s.readGroup(ctx, s.r, s.sql(qGroup), id)
+	rows, err := s.r.QueryContext(ctx, s.sql(qGroupWithMembers), id)
 	if err != nil {
 		return nil, s.wrap("Group", err)
+	}
+	var g *parley.Group
+	err = scanAll(rows, func(r scanner) error {
+		var x parley.Group
+		var m parley.GroupMember
+		var created, version, joined int64
+		if err := r.Scan(&x.ID, &x.Name, &created, &version, &x.Invite, &m.Account, &m.Role, &joined); err != nil {
+			return err
+		}
+		if g == nil {
+			x.CreatedAt, x.Version, x.Members = fromMicros(created), uint64(version), []parley.GroupMember{}
+			g = &x
+		}
+		if m.Account != "" {
+			m.JoinedAt = fromMicros(joined)
+			g.Members = append(g.Members, m)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, s.wrap("Group", err)
+	}
+	if g == nil {
+		return nil, s.notFound("Group", "no such group")
 	}
 	return g, nil
 }
@@ -95,8 +124,9 @@ type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-// readGroup reads a group (with text, which may lock its row) and its
-// members.
+// readGroup reads a group (with text, which locks its row) and its
+// members, within a transaction: the lock keeps the members from changing
+// between the two statements.
 func (s *Store) readGroup(ctx context.Context, q querier, text, id string) (*parley.Group, error) {
 	var g parley.Group
 	var created, version int64
