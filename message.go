@@ -11,6 +11,7 @@ const (
 	KindMessage   Kind = "msg"       // an end-to-end encrypted message (Body is ciphertext)
 	KindDelivered Kind = "delivered" // a delivery receipt for MessageID, made by the server on device ack
 	KindRead      Kind = "read"      // a read receipt for MessageID, sent by the reader
+	KindGroup     Kind = "group"     // a group membership change; Body is a GroupEvent in JSON, written by the server
 	// KindRetry asks the device that sent MessageID to send it again
 	// under a new session: the recipient device could not decrypt it
 	// (lost state, restored device). It goes to that one device only.
@@ -40,6 +41,7 @@ type Item struct {
 	To         string // the conversation's other party as seen by the sender (sent-sync copies)
 	Timestamp  time.Time
 	Body       []byte // ciphertext for messages; nil for receipts
+	Group      string // the group of a group message, its receipt or a KindGroup event; "" otherwise
 }
 
 // Copy is one ciphertext for one device.
@@ -57,11 +59,15 @@ type Envelope struct {
 	To         string
 	ClientID   string
 	Copies     []Copy
+	Group      string // a group send: To is empty and Copies cover the members' devices
 }
 
 // Validate checks the shape of an envelope; the device lists are checked
 // by the messaging service against the store.
 func (e *Envelope) Validate() error {
+	if e.Group != "" {
+		return e.validateGroup()
+	}
 	if !ValidAccountID(e.To) {
 		return Errorf(EINVALID, "recipient must be a phone number in digits")
 	}
@@ -102,4 +108,44 @@ type Delivery struct {
 	Timestamp  time.Time
 	Items      []Item // Seq is assigned by the store
 	Duplicate  bool   // set by the store when the key was already committed
+}
+
+// validateGroup checks the shape of a group send; whether the copies
+// cover exactly the members' devices is checked against the store.
+func (e *Envelope) validateGroup() error {
+	if !ValidGroupID(e.Group) {
+		return Errorf(EINVALID, "malformed group id")
+	}
+	if e.To != "" {
+		return Errorf(EINVALID, "a group send has no recipient account (to)")
+	}
+	if e.ClientID == "" || len(e.ClientID) > MaxClientIDSize {
+		return Errorf(EINVALID, "client message id must have 1 to %d bytes", MaxClientIDSize)
+	}
+	if len(e.Copies) == 0 {
+		return Errorf(EINVALID, "no device copies")
+	}
+	if len(e.Copies) > MaxGroupCopies {
+		return Errorf(ETOOLARGE, "more than %d device copies", MaxGroupCopies)
+	}
+	total := 0
+	for _, c := range e.Copies {
+		if !ValidAccountID(c.Account) {
+			return Errorf(EINVALID, "copy accounts must be phone numbers in digits")
+		}
+		if c.Account == e.From && c.Device == e.FromDevice {
+			return Errorf(EINVALID, "copy for the sending device itself")
+		}
+		if len(c.Body) == 0 {
+			return Errorf(EINVALID, "empty ciphertext")
+		}
+		if len(c.Body) > MaxBodySize {
+			return Errorf(ETOOLARGE, "ciphertext larger than %d bytes", MaxBodySize)
+		}
+		total += len(c.Body)
+	}
+	if total > MaxGroupSendBytes {
+		return Errorf(ETOOLARGE, "a group send stores at most %d bytes (body size × devices); send large content as an attachment", MaxGroupSendBytes)
+	}
+	return nil
 }

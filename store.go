@@ -124,6 +124,7 @@ type Store interface {
 	Mailbox
 	PresenceStore
 	KeyStore
+	GroupStore
 	Ping(ctx context.Context) error
 	Close() error
 }

@@ -146,6 +146,7 @@ func (m *Main) Start(ctx context.Context) (err error) {
 	messaging := service.NewMessaging(m.store, hubRef, nil, m.log)
 	m.hub = gateway.NewHub(m.bus, accounts, messaging, gateway.Options{Node: cfg.Node, Logger: m.log, Metrics: gateway.NewMetrics(reg)})
 	keys := service.NewKeys(m.store, m.hub, nil, m.log)
+	groups := service.NewGroups(m.store, m.hub, nil, m.log)
 	hubRef.Notifier = m.hub
 	m.bus.SetHandler(m.hub.Dispatch)
 	m.ws, err = ws.NewServer(m.hub, ws.Options{
@@ -163,7 +164,7 @@ func (m *Main) Start(ctx context.Context) (err error) {
 		return err
 	}
 	api := &httpapi.Server{
-		Accounts: accounts, Messaging: messaging, Keys: keys, Link: bus.Link{B: m.bus}, SMSLog: m.store,
+		Accounts: accounts, Messaging: messaging, Keys: keys, Groups: groups, Link: bus.Link{B: m.bus}, SMSLog: m.store,
 		DevSMS: provider.Development(), AdminHash: adminHash, WS: m.ws,
 		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), Log: m.log, TrustProxy: cfg.TrustProxy,
 		Ready: func(ctx context.Context) error {

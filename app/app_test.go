@@ -123,6 +123,7 @@ type frame struct {
 	From       string              `json:"from"`
 	FromDevice uint32              `json:"from_device"`
 	To         string              `json:"to"`
+	Group      string              `json:"group"`
 	Body       []byte              `json:"body"`
 	Code       string              `json:"code"`
 	State      string              `json:"state"`
@@ -299,8 +300,8 @@ func TestMessagingEndToEnd(t *testing.T) {
 func TestStaleDevicesAndUnlink(t *testing.T) {
 	n := startNode(t, app.Config{})
 	alice := register(t, n, "+4915100000011")
-	bob := register(t, n, "+4915100000012")
-	bob2 := register(t, n, "+4915100000012") // a second device of bob
+	bob := registerWithKeys(t, n, "+4915100000012")
+	bob2 := registerWithKeys(t, n, "+4915100000012") // a second device of bob
 
 	a := connect(t, n, alice)
 	a.send(map[string]any{"type": "send", "id": "x", "to": bob.Account, "copies": text(bob, "only one device")})

@@ -22,6 +22,8 @@ func FuzzSocketFrame(f *testing.F) {
 	for _, seed := range []string{
 		`{"type":"send","id":"1","to":"4915100000072","copies":[{"account":"4915100000072","device":1,"body":"aGk="}]}`,
 		`{"type":"send","id":"2","to":"4915100000071","copies":[]}`,
+		`{"type":"send","id":"3","group":"gaaaaaaaaaaaaaaaaaaaaaaaaaa","body":"aGk=","copies":[{"account":"4915100000072","device":1}]}`,
+		`{"type":"send","id":"4","group":"g!","to":"4915100000072","body":"","copies":[{"account":"x","device":1,"body":null}]}`,
 		`{"type":"ack","seqs":[1,2,3]}`,
 		`{"type":"read","to":"4915100000072","message_ids":["x"]}`,
 		`{"type":"typing","to":"4915100000072","state":"composing"}`,

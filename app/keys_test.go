@@ -235,3 +235,21 @@ func TestKeysLowPush(t *testing.T) {
 		}
 	}
 }
+
+// registerWithKeys registers a device and publishes (well-formed, fake)
+// keys for it, as a real client does right after registering: from then
+// on senders must give it a copy.
+func registerWithKeys(t testing.TB, n *node, phone string) creds {
+	t.Helper()
+	c := register(t, n, phone)
+	upload := map[string]any{
+		"identity_key":     pub('i', int(c.Device)),
+		"registration_id":  4242,
+		"signed_prekey":    map[string]any{"id": 1, "public_key": pub('s', 1), "signature": sig},
+		"one_time_prekeys": prekeyList(1, 3),
+	}
+	if st := call(t, "PUT", n.base+"/v1/keys", c.Token, upload, nil); st != 200 {
+		t.Fatalf("publish keys of %s.%d: status %d", c.Account, c.Device, st)
+	}
+	return c
+}

@@ -40,13 +40,15 @@ type inFrame struct {
 	Device   uint32          `json:"device,omitempty"`     // retry: the device asked to resend
 	Message  string          `json:"message_id,omitempty"` // retry
 	ClientID string          `json:"client_id,omitempty"`  // retry, resend: the client id of the original send
+	Group    string          `json:"group,omitempty"`      // send: a group send
+	Body     []byte          `json:"body,omitempty"`       // send: the body of every copy that has none
 	Extra    json.RawMessage `json:"-"`
 }
 
 type wireCopy struct {
 	Account string `json:"account"`
 	Device  uint32 `json:"device"`
-	Body    []byte `json:"body"` // base64 in JSON
+	Body    []byte `json:"body"` // base64 in JSON; empty: the frame's body
 }
 
 // itemFrame is a mailbox item as sent to the client.
@@ -59,6 +61,7 @@ type itemFrame struct {
 	From       string `json:"from"`
 	FromDevice uint32 `json:"from_device"`
 	To         string `json:"to,omitempty"`
+	Group      string `json:"group,omitempty"`
 	Timestamp  int64  `json:"timestamp"` // unix milliseconds
 	Body       []byte `json:"body,omitempty"`
 }
@@ -67,7 +70,7 @@ type itemFrame struct {
 // encoded once, and this is several times faster than encoding/json while
 // producing the same bytes (a test compares the two).
 func encodeItem(it *parley.Item) []byte {
-	b := make([]byte, 0, 160+len(it.ClientID)+base64.StdEncoding.EncodedLen(len(it.Body)))
+	b := make([]byte, 0, 160+len(it.ClientID)+len(it.Group)+base64.StdEncoding.EncodedLen(len(it.Body)))
 	b = append(b, `{"type":"item","seq":`...)
 	b = strconv.AppendUint(b, it.Seq, 10)
 	b = append(b, `,"kind":`...)
@@ -85,6 +88,10 @@ func encodeItem(it *parley.Item) []byte {
 	if it.To != "" {
 		b = append(b, `,"to":`...)
 		b = appendJSONString(b, it.To)
+	}
+	if it.Group != "" {
+		b = append(b, `,"group":`...)
+		b = appendJSONString(b, it.Group)
 	}
 	b = append(b, `,"timestamp":`...)
 	b = strconv.AppendInt(b, it.Timestamp.UnixMilli(), 10)

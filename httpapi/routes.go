@@ -40,6 +40,21 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("GET /v1/keys/{account}", s.authed(s.claimKeys))
 		mux.Handle("GET /v1/keys/{account}/{device}", s.authed(s.claimKeys))
 	}
+	if s.Groups != nil {
+		mux.Handle("POST /v1/groups", s.authed(s.createGroup))
+		mux.Handle("GET /v1/groups", s.authed(s.listGroups))
+		mux.Handle("GET /v1/groups/{id}", s.authed(s.getGroup))
+		mux.Handle("PATCH /v1/groups/{id}", s.authed(s.renameGroup))
+		mux.Handle("GET /v1/groups/{id}/members/devices", s.authed(s.groupDevices))
+		mux.Handle("POST /v1/groups/{id}/members", s.authed(s.addGroupMembers))
+		mux.Handle("DELETE /v1/groups/{id}/members/{account}", s.authed(s.removeGroupMember))
+		mux.Handle("PUT /v1/groups/{id}/admins/{account}", s.authed(s.setGroupAdmin(true)))
+		mux.Handle("DELETE /v1/groups/{id}/admins/{account}", s.authed(s.setGroupAdmin(false)))
+		mux.Handle("POST /v1/groups/{id}/invite", s.authed(s.createGroupInvite))
+		mux.Handle("DELETE /v1/groups/{id}/invite", s.authed(s.revokeGroupInvite))
+		mux.Handle("GET /v1/groups/invite/{code}", s.authed(s.previewGroupInvite))
+		mux.Handle("POST /v1/groups/invite/{code}/join", s.authed(s.joinGroup))
+	}
 	if s.WS != nil {
 		mux.Handle("GET /v1/ws", s.WS)
 	}

@@ -3,7 +3,8 @@ package sdk
 import "time"
 
 // Event is something that arrived for this device: *Message, *Receipt,
-// *Typing, *Presence, *DevicesChanged, *IdentityNotice or *Undecryptable.
+// *Typing, *Presence, *DevicesChanged, *GroupChanged, *IdentityNotice or
+// *Undecryptable.
 type Event interface {
 	// Ack acknowledges the event once the application has handled it
 	// (shown, stored). Only messages and receipts need it; for the others
@@ -26,7 +27,8 @@ type Message struct {
 	ClientID   string // the sender's client id
 	From       string // sender account (digits)
 	FromDevice uint32
-	To         string // the conversation partner the sender addressed
+	To         string // the conversation partner the sender addressed; "" for group messages
+	Group      string // the group of a group message; "" for 1:1
 	Timestamp  time.Time
 	Type       string // payload type: "text", or a type this SDK does not know
 	Text       string // the text of a "text" payload
@@ -47,6 +49,7 @@ type Receipt struct {
 	From       string
 	FromDevice uint32
 	To         string
+	Group      string // the group of the message receipted; "" for 1:1
 	Timestamp  time.Time
 	Seq        uint64
 	acker

@@ -22,6 +22,7 @@ type Frame struct {
 	// send, read, typing; item: the conversation partner the sender addressed
 	To     string `json:"to,omitempty"`
 	Copies []Copy `json:"copies,omitempty"`
+	Group  string `json:"group,omitempty"` // send, item: a group message, its receipt or a group event
 
 	// sent, item, read
 	MessageID  string   `json:"message_id,omitempty"`
@@ -35,7 +36,7 @@ type Frame struct {
 	ClientID   string `json:"client_id,omitempty"`
 	From       string `json:"from,omitempty"`
 	FromDevice uint32 `json:"from_device,omitempty"`
-	Body       []byte `json:"body,omitempty"` // base64 in JSON
+	Body       []byte `json:"body,omitempty"` // base64 in JSON; send: the body of copies without one
 
 	Seqs []uint64 `json:"seqs,omitempty"` // ack
 
@@ -59,7 +60,7 @@ type Frame struct {
 type Copy struct {
 	Account string `json:"account"`
 	Device  uint32 `json:"device"`
-	Body    []byte `json:"body"`
+	Body    []byte `json:"body,omitempty"` // empty: the send frame's Body (group sends)
 }
 
 // Err returns the *Error of an error frame, nil for other frames.

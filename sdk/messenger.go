@@ -66,6 +66,9 @@ type Messenger struct {
 	retried  map[string]int  // message id → retry requests made for it
 	retrying map[uint64]bool // seqs of undecryptable items whose retry is under way
 	resent   map[string]int  // client id + device → resends made
+
+	// groupDevices caches GroupDevices by group (under mu); nil until first used.
+	groupDevices map[string]map[string][]uint32
 }
 
 // Recovery limits: how often a device asks for one message again, and
@@ -258,6 +261,7 @@ func (m *Messenger) serve(ctx context.Context, c *Conn) error {
 			m.mu.Lock()
 			delete(m.devices, m.creds.Account)
 			m.mu.Unlock()
+			m.forgetGroups() // the own list is part of every group's
 			m.emit(&DevicesChanged{Account: f.Account})
 		}
 	}
@@ -319,6 +323,8 @@ func (m *Messenger) item(ctx context.Context, f *Frame) error {
 		key = messageKey(f.MessageID)
 	case ReceiptDelivered, ReceiptRead, "retry":
 		key = receiptKey(f.Kind, f.MessageID, f.From, f.FromDevice)
+	case "group":
+		key = groupKey(f.MessageID)
 	default:
 		// A kind from a newer server: acknowledge so it does not block the
 		// window, since this client can do nothing with it.
@@ -356,7 +362,7 @@ func (m *Messenger) item(ctx context.Context, f *Frame) error {
 		return nil
 	case "msg":
 		msg := &Message{ID: f.MessageID, ClientID: f.ClientID, From: f.From, FromDevice: f.FromDevice,
-			To: f.To, Timestamp: ts, Seq: f.Seq, acker: a}
+			To: f.To, Group: f.Group, Timestamp: ts, Seq: f.Seq, acker: a}
 		plain, err := m.opt.Cipher.Open(ctx, f.MessageID, f.From, f.FromDevice, f.Body)
 		switch {
 		case err == nil:
@@ -385,9 +391,11 @@ func (m *Messenger) item(ctx context.Context, f *Frame) error {
 			msg.Raw, msg.Err = f.Body, fmt.Errorf("open message: %w", err)
 		}
 		return m.deliverEvent(ctx, key, f.Seq, msg)
+	case "group":
+		return m.deliverEvent(ctx, key, f.Seq, m.groupChanged(f, a))
 	default:
 		return m.deliverEvent(ctx, key, f.Seq, &Receipt{Kind: f.Kind, MessageID: f.MessageID, From: f.From, FromDevice: f.FromDevice,
-			To: f.To, Timestamp: ts, Seq: f.Seq, acker: a})
+			To: f.To, Group: f.Group, Timestamp: ts, Seq: f.Seq, acker: a})
 	}
 }
 

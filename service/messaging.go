@@ -16,6 +16,7 @@ type MessagingStore interface {
 	Account(ctx context.Context, id string) (*parley.Account, error)
 	Devices(ctx context.Context, account string) ([]parley.Device, error)
 	parley.PresenceStore
+	GroupDevices(ctx context.Context, group string) (map[string][]uint32, error)
 }
 
 // Messaging accepts envelopes into device mailboxes, turns device acks
@@ -122,7 +123,7 @@ func (s *Messaging) SendAsync(ctx context.Context, from *parley.Device, env *par
 			Account: c.Account, Device: c.Device, Kind: parley.KindMessage,
 			MessageID: d.MessageID, ClientID: env.ClientID,
 			From: env.From, FromDevice: env.FromDevice, To: env.To,
-			Timestamp: now, Body: c.Body,
+			Timestamp: now, Body: c.Body, Group: env.Group,
 		}
 	}
 	var commit func() error
@@ -152,6 +153,9 @@ func (s *Messaging) SendAsync(ctx context.Context, from *parley.Device, env *par
 // lists and returns those lists.
 func (s *Messaging) checkCopies(ctx context.Context, env *parley.Envelope) (map[string][]uint32, error) {
 	const op = "messaging.Send"
+	if env.Group != "" {
+		return s.checkGroupCopies(ctx, env)
+	}
 	want := map[string][]uint32{}   // every active device: copies may go to these
 	needed := map[string][]uint32{} // those with keys: copies must go to these
 	recip, recipKeyed, err := s.deviceIDs(ctx, env.To, 0)
@@ -328,6 +332,10 @@ func (s *Messaging) AckAsync(ctx context.Context, account string, device uint32,
 		var out []parley.Item
 		for _, it := range deleted {
 			if it.Kind != parley.KindMessage || it.From == account {
+				continue
+			}
+			if it.Group != "" {
+				out = append(out, groupReceipt(&it, account, device, now))
 				continue
 			}
 			out = append(out, parley.Item{

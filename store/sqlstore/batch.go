@@ -30,10 +30,10 @@ var (
 		`(?, CAST(? AS BIGINT), CAST(? AS BIGINT))`,
 		`) AS v WHERE devices.account = v.column1 AND devices.id = v.column2 AND devices.revoked_at = 0
 		RETURNING devices.account, devices.id, devices.next_seq`)
-	bInsertItems = newBulk(`INSERT INTO mailbox (`+itemColumns+`) VALUES `, `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ``)
+	bInsertItems = newBulk(`INSERT INTO mailbox (`+itemColumns+`) VALUES `, `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ``)
 	bDeleteItems = newBulk(`DELETE FROM mailbox WHERE (account, device, seq) IN (VALUES `,
 		`(?, CAST(? AS BIGINT), CAST(? AS BIGINT))`,
-		`) RETURNING account, device, seq, kind, message_id, client_id, from_account, from_device, to_account, sent_at`)
+		`) RETURNING account, device, seq, kind, message_id, client_id, from_account, from_device, to_account, sent_at, group_id`)
 	// The active devices of accounts, to expand follow-ups addressed to
 	// every device of an account (Device 0).
 	bActiveDevices = newBulk(`SELECT account, id FROM devices WHERE revoked_at = 0 AND account IN (`, `?`, `) ORDER BY account, id`)
@@ -175,7 +175,7 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, ops []*op) error {
 			it.Seq = seq
 			next[k] = seq + 1
 			itemRows = append(itemRows, it.Account, int64(it.Device), int64(it.Seq), string(it.Kind), it.MessageID, it.ClientID,
-				it.From, int64(it.FromDevice), it.To, micros(it.Timestamp), blob(it.Body))
+				it.From, int64(it.FromDevice), it.To, micros(it.Timestamp), blob(it.Body), it.Group)
 		}
 	}
 	_, err = s.execBulk(ctx, tx, bInsertItems, itemRows)
@@ -216,7 +216,7 @@ func (s *Store) deleteAcks(ctx context.Context, tx *sql.Tx, ops []*op) error {
 		var it parley.Item
 		var device, seq, fromDevice, at int64
 		var kind string
-		if err := r.Scan(&it.Account, &device, &seq, &kind, &it.MessageID, &it.ClientID, &it.From, &fromDevice, &it.To, &at); err != nil {
+		if err := r.Scan(&it.Account, &device, &seq, &kind, &it.MessageID, &it.ClientID, &it.From, &fromDevice, &it.To, &at, &it.Group); err != nil {
 			return err
 		}
 		it.Device, it.Seq, it.Kind, it.FromDevice, it.Timestamp = uint32(device), uint64(seq), parley.Kind(kind), uint32(fromDevice), fromMicros(at)

@@ -10,7 +10,7 @@ import (
 	"github.com/parley-chat/parley"
 )
 
-const itemColumns = `account, device, seq, kind, message_id, client_id, from_account, from_device, to_account, sent_at, body`
+const itemColumns = `account, device, seq, kind, message_id, client_id, from_account, from_device, to_account, sent_at, body, group_id`
 
 var (
 	qSent  = newQuery(`SELECT message_id, sent_at FROM idempotency WHERE from_account = ? AND from_device = ? AND client_id = ?`)
@@ -190,7 +190,7 @@ func scanItem(r scanner, items *[]parley.Item) error {
 	var it parley.Item
 	var device, seq, fromDevice, at int64
 	var kind string
-	if err := r.Scan(&it.Account, &device, &seq, &kind, &it.MessageID, &it.ClientID, &it.From, &fromDevice, &it.To, &at, &it.Body); err != nil {
+	if err := r.Scan(&it.Account, &device, &seq, &kind, &it.MessageID, &it.ClientID, &it.From, &fromDevice, &it.To, &at, &it.Body, &it.Group); err != nil {
 		return err
 	}
 	it.Device, it.Seq, it.Kind, it.FromDevice, it.Timestamp = uint32(device), uint64(seq), parley.Kind(kind), uint32(fromDevice), fromMicros(at)

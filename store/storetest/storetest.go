@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) parley.Store) {
 		{"Mailbox", testMailbox},
 		{"Presence", testPresence},
 		{"Keys", testKeys},
+		{"Groups", testGroups},
 		{"Lifecycle", testLifecycle},
 		{"TwoNodes", testTwoNodes},
 	}
