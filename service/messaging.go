@@ -180,9 +180,9 @@ func (s *Messaging) checkCopies(ctx context.Context, env *parley.Envelope) (map[
 	return want, nil
 }
 
-// Fetch returns a device's pending items after seq.
+// Fetch returns a device's pending items after seq, without expired ones.
 func (s *Messaging) Fetch(ctx context.Context, dev *parley.Device, after uint64, limit int) ([]parley.Item, error) {
-	return s.store.Fetch(ctx, dev.Account, dev.ID, after, limit)
+	return s.store.Fetch(ctx, dev.Account, dev.ID, after, limit, s.clock.Now())
 }
 
 // Ack deletes acknowledged items from the device's mailbox and, in the
