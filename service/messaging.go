@@ -16,6 +16,7 @@ type MessagingStore interface {
 	Account(ctx context.Context, id string) (*parley.Account, error)
 	Devices(ctx context.Context, account string) ([]parley.Device, error)
 	parley.PresenceStore
+	Media(ctx context.Context, id string) (*parley.Media, error)
 }
 
 // Messaging accepts envelopes into device mailboxes, turns device acks
@@ -105,18 +106,22 @@ func (s *Messaging) SendAsync(ctx context.Context, from *parley.Device, env *par
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkMedia(ctx, env); err != nil {
+		return nil, err
+	}
 	now := s.clock.Now().UTC().Truncate(time.Microsecond)
 	d := &parley.Delivery{
 		From: env.From, FromDevice: env.FromDevice, ClientID: env.ClientID,
 		MessageID: NewMessageID(now), Timestamp: now,
 		Items: make([]parley.Item, len(env.Copies)),
+		Media: env.Media,
 	}
 	for i, c := range env.Copies {
 		d.Items[i] = parley.Item{
 			Account: c.Account, Device: c.Device, Kind: parley.KindMessage,
 			MessageID: d.MessageID, ClientID: env.ClientID,
 			From: env.From, FromDevice: env.FromDevice, To: env.To,
-			Timestamp: now, Body: c.Body,
+			Timestamp: now, Body: c.Body, ExpiresIn: env.ExpiresIn,
 		}
 	}
 	var commit func() error
