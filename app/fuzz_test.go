@@ -22,6 +22,9 @@ func FuzzSocketFrame(f *testing.F) {
 	for _, seed := range []string{
 		`{"type":"send","id":"1","to":"4915100000072","copies":[{"account":"4915100000072","device":1,"body":"aGk="}]}`,
 		`{"type":"send","id":"2","to":"4915100000071","copies":[]}`,
+		`{"type":"send","id":"3","to":"4915100000072","copies":[{"account":"4915100000072","device":1,"body":"aGk="}],"media":["AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"],"expires_in":3600}`,
+		`{"type":"send","id":"4","to":"4915100000072","copies":[{"account":"4915100000072","device":1,"body":"aGk="}],"expires_in":-1,"media":[1]}`,
+		`{"type":"send","id":"5","to":"4915100000072","copies":[{"account":"4915100000072","device":1,"body":"aGk="}],"expires_in":1e300}`,
 		`{"type":"ack","seqs":[1,2,3]}`,
 		`{"type":"read","to":"4915100000072","message_ids":["x"]}`,
 		`{"type":"typing","to":"4915100000072","state":"composing"}`,

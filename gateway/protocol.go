@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"time"
 	"unicode/utf8"
 
 	"github.com/parley-chat/parley"
@@ -38,6 +39,10 @@ type inFrame struct {
 	State    string          `json:"state,omitempty"`
 	Accounts []string        `json:"accounts,omitempty"`
 	Extra    json.RawMessage `json:"-"`
+
+	// send
+	Media     []string `json:"media,omitempty"`      // blobs the message references
+	ExpiresIn int64    `json:"expires_in,omitempty"` // seconds; disappearing message
 }
 
 type wireCopy struct {
@@ -58,6 +63,7 @@ type itemFrame struct {
 	To         string `json:"to,omitempty"`
 	Timestamp  int64  `json:"timestamp"` // unix milliseconds
 	Body       []byte `json:"body,omitempty"`
+	ExpiresIn  int64  `json:"expires_in,omitempty"` // seconds
 }
 
 // encodeItem writes an item frame by hand: every delivered item is
@@ -89,6 +95,10 @@ func encodeItem(it *parley.Item) []byte {
 		b = append(b, `,"body":"`...)
 		b = base64.StdEncoding.AppendEncode(b, it.Body)
 		b = append(b, '"')
+	}
+	if sec := int64(it.ExpiresIn / time.Second); sec != 0 {
+		b = append(b, `,"expires_in":`...)
+		b = strconv.AppendInt(b, sec, 10)
 	}
 	return append(b, '}')
 }
