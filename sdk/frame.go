@@ -23,6 +23,11 @@ type Frame struct {
 	To     string `json:"to,omitempty"`
 	Copies []Copy `json:"copies,omitempty"`
 
+	// send: the blobs the message names; send, item: seconds until the
+	// message disappears (0: never)
+	Media     []string `json:"media,omitempty"`
+	ExpiresIn int64    `json:"expires_in,omitempty"`
+
 	// sent, item, read
 	MessageID  string   `json:"message_id,omitempty"`
 	MessageIDs []string `json:"message_ids,omitempty"`

@@ -304,7 +304,7 @@ func (m *Messenger) item(ctx context.Context, f *Frame) error {
 	a := acker{m: m, key: key}
 	if f.Kind == "msg" {
 		msg := &Message{ID: f.MessageID, ClientID: f.ClientID, From: f.From, FromDevice: f.FromDevice,
-			To: f.To, Timestamp: ts, Seq: f.Seq, acker: a}
+			To: f.To, Timestamp: ts, Seq: f.Seq, ExpiresIn: time.Duration(f.ExpiresIn) * time.Second, acker: a}
 		plain, err := m.opt.Cipher.Open(f.From, f.FromDevice, f.Body)
 		if err != nil {
 			msg.Raw, msg.Err = f.Body, fmt.Errorf("open message: %w", err)
