@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/parley-chat/parley"
@@ -28,6 +29,7 @@ const (
 	DefaultMediaRetention = 30 * 24 * time.Hour // kept at most, like undelivered messages
 	DefaultUploadsPerHour = 300                 // uploads per device per hour
 	DefaultUploadPerDay   = 2 << 30             // bytes uploaded per device per day
+	DefaultMaxUploads     = 256                 // uploads in progress on one node (each holds a 1 MiB buffer)
 )
 
 // Media stores the encrypted attachments clients upload, serves them to
@@ -56,6 +58,11 @@ type Media struct {
 	// UploadsPerHour and BytesPerDay limit each device's uploads.
 	UploadsPerHour int
 	BytesPerDay    int64
+	// MaxUploads bounds the uploads in progress on this node, and so the
+	// memory they hold; beyond it uploads fail with EUNAVAILABLE.
+	MaxUploads int
+
+	active atomic.Int64 // uploads in progress
 }
 
 // NewMedia returns the media service with the default settings.
@@ -67,7 +74,8 @@ func NewMedia(store MediaStore, clock parley.Clock, log *slog.Logger) *Media {
 		log = slog.Default()
 	}
 	return &Media{store: store, clock: clock, log: log, Grace: DefaultMediaGrace, Unlinked: DefaultMediaUnlinked,
-		Retention: DefaultMediaRetention, UploadsPerHour: DefaultUploadsPerHour, BytesPerDay: DefaultUploadPerDay}
+		Retention: DefaultMediaRetention, UploadsPerHour: DefaultUploadsPerHour, BytesPerDay: DefaultUploadPerDay,
+		MaxUploads: DefaultMaxUploads}
 }
 
 // NewMediaID returns a new media id: 192 random bits, base64url.
@@ -99,6 +107,11 @@ func (s *Media) Upload(ctx context.Context, dev *parley.Device, kind parley.Medi
 	if size == 0 {
 		return nil, parley.Errorf(parley.EINVALID, "the upload is empty")
 	}
+	if n := s.active.Add(1); n > int64(s.MaxUploads) {
+		s.active.Add(-1)
+		return nil, parley.Errorf(parley.EUNAVAILABLE, "too many uploads in progress on this server; try again shortly")
+	}
+	defer s.active.Add(-1)
 	now := s.clock.Now()
 	if err := s.limit(ctx, "media:"+dev.Address(), time.Hour, 1, int64(s.UploadsPerHour), "uploads", now); err != nil {
 		return nil, err

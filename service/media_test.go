@@ -101,6 +101,47 @@ func TestUploadLimits(t *testing.T) {
 	}
 }
 
+func TestUploadsInProgressAreBounded(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t, service.Limits{})
+	m := f.media()
+	m.MaxUploads = 1
+	alice := f.register(t, "+4915140000008")
+	started, release := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		_, err := m.Upload(ctx, alice.Device, parley.MediaImage, &blockingReader{started: started, release: release}, -1)
+		done <- err
+	}()
+	<-started
+	_, err := m.Upload(ctx, alice.Device, parley.MediaImage, strings.NewReader("x"), 1)
+	wantCode(t, err, parley.EUNAVAILABLE)
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatalf("first upload: %v", err)
+	}
+	if _, err := m.Upload(ctx, alice.Device, parley.MediaImage, strings.NewReader("x"), 1); err != nil {
+		t.Fatalf("upload after the first finished: %v", err)
+	}
+}
+
+// blockingReader yields one byte once release is closed.
+type blockingReader struct {
+	started, release chan struct{}
+	done             bool
+}
+
+func (r *blockingReader) Read(p []byte) (int, error) {
+	if r.done {
+		return 0, io.EOF
+	}
+	close(r.started)
+	<-r.release
+	r.done = true
+	p[0] = 'x'
+	return 1, nil
+}
+
 type failingReader struct{}
 
 func (failingReader) Read([]byte) (int, error) { return 0, errors.New("connection reset") }
