@@ -79,7 +79,8 @@ type Mailbox interface {
 	// to the message in the same transaction (see MediaStore).
 	Deliver(ctx context.Context, d *Delivery) error
 	// Fetch returns up to limit items of a device with Seq > after, by Seq,
-	// leaving out items that have expired at now (Item.ExpiresIn).
+	// leaving out items that have expired at now (Item.ExpiresIn); the zero
+	// time leaves nothing out.
 	Fetch(ctx context.Context, account string, device uint32, after uint64, limit int, now time.Time) ([]Item, error)
 	// Ack deletes the device's items with the given sequence numbers and,
 	// in the same transaction, delivers the follow-up items (receipts),

@@ -286,22 +286,17 @@ func (m *Main) purge(ctx context.Context) error {
 // minute; runs on several nodes at once are harmless.
 func (m *Main) Sweep(ctx context.Context) error {
 	now := m.cfg.Clock.Now()
-	n, err := m.store.Purge(ctx, now.Add(-m.cfg.Retention))
-	if err != nil {
-		return err
-	}
-	x, err := m.store.PurgeExpired(ctx, now)
-	if err != nil {
-		return err
-	}
+	// Each step runs even when one before it failed.
+	n, perr := m.store.Purge(ctx, now.Add(-m.cfg.Retention))
+	x, xerr := m.store.PurgeExpired(ctx, now)
 	if n+x > 0 {
 		m.log.Info("purged expired mailbox items", "rows", n+x)
 	}
-	b, err := m.media.Sweep(ctx)
+	b, merr := m.media.Sweep(ctx)
 	if b > 0 {
 		m.log.Info("deleted media", "blobs", b)
 	}
-	return err
+	return errors.Join(perr, xerr, merr)
 }
 
 // Close releases the bus and the store.
