@@ -42,6 +42,11 @@ type Item struct {
 	Timestamp  time.Time
 	Body       []byte // ciphertext for messages; nil for receipts
 	Group      string // the group of a group message, its receipt or a KindGroup event; "" otherwise
+
+	// ExpiresIn makes a message disappear: the store never hands out the
+	// item once it is that old (from Timestamp) and purges it; delivered
+	// copies carry it so that clients delete theirs. 0: never.
+	ExpiresIn time.Duration
 }
 
 // Copy is one ciphertext for one device.
@@ -60,6 +65,9 @@ type Envelope struct {
 	ClientID   string
 	Copies     []Copy
 	Group      string // a group send: To is empty and Copies cover the members' devices
+
+	Media     []string      // ids of the blobs the message references (uploaded by From)
+	ExpiresIn time.Duration // disappearing message: see Item.ExpiresIn; 0: never
 }
 
 // Validate checks the shape of an envelope; the device lists are checked
@@ -94,7 +102,10 @@ func (e *Envelope) Validate() error {
 			return Errorf(ETOOLARGE, "ciphertext larger than %d bytes", MaxBodySize)
 		}
 	}
-	return nil
+	if err := ValidateMediaIDs(e.Media); err != nil {
+		return err
+	}
+	return ValidateExpiresIn(e.ExpiresIn)
 }
 
 // Delivery is what the store commits for one accepted message: the
@@ -108,6 +119,11 @@ type Delivery struct {
 	Timestamp  time.Time
 	Items      []Item // Seq is assigned by the store
 	Duplicate  bool   // set by the store when the key was already committed
+
+	// Media are the blobs the message references: the store links them
+	// to MessageID in the same transaction (not for a duplicate), so that
+	// they live until every item of the message is gone.
+	Media []string
 }
 
 // validateGroup checks the shape of a group send; whether the copies

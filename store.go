@@ -57,6 +57,8 @@ type RateStore interface {
 	// reports whether the count is within limit. retryAfter is the time
 	// until the window ends when it is not.
 	Hit(ctx context.Context, key string, window time.Duration, limit int, now time.Time) (ok bool, retryAfter time.Duration, err error)
+	// HitN is Hit counting n events at once (bytes of a quota, say).
+	HitN(ctx context.Context, key string, window time.Duration, n, limit int64, now time.Time) (ok bool, retryAfter time.Duration, err error)
 }
 
 // SMSLog records what the development SMS provider "sent", so operators
@@ -74,10 +76,13 @@ type Mailbox interface {
 	// sequence number of its device (written back into d.Items). When the
 	// key was committed before it inserts nothing, sets d.Duplicate and
 	// copies the stored MessageID and Timestamp into d. Items addressed to
-	// revoked or unknown devices are an error (ESTALE).
+	// revoked or unknown devices are an error (ESTALE). d.Media are linked
+	// to the message in the same transaction (see MediaStore).
 	Deliver(ctx context.Context, d *Delivery) error
-	// Fetch returns up to limit items of a device with Seq > after, by Seq.
-	Fetch(ctx context.Context, account string, device uint32, after uint64, limit int) ([]Item, error)
+	// Fetch returns up to limit items of a device with Seq > after, by Seq,
+	// leaving out items that have expired at now (Item.ExpiresIn); the zero
+	// time leaves nothing out.
+	Fetch(ctx context.Context, account string, device uint32, after uint64, limit int, now time.Time) ([]Item, error)
 	// Ack deletes the device's items with the given sequence numbers and,
 	// in the same transaction, delivers the follow-up items (receipts),
 	// assigning their Seq in place.
@@ -97,6 +102,39 @@ type Mailbox interface {
 	Sent(ctx context.Context, from string, device uint32, clientID string) (messageID string, at time.Time, err error)
 	// Purge deletes items and idempotency keys older than before.
 	Purge(ctx context.Context, before time.Time) (int64, error)
+	// PurgeExpired deletes the items that have expired at now.
+	PurgeExpired(ctx context.Context, now time.Time) (int64, error)
+}
+
+// MediaStore keeps blobs (encrypted attachments) in chunks, and which
+// messages reference them, until the sweeper deletes them. Chunk writes
+// and deletions each take a short transaction of their own, so that a
+// large blob never holds up mailbox commits for long. A blob is served
+// only after CompleteMedia and until its deletion starts.
+type MediaStore interface {
+	// CreateMedia records a new, incomplete blob (ID, Account, Device,
+	// Kind, CreatedAt); ECONFLICT when the id is taken.
+	CreateMedia(ctx context.Context, m *Media) error
+	// PutMediaChunk stores chunk n (from 0) of an incomplete blob.
+	// ENOTFOUND when the blob is unknown, complete or being deleted.
+	PutMediaChunk(ctx context.Context, id string, n int, data []byte) error
+	// CompleteMedia checks that chunks 0, 1, ... hold exactly size bytes
+	// (ECONFLICT otherwise), stores size and digest and makes the blob
+	// servable. ENOTFOUND as for PutMediaChunk.
+	CompleteMedia(ctx context.Context, id string, size int64, sha256 []byte, at time.Time) error
+	// Media returns a complete blob; ENOTFOUND when it is unknown,
+	// incomplete or being deleted.
+	Media(ctx context.Context, id string) (*Media, error)
+	// MediaChunk returns chunk n of a complete blob; ENOTFOUND as Media.
+	MediaChunk(ctx context.Context, id string, n int) ([]byte, error)
+	// DeleteMedia stops serving the blob, then deletes its chunks, links
+	// and record; ENOTFOUND when it is unknown. Deleting a blob whose
+	// deletion was interrupted finishes it.
+	DeleteMedia(ctx context.Context, id string, at time.Time) error
+	// SweepMedia marks released the linked blobs none of whose messages
+	// has a mailbox item left, deletes the blobs sw selects (and finishes
+	// interrupted deletions), and returns how many it deleted.
+	SweepMedia(ctx context.Context, sw MediaSweep) (int, error)
 }
 
 // PresenceStore tracks which node holds a device's connection and when
@@ -125,6 +163,7 @@ type Store interface {
 	PresenceStore
 	KeyStore
 	GroupStore
+	MediaStore
 	Ping(ctx context.Context) error
 	Close() error
 }

@@ -47,6 +47,8 @@ type Config struct {
 	ShutdownTimeout time.Duration // hard deadline for a graceful stop (15s)
 	IdleTimeout     time.Duration // WebSocket idle timeout (75s; clients ping every 25s)
 	Logger          *slog.Logger
+	MediaGrace      time.Duration // blobs are kept this long after their messages were delivered (24h)
+	Clock           parley.Clock  // the services' and the sweeper's clock; nil: the system clock (tests move a fake one)
 }
 
 // AdminTokenFile is the name of the operator token file in the data dir.
@@ -59,6 +61,7 @@ type Main struct {
 	store parley.Store
 	bus   *bus.Bus
 	hub   *gateway.Hub
+	media *service.Media
 	ws    *ws.Server
 	http  *http.Server
 	ln    net.Listener
@@ -89,6 +92,12 @@ func New(cfg Config) *Main {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.MediaGrace <= 0 {
+		cfg.MediaGrace = service.DefaultMediaGrace
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = parley.SystemClock{}
 	}
 	return &Main{cfg: cfg, log: cfg.Logger.With("node", cfg.Node)}
 }
@@ -143,10 +152,12 @@ func (m *Main) Start(ctx context.Context) (err error) {
 	provider := &sms.Dev{Log: m.store, Slog: m.log}
 	hubRef := &notifierRef{}
 	accounts := service.NewAccounts(m.store, provider, hubRef, nil, cfg.Limits, m.log)
-	messaging := service.NewMessaging(m.store, hubRef, nil, m.log)
+	messaging := service.NewMessaging(m.store, hubRef, cfg.Clock, m.log)
 	m.hub = gateway.NewHub(m.bus, accounts, messaging, gateway.Options{Node: cfg.Node, Logger: m.log, Metrics: gateway.NewMetrics(reg)})
 	keys := service.NewKeys(m.store, m.hub, nil, m.log)
 	groups := service.NewGroups(m.store, m.hub, nil, m.log)
+	m.media = service.NewMedia(m.store, cfg.Clock, m.log)
+	m.media.Grace, m.media.Retention = cfg.MediaGrace, cfg.Retention
 	hubRef.Notifier = m.hub
 	m.bus.SetHandler(m.hub.Dispatch)
 	m.ws, err = ws.NewServer(m.hub, ws.Options{
@@ -164,7 +175,7 @@ func (m *Main) Start(ctx context.Context) (err error) {
 		return err
 	}
 	api := &httpapi.Server{
-		Accounts: accounts, Messaging: messaging, Keys: keys, Groups: groups, Link: bus.Link{B: m.bus}, SMSLog: m.store,
+		Accounts: accounts, Messaging: messaging, Keys: keys, Groups: groups, Media: m.media, Link: bus.Link{B: m.bus}, SMSLog: m.store,
 		DevSMS: provider.Development(), AdminHash: adminHash, WS: m.ws,
 		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), Log: m.log, TrustProxy: cfg.TrustProxy,
 		Ready: func(ctx context.Context) error {
@@ -254,16 +265,13 @@ func (m *Main) Run(ctx context.Context) error {
 	return g.Wait()
 }
 
-// purge deletes items older than the retention period, once a minute.
+// purge runs Sweep once a minute.
 func (m *Main) purge(ctx context.Context) error {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
-		n, err := m.store.Purge(ctx, time.Now().Add(-m.cfg.Retention))
-		if err != nil && ctx.Err() == nil {
+		if err := m.Sweep(ctx); err != nil && ctx.Err() == nil {
 			m.log.Warn("purge", "err", err)
-		} else if n > 0 {
-			m.log.Info("purged expired mailbox items", "rows", n)
 		}
 		select {
 		case <-ctx.Done():
@@ -271,6 +279,25 @@ func (m *Main) purge(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
+}
+
+// Sweep deletes, once, mailbox items older than the retention period,
+// items of disappearing messages that have expired, and the media blobs
+// no one needs any more (service.Media.Sweep). Every node runs it once a
+// minute; runs on several nodes at once are harmless.
+func (m *Main) Sweep(ctx context.Context) error {
+	now := m.cfg.Clock.Now()
+	// Each step runs even when one before it failed.
+	n, perr := m.store.Purge(ctx, now.Add(-m.cfg.Retention))
+	x, xerr := m.store.PurgeExpired(ctx, now)
+	if n+x > 0 {
+		m.log.Info("purged expired mailbox items", "rows", n+x)
+	}
+	b, merr := m.media.Sweep(ctx)
+	if b > 0 {
+		m.log.Info("deleted media", "blobs", b)
+	}
+	return errors.Join(perr, xerr, merr)
 }
 
 // Close releases the bus and the store.

@@ -132,6 +132,7 @@ type frame struct {
 	Devices    map[string][]uint32 `json:"devices"`
 	Duplicate  bool                `json:"duplicate"`
 	Remaining  int                 `json:"remaining"`
+	ExpiresIn  int64               `json:"expires_in"`
 }
 
 type client struct {

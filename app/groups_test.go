@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/app"
@@ -135,7 +136,7 @@ func TestGroupsEndToEnd(t *testing.T) {
 		}
 	}
 	for _, d := range []creds{c1, c2} {
-		items, err := n.m.Store().Fetch(t.Context(), d.Account, d.Device, 0, 10)
+		items, err := n.m.Store().Fetch(t.Context(), d.Account, d.Device, 0, 10, time.Now())
 		if err != nil || slices.ContainsFunc(items, func(it parley.Item) bool { return it.Kind == parley.KindMessage }) {
 			t.Errorf("removed device %s.%d has %+v, %v", d.Account, d.Device, items, err) // (its ack of the event may still be on its way)
 		}

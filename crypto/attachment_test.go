@@ -6,6 +6,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/crypto"
 )
 
@@ -67,5 +68,19 @@ func TestAttachmentTamperRejected(t *testing.T) {
 				t.Fatalf("OpenAttachment = %d bytes, %v; want kind %v", len(got), err, tt.kind)
 			}
 		})
+	}
+}
+
+// The server's size limits for media add parley.MediaOverhead to the
+// plaintext limits; it must be what SealAttachment adds.
+func TestAttachmentOverheadMatchesServerLimits(t *testing.T) {
+	for _, size := range []int{0, 1, 1000} {
+		blob, _, _, err := crypto.SealAttachment(make([]byte, size))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(blob) - size; got != parley.MediaOverhead {
+			t.Errorf("SealAttachment adds %d bytes, parley.MediaOverhead is %d", got, parley.MediaOverhead)
+		}
 	}
 }

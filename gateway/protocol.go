@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"time"
 	"unicode/utf8"
 
 	"github.com/parley-chat/parley"
@@ -43,6 +44,10 @@ type inFrame struct {
 	Group    string          `json:"group,omitempty"`      // send: a group send
 	Body     []byte          `json:"body,omitempty"`       // send: the body of every copy that has none
 	Extra    json.RawMessage `json:"-"`
+
+	// send
+	Media     []string `json:"media,omitempty"`      // blobs the message references
+	ExpiresIn int64    `json:"expires_in,omitempty"` // seconds; disappearing message
 }
 
 type wireCopy struct {
@@ -64,6 +69,7 @@ type itemFrame struct {
 	Group      string `json:"group,omitempty"`
 	Timestamp  int64  `json:"timestamp"` // unix milliseconds
 	Body       []byte `json:"body,omitempty"`
+	ExpiresIn  int64  `json:"expires_in,omitempty"` // seconds
 }
 
 // encodeItem writes an item frame by hand: every delivered item is
@@ -99,6 +105,10 @@ func encodeItem(it *parley.Item) []byte {
 		b = append(b, `,"body":"`...)
 		b = base64.StdEncoding.AppendEncode(b, it.Body)
 		b = append(b, '"')
+	}
+	if sec := int64(it.ExpiresIn / time.Second); sec != 0 {
+		b = append(b, `,"expires_in":`...)
+		b = strconv.AppendInt(b, sec, 10)
 	}
 	return append(b, '}')
 }

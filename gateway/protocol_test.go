@@ -51,15 +51,17 @@ func FuzzBusEvent(f *testing.F) {
 
 // encodeItem must produce exactly what encoding/json makes of itemFrame.
 func FuzzEncodeItem(f *testing.F) {
-	f.Add(uint64(1), "msg", "0194f2aa", "c-1", "4915100000001", uint32(1), "4915100000002", "", int64(1767225600123), []byte("hi"))
-	f.Add(uint64(0), "delivered", "x", "", "1", uint32(0), "", "", int64(-5), []byte(nil))
-	f.Add(uint64(9), "read", "<&>\"\\\n\r\t\b\f\x01", "\xff\u2028\u2029é😀", "a", uint32(7), "b", "g<\u2028>", int64(0), []byte{0, 255})
-	f.Add(uint64(3), "group", "0194f2ab", "", "4915100000001", uint32(2), "", "gabcdefghijklmnopqrstuvwxyz", int64(1767225600124), []byte(`{"group":"g"}`))
-	f.Fuzz(func(t *testing.T, seq uint64, kind, mid, cid, from string, fdev uint32, to, group string, ms int64, body []byte) {
+	f.Add(uint64(1), "msg", "0194f2aa", "c-1", "4915100000001", uint32(1), "4915100000002", "", int64(1767225600123), []byte("hi"), int64(0))
+	f.Add(uint64(0), "delivered", "x", "", "1", uint32(0), "", "", int64(-5), []byte(nil), int64(-1))
+	f.Add(uint64(9), "read", "<&>\"\\\n\r\t\b\f\x01", "\xff\u2028\u2029é😀", "a", uint32(7), "b", "g<\u2028>", int64(0), []byte{0, 255}, int64(3600e9))
+	f.Add(uint64(3), "group", "0194f2ab", "", "4915100000001", uint32(2), "", "gabcdefghijklmnopqrstuvwxyz", int64(1767225600124), []byte(`{"group":"g"}`), int64(0))
+	f.Add(uint64(2), "msg", "m", "c", "a", uint32(1), "b", "", int64(1), []byte("x"), int64(1500e6))
+	f.Fuzz(func(t *testing.T, seq uint64, kind, mid, cid, from string, fdev uint32, to, group string, ms int64, body []byte, expires int64) {
 		it := &parley.Item{Seq: seq, Kind: parley.Kind(kind), MessageID: mid, ClientID: cid, From: from, FromDevice: fdev,
-			To: to, Group: group, Timestamp: time.UnixMilli(ms), Body: body}
+			To: to, Group: group, Timestamp: time.UnixMilli(ms), Body: body, ExpiresIn: time.Duration(expires)}
 		want, err := json.Marshal(itemFrame{Type: "item", Seq: it.Seq, Kind: string(it.Kind), MessageID: it.MessageID, ClientID: it.ClientID,
-			From: it.From, FromDevice: it.FromDevice, To: it.To, Group: it.Group, Timestamp: it.Timestamp.UnixMilli(), Body: it.Body})
+			From: it.From, FromDevice: it.FromDevice, To: it.To, Group: it.Group, Timestamp: it.Timestamp.UnixMilli(), Body: it.Body,
+			ExpiresIn: int64(it.ExpiresIn / time.Second)})
 		if err != nil {
 			t.Skip()
 		}

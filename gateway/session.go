@@ -263,12 +263,17 @@ func (s *session) async(fn func()) {
 // elsewhere, so that one connection can have many sends in one group
 // commit.
 func (s *session) send(f *inFrame) {
-	env := &parley.Envelope{To: f.To, ClientID: f.ID, Copies: make([]parley.Copy, len(f.Copies)), Group: f.Group}
+	env := &parley.Envelope{To: f.To, ClientID: f.ID, Copies: make([]parley.Copy, len(f.Copies)), Group: f.Group, Media: f.Media}
 	for i, c := range f.Copies {
 		env.Copies[i] = parley.Copy{Account: c.Account, Device: c.Device, Body: c.Body}
 		if len(c.Body) == 0 {
 			env.Copies[i].Body = f.Body // shared: one slice, not a copy per device
 		}
+	}
+	var err error
+	if env.ExpiresIn, err = parley.ExpiresInSeconds(f.ExpiresIn); err != nil {
+		s.fail(f.ID, err)
+		return
 	}
 	ctx, cancel := s.ctx()
 	wait, err := s.hub.msg.SendAsync(ctx, s.dev, env)

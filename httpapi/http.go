@@ -21,8 +21,9 @@ import (
 type Server struct {
 	Accounts  *service.Accounts
 	Messaging *service.Messaging
-	Keys      *service.Keys   // the key directory; its routes are served only when set
 	Groups    *service.Groups // groups; their routes are served only when set
+	Keys      *service.Keys   // the key directory; its routes are served only when set
+	Media     *service.Media  // media blobs; their routes are served only when set
 	Link      service.Link
 	SMSLog    parley.SMSLog
 	DevSMS    bool         // the development SMS provider is in use

@@ -55,6 +55,11 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("GET /v1/groups/invite/{code}", s.authed(s.previewGroupInvite))
 		mux.Handle("POST /v1/groups/invite/{code}/join", s.authed(s.joinGroup))
 	}
+	if s.Media != nil {
+		mux.Handle("POST /v1/media", s.authed(s.uploadMedia))
+		mux.Handle("GET /v1/media/{id}", s.authed(s.downloadMedia))
+		mux.Handle("DELETE /v1/media/{id}", s.authed(s.deleteMedia))
+	}
 	if s.WS != nil {
 		mux.Handle("GET /v1/ws", s.WS)
 	}

@@ -12,6 +12,9 @@
 //     (server URL and device Credentials) calls the authenticated
 //     endpoints. Failures are *Error values that carry the server's error
 //     code, message and, for stale_devices, the current device lists.
+//     UploadMedia, DownloadMedia and DeleteMedia move attachment blobs,
+//     streamed; they do not encrypt (seal the file first and put its key
+//     and digest in the message that names the blob's id).
 //   - Conn: one WebSocket connection. Dial authenticates with the first
 //     frame and returns once the server answered ready. Read and Write move
 //     decoded Frames; Conn sends a ping frame every 25 s and closes itself

@@ -37,6 +37,10 @@ type Message struct {
 	// still needs Ack, or it comes back on every connection.
 	Err error
 	Seq uint64 // mailbox sequence number
+	// ExpiresIn is set for disappearing messages: delete the local copy
+	// this long after the message was read (or, for an own message sent
+	// from another device, after it was received). 0: keep it.
+	ExpiresIn time.Duration
 	acker
 }
 

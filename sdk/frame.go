@@ -24,6 +24,11 @@ type Frame struct {
 	Copies []Copy `json:"copies,omitempty"`
 	Group  string `json:"group,omitempty"` // send, item: a group message, its receipt or a group event
 
+	// send: the blobs the message names; send, item: seconds until the
+	// message disappears (0: never)
+	Media     []string `json:"media,omitempty"`
+	ExpiresIn int64    `json:"expires_in,omitempty"`
+
 	// sent, item, read
 	MessageID  string   `json:"message_id,omitempty"`
 	MessageIDs []string `json:"message_ids,omitempty"`

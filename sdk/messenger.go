@@ -362,7 +362,7 @@ func (m *Messenger) item(ctx context.Context, f *Frame) error {
 		return nil
 	case "msg":
 		msg := &Message{ID: f.MessageID, ClientID: f.ClientID, From: f.From, FromDevice: f.FromDevice,
-			To: f.To, Group: f.Group, Timestamp: ts, Seq: f.Seq, acker: a}
+			To: f.To, Group: f.Group, Timestamp: ts, Seq: f.Seq, ExpiresIn: time.Duration(f.ExpiresIn) * time.Second, acker: a}
 		plain, err := m.opt.Cipher.Open(ctx, f.MessageID, f.From, f.FromDevice, f.Body)
 		switch {
 		case err == nil:

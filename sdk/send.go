@@ -24,6 +24,15 @@ type Outgoing struct {
 	// id of an earlier send to retry it: the server answers with the
 	// message id of the first.
 	ClientID string
+	// Media are the ids of blobs uploaded by this account (UploadMedia)
+	// that the message refers to, at most 10; the server keeps them until
+	// every device has the message. Their keys and digests belong in
+	// Plaintext.
+	Media []string
+	// ExpiresIn makes the message disappear: the server deletes
+	// undelivered copies that old, and recipients delete theirs that long
+	// after reading. Whole seconds from one minute to 90 days; 0: never.
+	ExpiresIn time.Duration
 }
 
 // maxStaleRetries bounds re-encryptions after stale_devices answers.
@@ -67,7 +76,8 @@ func (m *Messenger) Send(ctx context.Context, out Outgoing) (*SendResult, error)
 		if err := m.saveCipher(); err != nil {
 			return nil, err
 		}
-		r, err := m.request(ctx, &Frame{Type: "send", ID: id, To: to, Copies: copies})
+		r, err := m.request(ctx, &Frame{Type: "send", ID: id, To: to, Copies: copies, Media: out.Media,
+			ExpiresIn: int64(out.ExpiresIn / time.Second)})
 		if err != nil {
 			return nil, err
 		}

@@ -51,7 +51,7 @@ func TestBodiesAreEncrypted(t *testing.T) {
 	signalCipher(t, bobCreds)
 	const canary = "canary-7f3a9 the operator must never read this"
 	id := a.send(bob, canary)
-	items, err := s.m.Store().Fetch(context.Background(), bob, bobCreds.Device, 0, 10)
+	items, err := s.m.Store().Fetch(context.Background(), bob, bobCreds.Device, 0, 10, time.Now())
 	if err != nil || len(items) != 1 || items[0].MessageID != id {
 		t.Fatalf("bob's mailbox = %+v, %v; want message %s", items, err, id)
 	}

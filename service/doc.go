@@ -1,6 +1,7 @@
 // Package service holds the rules of Parley above the stores: account
-// registration with one-time codes, device credentials, and messaging
-// (send, device ack, receipts, typing, presence). Rules live here once,
+// registration with one-time codes, device credentials, messaging
+// (send, device ack, receipts, typing, presence, disappearing messages),
+// the key directory, and media (chunked uploads, limits, the sweep). Rules live here once,
 // not once per database: validation, authorization, idempotency, rate
 // limits, and which follow-up items an action creates.
 //

@@ -275,6 +275,10 @@ func TestGroupSend(t *testing.T) {
 	alice2 := f.register(t, "+4915130000031").Device
 	bob := f.register(t, "+4915130000032").Device
 	carol := f.register(t, "+4915130000033").Device
+	keys := service.NewKeys(f.store, nil, f.clock, quiet())
+	for _, d := range []*parley.Device{alice, alice2, bob, carol} {
+		upload(t, keys, d, 1) // devices with keys must get a copy
+	}
 	g, err := gs.Create(ctx, alice, "send", []string{bob.Account})
 	if err != nil {
 		t.Fatal(err)

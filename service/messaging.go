@@ -17,6 +17,7 @@ type MessagingStore interface {
 	Devices(ctx context.Context, account string) ([]parley.Device, error)
 	parley.PresenceStore
 	GroupDevices(ctx context.Context, group string) (map[string][]uint32, error)
+	Media(ctx context.Context, id string) (*parley.Media, error)
 }
 
 // Messaging accepts envelopes into device mailboxes, turns device acks
@@ -112,18 +113,22 @@ func (s *Messaging) SendAsync(ctx context.Context, from *parley.Device, env *par
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkMedia(ctx, env); err != nil {
+		return nil, err
+	}
 	now := s.clock.Now().UTC().Truncate(time.Microsecond)
 	d := &parley.Delivery{
 		From: env.From, FromDevice: env.FromDevice, ClientID: env.ClientID,
 		MessageID: NewMessageID(now), Timestamp: now,
 		Items: make([]parley.Item, len(env.Copies)),
+		Media: env.Media,
 	}
 	for i, c := range env.Copies {
 		d.Items[i] = parley.Item{
 			Account: c.Account, Device: c.Device, Kind: parley.KindMessage,
 			MessageID: d.MessageID, ClientID: env.ClientID,
 			From: env.From, FromDevice: env.FromDevice, To: env.To,
-			Timestamp: now, Body: c.Body, Group: env.Group,
+			Timestamp: now, Body: c.Body, Group: env.Group, ExpiresIn: env.ExpiresIn,
 		}
 	}
 	var commit func() error
@@ -299,9 +304,9 @@ func (s *Messaging) activeDevice(ctx context.Context, account string, device uin
 	return nil
 }
 
-// Fetch returns a device's pending items after seq.
+// Fetch returns a device's pending items after seq, without expired ones.
 func (s *Messaging) Fetch(ctx context.Context, dev *parley.Device, after uint64, limit int) ([]parley.Item, error) {
-	return s.store.Fetch(ctx, dev.Account, dev.ID, after, limit)
+	return s.store.Fetch(ctx, dev.Account, dev.ID, after, limit, s.clock.Now())
 }
 
 // Ack deletes acknowledged items from the device's mailbox and, in the

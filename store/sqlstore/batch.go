@@ -30,7 +30,7 @@ var (
 		`(?, CAST(? AS BIGINT), CAST(? AS BIGINT))`,
 		`) AS v WHERE devices.account = v.column1 AND devices.id = v.column2 AND devices.revoked_at = 0
 		RETURNING devices.account, devices.id, devices.next_seq`)
-	bInsertItems = newBulk(`INSERT INTO mailbox (`+itemColumns+`) VALUES `, `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ``)
+	bInsertItems = newBulk(`INSERT INTO mailbox (`+itemColumns+`, has_media) VALUES `, `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ``)
 	bDeleteItems = newBulk(`DELETE FROM mailbox WHERE (account, device, seq) IN (VALUES `,
 		`(?, CAST(? AS BIGINT), CAST(? AS BIGINT))`,
 		`) RETURNING account, device, seq, kind, message_id, client_id, from_account, from_device, to_account, sent_at, group_id`)
@@ -165,6 +165,10 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, ops []*op) error {
 		if o.err != nil || o.duplicate {
 			continue
 		}
+		hasMedia := 0
+		if len(o.media) > 0 {
+			hasMedia = 1
+		}
 		for i := range o.items {
 			it := &o.items[i]
 			k := deviceKey{it.Account, it.Device}
@@ -175,11 +179,22 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, ops []*op) error {
 			it.Seq = seq
 			next[k] = seq + 1
 			itemRows = append(itemRows, it.Account, int64(it.Device), int64(it.Seq), string(it.Kind), it.MessageID, it.ClientID,
-				it.From, int64(it.FromDevice), it.To, micros(it.Timestamp), blob(it.Body), it.Group)
+				it.From, int64(it.FromDevice), it.To, micros(it.Timestamp), blob(it.Body), it.Group, expiresAt(it), hasMedia)
 		}
 	}
-	_, err = s.execBulk(ctx, tx, bInsertItems, itemRows)
-	return err
+	if _, err = s.execBulk(ctx, tx, bInsertItems, itemRows); err != nil {
+		return err
+	}
+	return s.linkMedia(ctx, tx, ops)
+}
+
+// expiresAt is the mailbox row's expires_at: 0 for items that do not
+// expire.
+func expiresAt(it *parley.Item) int64 {
+	if it.ExpiresIn <= 0 {
+		return 0
+	}
+	return micros(it.Timestamp.Add(it.ExpiresIn))
 }
 
 type itemKey struct {

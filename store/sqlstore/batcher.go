@@ -34,6 +34,7 @@ type op struct {
 	device      uint32
 	seqs        []uint64                                  // Ack: the items to delete
 	items       []parley.Item                             // items to insert, the caller's copy; Seq is set by the writer
+	media       []string                                  // Deliver: blobs to link to messageID
 	followFn    func(deleted []parley.Item) []parley.Item // AckWith: makes items from the deleted rows, in every run
 	duplicate   bool                                      // out
 	err         error                                     // out: this operation's own failure (ESTALE), which does not fail the batch

@@ -60,6 +60,15 @@
 // the items' bodies without copying them: a caller must not modify them
 // after passing them in, even when it stops waiting.
 //
+// Media: blobs are stored in 1 MiB chunk rows, each written, and later
+// deleted a few at a time, in a short transaction of its own outside the
+// batcher, so that a large upload or deletion never holds the write lock
+// (SQLite's single writer connection) for long. A delivery that names
+// blobs links them to its message inside its batch transaction, and marks
+// its mailbox rows has_media, so that the sweeper can ask through a
+// partial index whether a message still has undelivered copies (see
+// media.go).
+//
 // Lifecycle: New starts the writer; Close stops accepting operations,
 // lets the writer answer every queued one, waits for it, then closes the
 // pools. Operations after Close fail with EUNAVAILABLE.

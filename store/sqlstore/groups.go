@@ -50,7 +50,7 @@ var (
 
 // groupTx runs fn in a write transaction and commits it.
 func (s *Store) groupTx(ctx context.Context, name string, fn func(tx *sql.Tx) error) error {
-	return s.keysTx(ctx, name, fn)
+	return s.writeTx(ctx, name, fn)
 }
 
 // CreateGroup stores g with its members and delivers events in the same
@@ -384,7 +384,7 @@ func (s *Store) deliverTx(ctx context.Context, tx *sql.Tx, items []parley.Item) 
 	if err != nil {
 		return nil, err
 	}
-	rows := make([]any, 0, 12*len(out))
+	rows := make([]any, 0, 14*len(out))
 	for i := range out {
 		it := &out[i]
 		k := deviceKey{it.Account, it.Device}
@@ -396,7 +396,7 @@ func (s *Store) deliverTx(ctx context.Context, tx *sql.Tx, items []parley.Item) 
 		it.Seq = seq
 		next[k] = seq + 1
 		rows = append(rows, it.Account, int64(it.Device), int64(it.Seq), string(it.Kind), it.MessageID, it.ClientID,
-			it.From, int64(it.FromDevice), it.To, micros(it.Timestamp), blob(it.Body), it.Group)
+			it.From, int64(it.FromDevice), it.To, micros(it.Timestamp), blob(it.Body), it.Group, expiresAt(it), 0)
 	}
 	err = s.eachChunk(bInsertItems, nil, rows, func(text string, args []any) error {
 		_, err := tx.ExecContext(ctx, text, args...)

@@ -60,29 +60,13 @@ var (
 // lockText is q with the dialect's row-locking clause.
 func (s *Store) lockText(q query) string { return s.sql(q) + s.d.LockRows }
 
-// keysTx runs fn in a write transaction and commits it.
-func (s *Store) keysTx(ctx context.Context, name string, fn func(tx *sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return s.wrap(name, err)
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return s.wrap(name, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return s.wrap(name, err)
-	}
-	return nil
-}
-
 // PutKeys stores the device's identity key, registration id and signed
 // prekey and adds prekeys to its pool, in one transaction (see
 // parley.KeyStore).
 func (s *Store) PutKeys(ctx context.Context, k *parley.DeviceKeys, prekeys []parley.OneTimePrekey) (int, error) {
 	const name = "PutKeys"
 	var held int
-	err := s.keysTx(ctx, name, func(tx *sql.Tx) error {
+	err := s.writeTx(ctx, name, func(tx *sql.Tx) error {
 		var revoked int64
 		err := tx.QueryRowContext(ctx, s.sql(qDeviceRevokedAt), k.Account, int64(k.Device)).Scan(&revoked)
 		if errors.Is(err, sql.ErrNoRows) || (err == nil && revoked != 0) {
@@ -117,7 +101,7 @@ func (s *Store) PutKeys(ctx context.Context, k *parley.DeviceKeys, prekeys []par
 func (s *Store) AddPrekeys(ctx context.Context, account string, device uint32, prekeys []parley.OneTimePrekey) (int, error) {
 	const name = "AddPrekeys"
 	var held int
-	err := s.keysTx(ctx, name, func(tx *sql.Tx) error {
+	err := s.writeTx(ctx, name, func(tx *sql.Tx) error {
 		var dev int64
 		err := tx.QueryRowContext(ctx, s.lockText(qLockDeviceKeys), account, int64(device)).Scan(&dev)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -192,7 +176,7 @@ func (s *Store) ClaimBundles(ctx context.Context, account string, devices []uint
 	slices.Sort(devs) // the lock order
 	devs = slices.Compact(devs)
 	var out []parley.Bundle
-	err := s.keysTx(ctx, "ClaimBundles", func(tx *sql.Tx) error {
+	err := s.writeTx(ctx, "ClaimBundles", func(tx *sql.Tx) error {
 		out = make([]parley.Bundle, 0, len(devs))
 		for _, dev := range devs {
 			b := parley.Bundle{Account: account, Device: dev}

@@ -10,11 +10,12 @@ import (
 	"github.com/parley-chat/parley"
 )
 
-const itemColumns = `account, device, seq, kind, message_id, client_id, from_account, from_device, to_account, sent_at, body, group_id`
+const itemColumns = `account, device, seq, kind, message_id, client_id, from_account, from_device, to_account, sent_at, body, group_id, expires_at`
 
 var (
 	qSent  = newQuery(`SELECT message_id, sent_at FROM idempotency WHERE from_account = ? AND from_device = ? AND client_id = ?`)
-	qFetch = newQuery(`SELECT ` + itemColumns + ` FROM mailbox WHERE account = ? AND device = ? AND seq > ? ORDER BY seq LIMIT ?`)
+	qFetch = newQuery(`SELECT ` + itemColumns + ` FROM mailbox WHERE account = ? AND device = ? AND seq > ?
+		AND (expires_at = 0 OR expires_at > ?) ORDER BY seq LIMIT ?`)
 
 	// Purge deletes in slices so that it never holds SQLite's write lock,
 	// or PostgreSQL row locks, for long.
@@ -22,6 +23,10 @@ var (
 		(SELECT account, device, seq FROM mailbox WHERE sent_at < ? LIMIT ?)`)
 	qPurgeKeys = newQuery(`DELETE FROM idempotency WHERE (from_account, from_device, client_id) IN
 		(SELECT from_account, from_device, client_id FROM idempotency WHERE sent_at < ? LIMIT ?)`)
+	// Served by the partial index on expires_at, which holds only the
+	// items of disappearing messages.
+	qPurgeExpired = newQuery(`DELETE FROM mailbox WHERE (account, device, seq) IN
+		(SELECT account, device, seq FROM mailbox WHERE expires_at <> 0 AND expires_at <= ? LIMIT ?)`)
 )
 
 const purgeSlice = 1000
@@ -53,6 +58,7 @@ func (s *Store) DeliverAsync(ctx context.Context, d *parley.Delivery) func() err
 		messageID:  d.MessageID,
 		timestamp:  d.Timestamp,
 		items:      slices.Clone(d.Items),
+		media:      slices.Clone(d.Media),
 	}
 	err := s.b.submit(ctx, o)
 	return func() error {
@@ -154,12 +160,13 @@ func (s *Store) opError(ctx context.Context, name string, o *op, err error) erro
 	return s.wrap(name, err)
 }
 
-// Fetch returns up to limit items of a device with Seq > after, by Seq.
-func (s *Store) Fetch(ctx context.Context, account string, device uint32, after uint64, limit int) ([]parley.Item, error) {
+// Fetch returns up to limit items of a device with Seq > after, by Seq,
+// without those expired at now.
+func (s *Store) Fetch(ctx context.Context, account string, device uint32, after uint64, limit int, now time.Time) ([]parley.Item, error) {
 	if limit <= 0 {
 		return nil, &parley.Error{Code: parley.EINVALID, Op: s.op("Fetch"), Message: "limit must be positive"}
 	}
-	rows, err := s.r.QueryContext(ctx, s.sql(qFetch), account, int64(device), int64(after), limit)
+	rows, err := s.r.QueryContext(ctx, s.sql(qFetch), account, int64(device), int64(after), micros(now), limit)
 	if err != nil {
 		return nil, s.wrap("Fetch", err)
 	}
@@ -188,13 +195,16 @@ func (s *Store) Sent(ctx context.Context, from string, device uint32, clientID s
 
 func scanItem(r scanner, items *[]parley.Item) error {
 	var it parley.Item
-	var device, seq, fromDevice, at int64
+	var device, seq, fromDevice, at, expires int64
 	var kind string
-	if err := r.Scan(&it.Account, &device, &seq, &kind, &it.MessageID, &it.ClientID, &it.From, &fromDevice, &it.To, &at, &it.Body, &it.Group); err != nil {
+	if err := r.Scan(&it.Account, &device, &seq, &kind, &it.MessageID, &it.ClientID, &it.From, &fromDevice, &it.To, &at, &it.Body, &it.Group, &expires); err != nil {
 		return err
 	}
 	it.Device, it.Seq, it.Kind, it.FromDevice, it.Timestamp = uint32(device), uint64(seq), parley.Kind(kind), uint32(fromDevice), fromMicros(at)
 	it.Body = blob(it.Body)
+	if expires != 0 {
+		it.ExpiresIn = time.Duration(expires-at) * time.Microsecond
+	}
 	*items = append(*items, it)
 	return nil
 }
@@ -202,16 +212,28 @@ func scanItem(r scanner, items *[]parley.Item) error {
 // Purge deletes mailbox items and idempotency keys older than before and
 // returns how many rows it deleted.
 func (s *Store) Purge(ctx context.Context, before time.Time) (int64, error) {
+	return s.purge(ctx, "Purge", micros(before), qPurgeItems, qPurgeKeys)
+}
+
+// PurgeExpired deletes the items of disappearing messages that have
+// expired at now and returns how many it deleted.
+func (s *Store) PurgeExpired(ctx context.Context, now time.Time) (int64, error) {
+	return s.purge(ctx, "PurgeExpired", micros(now), qPurgeExpired)
+}
+
+// purge runs each query, which deletes up to purgeSlice rows selected by
+// a time, until it deletes fewer.
+func (s *Store) purge(ctx context.Context, name string, t int64, qs ...query) (int64, error) {
 	var total int64
-	for _, q := range []query{qPurgeItems, qPurgeKeys} {
+	for _, q := range qs {
 		for {
-			res, err := s.w.ExecContext(ctx, s.sql(q), micros(before), purgeSlice)
+			res, err := s.w.ExecContext(ctx, s.sql(q), t, purgeSlice)
 			if err != nil {
-				return total, s.wrap("Purge", err)
+				return total, s.wrap(name, err)
 			}
 			n, err := res.RowsAffected()
 			if err != nil {
-				return total, s.wrap("Purge", err)
+				return total, s.wrap(name, err)
 			}
 			total += n
 			if n < purgeSlice {

@@ -39,7 +39,7 @@ var bulkDefs []bulkDef
 
 const (
 	maxChunkLog = 7
-	maxChunk    = 1 << maxChunkLog // rows per statement; 128×11 placeholders stays far below both databases' limits
+	maxChunk    = 1 << maxChunkLog // rows per statement; 128×13 placeholders stays far below both databases' limits
 )
 
 func newBulk(head, row, tail string) bulk {

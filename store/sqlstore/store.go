@@ -69,6 +69,23 @@ func (s *Store) Close() error {
 
 func (s *Store) sql(q query) string { return s.texts.queries[q] }
 
+// writeTx runs fn in a write transaction and commits it; name is the
+// operation for errors.
+func (s *Store) writeTx(ctx context.Context, name string, fn func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return s.wrap(name, err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return s.wrap(name, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return s.wrap(name, err)
+	}
+	return nil
+}
+
 // op names an operation in errors: "sqlite.Deliver".
 func (s *Store) op(name string) string { return s.d.Name + "." + name }
 

@@ -147,6 +147,27 @@ func testRates(t *testing.T, open func(t *testing.T) parley.Store) {
 			}
 		}
 	})
+	t.Run("HitN", func(t *testing.T) {
+		s := open(t)
+		tests := []struct {
+			name   string
+			n      int64
+			wantOK bool
+		}{
+			{"First", 600, true},
+			{"UpToLimit", 400, true},
+			{"Over", 1, false},
+			{"StillOver", 0, false},
+		}
+		for _, tt := range tests {
+			ok, retry, err := s.HitN(ctxT(t), "bytes", time.Hour, tt.n, 1000, start)
+			if err != nil || ok != tt.wantOK || (ok != (retry == 0)) {
+				t.Errorf("%s: HitN(%d) = %v, %v, %v; want ok=%v", tt.name, tt.n, ok, retry, err, tt.wantOK)
+			}
+		}
+		_, _, err := s.HitN(ctxT(t), "bytes", time.Hour, -1, 1000, start)
+		wantCode(t, "HitN with negative n", err, parley.EINVALID)
+	})
 	t.Run("BadWindow", func(t *testing.T) {
 		s := open(t)
 		_, _, err := s.Hit(ctxT(t), "k", 0, 1, start)

@@ -106,7 +106,7 @@ func testMailbox(t *testing.T, open func(t *testing.T) parley.Store) {
 			{"All", 0, 100, []uint64{1, 2, 3, 4, 5, 6, 7}},
 		}
 		for _, tt := range tests {
-			items, err := s.Fetch(ctxT(t), p.to, p.toB, tt.after, tt.limit)
+			items, err := s.Fetch(ctxT(t), p.to, p.toB, tt.after, tt.limit, t0)
 			if err != nil {
 				t.Fatalf("%s: Fetch: %v", tt.name, err)
 			}
@@ -114,7 +114,7 @@ func testMailbox(t *testing.T, open func(t *testing.T) parley.Store) {
 				t.Errorf("%s: Fetch(after %d, limit %d) seqs = %v, want %v", tt.name, tt.after, tt.limit, got, tt.want)
 			}
 		}
-		_, err := s.Fetch(ctxT(t), p.to, p.toB, 0, 0)
+		_, err := s.Fetch(ctxT(t), p.to, p.toB, 0, 0, t0)
 		wantCode(t, "Fetch with limit 0", err, parley.EINVALID)
 	})
 	t.Run("AckWithFollowUps", func(t *testing.T) {
@@ -471,7 +471,7 @@ func testMailbox(t *testing.T, open func(t *testing.T) parley.Store) {
 		acked := map[uint64]bool{}
 		wg.Go(func() {
 			for range 20 {
-				items, err := s.Fetch(ctxT(t), p.to, p.toB, 0, 5)
+				items, err := s.Fetch(ctxT(t), p.to, p.toB, 0, 5, t0)
 				if err != nil {
 					t.Errorf("Fetch: %v", err)
 					return

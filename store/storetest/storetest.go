@@ -37,6 +37,8 @@ func Run(t *testing.T, open func(t *testing.T) parley.Store) {
 		{"Presence", testPresence},
 		{"Keys", testKeys},
 		{"Groups", testGroups},
+		{"Media", testMedia},
+		{"Expiry", testExpiry},
 		{"Lifecycle", testLifecycle},
 		{"TwoNodes", testTwoNodes},
 	}
@@ -93,7 +95,7 @@ func wantCode(t *testing.T, what string, err error, code string) {
 // fetchAll returns every item of a device.
 func fetchAll(t testing.TB, s parley.Store, account string, dev uint32) []parley.Item {
 	t.Helper()
-	items, err := s.Fetch(ctxT(t), account, dev, 0, 1_000_000)
+	items, err := s.Fetch(ctxT(t), account, dev, 0, 1_000_000, t0)
 	if err != nil {
 		t.Fatalf("Fetch(%s): %v", parley.DeviceAddress(account, dev), err)
 	}
