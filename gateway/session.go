@@ -118,7 +118,7 @@ func (s *session) handle(data []byte) {
 		ctx, cancel := s.ctx()
 		defer cancel()
 		c := f.Copies[0]
-		d, err := s.hub.msg.Resend(ctx, s.dev, f.To, f.ClientID, parley.Copy{Account: c.Account, Device: c.Device, Body: c.Body})
+		d, err := s.hub.msg.Resend(ctx, s.dev, f.To, f.Group, f.ClientID, parley.Copy{Account: c.Account, Device: c.Device, Body: c.Body})
 		if err != nil {
 			s.fail(f.ID, err)
 			return

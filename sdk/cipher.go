@@ -43,6 +43,9 @@ type (
 		ResetSession(ctx context.Context, account string, device uint32) error
 	}
 	handledNotifier interface{ Handled(messageID string) }
+	groupOpener     interface {
+		OpenGroup(ctx context.Context, messageID, group, fromAccount string, fromDevice uint32, body []byte) ([]byte, error)
+	}
 )
 
 // PlainCipher does not encrypt: bodies are the plaintext, so the server

@@ -252,6 +252,16 @@ func (m *Messenger) groupChanged(f *Frame, a acker) *GroupChanged {
 		ev.Err = fmt.Errorf("decode group event: %w", err)
 	}
 	m.forgetGroups(f.Group)
+	if sc, ok := m.opt.Cipher.(*SignalCipher); ok && ev.Err == nil &&
+		(ev.Event.Action == GroupRemoved || ev.Event.Action == GroupLeft) {
+		// Senders of the group rotate their keys on their next message
+		// (SealGroup); here the leavers' keys are dropped.
+		if err := sc.LeftGroup(context.Background(), ev.Event.Group, ev.Event.Accounts); err != nil {
+			m.log.Warn("parley could not drop the sender keys of members who left", "group", ev.Event.Group, "err", err)
+		} else if err := m.saveCipher(); err != nil {
+			m.log.Error("parley could not save the cipher state", "err", err)
+		}
+	}
 	return ev
 }
 
@@ -302,6 +312,76 @@ type GroupOutgoing struct {
 	// same for every device), copies name every device once. Build is
 	// called again with fresh lists after a stale_devices answer.
 	Build func(devices map[string][]uint32) (body []byte, copies []Copy, err error)
+	// Media and ExpiresIn are as in Outgoing.
+	Media     []string
+	ExpiresIn time.Duration
+}
+
+// GroupMessage is a group message to encrypt and send.
+type GroupMessage struct {
+	Group     string
+	Plaintext []byte // the payload, e.g. TextPayload("hi")
+	ClientID  string // as in Outgoing
+	Media     []string
+	ExpiresIn time.Duration
+}
+
+// SendGroupMessage encrypts a message for every device of every member
+// of the group and sends it: with a SignalCipher, once with this device's
+// sender key, plus the key itself (over 1:1 sessions) for devices that
+// do not have it yet (see SignalCipher.SealGroup); with another Cipher,
+// the plaintext as the shared body.
+func (m *Messenger) SendGroupMessage(ctx context.Context, out GroupMessage) (*SendResult, error) {
+	id := out.ClientID
+	if id == "" {
+		id = newID("c-")
+	}
+	if err := m.opt.Sent.PutSent(&SentRecord{ClientID: id, Group: out.Group, Plaintext: out.Plaintext, At: time.Now()}); err != nil {
+		return nil, fmt.Errorf("sent store: %w", err)
+	}
+	var commit func()
+	build := func(devs map[string][]uint32) ([]byte, []Copy, error) {
+		sc, ok := m.opt.Cipher.(*SignalCipher)
+		if !ok {
+			var copies []Copy
+			for acct, ids := range devs {
+				for _, d := range ids {
+					copies = append(copies, Copy{Account: acct, Device: d})
+				}
+			}
+			return out.Plaintext, copies, nil
+		}
+		body, copies, c, err := sc.SealGroup(ctx, out.Group, devs, out.Plaintext)
+		if err != nil {
+			return nil, nil, err
+		}
+		commit = c
+		// Saved before the send leaves, as for 1:1 messages.
+		if err := m.saveCipher(); err != nil {
+			return nil, nil, err
+		}
+		return body, copies, nil
+	}
+	r, err := m.SendGroup(ctx, GroupOutgoing{Group: out.Group, ClientID: id, Build: build, Media: out.Media, ExpiresIn: out.ExpiresIn})
+	if err != nil {
+		return nil, err
+	}
+	if commit != nil {
+		commit()
+		if err := m.saveCipher(); err != nil {
+			m.log.Error("parley could not save the cipher state", "err", err)
+		}
+	}
+	return r, nil
+}
+
+// SendGroupText sends a text message to a group and returns its id.
+func (m *Messenger) SendGroupText(ctx context.Context, group, text string) (string, error) {
+	r, err := m.SendGroupMessage(ctx, GroupMessage{Group: group, Plaintext: TextPayload(text)})
+	if err != nil {
+		return "", err
+	}
+	return r.MessageID, nil
 }
 
 // SendGroup sends a group message and returns once the server has
@@ -330,7 +410,8 @@ func (m *Messenger) SendGroup(ctx context.Context, out GroupOutgoing) (*SendResu
 		if err != nil {
 			return nil, err
 		}
-		r, err := m.request(ctx, &Frame{Type: "send", ID: id, Group: out.Group, Body: body, Copies: copies})
+		r, err := m.request(ctx, &Frame{Type: "send", ID: id, Group: out.Group, Body: body, Copies: copies,
+			Media: out.Media, ExpiresIn: int64(out.ExpiresIn / time.Second)})
 		if err != nil {
 			return nil, err
 		}

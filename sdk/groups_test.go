@@ -1,6 +1,7 @@
 package sdk_test
 
 import (
+	"bytes"
 	"context"
 	"slices"
 	"testing"
@@ -57,7 +58,10 @@ func TestGroups(t *testing.T) {
 	aliceC := s.register("+4915100000401", "alice")
 	bobC := s.register("+4915100000402", "bob")
 	carolC := s.register("+4915100000403", "carol")
-	alice, bob, carol := run(t, aliceC, sdk.Options{}), run(t, bobC, sdk.Options{}), run(t, carolC, sdk.Options{})
+	// The plumbing, with caller-built plaintext copies (TestEncryptedGroup
+	// covers Sender Keys).
+	plain := sdk.Options{Cipher: sdk.PlainCipher{}}
+	alice, bob, carol := run(t, aliceC, plain), run(t, bobC, plain), run(t, carolC, plain)
 	api := alice.m.Client()
 
 	g, err := api.CreateGroup(ctx, "Book club", bobC.Account, "+"+carolC.Account)
@@ -89,7 +93,8 @@ func TestGroups(t *testing.T) {
 	// Bob links a device: alice's cached lists are stale; SendGroup
 	// rebuilds with the server's lists.
 	bob2C := linkDevice(t, s, bobC, "tablet")
-	bob2 := run(t, bob2C, sdk.Options{})
+	signalCipher(t, bob2C) // publishes its keys: from now on it must get a copy
+	bob2 := run(t, bob2C, plain)
 	again := &sharedText{text: "second"}
 	if _, err := alice.m.SendGroup(ctx, sdk.GroupOutgoing{Group: g.ID, Build: again.build}); err != nil {
 		t.Fatalf("SendGroup after link: %v", err)
@@ -157,4 +162,128 @@ func TestGroups(t *testing.T) {
 	if gs, err := bob.m.Client().Groups(ctx); err != nil || len(gs) != 1 || gs[0].Name != "Reading club" {
 		t.Errorf("bob's groups: %+v, %v", gs, err)
 	}
+}
+
+// groupMessage returns the next message, acknowledging receipts and group
+// events before it.
+func (d *device) groupMessage() *sdk.Message {
+	d.t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case ev := <-d.m.Events():
+			switch e := ev.(type) {
+			case *sdk.Message:
+				return e
+			case *sdk.Receipt:
+				ack(d.t, e)
+			case *sdk.GroupChanged:
+				ack(d.t, e)
+			}
+		case <-timeout:
+			d.t.Fatalf("no message within 10s")
+		}
+	}
+}
+
+// Group messages are end-to-end encrypted with Sender Keys: distributed
+// over 1:1 sessions to each device that lacks them, then one ciphertext
+// for all; rotated when a member leaves; recovered by retry when a device
+// lost the key.
+func TestEncryptedGroup(t *testing.T) {
+	s := startServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	aliceC, bobC, carolC := s.register("+4915100000501", "alice"), s.register("+4915100000502", "bob"), s.register("+4915100000503", "carol")
+	aliceCipher := signalCipher(t, aliceC)
+	alice := run(t, aliceC, sdk.Options{Cipher: aliceCipher})
+	bob, carol := run(t, bobC, sdk.Options{}), run(t, carolC, sdk.Options{})
+	g, err := alice.m.Client().CreateGroup(ctx, "Secret club", bobC.Account, carolC.Account)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// bodyOf returns the stored body of a message in a device's mailbox.
+	bodyOf := func(c *sdk.Credentials, id string) []byte {
+		items, err := s.m.Store().Fetch(ctx, c.Account, c.Device, 0, 100, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range items {
+			if it.MessageID == id {
+				return it.Body
+			}
+		}
+		t.Fatalf("message %s not in the mailbox of %s.%d", id, c.Account, c.Device)
+		return nil
+	}
+	const senderKeyType = 4 // crypto.TypeSenderKey, the second byte of a ciphertext
+
+	expect := func(id, text string, devs ...*device) {
+		t.Helper()
+		for _, d := range devs {
+			m := d.groupMessage()
+			if m.ID != id || m.Group != g.ID || m.Text != text || m.Err != nil {
+				t.Fatalf("got %s %q in %s (err %v), want %s %q", m.ID, m.Text, m.Group, m.Err, id, text)
+			}
+			ack(t, m)
+		}
+	}
+	id1, err := alice.m.SendGroupText(ctx, g.ID, "first: the key travels with it")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := bodyOf(bobC, id1); b[1] == senderKeyType {
+		t.Fatalf("the first message to bob is a bare Sender Key message; he has no key yet")
+	}
+	expect(id1, "first: the key travels with it", bob, carol)
+	id2, err := alice.m.SendGroupText(ctx, g.ID, "second: one ciphertext for all")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := bodyOf(bobC, id2); b[1] != senderKeyType || !bytes.Equal(b, bodyOf(carolC, id2)) {
+		t.Fatalf("the second message is not one shared Sender Key ciphertext")
+	}
+	expect(id2, "second: one ciphertext for all", bob, carol)
+	id3, err := bob.m.SendGroupText(ctx, g.ID, "bob's own sender key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect(id3, "bob's own sender key", alice, carol)
+
+	// Bob links a device: alice's next message gives it her key.
+	bob2C := linkDevice(t, s, bobC, "bob-tablet")
+	bob2Cipher := signalCipher(t, bob2C)
+	bob2 := run(t, bob2C, sdk.Options{Cipher: bob2Cipher})
+	id4, err := alice.m.SendGroupText(ctx, g.ID, "hello bob's tablet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect(id4, "hello bob's tablet", bob, bob2, carol)
+
+	// Carol is removed: alice's next message uses a new key, which carol
+	// never gets.
+	if err := alice.m.Client().RemoveGroupMember(ctx, g.ID, carolC.Account); err != nil {
+		t.Fatal(err)
+	}
+	id5, err := alice.m.SendGroupText(ctx, g.ID, "after carol left")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := bodyOf(bobC, id5); b[1] == senderKeyType {
+		t.Fatalf("after a removal bob got a bare Sender Key message: the key was not rotated")
+	}
+	expect(id5, "after carol left", bob, bob2)
+	carol.none(300 * time.Millisecond)
+
+	// Bob's tablet loses alice's sender key: it asks for the message
+	// again and gets it.
+	if err := bob2Cipher.LeftGroup(ctx, g.ID, []string{aliceC.Account}); err != nil {
+		t.Fatal(err)
+	}
+	id6, err := alice.m.SendGroupText(ctx, g.ID, "recovered")
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect(id6, "recovered", bob, bob2)
+	bob2.none(300 * time.Millisecond)
 }

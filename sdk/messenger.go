@@ -363,7 +363,13 @@ func (m *Messenger) item(ctx context.Context, f *Frame) error {
 	case "msg":
 		msg := &Message{ID: f.MessageID, ClientID: f.ClientID, From: f.From, FromDevice: f.FromDevice,
 			To: f.To, Group: f.Group, Timestamp: ts, Seq: f.Seq, ExpiresIn: time.Duration(f.ExpiresIn) * time.Second, acker: a}
-		plain, err := m.opt.Cipher.Open(ctx, f.MessageID, f.From, f.FromDevice, f.Body)
+		var plain []byte
+		var err error
+		if gop, ok := m.opt.Cipher.(groupOpener); ok && f.Group != "" {
+			plain, err = gop.OpenGroup(ctx, f.MessageID, f.Group, f.From, f.FromDevice, f.Body)
+		} else {
+			plain, err = m.opt.Cipher.Open(ctx, f.MessageID, f.From, f.FromDevice, f.Body)
+		}
 		switch {
 		case err == nil:
 			if err := m.saveCipher(); err != nil {
@@ -488,7 +494,7 @@ func (m *Messenger) resendOnce(ctx context.Context, f *Frame) error {
 	if rec == nil {
 		return errors.New("no record of that message (too old, or sent by another device)")
 	}
-	if f.From != rec.To && f.From != m.creds.Account {
+	if rec.Group == "" && f.From != rec.To && f.From != m.creds.Account {
 		return fmt.Errorf("the message was not for %s", f.From)
 	}
 	k := f.ClientID + "/" + f.From + "." + uitoa(f.FromDevice)
@@ -504,14 +510,20 @@ func (m *Messenger) resendOnce(ctx context.Context, f *Frame) error {
 			return err
 		}
 	}
-	body, err := m.opt.Cipher.Seal(ctx, f.From, f.FromDevice, rec.Plaintext)
+	var body []byte
+	commit := func() {}
+	if sc, ok := m.opt.Cipher.(*SignalCipher); ok && rec.Group != "" {
+		body, commit, err = sc.sealGroupResend(ctx, rec.Group, f.From, f.FromDevice, rec.Plaintext)
+	} else {
+		body, err = m.opt.Cipher.Seal(ctx, f.From, f.FromDevice, rec.Plaintext)
+	}
 	if err != nil {
 		return err
 	}
 	if err := m.saveCipher(); err != nil {
 		return err
 	}
-	r, err := m.request(ctx, &Frame{Type: "resend", ID: newID("s-"), To: rec.To, ClientID: rec.ClientID,
+	r, err := m.request(ctx, &Frame{Type: "resend", ID: newID("s-"), To: rec.To, Group: rec.Group, ClientID: rec.ClientID,
 		Copies: []Copy{{Account: f.From, Device: f.FromDevice, Body: body}}})
 	if err != nil {
 		return err
@@ -519,6 +531,7 @@ func (m *Messenger) resendOnce(ctx context.Context, f *Frame) error {
 	if err := r.Err(); err != nil {
 		return err
 	}
+	commit()
 	m.log.Info("parley resent a message", "message_id", r.MessageID, "to", f.From, "device", f.FromDevice)
 	return nil
 }

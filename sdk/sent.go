@@ -10,7 +10,8 @@ import (
 // It holds the plaintext: it stays on the device, like the chat history.
 type SentRecord struct {
 	ClientID  string    `json:"client_id"`
-	To        string    `json:"to"` // the conversation: an account
+	To        string    `json:"to,omitempty"`    // the conversation: an account
+	Group     string    `json:"group,omitempty"` // or a group
 	Plaintext []byte    `json:"plaintext"`
 	At        time.Time `json:"at"`
 }

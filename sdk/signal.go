@@ -114,6 +114,9 @@ type SignalCipher struct {
 	openedMu sync.Mutex
 	opened   map[string]openedMessage // message id → plaintext not yet Handled
 	order    []string                 // opened ids, oldest first
+
+	groupMu sync.Mutex
+	groups  map[string][]string // group → devices ("<account>.<device>") that have this device's current sender key
 }
 
 // openedMessage is the plaintext of a message that the application has
@@ -133,6 +136,7 @@ type savedState struct {
 	Version int                      `json:"v"`
 	Device  json.RawMessage          `json:"device"` // crypto.Device.Marshal
 	Opened  map[string]openedMessage `json:"opened,omitempty"`
+	Groups  map[string][]string      `json:"groups,omitempty"`
 }
 
 var _ Cipher = (*SignalCipher)(nil)
@@ -146,7 +150,7 @@ func OpenSignalCipher(client *Client, store StateStore, log *slog.Logger) (*Sign
 	if log == nil {
 		log = slog.Default()
 	}
-	c := &SignalCipher{store: store, client: client, log: log, opened: map[string]openedMessage{}}
+	c := &SignalCipher{store: store, client: client, log: log, opened: map[string]openedMessage{}, groups: map[string][]string{}}
 	self := crypto.Address{Account: client.Account, Device: client.Device}
 	opt := crypto.Options{Bundles: crypto.BundleSourceFunc(c.fetchBundle)}
 	data, err := store.LoadState()
@@ -165,6 +169,9 @@ func OpenSignalCipher(client *Client, store StateStore, log *slog.Logger) (*Sign
 		for id, o := range st.Opened {
 			c.opened[id] = o
 			c.order = append(c.order, id)
+		}
+		for g, addrs := range st.Groups {
+			c.groups[g] = addrs
 		}
 		if c.dev.Address() != self {
 			return nil, fmt.Errorf("the saved signal state belongs to %s, not to this device %s", c.dev.Address(), self)
@@ -229,17 +236,36 @@ func (c *SignalCipher) Seal(ctx context.Context, account string, device uint32, 
 // is kept (and saved with the state) until Handled, for a redelivery.
 func (c *SignalCipher) Open(ctx context.Context, messageID, fromAccount string, fromDevice uint32, body []byte) ([]byte, error) {
 	peer := crypto.Address{Account: fromAccount, Device: fromDevice}
-	c.openedMu.Lock()
-	o, ok := c.opened[messageID]
-	c.openedMu.Unlock()
-	if ok && o.From == peer.String() {
-		return o.Plaintext, nil
+	if plain, ok := c.reopen(messageID, peer); ok {
+		return plain, nil
 	}
 	ct, err := crypto.DecodeCiphertext(body)
 	if err != nil {
 		return nil, err
 	}
-	known := c.knownDevices(fromAccount)
+	plain, err := c.decrypt1to1(ctx, peer, ct)
+	if err != nil {
+		return nil, err
+	}
+	c.keep(messageID, peer, plain)
+	return plain, nil
+}
+
+// reopen returns the kept plaintext of a message opened before.
+func (c *SignalCipher) reopen(messageID string, peer crypto.Address) ([]byte, bool) {
+	c.openedMu.Lock()
+	defer c.openedMu.Unlock()
+	o, ok := c.opened[messageID]
+	if ok && o.From == peer.String() {
+		return o.Plaintext, true
+	}
+	return nil, false
+}
+
+// decrypt1to1 decrypts a PreKey or Whisper message, accepting (and
+// reporting) a new identity key of a known device.
+func (c *SignalCipher) decrypt1to1(ctx context.Context, peer crypto.Address, ct crypto.Ciphertext) ([]byte, error) {
+	known := c.knownDevices(peer.Account)
 	plain, err := c.dev.Decrypt(ctx, peer, ct)
 	var changed *crypto.IdentityChangedError
 	if errors.As(err, &changed) {
@@ -253,6 +279,13 @@ func (c *SignalCipher) Open(ctx context.Context, messageID, fromAccount string, 
 	if err != nil {
 		return nil, err
 	}
+	c.dirty.Store(true)
+	c.noticeNewDevice(peer, known)
+	return plain, nil
+}
+
+// keep records an opened message's plaintext until Handled.
+func (c *SignalCipher) keep(messageID string, peer crypto.Address, plain []byte) {
 	c.openedMu.Lock()
 	if _, ok := c.opened[messageID]; !ok {
 		c.order = append(c.order, messageID)
@@ -264,8 +297,6 @@ func (c *SignalCipher) Open(ctx context.Context, messageID, fromAccount string, 
 	}
 	c.openedMu.Unlock()
 	c.dirty.Store(true)
-	c.noticeNewDevice(peer, known)
-	return plain, nil
 }
 
 // Handled forgets the plaintext kept for a message that the application
@@ -370,8 +401,10 @@ func (c *SignalCipher) Save() error {
 	dev, err := c.dev.Marshal()
 	if err == nil {
 		c.openedMu.Lock()
+		c.groupMu.Lock()
 		var b []byte
-		b, err = json.Marshal(savedState{Version: 1, Device: dev, Opened: c.opened})
+		b, err = json.Marshal(savedState{Version: 1, Device: dev, Opened: c.opened, Groups: c.groups})
+		c.groupMu.Unlock()
 		c.openedMu.Unlock()
 		if err == nil {
 			err = c.store.SaveState(b)

@@ -249,20 +249,15 @@ func (s *Messaging) Retry(ctx context.Context, dev *parley.Device, to string, de
 }
 
 // Resend delivers a new ciphertext of a message that the calling device
-// sent earlier with clientID (and to `to`) to one device, in answer to a
-// retry. The item keeps the message's id and time, so the recipient
-// treats it as the message it could not decrypt. Resends are not
-// idempotent: recipients drop a second copy by message id.
-func (s *Messaging) Resend(ctx context.Context, from *parley.Device, to, clientID string, c parley.Copy) (*parley.Delivery, error) {
+// sent earlier with clientID (to the account `to`, or to group `group`
+// when that is set) to one device, in answer to a retry. The item keeps
+// the message's id and time, so the recipient treats it as the message it
+// could not decrypt. Resends are not idempotent: recipients drop a second
+// copy by message id.
+func (s *Messaging) Resend(ctx context.Context, from *parley.Device, to, group, clientID string, c parley.Copy) (*parley.Delivery, error) {
 	const op = "messaging.Resend"
-	if !parley.ValidAccountID(to) {
-		return nil, parley.Errorf(parley.EINVALID, "to must be a phone number in digits")
-	}
 	if clientID == "" || len(clientID) > parley.MaxClientIDSize {
 		return nil, parley.Errorf(parley.EINVALID, "client_id must have 1 to %d bytes", parley.MaxClientIDSize)
-	}
-	if c.Account != to && c.Account != from.Account {
-		return nil, parley.Errorf(parley.EINVALID, "the copy is neither for the recipient nor for the sender")
 	}
 	if c.Account == from.Account && c.Device == from.ID {
 		return nil, parley.Errorf(parley.EINVALID, "copy for the sending device itself")
@@ -270,8 +265,31 @@ func (s *Messaging) Resend(ctx context.Context, from *parley.Device, to, clientI
 	if len(c.Body) == 0 || len(c.Body) > parley.MaxBodySize {
 		return nil, parley.Errorf(parley.EINVALID, "the ciphertext must have 1 to %d bytes", parley.MaxBodySize)
 	}
-	if err := s.activeDevice(ctx, c.Account, c.Device); err != nil {
-		return nil, err
+	if group != "" {
+		if !parley.ValidGroupID(group) {
+			return nil, parley.Errorf(parley.EINVALID, "group is not a group id")
+		}
+		devs, err := s.store.GroupDevices(ctx, group)
+		if err != nil && !parley.Match(err, parley.ENOTFOUND) {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		if _, member := devs[from.Account]; !member {
+			return nil, parley.Errorf(parley.ENOTFOUND, "no such group")
+		}
+		if !slices.Contains(devs[c.Account], c.Device) {
+			return nil, parley.Errorf(parley.ENOTFOUND, "%s.%d is not a device of a member", c.Account, c.Device)
+		}
+		to = ""
+	} else {
+		if !parley.ValidAccountID(to) {
+			return nil, parley.Errorf(parley.EINVALID, "to must be a phone number in digits")
+		}
+		if c.Account != to && c.Account != from.Account {
+			return nil, parley.Errorf(parley.EINVALID, "the copy is neither for the recipient nor for the sender")
+		}
+		if err := s.activeDevice(ctx, c.Account, c.Device); err != nil {
+			return nil, err
+		}
 	}
 	id, at, err := s.store.Sent(ctx, from.Account, from.ID, clientID)
 	if err != nil {
@@ -282,7 +300,7 @@ func (s *Messaging) Resend(ctx context.Context, from *parley.Device, to, clientI
 	}
 	d := &parley.Delivery{From: from.Account, FromDevice: from.ID, MessageID: id, Timestamp: at, Items: []parley.Item{{
 		Account: c.Account, Device: c.Device, Kind: parley.KindMessage, MessageID: id, ClientID: clientID,
-		From: from.Account, FromDevice: from.ID, To: to, Timestamp: at, Body: c.Body,
+		From: from.Account, FromDevice: from.ID, To: to, Group: group, Timestamp: at, Body: c.Body,
 	}}}
 	if err := s.store.Deliver(ctx, d); err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)

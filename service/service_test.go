@@ -367,7 +367,7 @@ func TestRetryAndResend(t *testing.T) {
 	wantCode(t, f.msg.Retry(ctx, bob2, B, bob2.ID, d.MessageID, "c-1"), parley.EINVALID)
 	wantCode(t, f.msg.Retry(ctx, bob2, A, alice.ID, "", "c-1"), parley.EINVALID)
 
-	r, err := f.msg.Resend(ctx, alice, B, "c-1", parley.Copy{Account: B, Device: bob2.ID, Body: []byte("two again")})
+	r, err := f.msg.Resend(ctx, alice, B, "", "c-1", parley.Copy{Account: B, Device: bob2.ID, Body: []byte("two again")})
 	if err != nil || r.MessageID != d.MessageID || !r.Timestamp.Equal(d.Timestamp) {
 		t.Fatalf("Resend = %+v, %v; want message %s at %v", r, err, d.MessageID, d.Timestamp)
 	}
@@ -378,10 +378,10 @@ func TestRetryAndResend(t *testing.T) {
 	if items, _ := f.msg.Fetch(ctx, bob, 0, 10); len(items) != 1 {
 		t.Fatalf("bob's first device got %d items, want only the original", len(items))
 	}
-	_, err = f.msg.Resend(ctx, bob, A, "c-1", parley.Copy{Account: A, Device: alice.ID, Body: []byte("x")})
+	_, err = f.msg.Resend(ctx, bob, A, "", "c-1", parley.Copy{Account: A, Device: alice.ID, Body: []byte("x")})
 	wantCode(t, err, parley.ENOTFOUND) // bob never sent c-1: nobody resends others' messages
-	_, err = f.msg.Resend(ctx, alice, B, "c-1", parley.Copy{Account: "4915170000099", Device: 1, Body: []byte("x")})
+	_, err = f.msg.Resend(ctx, alice, B, "", "c-1", parley.Copy{Account: "4915170000099", Device: 1, Body: []byte("x")})
 	wantCode(t, err, parley.EINVALID)
-	_, err = f.msg.Resend(ctx, alice, B, "c-1", parley.Copy{Account: B, Device: 9, Body: []byte("x")})
+	_, err = f.msg.Resend(ctx, alice, B, "", "c-1", parley.Copy{Account: B, Device: 9, Body: []byte("x")})
 	wantCode(t, err, parley.ENOTFOUND)
 }
