@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/parley-chat/parley/sdk"
 	"github.com/parley-chat/parley/store/postgres/pgtest"
@@ -114,7 +115,69 @@ func converse(t *testing.T, s *testServer) []string {
 			}
 		}
 	}
-	say(a2, bob, "1to1-laptop") // from the second device, never read
+	lid := say(a2, bob, "1to1-laptop") // from the second device; bob's laptop never reads it
+	for _, d := range []*device{a1, b1} {
+		if m := d.nextMessage(); m.ID != lid {
+			t.Fatalf("got %s, want %s", m.ID, lid)
+		} else {
+			ack(t, m)
+		}
+	}
+
+	// A group of three accounts; Bob's laptop stays offline.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	carolCreds := s.register("+4915100000003", "carol")
+	c1 := run(t, carolCreds, sdk.Options{})
+	g, err := a1.m.Client().CreateGroup(ctx, "canaries", bob, carolCreds.Account)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, from := range []*device{a1, b1, c1, a1} {
+		c := newCanary(fmt.Sprintf("group%d", i))
+		canaries = append(canaries, c)
+		id, err := from.m.SendGroupText(ctx, g.ID, "group message with "+c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range []*device{a1, a2, b1, c1} {
+			if d == from {
+				continue
+			}
+			if m := d.groupMessage(); m.ID != id || !strings.Contains(m.Text, c) {
+				t.Fatalf("group message %s %q, want %s", m.ID, m.Text, id)
+			} else {
+				ack(t, m)
+			}
+		}
+	}
+
+	// Media, 1:1 and in the group: the file content and its name are canaries.
+	for i, group := range []string{"", g.ID} {
+		c := newCanary(fmt.Sprintf("media%d", i))
+		canaries = append(canaries, c)
+		data := []byte(strings.Repeat(c+" ", 200))
+		name := newCanary("filename") + ".pdf"
+		canaries = append(canaries, name)
+		var r *sdk.SendResult
+		if group == "" {
+			r, err = a1.m.SendAttachment(ctx, bob, sdk.MediaDocument, data, "application/pdf", name, "", 0)
+		} else {
+			r, err = a1.m.SendGroupAttachment(ctx, group, sdk.MediaDocument, data, "application/pdf", name, "", 0)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := b1.groupMessage()
+		if m.ID != r.MessageID || m.Attachment == nil || m.Attachment.Name != name {
+			t.Fatalf("bob got %+v, want the document %s", m, r.MessageID)
+		}
+		got, err := b1.m.Client().DownloadAttachment(ctx, m.Attachment)
+		if err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("download: %v", err)
+		}
+		ack(t, m)
+	}
 	return canaries
 }
 

@@ -67,11 +67,19 @@ func (PlainCipher) Open(_ context.Context, _, _ string, _ uint32, body []byte) (
 }
 
 // Payload is the plaintext of a message: a JSON object with a type.
-// Version 1 defines {"type":"text","text":"…"}; other types are passed
-// through in Message.Raw.
+// Version 1 defines
+//
+//	{"type":"text","text":"…"}
+//	{"type":"image"|"video"|"audio"|"document"|"sticker","media":{…Attachment…},"caption":"…"}
+//	{"type":"timer","expires_in":<seconds, 0: off>}  (the chat's disappearing-message timer)
+//
+// Other types are passed through in Message.Raw.
 type Payload struct {
-	Type string `json:"type"`
-	Text string `json:"text,omitempty"`
+	Type      string      `json:"type"`
+	Text      string      `json:"text,omitempty"`
+	Media     *Attachment `json:"media,omitempty"`
+	Caption   string      `json:"caption,omitempty"`
+	ExpiresIn *int64      `json:"expires_in,omitempty"` // timer
 }
 
 // TextPayload returns the plaintext of a text message.

@@ -30,8 +30,15 @@ type Message struct {
 	To         string // the conversation partner the sender addressed; "" for group messages
 	Group      string // the group of a group message; "" for 1:1
 	Timestamp  time.Time
-	Type       string // payload type: "text", or a type this SDK does not know
+	Type       string // payload type: "text", a media kind, "timer", or a type this SDK does not know
 	Text       string // the text of a "text" payload
+	// Attachment and Caption of a media payload (image, video, audio,
+	// document, sticker); download with Client.DownloadAttachment.
+	Attachment *Attachment
+	Caption    string
+	// Timer is the chat's new disappearing-message timer of a "timer"
+	// payload (0: off).
+	Timer time.Duration
 	Raw        []byte // the opened plaintext (the body, when Err is set)
 	// Err is set when the body could not be opened or decoded. The message
 	// still needs Ack, or it comes back on every connection.

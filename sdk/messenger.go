@@ -378,7 +378,10 @@ func (m *Messenger) item(ctx context.Context, f *Frame) error {
 			if p, err := DecodePayload(plain); err != nil {
 				msg.Raw, msg.Err = plain, err
 			} else {
-				msg.Raw, msg.Type, msg.Text = plain, p.Type, p.Text
+				msg.Raw, msg.Type, msg.Text, msg.Attachment, msg.Caption = plain, p.Type, p.Text, p.Media, p.Caption
+				if p.Type == "timer" && p.ExpiresIn != nil {
+					msg.Timer = time.Duration(*p.ExpiresIn) * time.Second
+				}
 			}
 		case errors.Is(err, crypto.ErrDuplicate):
 			// A ciphertext this device decrypted before, under another
