@@ -39,7 +39,7 @@ type Message struct {
 	// Timer is the chat's new disappearing-message timer of a "timer"
 	// payload (0: off).
 	Timer time.Duration
-	Raw        []byte // the opened plaintext (the body, when Err is set)
+	Raw   []byte // the opened plaintext (the body, when Err is set)
 	// Err is set when the body could not be opened or decoded. The message
 	// still needs Ack, or it comes back on every connection.
 	Err error
