@@ -10,8 +10,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http/httptrace"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -38,6 +40,8 @@ commands:
   link       approve a new device (link CODE) or become one (link --new)
   unlink     unlink a device
   safety-number  show (or verify) the safety number with a contact
+  timer      set a chat's disappearing-message timer
+  group      create groups, send to them, manage members
 
 Run 'parley chat COMMAND -h' for a command's flags.
 `
@@ -94,6 +98,8 @@ func chatOn(ctx context.Context, tm *terminal, args []string) error {
 		"unlink":   tm.unlink,
 
 		"safety-number": tm.safetyNumber,
+		"timer":         tm.timer,
+		"group":         tm.group,
 	}
 	run, ok := cmds[cmd]
 	if !ok {
@@ -352,16 +358,24 @@ func defaultDeviceName() string {
 
 // --- send ---
 
-const sendUsage = `usage: parley chat send --to E164 --text TEXT
+const sendUsage = `usage: parley chat send (--to E164 | --group ID) (--text TEXT | --file PATH [--kind KIND] [--caption TEXT])
 
-Sends a text message and prints its message id (one line) once the server
-has stored it.
+Sends a message, end-to-end encrypted, and prints its message id (one line)
+once the server has stored it. --file sends a file as an attachment: it is
+encrypted with a key of its own and uploaded; --kind is image, video, audio,
+document or sticker (default: from the file name's extension, else
+document). When the chat has a disappearing-message timer (see timer), the
+message disappears that long after it was sent.
 `
 
 func (tm *terminal) send(ctx context.Context, dir string, args []string) error {
 	fs := tm.flags("chat send", sendUsage)
 	to := fs.String("to", "", "recipient phone number (E.164)")
+	group := fs.String("group", "", "or a group id")
 	text := fs.String("text", "", "the message")
+	file := fs.String("file", "", "send this file as an attachment")
+	kind := fs.String("kind", "", "the attachment's kind: image, video, audio, document, sticker")
+	caption := fs.String("caption", "", "the attachment's caption")
 	timeout := fs.Duration("timeout", chatOpTimeout, "give up after this long")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -370,36 +384,76 @@ func (tm *terminal) send(ctx context.Context, dir string, args []string) error {
 	if err := noArgs(fs, pos); err != nil {
 		return err
 	}
-	if *to == "" || *text == "" {
-		return errors.New("send: --to and --text are required")
+	if (*to == "") == (*group == "") || (*text == "") == (*file == "") {
+		return errors.New("send: give --to or --group, and --text or --file")
 	}
-	acct, err := sdk.AccountID(*to)
-	if err != nil {
-		return fmt.Errorf("send: %w", err)
+	chat := *group
+	if *to != "" {
+		if chat, err = sdk.AccountID(*to); err != nil {
+			return fmt.Errorf("send: %w", err)
+		}
+	}
+	var data []byte
+	if *file != "" {
+		if data, err = os.ReadFile(*file); err != nil {
+			return fmt.Errorf("send: %w", err)
+		}
+		if *kind == "" {
+			*kind = kindOf(*file)
+		}
 	}
 	p, creds, err := openProfile(dir)
 	if err != nil {
 		return err
 	}
 	defer p.Close()
+	expires, err := p.Timer(chat)
+	if err != nil {
+		return err
+	}
 	m, stop, err := tm.connect(ctx, p, creds, sdk.Options{SendOnly: true})
 	if err != nil {
 		return err
 	}
 	sctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	id, err := m.SendText(sctx, acct, *text)
+	var r *sdk.SendResult
+	switch {
+	case *file != "" && *group != "":
+		r, err = m.SendGroupAttachment(sctx, chat, *kind, data, mime.TypeByExtension(filepath.Ext(*file)), filepath.Base(*file), *caption, expires)
+	case *file != "":
+		r, err = m.SendAttachment(sctx, chat, *kind, data, mime.TypeByExtension(filepath.Ext(*file)), filepath.Base(*file), *caption, expires)
+	case *group != "":
+		r, err = m.SendGroupMessage(sctx, sdk.GroupMessage{Group: chat, Plaintext: sdk.TextPayload(*text), ExpiresIn: expires})
+	default:
+		r, err = m.Send(sctx, sdk.Outgoing{To: chat, Plaintext: sdk.TextPayload(*text), ExpiresIn: expires})
+	}
 	stop()
 	if err != nil {
 		return fmt.Errorf("send: %w", connErr(m, err))
 	}
-	fmt.Fprintln(tm.out, id)
+	fmt.Fprintln(tm.out, r.MessageID)
 	return nil
+}
+
+// kindOf guesses an attachment's kind from its file name.
+func kindOf(name string) string {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".jpg", ".jpeg", ".png", ".gif", ".heic":
+		return sdk.MediaImage
+	case ".webp":
+		return sdk.MediaSticker
+	case ".mp4", ".mov", ".3gp", ".webm":
+		return sdk.MediaVideo
+	case ".ogg", ".opus", ".mp3", ".m4a", ".aac", ".amr":
+		return sdk.MediaAudio
+	}
+	return sdk.MediaDocument
 }
 
 // --- listen ---
 
-const listenUsage = `usage: parley chat listen [--json] [--count N] [--timeout DURATION]
+const listenUsage = `usage: parley chat listen [--json] [--count N] [--timeout DURATION] [--save-dir DIR]
 
 Prints received messages and receipts, one line each, as they arrive
 (first those that arrived while this device was offline). Each is
@@ -417,6 +471,14 @@ for a contact's new device or changed key (show it in the chat)
 and for a message this device could not decrypt (it was asked for again and
 follows as a message when the sender's device resends it)
   {"type":"undecryptable","id":…,"from":…,"from_device":…,"timestamp":…}
+
+Group messages carry "group":<id>; group membership changes print as
+  {"type":"group_event","id":…,"group":…,"action":"added"|"removed"|…,"from":<actor>,"accounts":[…]}
+Attachments add "media":{"kind":…,"name":…,"mime":…,"size":…} and "caption"; with
+--save-dir DIR each is downloaded, decrypted, checked and saved as
+DIR/<message id>-<name> ("file" in JSON). A timer message ("type":"timer",
+"expires_in":<seconds>) sets the chat's disappearing-message timer in the
+profile; messages that disappear carry "expires_in".
 
 --count N exits after N messages (receipts are printed but not counted).
 --timeout D exits after D: with status 0 when --count was not given, with
@@ -437,6 +499,21 @@ type listenJSON struct {
 	Error      string          `json:"error,omitempty"`
 
 	SafetyNumber string `json:"safety_number,omitempty"` // identity_notice
+
+	Group     string      `json:"group,omitempty"`
+	Action    string      `json:"action,omitempty"` // group_event
+	Accounts  []string    `json:"accounts,omitempty"`
+	Media     *listenFile `json:"media,omitempty"`
+	Caption   string      `json:"caption,omitempty"`
+	File      string      `json:"file,omitempty"`
+	ExpiresIn int64       `json:"expires_in,omitempty"`
+}
+
+type listenFile struct {
+	Kind string `json:"kind"`
+	Name string `json:"name,omitempty"`
+	MIME string `json:"mime,omitempty"`
+	Size int64  `json:"size"`
 }
 
 func (tm *terminal) listen(ctx context.Context, dir string, args []string) error {
@@ -444,12 +521,18 @@ func (tm *terminal) listen(ctx context.Context, dir string, args []string) error
 	asJSON := fs.Bool("json", false, "one JSON object per line")
 	count := fs.Int("count", 0, "exit after this many messages (0: no limit)")
 	timeout := fs.Duration("timeout", 0, "exit after this long (0: never)")
+	saveDir := fs.String("save-dir", "", "download and decrypt attachments into this directory")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
 	if err := noArgs(fs, pos); err != nil {
 		return err
+	}
+	if *saveDir != "" {
+		if err := os.MkdirAll(*saveDir, 0o700); err != nil {
+			return fmt.Errorf("listen: %w", err)
+		}
 	}
 	if *count < 0 || *timeout < 0 {
 		return errors.New("listen: --count and --timeout must not be negative")
@@ -481,7 +564,7 @@ func (tm *terminal) listen(ctx context.Context, dir string, args []string) error
 				}
 				return fmt.Errorf("listen: %w", explain(err))
 			}
-			counted, err := tm.printEvent(p, creds.Account, ev, *asJSON)
+			counted, err := tm.printEvent(ctx, m, p, creds.Account, ev, *asJSON, *saveDir)
 			if err != nil {
 				return fmt.Errorf("listen: %w", err)
 			}
@@ -507,17 +590,46 @@ func (tm *terminal) listen(ctx context.Context, dir string, args []string) error
 
 // printEvent prints a message or receipt, records it and acknowledges it,
 // in that order; it reports whether the event counts as a message.
-func (tm *terminal) printEvent(p *profile.Profile, self string, ev sdk.Event, asJSON bool) (counted bool, err error) {
+func (tm *terminal) printEvent(ctx context.Context, m *sdk.Messenger, p *profile.Profile, self string, ev sdk.Event, asJSON bool, saveDir string) (counted bool, err error) {
 	var line string
 	switch e := ev.(type) {
 	case *sdk.Message:
+		chat := e.Group
+		if chat == "" {
+			chat = e.From
+			if e.From == self {
+				chat = e.To
+			}
+		}
+		var saved string
+		if e.Err == nil && e.Attachment != nil && saveDir != "" {
+			data, err := m.Client().DownloadAttachment(ctx, e.Attachment)
+			if err != nil {
+				return false, fmt.Errorf("download the attachment of %s: %w", e.ID, err)
+			}
+			saved = filepath.Join(saveDir, e.ID+"-"+safeName(e.Attachment.Name))
+			if err := os.WriteFile(saved, data, 0o600); err != nil {
+				return false, err
+			}
+		}
+		if e.Err == nil && e.Type == "timer" {
+			if err := p.SetTimer(chat, e.Timer); err != nil {
+				return false, err
+			}
+		}
 		if asJSON {
-			j := listenJSON{Type: e.Type, ID: e.ID, From: e.From, FromDevice: e.FromDevice, To: e.To, Timestamp: e.Timestamp.Unix()}
+			j := listenJSON{Type: e.Type, ID: e.ID, From: e.From, FromDevice: e.FromDevice, To: e.To, Timestamp: e.Timestamp.Unix(),
+				Group: e.Group, ExpiresIn: int64(e.ExpiresIn / time.Second), File: saved}
 			switch {
 			case e.Err != nil:
 				j.Type, j.Error = "undecodable", e.Err.Error()
 			case e.Type == "text":
 				j.Text = &e.Text
+			case e.Attachment != nil:
+				j.Media = &listenFile{Kind: e.Type, Name: e.Attachment.Name, MIME: e.Attachment.MIME, Size: e.Attachment.Size}
+				j.Caption = e.Caption
+			case e.Type == "timer":
+				j.ExpiresIn = int64(e.Timer / time.Second)
 			default:
 				j.Payload = e.Raw
 			}
@@ -527,12 +639,24 @@ func (tm *terminal) printEvent(p *profile.Profile, self string, ev sdk.Event, as
 			switch {
 			case e.Err != nil:
 				body = "(cannot be shown: " + e.Err.Error() + ")"
+			case e.Attachment != nil:
+				body = fmt.Sprintf("(%s %q, %d bytes) %s", e.Type, e.Attachment.Name, e.Attachment.Size, e.Caption)
+				if saved != "" {
+					body += " — saved to " + saved
+				}
+			case e.Type == "timer" && e.Timer == 0:
+				body = "(turned disappearing messages off)"
+			case e.Type == "timer":
+				body = "(set disappearing messages to " + e.Timer.String() + ")"
 			case e.Type != "text":
 				body = "(" + e.Type + " message)"
 			}
 			who := "+" + e.From
 			if e.From == self {
 				who = "you → +" + e.To // sent by another device of this account
+			}
+			if e.Group != "" {
+				who += " in group " + e.Group
 			}
 			line = fmt.Sprintf("%s %s: %s  [%s]", e.Timestamp.Local().Format(time.DateTime), who, body, e.ID)
 		}
@@ -541,6 +665,16 @@ func (tm *terminal) printEvent(p *profile.Profile, self string, ev sdk.Event, as
 			return false, err
 		}
 		return true, e.Ack()
+	case *sdk.GroupChanged:
+		if asJSON {
+			line = jsonLine(listenJSON{Type: "group_event", ID: e.MessageID, Group: e.Event.Group, Action: e.Event.Action,
+				From: e.Event.Actor, Accounts: e.Event.Accounts, Timestamp: e.Timestamp.Unix()})
+		} else {
+			line = fmt.Sprintf("%s group %s: %s %s (by +%s)", e.Timestamp.Local().Format(time.DateTime), e.Event.Group,
+				e.Event.Action, strings.Join(e.Event.Accounts, ", "), e.Event.Actor)
+		}
+		fmt.Fprintln(tm.out, line)
+		return false, e.Ack()
 	case *sdk.IdentityNotice:
 		if asJSON {
 			line = jsonLine(listenJSON{Type: "identity_notice", Status: e.Kind, From: e.Peer.Account, FromDevice: e.Peer.Device,
@@ -894,4 +1028,13 @@ func (tm *terminal) safetyNumber(ctx context.Context, dir string, args []string)
 		fmt.Fprintf(tm.out, "covers devices %s of +%s\n", strings.Join(devs, ", "), acct)
 	}
 	return nil
+}
+
+// safeName keeps a received file name from leaving the save directory.
+func safeName(name string) string {
+	name = filepath.Base(strings.ReplaceAll(name, "\\", "/"))
+	if name == "." || name == "/" || name == ".." || name == "" {
+		return "file"
+	}
+	return name
 }

@@ -296,7 +296,7 @@ func TestChatUsage(t *testing.T) {
 		want string
 	}{
 		{[]string{"send", "--to", "+4915100000001", "--text", "x"}, "no device yet"},
-		{[]string{"send", "--text", "x"}, "--to and --text are required"},
+		{[]string{"send", "--text", "x"}, "give --to or --group, and --text or --file"},
 		{[]string{"register", "--phone", "+4915100000001"}, "--server and --phone are required"},
 		{[]string{"link"}, "give the CODE"},
 		{[]string{"unlink"}, "--device N is required"},
@@ -315,4 +315,95 @@ func TestChatUsage(t *testing.T) {
 func itoa(v uint32) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// registerCLI registers a profile for phone through the CLI.
+func registerCLI(t *testing.T, node *app.Main, url, dir, phone string) {
+	t.Helper()
+	mustChat(t, dir, "register", "--server", url, "--phone", phone, "--request-only")
+	mustChat(t, dir, "register", "--server", url, "--phone", phone, "--code", lastCode(t, node, strings.TrimPrefix(phone, "+")))
+}
+
+// listenJSONLines runs listen --json with the given flags and decodes its lines.
+func listenJSONLines(t *testing.T, dir string, args ...string) []map[string]any {
+	t.Helper()
+	out := mustChat(t, dir, append([]string{"listen", "--json"}, args...)...)
+	var lines []map[string]any
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		var l map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			t.Fatalf("listen line %q: %v", sc.Text(), err)
+		}
+		lines = append(lines, l)
+	}
+	return lines
+}
+
+func TestChatGroupsFilesTimers(t *testing.T) {
+	node, url := startNode(t)
+	base := t.TempDir()
+	aliceDir, bobDir, carolDir := filepath.Join(base, "alice"), filepath.Join(base, "bob"), filepath.Join(base, "carol")
+	registerCLI(t, node, url, aliceDir, "+4915100000001")
+	registerCLI(t, node, url, bobDir, "+4915100000002")
+	registerCLI(t, node, url, carolDir, "+4915100000003")
+
+	gid := strings.TrimSpace(mustChat(t, aliceDir, "group", "create", "--name", "Club", "--members", "+4915100000002,+4915100000003"))
+	if !strings.HasPrefix(gid, "g") {
+		t.Fatalf("group create printed %q", gid)
+	}
+	if out := mustChat(t, bobDir, "group", "show", "--group", gid); !strings.Contains(out, "+4915100000001  admin") || !strings.Contains(out, "+4915100000003  member") {
+		t.Fatalf("group show printed %q", out)
+	}
+	id := strings.TrimSpace(mustChat(t, aliceDir, "send", "--group", gid, "--text", "hello club"))
+	for _, dir := range []string{bobDir, carolDir} {
+		lines := listenJSONLines(t, dir, "--count", "1", "--timeout", "20s")
+		last := lines[len(lines)-1]
+		if last["id"] != id || last["group"] != gid || last["text"] != "hello club" {
+			t.Fatalf("listen printed %v, want %s in %s", lines, id, gid)
+		}
+		if lines[0]["type"] != "group_event" || lines[0]["action"] != "created" {
+			t.Fatalf("first line %v, want the group's creation", lines[0])
+		}
+	}
+
+	// A file, encrypted, downloaded and decrypted by listen --save-dir.
+	file := filepath.Join(base, "cat.png")
+	content := []byte("\x89PNG not really a picture of a cat")
+	if err := os.WriteFile(file, content, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fid := strings.TrimSpace(mustChat(t, aliceDir, "send", "--to", "+4915100000002", "--file", file, "--caption", "look"))
+	saveDir := filepath.Join(base, "downloads")
+	lines := listenJSONLines(t, bobDir, "--count", "1", "--timeout", "20s", "--save-dir", saveDir)
+	m := lines[len(lines)-1]
+	media, _ := m["media"].(map[string]any)
+	if m["id"] != fid || m["type"] != "image" || m["caption"] != "look" || media["name"] != "cat.png" || media["mime"] != "image/png" {
+		t.Fatalf("listen printed %v", m)
+	}
+	if got, err := os.ReadFile(m["file"].(string)); err != nil || !bytes.Equal(got, content) {
+		t.Fatalf("saved file: %q, %v", got, err)
+	}
+
+	// A timer set by alice applies to bob's next message in the chat.
+	if out := mustChat(t, aliceDir, "timer", "--with", "+4915100000002", "--set", "1h"); out != "disappearing messages: 1h0m0s\n" {
+		t.Fatalf("timer printed %q", out)
+	}
+	lines = listenJSONLines(t, bobDir, "--count", "1", "--timeout", "20s")
+	if tl := lines[len(lines)-1]; tl["type"] != "timer" || tl["expires_in"] != float64(3600) {
+		t.Fatalf("timer line %v", tl)
+	}
+	mustChat(t, bobDir, "send", "--to", "+4915100000001", "--text", "this disappears")
+	var got map[string]any
+	for _, l := range listenJSONLines(t, aliceDir, "--count", "1", "--timeout", "20s") {
+		if l["type"] == "text" {
+			got = l
+		}
+	}
+	if got["text"] != "this disappears" || got["expires_in"] != float64(3600) {
+		t.Fatalf("alice got %v, want a message expiring in 3600 s", got)
+	}
+	if _, err := chatCmd(t, aliceDir, "timer", "--with", "+4915100000002", "--set", "5s"); err == nil {
+		t.Fatal("a 5 s timer was accepted")
+	}
 }

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
+	"time"
 
 	"github.com/parley-chat/parley/sdk"
 )
@@ -19,6 +21,7 @@ const (
 	SignalFile      = "signal.json" // the Signal state: private keys and sessions
 	SentFile        = "sent.log"    // plaintexts of sent messages, for resends
 	LockFile        = "lock"        // held by the process using the profile
+	TimersFile      = "timers.log"  // disappearing-message timer per chat
 )
 
 // Capacities of the journals: enough for any backlog the server keeps
@@ -27,6 +30,7 @@ const (
 	ReceivedCap = 10000
 	SeenCap     = 10000
 	SentCap     = 1000
+	TimersCap   = 10000
 )
 
 // ErrNoCredentials is returned when the profile has no device yet.
@@ -49,6 +53,7 @@ type Profile struct {
 	received *journal
 	seen     *journal
 	sent     *journal
+	timers   *journal
 }
 
 var (
@@ -94,6 +99,7 @@ func Open(dir string) (*Profile, error) {
 		received: newJournal(filepath.Join(dir, ReceivedFile), ReceivedCap),
 		seen:     newJournal(filepath.Join(dir, SeenFile), SeenCap),
 		sent:     newJournal(filepath.Join(dir, SentFile), SentCap),
+		timers:   newJournal(filepath.Join(dir, TimersFile), TimersCap),
 	}, nil
 }
 
@@ -229,11 +235,37 @@ func (p *Profile) Sent(clientID string) (*sdk.SentRecord, error) {
 	return &r, nil
 }
 
+// SetTimer records the disappearing-message timer of a chat (an account
+// or a group id); 0 turns it off.
+func (p *Profile) SetTimer(chat string, d time.Duration) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.timers.set(chat, strconv.FormatInt(int64(d/time.Second), 10)); err != nil {
+		return fmt.Errorf("profile: record timer: %w", err)
+	}
+	return nil
+}
+
+// Timer returns the disappearing-message timer of a chat (0: off).
+func (p *Profile) Timer(chat string) (time.Duration, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	v, ok, err := p.timers.get(chat)
+	if err != nil || !ok {
+		return 0, err
+	}
+	s, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("profile: %s is damaged", TimersFile)
+	}
+	return time.Duration(s) * time.Second, nil
+}
+
 // Close closes the journals.
 func (p *Profile) Close() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	err := errors.Join(p.received.close(), p.seen.close(), p.sent.close())
+	err := errors.Join(p.received.close(), p.seen.close(), p.sent.close(), p.timers.close())
 	if p.lock != nil {
 		err = errors.Join(err, p.lock.Close())
 		p.lock = nil
