@@ -3,9 +3,13 @@ package sdk_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
+	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/sdk"
 )
 
@@ -194,5 +198,100 @@ func TestKeysLowReplenishes(t *testing.T) {
 			t.Fatalf("bob has %d one-time prekeys on the server 10s after keys_low, want ≥ 100", c.OneTimePreKeys)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// What a malicious or broken server could do to a message — replay it,
+// pass it off as another sender's, change its bytes — is caught: a replay
+// is dropped, a forged sender never shows as a message, and a tampered
+// ciphertext is recovered by asking the real sender again.
+func TestTamperedForgedReplayed(t *testing.T) {
+	ctx := context.Background()
+	s := startServer(t)
+	aliceCreds, bobCreds, carolCreds := s.register(alicePhone, "alice"), s.register(bobPhone, "bob"), s.register("+4915100000003", "carol")
+	signalCipher(t, carolCreds)
+	a := run(t, aliceCreds, sdk.Options{})
+	b := run(t, bobCreds, sdk.Options{})
+	id1 := a.send(bob, "first")
+	m := b.message()
+	ack(t, m)
+	id2 := a.send(bob, "second")
+	m2 := b.message()
+	if m2.ID != id2 {
+		t.Fatalf("got %s, want %s", m2.ID, id2)
+	}
+	items, err := s.m.Store().Fetch(ctx, bob, bobCreds.Device, 0, 10, time.Now())
+	if err != nil || len(items) == 0 {
+		t.Fatalf("bob's mailbox: %v %v", items, err)
+	}
+	body := items[len(items)-1].Body
+	ack(t, m2)
+	// Bob answers, so that alice's next messages are Whisper messages,
+	// whose every byte but the version is authenticated.
+	b.send(alice, "reply")
+	if r := a.nextMessage(); r.Text != "reply" {
+		t.Fatalf("alice got %q", r.Text)
+	} else {
+		ack(t, r)
+	}
+	b.close()
+
+	inject := func(id, from string, body []byte) {
+		t.Helper()
+		d := &parley.Delivery{From: from, FromDevice: 1, MessageID: id, Timestamp: time.Now().UTC().Truncate(time.Millisecond),
+			Items: []parley.Item{{Account: bob, Device: bobCreds.Device, Kind: parley.KindMessage, MessageID: id,
+				From: from, FromDevice: 1, To: bob, Timestamp: time.Now(), Body: body}}}
+		if err := s.m.Store().Deliver(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inject("replayed-0000000000000000000001", alice, body)
+	inject("forged-00000000000000000000001", carolCreds.Account, body)
+	// A message sent while bob is offline is garbled in the database.
+	id3 := a.send(bob, "third")
+	db, err := sql.Open("sqlite", filepath.Join(s.dir, "parley.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var stored []byte
+	if err := db.QueryRowContext(ctx, `SELECT body FROM mailbox WHERE message_id = ?`, id3).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	stored[len(stored)-3] ^= 0x40
+	if _, err := db.ExecContext(ctx, `UPDATE mailbox SET body = ? WHERE message_id = ?`, stored, id3); err != nil {
+		t.Fatal(err)
+	}
+
+	b = run(t, bobCreds, sdk.Options{})
+	var undecryptable []string
+	deadline := time.After(10 * time.Second)
+	for got := false; !got; {
+		select {
+		case ev := <-b.m.Events():
+			switch e := ev.(type) {
+			case *sdk.Undecryptable:
+				undecryptable = append(undecryptable, e.MessageID)
+			case *sdk.Message:
+				if e.ID == "replayed-0000000000000000000001" {
+					t.Fatalf("the replay was shown: %+v", e)
+				}
+				if e.From == carolCreds.Account && e.Err == nil {
+					t.Fatalf("a forged message was shown as carol's: %q", e.Text)
+				}
+				if e.ID == id3 && e.Err == nil && e.Text == "third" {
+					got = true // the tampered copy was replaced by the sender's resend
+				}
+				ack(t, e)
+			}
+		case <-deadline:
+			t.Fatalf("the tampered message was not recovered; undecryptable: %v", undecryptable)
+		}
+	}
+	if !slices.Contains(undecryptable, id3) {
+		t.Errorf("undecryptable notices %v, want one for the tampered %s", undecryptable, id3)
+	}
+	if m.ID != id1 {
+		t.Errorf("first message %s, want %s", m.ID, id1)
 	}
 }
