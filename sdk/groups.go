@@ -410,21 +410,10 @@ func (m *Messenger) SendGroup(ctx context.Context, out GroupOutgoing) (*SendResu
 		if err != nil {
 			return nil, err
 		}
-		r, err := m.request(ctx, &Frame{Type: "send", ID: id, Group: out.Group, Body: body, Copies: copies,
-			Media: out.Media, ExpiresIn: int64(out.ExpiresIn / time.Second)})
-		if err != nil {
-			return nil, err
-		}
-		if r.Type == "sent" {
-			return &SendResult{MessageID: r.MessageID, ClientID: id, Timestamp: time.UnixMilli(r.Timestamp),
-				Duplicate: r.Duplicate}, nil
-		}
-		err = r.Err()
-		if err == nil {
-			return nil, fmt.Errorf("send: unexpected answer %q", r.Type)
-		}
-		if r.Code != CodeStaleDevices || attempt >= maxStaleRetries {
-			return nil, err
+		res, stale, err := m.sendFrame(ctx, &Frame{Type: "send", ID: id, Group: out.Group, Body: body, Copies: copies,
+			Media: out.Media, ExpiresIn: int64(out.ExpiresIn / time.Second)}, attempt >= maxStaleRetries)
+		if stale == nil {
+			return res, err
 		}
 		m.forgetGroups(out.Group)
 	}

@@ -76,21 +76,10 @@ func (m *Messenger) Send(ctx context.Context, out Outgoing) (*SendResult, error)
 		if err := m.saveCipher(); err != nil {
 			return nil, err
 		}
-		r, err := m.request(ctx, &Frame{Type: "send", ID: id, To: to, Copies: copies, Media: out.Media,
-			ExpiresIn: int64(out.ExpiresIn / time.Second)})
-		if err != nil {
-			return nil, err
-		}
-		if r.Type == "sent" {
-			return &SendResult{MessageID: r.MessageID, ClientID: id, Timestamp: time.UnixMilli(r.Timestamp),
-				Duplicate: r.Duplicate}, nil
-		}
-		err = r.Err()
-		if err == nil {
-			return nil, fmt.Errorf("send: unexpected answer %q", r.Type)
-		}
-		if r.Code != CodeStaleDevices || attempt >= maxStaleRetries {
-			return nil, err
+		res, r, err := m.sendFrame(ctx, &Frame{Type: "send", ID: id, To: to, Copies: copies, Media: out.Media,
+			ExpiresIn: int64(out.ExpiresIn / time.Second)}, attempt >= maxStaleRetries)
+		if r == nil {
+			return res, err
 		}
 		m.mu.Lock()
 		for acct, ids := range r.Devices {
@@ -104,6 +93,26 @@ func (m *Messenger) Send(ctx context.Context, out Outgoing) (*SendResult, error)
 		}
 		m.mu.Unlock()
 	}
+}
+
+// sendFrame sends a send frame and returns the server's acceptance, or
+// the stale_devices answer when the copies must be built again for the
+// lists it carries (never on the last attempt: then it is the error).
+func (m *Messenger) sendFrame(ctx context.Context, f *Frame, last bool) (res *SendResult, stale *Frame, err error) {
+	r, err := m.request(ctx, f)
+	if err != nil {
+		return nil, nil, err
+	}
+	if r.Type == "sent" {
+		return &SendResult{MessageID: r.MessageID, ClientID: f.ID, Timestamp: time.UnixMilli(r.Timestamp),
+			Duplicate: r.Duplicate}, nil, nil
+	}
+	if err := r.Err(); err == nil {
+		return nil, nil, fmt.Errorf("send: unexpected answer %q", r.Type)
+	} else if r.Code != CodeStaleDevices || last {
+		return nil, nil, err
+	}
+	return nil, r, nil
 }
 
 // SendText sends a text message and returns its message id.
