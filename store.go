@@ -164,6 +164,7 @@ type Store interface {
 	KeyStore
 	GroupStore
 	MediaStore
+	HostedStore
 	Ping(ctx context.Context) error
 	Close() error
 }

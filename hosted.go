@@ -1,0 +1,48 @@
+package parley
+
+import (
+	"context"
+	"time"
+)
+
+// Kinds of hosted devices.
+const (
+	HostedBusiness = "business" // the device of a business number: the platform encrypts and decrypts for the business
+	HostedCustomer = "customer" // a sandbox customer: a test person whose device the server runs
+)
+
+// HostedDevice is a device whose keys the server holds on someone's
+// behalf (docs/security.md, "Hosted devices"). Its credentials and Signal
+// state are sealed with the node's at-rest key; one node at a time runs
+// it, under a lease that it renews while it runs, and a node that lost the
+// lease cannot save (fencing).
+type HostedDevice struct {
+	Account    string
+	Device     uint32
+	Kind       string // HostedBusiness or HostedCustomer
+	Sealed     []byte // the sealed credentials and state
+	Version    int64  // incremented by every save
+	LeaseNode  string // "" when nobody runs it
+	LeaseUntil time.Time
+	CreatedAt  time.Time
+}
+
+// HostedStore keeps hosted devices.
+type HostedStore interface {
+	// PutHosted stores a new hosted device (ECONFLICT when the device has
+	// one already).
+	PutHosted(ctx context.Context, h *HostedDevice) error
+	// Hosted returns the hosted device of an account (ENOTFOUND if none).
+	Hosted(ctx context.Context, account string) (*HostedDevice, error)
+	// LeaseHosted gives node the lease, until until, of up to limit hosted
+	// devices whose lease expired at now (or that node holds already) and
+	// returns them. Several nodes may call it at once: each device goes to
+	// one of them.
+	LeaseHosted(ctx context.Context, node string, now, until time.Time, limit int) ([]HostedDevice, error)
+	// SaveHosted replaces the sealed state, if node still holds the lease
+	// at now (ECONFLICT otherwise: another node may be running it).
+	SaveHosted(ctx context.Context, account string, device uint32, node string, now time.Time, sealed []byte) error
+	// ReleaseHosted ends node's leases (on shutdown), so that other nodes
+	// take its devices over at once.
+	ReleaseHosted(ctx context.Context, node string) error
+}

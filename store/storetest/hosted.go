@@ -1,0 +1,111 @@
+package storetest
+
+import (
+	"bytes"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/parley-chat/parley"
+)
+
+func testHosted(t *testing.T, open func(t *testing.T) parley.Store) {
+	newHosted := func(t *testing.T, s parley.Store) *parley.HostedDevice {
+		t.Helper()
+		acc := mustAccount(t, s)
+		h := &parley.HostedDevice{Account: acc, Device: mustDevice(t, s, acc), Kind: parley.HostedBusiness,
+			Sealed: []byte("sealed-0"), CreatedAt: at(0)}
+		if err := s.PutHosted(ctxT(t), h); err != nil {
+			t.Fatalf("PutHosted: %v", err)
+		}
+		return h
+	}
+	t.Run("PutAndGet", func(t *testing.T) {
+		s := open(t)
+		h := newHosted(t, s)
+		got, err := s.Hosted(ctxT(t), h.Account)
+		if err != nil || got.Device != h.Device || got.Kind != h.Kind || !bytes.Equal(got.Sealed, h.Sealed) ||
+			!got.CreatedAt.Equal(at(0)) || got.LeaseNode != "" || got.Version != 0 {
+			t.Fatalf("Hosted = %+v, %v; want %+v", got, err, h)
+		}
+		wantCode(t, "PutHosted twice", s.PutHosted(ctxT(t), h), parley.ECONFLICT)
+		_, err = s.Hosted(ctxT(t), newPhone())
+		wantCode(t, "Hosted of an account without one", err, parley.ENOTFOUND)
+	})
+	t.Run("LeaseSaveRelease", func(t *testing.T) {
+		s := open(t)
+		h := newHosted(t, s)
+		now := at(time.Minute)
+		wantCode(t, "SaveHosted without a lease", s.SaveHosted(ctxT(t), h.Account, h.Device, "n1", now, []byte("x")), parley.ECONFLICT)
+		got, err := s.LeaseHosted(ctxT(t), "n1", now, now.Add(30*time.Second), 100)
+		if err != nil || len(got) != 1 || got[0].LeaseNode != "n1" || !got[0].LeaseUntil.Equal(now.Add(30*time.Second)) {
+			t.Fatalf("LeaseHosted(n1) = %+v, %v", got, err)
+		}
+		if other, err := s.LeaseHosted(ctxT(t), "n2", now.Add(10*time.Second), now.Add(40*time.Second), 100); err != nil || len(other) != 0 {
+			t.Fatalf("LeaseHosted(n2) during n1's lease = %+v, %v; want none", other, err)
+		}
+		// Renewing: the holder gets it again.
+		if again, err := s.LeaseHosted(ctxT(t), "n1", now.Add(20*time.Second), now.Add(60*time.Second), 100); err != nil || len(again) != 1 {
+			t.Fatalf("renewal = %+v, %v", again, err)
+		}
+		if err := s.SaveHosted(ctxT(t), h.Account, h.Device, "n1", now.Add(50*time.Second), []byte("sealed-1")); err != nil {
+			t.Fatalf("SaveHosted by the holder: %v", err)
+		}
+		wantCode(t, "SaveHosted by another node", s.SaveHosted(ctxT(t), h.Account, h.Device, "n2", now.Add(50*time.Second), []byte("x")), parley.ECONFLICT)
+		// Expired: another node takes it, and the old holder can no longer save.
+		late := now.Add(2 * time.Minute)
+		taken, err := s.LeaseHosted(ctxT(t), "n2", late, late.Add(30*time.Second), 100)
+		if err != nil || len(taken) != 1 || !bytes.Equal(taken[0].Sealed, []byte("sealed-1")) || taken[0].Version != 1 {
+			t.Fatalf("takeover = %+v, %v; want the saved state, version 1", taken, err)
+		}
+		wantCode(t, "SaveHosted by the old holder", s.SaveHosted(ctxT(t), h.Account, h.Device, "n1", late, []byte("x")), parley.ECONFLICT)
+		if err := s.ReleaseHosted(ctxT(t), "n2"); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.LeaseHosted(ctxT(t), "n3", late, late.Add(time.Minute), 100); err != nil || len(got) != 1 {
+			t.Fatalf("LeaseHosted after release = %+v, %v", got, err)
+		}
+	})
+	t.Run("ConcurrentLeases", func(t *testing.T) {
+		s := open(t)
+		stores := []parley.Store{s}
+		if r, ok := s.(Reopener); ok { // a second node on the same database
+			s2, err := r.Reopen(ctxT(t))
+			if err != nil {
+				t.Fatalf("Reopen: %v", err)
+			}
+			defer s2.Close()
+			stores = append(stores, s2)
+		}
+		const n = 12
+		for range n {
+			newHosted(t, s)
+		}
+		now := at(time.Hour)
+		var mu sync.Mutex
+		owner := map[string]string{}
+		var wg sync.WaitGroup
+		for i := range 4 {
+			wg.Go(func() {
+				node := string(rune('a' + i))
+				got, err := stores[i%len(stores)].LeaseHosted(ctxT(t), node, now, now.Add(time.Minute), n)
+				if err != nil {
+					t.Errorf("LeaseHosted(%s): %v", node, err)
+					return
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				for _, h := range got {
+					if prev, ok := owner[h.Account]; ok {
+						t.Errorf("%s leased by %s and %s", h.Account, prev, node)
+					}
+					owner[h.Account] = node
+				}
+			})
+		}
+		wg.Wait()
+		if len(owner) != n {
+			t.Errorf("%d of %d devices leased", len(owner), n)
+		}
+	})
+}
