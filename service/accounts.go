@@ -216,6 +216,29 @@ func (s *Accounts) Verify(ctx context.Context, phone, code, deviceName, platform
 	return reg, nil
 }
 
+// AddHostedDevice creates, without a code, a device of account (creating
+// the account if needed) whose credentials the server keeps for someone:
+// a business number's hosted device, a sandbox customer. Only the operator
+// and the platform's own services call it.
+func (s *Accounts) AddHostedDevice(ctx context.Context, account, name, platform string) (*Registration, error) {
+	if !parley.ValidAccountID(account) {
+		return nil, parley.Errorf(parley.EINVALID, "not a phone number in digits")
+	}
+	d := &parley.Device{Account: account, Name: name, Platform: platform}
+	if err := d.Validate(); err != nil {
+		return nil, err
+	}
+	if _, _, err := s.store.EnsureAccount(ctx, account, s.clock.Now()); err != nil {
+		return nil, fmt.Errorf("accounts.AddHostedDevice: %w", err)
+	}
+	reg, err := s.addDevice(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	s.log.Info("hosted device created", "account", account, "device", reg.Device.ID, "platform", platform)
+	return reg, nil
+}
+
 func (s *Accounts) addDevice(ctx context.Context, d *parley.Device) (*Registration, error) {
 	devs, err := s.store.Devices(ctx, d.Account)
 	if err != nil {
