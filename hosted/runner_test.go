@@ -117,7 +117,7 @@ func TestHostedDeviceAndTakeover(t *testing.T) {
 	newRunner := func(name string) *hosted.Runner {
 		return &hosted.Runner{Store: m.Store(), Sealer: sealer, Node: name, Server: func() string { return url },
 			Handlers: map[string]hosted.Handler{parley.HostedCustomer: echo{node: name, mu: &mu, seen: &served}},
-			Log: logger(), LeaseFor: 900 * time.Millisecond}
+			Log:      logger(), LeaseFor: 900 * time.Millisecond}
 	}
 	r1 := newRunner("n1")
 	ctx1, stop1 := context.WithCancel(context.Background())
