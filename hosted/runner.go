@@ -13,11 +13,12 @@ import (
 	"github.com/parley-chat/parley/sdk"
 )
 
-// Sealer seals secrets with the node's at-rest key and opens them.
-// SECURITY REVIEW: implementations hold the key; nothing else should.
+// Sealer seals secrets with the node's at-rest key and opens them, bound
+// to aad (here the device's address). SECURITY REVIEW: implementations
+// hold the key; nothing else should.
 type Sealer interface {
-	Seal(plaintext []byte) ([]byte, error)
-	Open(sealed []byte) ([]byte, error)
+	Seal(plaintext, aad []byte) ([]byte, error)
+	Open(sealed, aad []byte) ([]byte, error)
 }
 
 // Handler serves the hosted devices of one kind while this node runs
@@ -183,7 +184,7 @@ func (r *Runner) start(ctx context.Context, h *parley.HostedDevice) error {
 	if handler == nil {
 		return fmt.Errorf("no handler for hosted devices of kind %q", h.Kind)
 	}
-	sec, err := r.open(h.Sealed)
+	sec, err := r.open(h, h.Sealed)
 	if err != nil {
 		return err
 	}
@@ -224,8 +225,14 @@ func (r *Runner) start(ctx context.Context, h *parley.HostedDevice) error {
 	return nil
 }
 
-func (r *Runner) open(sealed []byte) (*secrets, error) {
-	b, err := r.Sealer.Open(sealed)
+// aad binds sealed secrets to their device: a row copied onto another
+// device's does not open.
+func aad(account string, device uint32) []byte {
+	return []byte(parley.DeviceAddress(account, device))
+}
+
+func (r *Runner) open(h *parley.HostedDevice, sealed []byte) (*secrets, error) {
+	b, err := r.Sealer.Open(sealed, aad(h.Account, h.Device))
 	if err != nil {
 		return nil, fmt.Errorf("open hosted secrets: %w", err)
 	}
@@ -241,7 +248,7 @@ func (r *Runner) seal(sec *secrets) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return r.Sealer.Seal(b)
+	return r.Sealer.Seal(b, aad(sec.Credentials.Account, sec.Credentials.Device))
 }
 
 // dbState is the SignalCipher StateStore of a hosted device: its state,

@@ -34,18 +34,18 @@ func newSealer(t *testing.T) *gcmSealer {
 	return &gcmSealer{a}
 }
 
-func (s *gcmSealer) Seal(p []byte) ([]byte, error) {
+func (s *gcmSealer) Seal(p, aad []byte) ([]byte, error) {
 	nonce := make([]byte, s.aead.NonceSize())
 	rand.Read(nonce)
-	return s.aead.Seal(nonce, nonce, p, nil), nil
+	return s.aead.Seal(nonce, nonce, p, aad), nil
 }
 
-func (s *gcmSealer) Open(b []byte) ([]byte, error) {
+func (s *gcmSealer) Open(b, aad []byte) ([]byte, error) {
 	n := s.aead.NonceSize()
 	if len(b) < n {
 		return nil, errors.New("short")
 	}
-	return s.aead.Open(nil, b[:n], b[n:], nil)
+	return s.aead.Open(nil, b[:n], b[n:], aad)
 }
 
 func logger() *slog.Logger {
