@@ -165,6 +165,7 @@ type Store interface {
 	GroupStore
 	MediaStore
 	HostedStore
+	SandboxStore
 	Ping(ctx context.Context) error
 	Close() error
 }

@@ -109,3 +109,33 @@ func testHosted(t *testing.T, open func(t *testing.T) parley.Store) {
 		}
 	})
 }
+
+func testSandbox(t *testing.T, open func(t *testing.T) parley.Store) {
+	s := open(t)
+	acc, other := newPhone(), newPhone()
+	add := func(account, ref, line string) {
+		t.Helper()
+		if err := s.AppendSandbox(ctxT(t), &parley.SandboxLine{Account: account, Ref: ref, MessageID: "m-" + ref, From: "491510000000",
+			Line: []byte(line), CreatedAt: at(0)}); err != nil {
+			t.Fatalf("AppendSandbox: %v", err)
+		}
+	}
+	add(acc, "wamid.A", `{"id":"wamid.A"}`)
+	add(other, "wamid.X", `{"id":"wamid.X"}`)
+	add(acc, "wamid.B", `{"id":"wamid.B"}`)
+	add(acc, "wamid.A", `{"id":"wamid.A","again":true}`) // a redelivery: kept once
+	lines, err := s.SandboxLines(ctxT(t), acc, 0, 10)
+	if err != nil || len(lines) != 2 || lines[0].Ref != "wamid.A" || lines[1].Ref != "wamid.B" ||
+		string(lines[0].Line) != `{"id":"wamid.A"}` || lines[0].MessageID != "m-wamid.A" || !lines[0].CreatedAt.Equal(at(0)) {
+		t.Fatalf("SandboxLines = %+v, %v", lines, err)
+	}
+	if more, err := s.SandboxLines(ctxT(t), acc, lines[0].Seq, 10); err != nil || len(more) != 1 || more[0].Ref != "wamid.B" {
+		t.Fatalf("SandboxLines after the first = %+v, %v", more, err)
+	}
+	l, err := s.SandboxLine(ctxT(t), acc, "wamid.B")
+	if err != nil || l.Seq != lines[1].Seq {
+		t.Fatalf("SandboxLine = %+v, %v", l, err)
+	}
+	_, err = s.SandboxLine(ctxT(t), acc, "wamid.X")
+	wantCode(t, "SandboxLine of another account's line", err, parley.ENOTFOUND)
+}

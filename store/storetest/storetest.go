@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) parley.Store) {
 		{"Media", testMedia},
 		{"Expiry", testExpiry},
 		{"Hosted", testHosted},
+		{"Sandbox", testSandbox},
 		{"Lifecycle", testLifecycle},
 		{"TwoNodes", testTwoNodes},
 	}
