@@ -24,6 +24,7 @@ import (
 	"github.com/parley-chat/parley/bus"
 	"github.com/parley-chat/parley/gateway"
 	"github.com/parley-chat/parley/gateway/ws"
+	"github.com/parley-chat/parley/hosted"
 	"github.com/parley-chat/parley/httpapi"
 	"github.com/parley-chat/parley/service"
 	"github.com/parley-chat/parley/sms"
@@ -54,6 +55,10 @@ type Config struct {
 // AdminTokenFile is the name of the operator token file in the data dir.
 const AdminTokenFile = "admin-token"
 
+// AtRestKeyFile is the name of the at-rest key file in the data dir: it
+// seals the secrets the server keeps for others (hosted devices' keys).
+const AtRestKeyFile = "at-rest-key"
+
 // Main is a running node.
 type Main struct {
 	cfg   Config
@@ -62,6 +67,9 @@ type Main struct {
 	bus   *bus.Bus
 	hub   *gateway.Hub
 	media *service.Media
+	// hosted runs this node's share of hosted devices (business numbers,
+	// sandbox customers).
+	hosted *hosted.Runner
 	ws    *ws.Server
 	http  *http.Server
 	ln    net.Listener
@@ -159,6 +167,15 @@ func (m *Main) Start(ctx context.Context) (err error) {
 	m.media = service.NewMedia(m.store, cfg.Clock, m.log)
 	m.media.Grace, m.media.Retention = cfg.MediaGrace, cfg.Retention
 	hubRef.Notifier = m.hub
+	sealer, err := m.atRestSealer()
+	if err != nil {
+		return err
+	}
+	m.hosted = &hosted.Runner{Store: m.store, Sealer: sealer, Node: cfg.Node, Server: m.selfURL,
+		Handlers: map[string]hosted.Handler{}, Clock: cfg.Clock, Log: m.log}
+	provisioner := &hosted.Provisioner{Runner: m.hosted, Accounts: accounts, Keys: keys}
+	sandbox := &hosted.Sandbox{Runner: m.hosted, Provisioner: provisioner, Store: m.store}
+	m.hosted.Handlers[parley.HostedCustomer] = sandbox
 	m.bus.SetHandler(m.hub.Dispatch)
 	m.ws, err = ws.NewServer(m.hub, ws.Options{
 		MaxMessageSize: 1 << 20,
@@ -175,7 +192,8 @@ func (m *Main) Start(ctx context.Context) (err error) {
 		return err
 	}
 	api := &httpapi.Server{
-		Accounts: accounts, Messaging: messaging, Keys: keys, Groups: groups, Media: m.media, Link: bus.Link{B: m.bus}, SMSLog: m.store,
+		Accounts: accounts, Messaging: messaging, Keys: keys, Groups: groups, Media: m.media, Sandbox: sandbox,
+		Link: bus.Link{B: m.bus}, SMSLog: m.store,
 		DevSMS: provider.Development(), AdminHash: adminHash, WS: m.ws,
 		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), Log: m.log, TrustProxy: cfg.TrustProxy,
 		Ready: func(ctx context.Context) error {
@@ -236,6 +254,42 @@ func (m *Main) adminToken() ([32]byte, error) {
 	return sha256.Sum256([]byte(strings.TrimSpace(string(b)))), nil
 }
 
+// atRestSealer reads the at-rest key from the data dir, generating it on
+// first start (with a warning: back it up with the database, or the
+// hosted devices' keys are lost).
+func (m *Main) atRestSealer() (*hosted.KeySealer, error) {
+	path := filepath.Join(m.cfg.DataDir, AtRestKeyFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		raw := make([]byte, 32)
+		rand.Read(raw)
+		b = []byte(hex.EncodeToString(raw))
+		if err := os.WriteFile(path, append(b, '\n'), 0o600); err != nil {
+			return nil, fmt.Errorf("write at-rest key: %w", err)
+		}
+		m.log.Warn("generated an at-rest key; keep it with the database's backups (hosted devices' keys are sealed with it)", "file", path)
+	} else if err != nil {
+		return nil, fmt.Errorf("read at-rest key: %w", err)
+	}
+	key, err := hex.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil {
+		return nil, fmt.Errorf("at-rest key %s: not hex", path)
+	}
+	return hosted.NewKeySealer(key)
+}
+
+// selfURL is the base URL at which hosted devices reach this node.
+func (m *Main) selfURL() string {
+	host, port, err := net.SplitHostPort(m.ln.Addr().String())
+	if err != nil {
+		return "http://" + m.ln.Addr().String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
 // Run serves until ctx is done, then shuts down gracefully: it stops
 // accepting, closes WebSocket connections with 1001 (clients reconnect to
 // another node) and waits for in-flight requests up to ShutdownTimeout.
@@ -253,6 +307,7 @@ func (m *Main) Run(ctx context.Context) error {
 	g.Go(func() error { return m.bus.Run(runCtx) })
 	g.Go(func() error { return m.hub.Run(runCtx) })
 	g.Go(func() error { return m.purge(runCtx) })
+	g.Go(func() error { return m.hosted.Run(runCtx) })
 	g.Go(func() error {
 		<-gctx.Done()
 		m.log.Info("shutting down")

@@ -66,6 +66,9 @@ func (s *Server) Handler() http.Handler {
 
 	// Operator API.
 	mux.Handle("GET /admin/v1/otp", s.admin(s.adminOTP))
+	if s.Sandbox != nil {
+		s.sandboxRoutes(mux)
+	}
 	mux.Handle("POST /admin/v1/debug/free-memory", s.admin(s.freeMemory))
 	mux.Handle("GET /admin/v1/debug/pprof/profile", s.admin(func(w http.ResponseWriter, r *http.Request) error {
 		pprof.Profile(w, r)

@@ -23,6 +23,8 @@ DATA/admin-token that 'parley serve' writes on first start.
 
 commands:
   otp --phone E164    print the last code the development SMS provider sent
+  customer COMMAND    sandbox customers: send, inbox, read, reply-button,
+                      reply-list, react ('parley admin customer' lists them)
 `
 
 func admin(ctx context.Context, args []string) error {
@@ -41,6 +43,8 @@ func admin(ctx context.Context, args []string) error {
 	switch cmd, rest := fs.Arg(0), fs.Args()[1:]; cmd {
 	case "otp":
 		return a.otp(ctx, rest)
+	case "customer":
+		return a.customer(ctx, rest)
 	default:
 		fmt.Fprintf(os.Stderr, "parley admin: unknown command %q\n\n", cmd)
 		fs.Usage()

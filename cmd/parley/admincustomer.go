@@ -1,0 +1,117 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+)
+
+const customerUsage = `usage: parley admin customer COMMAND --phone E164 [flags]
+
+Sandbox customers are test people whose devices the server runs: they use
+the normal end-to-end encrypted path, and what they receive is kept,
+decrypted, for these commands (only for them). A customer is created on
+first use.
+
+  send --phone E164 --to E164 --text TEXT     send a text; prints the message id
+  inbox --phone E164 [--json]                 what the customer received: with
+        --json one object per line, shaped like a Cloud API inbound message
+        (id — the wamid of a business message —, from, timestamp, type and the
+        type's object); reactions are lines of their own
+  read --phone E164 --message-id WAMID        send a read receipt
+  reply-button --phone E164 --message-id WAMID --button-id ID
+  reply-list --phone E164 --message-id WAMID --row-id ID
+  react --phone E164 --message-id WAMID --emoji E   ("" removes the reaction)
+`
+
+func (a *adminClient) customer(ctx context.Context, args []string) error {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		fmt.Fprint(os.Stderr, customerUsage)
+		return errUsage
+	}
+	sub, args := args[0], args[1:]
+	fs := flag.NewFlagSet("admin customer "+sub, flag.ContinueOnError)
+	fs.Usage = func() { fmt.Fprint(fs.Output(), customerUsage) }
+	phone := fs.String("phone", "", "the sandbox customer's phone number (E.164)")
+	to := fs.String("to", "", "send: the recipient (E.164)")
+	text := fs.String("text", "", "send: the text")
+	asJSON := fs.Bool("json", false, "inbox: one JSON object per line")
+	mid := fs.String("message-id", "", "the received message (a wamid for business messages)")
+	button := fs.String("button-id", "", "reply-button: the button's id")
+	row := fs.String("row-id", "", "reply-list: the row's id")
+	emoji := fs.String("emoji", "", "react: the emoji")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if *phone == "" {
+		fmt.Fprintln(os.Stderr, "parley admin customer: --phone is required")
+		return errUsage
+	}
+	base := "/admin/v1/customers/" + url.PathEscape(strings.TrimPrefix(*phone, "+"))
+	post := func(path string, in any) error {
+		b, _ := json.Marshal(in)
+		var out struct {
+			MessageID string `json:"message_id"`
+		}
+		if err := a.do(ctx, "POST", base+path, bytes.NewReader(b), &out); err != nil {
+			return err
+		}
+		if out.MessageID != "" {
+			fmt.Println(out.MessageID)
+		}
+		return nil
+	}
+	need := func(name, v string) error {
+		if v == "" {
+			fmt.Fprintf(os.Stderr, "parley admin customer %s: --%s is required\n", sub, name)
+			return errUsage
+		}
+		return nil
+	}
+	switch sub {
+	case "send":
+		if err := need("to", *to); err != nil {
+			return err
+		}
+		if err := need("text", *text); err != nil {
+			return err
+		}
+		return post("/messages", map[string]string{"to": *to, "text": *text})
+	case "inbox":
+		var out struct {
+			Messages []json.RawMessage `json:"messages"`
+		}
+		if err := a.do(ctx, "GET", base+"/inbox", nil, &out); err != nil {
+			return err
+		}
+		for _, m := range out.Messages {
+			if *asJSON {
+				fmt.Println(string(m))
+				continue
+			}
+			var l struct {
+				ID, From, Type string
+				Text           struct{ Body string }
+			}
+			json.Unmarshal(m, &l)
+			body := l.Text.Body
+			if l.Type != "text" {
+				body = "(" + l.Type + ")"
+			}
+			fmt.Printf("+%s: %s  [%s]\n", l.From, body, l.ID)
+		}
+		return nil
+	case "read", "react", "reply-button", "reply-list":
+		if err := need("message-id", *mid); err != nil {
+			return err
+		}
+		return post("/"+sub, map[string]string{"message_id": *mid, "emoji": *emoji, "button_id": *button, "row_id": *row})
+	}
+	fmt.Fprintf(os.Stderr, "parley admin customer: unknown command %q\n\n%s", sub, customerUsage)
+	return errUsage
+}

@@ -1,0 +1,260 @@
+package hosted
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/sdk"
+)
+
+// Sandbox runs sandbox customers: test people whose devices the server
+// runs (kind parley.HostedCustomer), for demos and conformance tests of
+// the business platform (`parley admin customer …`). They use the normal
+// encrypted path; what they receive is decrypted and kept as Cloud API
+// shaped lines (parley.SandboxStore) — these are the operator's own test
+// identities, the only devices whose plaintext the server keeps.
+type Sandbox struct {
+	Runner      *Runner
+	Provisioner *Provisioner
+	Store       parley.SandboxStore
+}
+
+// Serve implements Handler for sandbox customers: every message becomes a
+// line of the customer's inbox, then is acknowledged.
+func (s *Sandbox) Serve(ctx context.Context, d *parley.HostedDevice, m *sdk.Messenger) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-m.Events():
+			if !ok {
+				return nil
+			}
+			if msg, ok := ev.(*sdk.Message); ok {
+				if l := sandboxLine(d.Account, msg); l != nil {
+					if err := s.Store.AppendSandbox(ctx, l); err != nil {
+						return err // not acknowledged: it comes again
+					}
+				}
+			}
+			if err := ev.Ack(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// sandboxLine shapes a received message like a Cloud API inbound message
+// (cloud-api reference §3.4): id, from, timestamp (Unix seconds, a
+// string), type and the type's object.
+func sandboxLine(account string, msg *sdk.Message) *parley.SandboxLine {
+	if msg.From == account {
+		return nil // a copy of what another device of this customer sent
+	}
+	line := map[string]any{"from": msg.From, "timestamp": strconv.FormatInt(msg.Timestamp.Unix(), 10)}
+	ref := msg.ID
+	switch {
+	case msg.Err != nil:
+		line["type"], line["errors"] = "unsupported", []map[string]any{{"code": 131051, "title": "cannot be decrypted"}}
+	case msg.Type == sdk.PayloadBusiness:
+		p, err := sdk.DecodeBusiness(msg.Raw)
+		if err != nil {
+			line["type"] = "unsupported"
+			break
+		}
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(p.Message, &obj) != nil {
+			line["type"] = "unsupported"
+			break
+		}
+		ref = p.WAMID
+		var t string
+		json.Unmarshal(obj["type"], &t)
+		line["type"] = t
+		if t != "" && obj[t] != nil {
+			line[t] = obj[t]
+		}
+		if obj["context"] != nil {
+			line["context"] = obj["context"]
+		}
+	case msg.Type == "text":
+		line["type"], line["text"] = "text", map[string]string{"body": msg.Text}
+	case msg.Type == sdk.PayloadReaction:
+		var p sdk.ReactionPayload
+		json.Unmarshal(msg.Raw, &p)
+		line["type"], line["reaction"] = "reaction", p.Reaction
+	case msg.Type == sdk.PayloadInteractiveReply:
+		var p sdk.ReplyPayload
+		json.Unmarshal(msg.Raw, &p)
+		in := map[string]any{}
+		if p.ButtonReply != nil {
+			in["type"], in["button_reply"] = "button_reply", p.ButtonReply
+		} else if p.ListReply != nil {
+			in["type"], in["list_reply"] = "list_reply", p.ListReply
+		}
+		line["type"], line["interactive"] = "interactive", in
+		if p.Context != nil {
+			line["context"] = map[string]string{"id": p.Context.MessageID}
+		}
+	default:
+		line["type"] = msg.Type
+	}
+	line["id"] = ref
+	b, _ := json.Marshal(line)
+	return &parley.SandboxLine{Account: account, Ref: ref, MessageID: msg.ID, From: msg.From, Line: b, CreatedAt: msg.Timestamp}
+}
+
+// messenger provisions the sandbox customer of phone on first use and
+// returns its Messenger once connected (it must run on this node).
+func (s *Sandbox) messenger(ctx context.Context, phone string) (*sdk.Messenger, string, error) {
+	acct, err := parley.ParsePhone(phone)
+	if err != nil {
+		return nil, "", err
+	}
+	h, err := s.Provisioner.Provision(ctx, acct, parley.HostedCustomer, "sandbox customer")
+	if err != nil {
+		return nil, "", err
+	}
+	if h.Kind != parley.HostedCustomer {
+		return nil, "", parley.Errorf(parley.ECONFLICT, "%s is a business number, not a sandbox customer", phone)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if m, ok := s.Runner.Messenger(acct); ok {
+			wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			if err := m.WaitConnected(wctx); err != nil {
+				return nil, "", fmt.Errorf("sandbox customer %s: %w", phone, err)
+			}
+			return m, acct, nil
+		}
+		if time.Now().After(deadline) {
+			return nil, "", parley.Errorf(parley.EUNAVAILABLE, "the sandbox customer %s runs on another node; ask that node", phone)
+		}
+		s.Runner.Kick(ctx)
+		select {
+		case <-ctx.Done():
+			return nil, "", ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// Send sends a text from the sandbox customer phone (created on first
+// use) to an account, and returns the message id.
+func (s *Sandbox) Send(ctx context.Context, phone, to, text string) (string, error) {
+	m, _, err := s.messenger(ctx, phone)
+	if err != nil {
+		return "", err
+	}
+	toAcct, err := parley.ParsePhone(to)
+	if err != nil {
+		return "", err
+	}
+	return m.SendText(ctx, toAcct, text)
+}
+
+// Inbox returns the customer's received lines after seq (creating the
+// customer on first use, so that others can write to it).
+func (s *Sandbox) Inbox(ctx context.Context, phone string, after int64) ([]parley.SandboxLine, error) {
+	_, acct, err := s.messenger(ctx, phone)
+	if err != nil {
+		return nil, err
+	}
+	return s.Store.SandboxLines(ctx, acct, after, 1000)
+}
+
+// line returns the customer's Messenger and the received line ref.
+func (s *Sandbox) line(ctx context.Context, phone, ref string) (*sdk.Messenger, *parley.SandboxLine, error) {
+	m, acct, err := s.messenger(ctx, phone)
+	if err != nil {
+		return nil, nil, err
+	}
+	l, err := s.Store.SandboxLine(ctx, acct, ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	return m, l, nil
+}
+
+// Read sends a read receipt for the received message ref (a wamid).
+func (s *Sandbox) Read(ctx context.Context, phone, ref string) error {
+	m, l, err := s.line(ctx, phone, ref)
+	if err != nil {
+		return err
+	}
+	return m.MarkRead(ctx, l.From, l.MessageID)
+}
+
+// React reacts to the received message ref with emoji.
+func (s *Sandbox) React(ctx context.Context, phone, ref, emoji string) (string, error) {
+	m, l, err := s.line(ctx, phone, ref)
+	if err != nil {
+		return "", err
+	}
+	r, err := m.Send(ctx, sdk.Outgoing{To: l.From, Plaintext: sdk.ReactionPayloadFor(ref, emoji)})
+	if err != nil {
+		return "", err
+	}
+	return r.MessageID, nil
+}
+
+// interactive decodes the interactive object of a received line.
+type interactive struct {
+	Interactive struct {
+		Action struct {
+			Buttons []struct {
+				Reply sdk.ButtonReply `json:"reply"`
+			} `json:"buttons"`
+			Sections []struct {
+				Rows []sdk.ListReply `json:"rows"`
+			} `json:"sections"`
+		} `json:"action"`
+	} `json:"interactive"`
+}
+
+// ReplyButton taps reply button id of the received interactive message ref.
+func (s *Sandbox) ReplyButton(ctx context.Context, phone, ref, id string) (string, error) {
+	m, l, err := s.line(ctx, phone, ref)
+	if err != nil {
+		return "", err
+	}
+	var in interactive
+	json.Unmarshal(l.Line, &in)
+	for _, b := range in.Interactive.Action.Buttons {
+		if b.Reply.ID == id {
+			r, err := m.Send(ctx, sdk.Outgoing{To: l.From, Plaintext: sdk.ButtonReplyPayload(ref, id, b.Reply.Title)})
+			if err != nil {
+				return "", err
+			}
+			return r.MessageID, nil
+		}
+	}
+	return "", parley.Errorf(parley.ENOTFOUND, "message %s has no reply button %q", ref, id)
+}
+
+// ReplyList picks row id of the received list message ref.
+func (s *Sandbox) ReplyList(ctx context.Context, phone, ref, id string) (string, error) {
+	m, l, err := s.line(ctx, phone, ref)
+	if err != nil {
+		return "", err
+	}
+	var in interactive
+	json.Unmarshal(l.Line, &in)
+	for _, sec := range in.Interactive.Action.Sections {
+		for _, row := range sec.Rows {
+			if row.ID == id {
+				r, err := m.Send(ctx, sdk.Outgoing{To: l.From, Plaintext: sdk.ListReplyPayload(ref, id, row.Title, row.Description)})
+				if err != nil {
+					return "", err
+				}
+				return r.MessageID, nil
+			}
+		}
+	}
+	return "", parley.Errorf(parley.ENOTFOUND, "message %s has no list row %q", ref, id)
+}
