@@ -70,9 +70,9 @@ type Main struct {
 	// hosted runs this node's share of hosted devices (business numbers,
 	// sandbox customers).
 	hosted *hosted.Runner
-	ws    *ws.Server
-	http  *http.Server
-	ln    net.Listener
+	ws     *ws.Server
+	http   *http.Server
+	ln     net.Listener
 }
 
 // New returns a node that is not started yet.
