@@ -5,6 +5,13 @@ import (
 	"time"
 )
 
+// Platforms of hosted devices, as device lists show them: a customer's
+// client can tell that a business uses a hosted service.
+const (
+	PlatformHostedBusiness = "hosted-business"
+	PlatformSandbox        = "sandbox"
+)
+
 // Kinds of hosted devices.
 const (
 	HostedBusiness = "business" // the device of a business number: the platform encrypts and decrypts for the business

@@ -47,9 +47,12 @@ type Config struct {
 	Limits          service.Limits
 	ShutdownTimeout time.Duration // hard deadline for a graceful stop (15s)
 	IdleTimeout     time.Duration // WebSocket idle timeout (75s; clients ping every 25s)
-	Logger          *slog.Logger
-	MediaGrace      time.Duration // blobs are kept this long after their messages were delivered (24h)
-	Clock           parley.Clock  // the services' and the sweeper's clock; nil: the system clock (tests move a fake one)
+	// SendRate and SendBurst bound one connection's sends (200/s, burst
+	// 1000; see gateway.Options).
+	SendRate, SendBurst float64
+	Logger              *slog.Logger
+	MediaGrace          time.Duration // blobs are kept this long after their messages were delivered (24h)
+	Clock               parley.Clock  // the services' and the sweeper's clock; nil: the system clock (tests move a fake one)
 }
 
 // AdminTokenFile is the name of the operator token file in the data dir.
@@ -161,7 +164,8 @@ func (m *Main) Start(ctx context.Context) (err error) {
 	hubRef := &notifierRef{}
 	accounts := service.NewAccounts(m.store, provider, hubRef, nil, cfg.Limits, m.log)
 	messaging := service.NewMessaging(m.store, hubRef, cfg.Clock, m.log)
-	m.hub = gateway.NewHub(m.bus, accounts, messaging, gateway.Options{Node: cfg.Node, Logger: m.log, Metrics: gateway.NewMetrics(reg)})
+	m.hub = gateway.NewHub(m.bus, accounts, messaging, gateway.Options{Node: cfg.Node, Logger: m.log, Metrics: gateway.NewMetrics(reg),
+		SendRate: cfg.SendRate, SendBurst: cfg.SendBurst})
 	keys := service.NewKeys(m.store, m.hub, nil, m.log)
 	groups := service.NewGroups(m.store, m.hub, nil, m.log)
 	m.media = service.NewMedia(m.store, cfg.Clock, m.log)

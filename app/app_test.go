@@ -481,3 +481,34 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Fatal("Run did not return after shutdown")
 	}
 }
+
+// A device that sends faster than its bucket allows gets rate_limited
+// answers, and can send again once tokens come back.
+func TestSendRateLimit(t *testing.T) {
+	n := startNode(t, app.Config{SendRate: 1, SendBurst: 3})
+	alice := register(t, n, "+4915100000031")
+	bob := register(t, n, "+4915100000032")
+	c := connect(t, n, alice)
+	limited := 0
+	for i := range 5 {
+		c.send(map[string]any{"type": "send", "id": fmt.Sprintf("r%d", i), "to": bob.Account, "copies": text(bob, "x")})
+	}
+	for range 5 {
+		f := c.nextAny()
+		switch {
+		case f.Type == "sent":
+		case f.Type == "error" && f.Code == "rate_limited":
+			limited++
+		default:
+			t.Fatalf("got %+v", f)
+		}
+	}
+	if limited < 1 || limited > 2 {
+		t.Fatalf("%d of 5 sends limited with a burst of 3, want 1 or 2 (refill during the loop)", limited)
+	}
+	time.Sleep(1100 * time.Millisecond) // refill: one token per second
+	c.send(map[string]any{"type": "send", "id": "later", "to": bob.Account, "copies": text(bob, "x")})
+	if f := c.nextAny(); f.Type != "sent" {
+		t.Fatalf("after a second: %+v", f)
+	}
+}

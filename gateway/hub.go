@@ -19,8 +19,15 @@ import (
 
 // Options configure a Hub.
 type Options struct {
-	Node        string        // this node's id, unique in the cluster
-	Window      int           // unacknowledged items per session (default 512)
+	Node   string // this node's id, unique in the cluster
+	Window int    // unacknowledged items per session (default 512)
+	// SendRate and SendBurst bound the sends (and retries and resends)
+	// of one connection: a token bucket of SendBurst refilled at SendRate
+	// per second (defaults 200 and 1000: far above a person, below what
+	// floods the store). Hosted business devices are exempt: the Cloud
+	// API limits their numbers' throughput.
+	SendRate    float64
+	SendBurst   float64
 	AuthTimeout time.Duration // time allowed for the auth frame (default 10s)
 	Heartbeat   time.Duration // node heartbeat interval (default 10s)
 	Logger      *slog.Logger
@@ -53,6 +60,12 @@ var (
 func NewHub(ps parley.PubSub, accounts *service.Accounts, msg *service.Messaging, o Options) *Hub {
 	if o.Window <= 0 {
 		o.Window = 512
+	}
+	if o.SendRate <= 0 {
+		o.SendRate = 200
+	}
+	if o.SendBurst < 1 {
+		o.SendBurst = 1000
 	}
 	if o.AuthTimeout <= 0 {
 		o.AuthTimeout = 10 * time.Second

@@ -31,6 +31,30 @@ type session struct {
 	behind   bool   // the store may hold items not yet sent
 	gone     bool
 	watching []string
+
+	// The send token bucket; only handle touches it (never concurrently).
+	tokens    float64
+	tokensAt  time.Time
+	unmetered bool // a hosted business device
+}
+
+// allowSend takes a token for one send, reporting false when there is none.
+func (s *session) allowSend() bool {
+	if s.unmetered {
+		return true
+	}
+	now := time.Now()
+	if s.tokensAt.IsZero() {
+		s.tokens = s.hub.o.SendBurst
+	} else {
+		s.tokens = min(s.hub.o.SendBurst, s.tokens+now.Sub(s.tokensAt).Seconds()*s.hub.o.SendRate)
+	}
+	s.tokensAt = now
+	if s.tokens < 1 {
+		return false
+	}
+	s.tokens--
+	return true
 }
 
 // opTimeout bounds store work done for one frame.
@@ -88,6 +112,13 @@ func (s *session) handle(data []byte) {
 		s.authenticate(f.Token)
 		s.mu.Unlock()
 		return
+	}
+	switch f.Type {
+	case "send", "retry", "resend":
+		if !s.allowSend() {
+			s.fail(f.ID, parley.Errorf(parley.ERATELIMIT, "too many messages from this device; slow down"))
+			return
+		}
 	}
 	switch f.Type {
 	case "send":
@@ -175,6 +206,7 @@ func (s *session) authenticate(token string) {
 	// token hash) would cost every idle connection a few hundred bytes.
 	s.account, s.device = d.Account, d.ID
 	s.dev = &parley.Device{Account: d.Account, ID: d.ID}
+	s.unmetered = d.Platform == parley.PlatformHostedBusiness
 	if err := h.register(s); err != nil {
 		h.log.Error("register session", "err", err)
 		s.c.Close(CloseServerError, "try again")

@@ -11,13 +11,6 @@ import (
 	"github.com/parley-chat/parley/service"
 )
 
-// Platforms of hosted devices, as their device lists show them: a
-// customer's client can tell that a business uses a hosted service.
-const (
-	PlatformBusiness = "hosted-business"
-	PlatformCustomer = "sandbox"
-)
-
 // Provisioner creates hosted devices.
 type Provisioner struct {
 	mu       sync.Mutex // one provisioning at a time on this node
@@ -45,9 +38,9 @@ func (p *Provisioner) Provision(ctx context.Context, account, kind, name string)
 	} else if !parley.Match(err, parley.ENOTFOUND) {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	platform := PlatformCustomer
+	platform := parley.PlatformSandbox
 	if kind == parley.HostedBusiness {
-		platform = PlatformBusiness
+		platform = parley.PlatformHostedBusiness
 	}
 	reg, err := p.Accounts.AddHostedDevice(ctx, account, name, platform)
 	if err != nil {
