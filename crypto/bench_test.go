@@ -156,3 +156,28 @@ func BenchmarkAttachment(b *testing.B) {
 		}
 	}
 }
+
+// Marshal of a device with many sessions: what a hosted business device
+// (whose state is saved whole after every change) pays per message.
+func BenchmarkMarshalSessions(b *testing.B) {
+	for _, n := range []int{10, 100, 1000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			dir := newDirectory()
+			biz := newDevice(b, dir, "4915100000000", 1)
+			for i := range n {
+				c := newDevice(b, dir, fmt.Sprintf("49151%08d", i+1), 1)
+				encrypt(b, c, biz, "hi") // a PreKey message: the business gets a session
+				decrypt(b, biz, c, encrypt(b, c, biz, "again"), "again")
+			}
+			var size int
+			for b.Loop() {
+				data, err := biz.Marshal()
+				if err != nil {
+					b.Fatal(err)
+				}
+				size = len(data)
+			}
+			b.ReportMetric(float64(size), "bytes/state")
+		})
+	}
+}
