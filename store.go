@@ -164,6 +164,9 @@ type Store interface {
 	KeyStore
 	GroupStore
 	MediaStore
+	BusinessStore
+	TemplateStore
+	OutboundQueue
 	Ping(ctx context.Context) error
 	Close() error
 }
