@@ -39,6 +39,9 @@ func Run(t *testing.T, open func(t *testing.T) parley.Store) {
 		{"Groups", testGroups},
 		{"Media", testMedia},
 		{"Expiry", testExpiry},
+		{"Business", testBusiness},
+		{"Templates", testTemplates},
+		{"Outbound", testOutbound},
 		{"Lifecycle", testLifecycle},
 		{"TwoNodes", testTwoNodes},
 	}
