@@ -272,6 +272,8 @@ type BusinessStore interface {
 	UpdateBusinessNumber(ctx context.Context, n *BusinessNumber) error
 
 	App(ctx context.Context, id string) (*App, error)
+	// Apps lists the apps a business created, oldest first.
+	Apps(ctx context.Context, business string) ([]App, error)
 	// UpdateAppSubscription stores the app's callback URL, verify token
 	// and fields.
 	UpdateAppSubscription(ctx context.Context, a *App) error

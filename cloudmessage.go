@@ -840,8 +840,9 @@ func (p *CloudTemplateParam) validate(field string) error {
 
 // CheckTemplate checks the parameters of a template send against the
 // template: its status, the number and format of parameters of each
-// component, and the media a media header needs.
-func (t *CloudTemplate) CheckTemplate(tpl *Template) error {
+// component, and the media a media header needs. sh is tpl.Shape(),
+// which callers may cache; nil computes it.
+func (t *CloudTemplate) CheckTemplate(tpl *Template, sh *TemplateShape) error {
 	switch tpl.Status {
 	case TemplateApproved:
 	case TemplatePaused:
@@ -851,9 +852,11 @@ func (t *CloudTemplate) CheckTemplate(tpl *Template) error {
 	default:
 		return reasonError(ENOTFOUND, ReasonTemplateMissing, "template name (%s) does not exist in %s", t.Name, t.Language.Code)
 	}
-	sh, err := tpl.Shape()
-	if err != nil {
-		return err
+	if sh == nil {
+		var err error
+		if sh, err = tpl.Shape(); err != nil {
+			return err
+		}
 	}
 	var header, body []CloudTemplateParam
 	buttons := map[int]*CloudTemplateComponent{}

@@ -32,6 +32,7 @@ var (
 
 	qInsertApp = newQuery(`INSERT INTO business_apps (` + appColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
 	qApp       = newQuery(`SELECT ` + appColumns + ` FROM business_apps WHERE id = ?`)
+	qApps      = newQuery(`SELECT ` + appColumns + ` FROM business_apps WHERE business = ? ORDER BY created_at, id`)
 	qUpdateApp = newQuery(`UPDATE business_apps SET callback_url = ?, verify_token = ?, fields = ? WHERE id = ?`)
 
 	qInsertToken = newQuery(`INSERT INTO access_tokens (` + tokenColumns + `) VALUES (?, ?, ?, ?, ?, ?)`)
@@ -216,23 +217,50 @@ func (s *Store) UpdateBusinessNumber(ctx context.Context, n *parley.BusinessNumb
 	return nil
 }
 
-// App returns an app; ENOTFOUND when unknown.
-func (s *Store) App(ctx context.Context, id string) (*parley.App, error) {
+func scanApp(r scanner) (*parley.App, error) {
 	var a parley.App
 	var fields string
 	var created int64
-	err := s.r.QueryRowContext(ctx, s.sql(qApp), id).Scan(&a.ID, &a.Business, &a.Name, &a.SecretSealed, &a.CallbackURL, &a.VerifyToken, &fields, &created)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, s.objectNotFound("App", "app", id)
-	}
-	if err != nil {
-		return nil, s.wrap("App", err)
+	if err := r.Scan(&a.ID, &a.Business, &a.Name, &a.SecretSealed, &a.CallbackURL, &a.VerifyToken, &fields, &created); err != nil {
+		return nil, err
 	}
 	if fields != "" {
 		a.Fields = strings.Split(fields, ",")
 	}
 	a.CreatedAt = fromMicros(created)
 	return &a, nil
+}
+
+// App returns an app; ENOTFOUND when unknown.
+func (s *Store) App(ctx context.Context, id string) (*parley.App, error) {
+	a, err := scanApp(s.r.QueryRowContext(ctx, s.sql(qApp), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, s.objectNotFound("App", "app", id)
+	}
+	if err != nil {
+		return nil, s.wrap("App", err)
+	}
+	return a, nil
+}
+
+// Apps lists the apps a business created.
+func (s *Store) Apps(ctx context.Context, business string) ([]parley.App, error) {
+	rows, err := s.r.QueryContext(ctx, s.sql(qApps), business)
+	if err != nil {
+		return nil, s.wrap("Apps", err)
+	}
+	var out []parley.App
+	err = scanAll(rows, func(r scanner) error {
+		a, err := scanApp(r)
+		if err == nil {
+			out = append(out, *a)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, s.wrap("Apps", err)
+	}
+	return out, nil
 }
 
 // UpdateAppSubscription stores the app's webhook subscription.

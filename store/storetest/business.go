@@ -63,6 +63,9 @@ func testBusiness(t *testing.T, open func(t *testing.T) parley.Store) {
 		if err != nil || !bytes.Equal(a.SecretSealed, []byte("sealed")) || a.Business != f.b.ID {
 			t.Errorf("App = %+v, %v", a, err)
 		}
+		if apps, err := s.Apps(ctxT(t), f.b.ID); err != nil || len(apps) != 1 || apps[0].ID != f.app.ID {
+			t.Errorf("Apps = %v, %v", apps, err)
+		}
 		list, err := s.Businesses(ctxT(t))
 		if err != nil || !slices.ContainsFunc(list, func(x parley.Business) bool { return x.ID == f.b.ID }) {
 			t.Errorf("Businesses = %v, %v; want it to list %s", list, err, f.b.ID)
