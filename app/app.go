@@ -21,15 +21,18 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/atrest"
 	"github.com/parley-chat/parley/bus"
 	"github.com/parley-chat/parley/gateway"
 	"github.com/parley-chat/parley/gateway/ws"
 	"github.com/parley-chat/parley/httpapi"
+	"github.com/parley-chat/parley/httpapi/cloudapi"
 	"github.com/parley-chat/parley/service"
 	"github.com/parley-chat/parley/sms"
 	"github.com/parley-chat/parley/store/postgres"
 	"github.com/parley-chat/parley/store/sqlite"
 	"github.com/parley-chat/parley/store/sqlstore"
+	"github.com/parley-chat/parley/webhook/handshake"
 )
 
 // Config is a node's configuration. Zero values take the defaults noted.
@@ -49,6 +52,13 @@ type Config struct {
 	Logger          *slog.Logger
 	MediaGrace      time.Duration // blobs are kept this long after their messages were delivered (24h)
 	Clock           parley.Clock  // the services' and the sweeper's clock; nil: the system clock (tests move a fake one)
+
+	// The business platform (Cloud API).
+	AtRestKeyFile        string                  // the at-rest key (64 hex digits); empty: DATA/at-rest-key, generated on first start
+	WebhookAllowPrivate  bool                    // callback URLs may point to loopback and private addresses (always in Dev)
+	ManualTemplateReview bool                    // new templates stay PENDING until an operator reviews them
+	BusinessThroughput   int                     // messages per second of new business numbers (80)
+	Business             service.BusinessOptions // hooks (hosted devices, events, queue listener); the fields above override
 }
 
 // AdminTokenFile is the name of the operator token file in the data dir.
@@ -62,6 +72,7 @@ type Main struct {
 	bus   *bus.Bus
 	hub   *gateway.Hub
 	media *service.Media
+	biz   *service.Business
 	ws    *ws.Server
 	http  *http.Server
 	ln    net.Listener
@@ -107,6 +118,9 @@ func (m *Main) Addr() string { return m.ln.Addr().String() }
 
 // DataDir is the node's data directory.
 func (m *Main) DataDir() string { return m.cfg.DataDir }
+
+// Business is the node's business platform service (after Start).
+func (m *Main) Business() *service.Business { return m.biz }
 
 // Store is the node's store (after Start), for tests and tools.
 func (m *Main) Store() parley.Store { return m.store }
@@ -158,6 +172,19 @@ func (m *Main) Start(ctx context.Context) (err error) {
 	groups := service.NewGroups(m.store, m.hub, nil, m.log)
 	m.media = service.NewMedia(m.store, cfg.Clock, m.log)
 	m.media.Grace, m.media.Retention = cfg.MediaGrace, cfg.Retention
+	atRest, err := m.atRestKey()
+	if err != nil {
+		return err
+	}
+	bopt := cfg.Business
+	bopt.ManualReview = bopt.ManualReview || cfg.ManualTemplateReview
+	if cfg.BusinessThroughput > 0 {
+		bopt.Throughput = cfg.BusinessThroughput
+	}
+	if bopt.Verifier == nil {
+		bopt.Verifier = &handshake.Verifier{AllowPrivate: cfg.Dev || cfg.WebhookAllowPrivate}
+	}
+	m.biz = service.NewBusiness(m.store, atRest, cfg.Clock, m.log, bopt)
 	hubRef.Notifier = m.hub
 	m.bus.SetHandler(m.hub.Dispatch)
 	m.ws, err = ws.NewServer(m.hub, ws.Options{
@@ -175,7 +202,7 @@ func (m *Main) Start(ctx context.Context) (err error) {
 		return err
 	}
 	api := &httpapi.Server{
-		Accounts: accounts, Messaging: messaging, Keys: keys, Groups: groups, Media: m.media, Link: bus.Link{B: m.bus}, SMSLog: m.store,
+		Accounts: accounts, Messaging: messaging, Keys: keys, Groups: groups, Media: m.media, Business: m.biz, Link: bus.Link{B: m.bus}, SMSLog: m.store,
 		DevSMS: provider.Development(), AdminHash: adminHash, WS: m.ws,
 		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), Log: m.log, TrustProxy: cfg.TrustProxy,
 		Ready: func(ctx context.Context) error {
@@ -185,8 +212,9 @@ func (m *Main) Start(ctx context.Context) (err error) {
 			return m.bus.Ready()
 		},
 	}
+	cloud := (&cloudapi.API{Business: m.biz, Log: m.log, TrustProxy: cfg.TrustProxy}).Handler()
 	m.http = &http.Server{
-		Handler:           api.Handler(),
+		Handler:           withCloudAPI(cloud, api.Handler()),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(m.log.Handler(), slog.LevelWarn),
@@ -198,6 +226,27 @@ func (m *Main) Start(ctx context.Context) (err error) {
 	m.log.Info("parley listening", "addr", m.ln.Addr().String(), "data", cfg.DataDir,
 		"database", dbKind(cfg.Database), "nats", natsKind(cfg.NATS), "dev", cfg.Dev)
 	return nil
+}
+
+// withCloudAPI sends the Cloud API's paths (a Graph version or id first)
+// to cloud and everything else to rest.
+func withCloudAPI(cloud, rest http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if cloudapi.Match(r.URL.Path) {
+			cloud.ServeHTTP(w, r)
+			return
+		}
+		rest.ServeHTTP(w, r)
+	})
+}
+
+// atRestKey loads the configured at-rest key, or the one in the data
+// dir, generating it there on first start.
+func (m *Main) atRestKey() (*atrest.Key, error) {
+	if m.cfg.AtRestKeyFile != "" {
+		return atrest.Load(m.cfg.AtRestKeyFile)
+	}
+	return atrest.LoadOrCreate(m.cfg.DataDir, m.log)
 }
 
 func dbKind(dsn string) string {
@@ -297,7 +346,11 @@ func (m *Main) Sweep(ctx context.Context) error {
 	if b > 0 {
 		m.log.Info("deleted media", "blobs", b)
 	}
-	return errors.Join(perr, xerr, merr)
+	o, oerr := m.store.PurgeOutbound(ctx, now.Add(-m.cfg.Retention))
+	if o > 0 {
+		m.log.Info("purged handled Cloud API messages", "rows", o)
+	}
+	return errors.Join(perr, xerr, merr, oerr)
 }
 
 // Close releases the bus and the store.

@@ -23,6 +23,11 @@ DATA/admin-token that 'parley serve' writes on first start.
 
 commands:
   otp --phone E164    print the last code the development SMS provider sent
+  business            businesses (WABAs) of the Cloud API: create, list, throughput
+  token               access tokens of a business: create, list, revoke
+  template            review message templates (manual review)
+
+Run 'parley admin COMMAND -h' for a command's flags.
 `
 
 func admin(ctx context.Context, args []string) error {
@@ -41,6 +46,12 @@ func admin(ctx context.Context, args []string) error {
 	switch cmd, rest := fs.Arg(0), fs.Args()[1:]; cmd {
 	case "otp":
 		return a.otp(ctx, rest)
+	case "business":
+		return a.business(ctx, rest)
+	case "token":
+		return a.tokens(ctx, rest)
+	case "template":
+		return a.template(ctx, rest)
 	default:
 		fmt.Fprintf(os.Stderr, "parley admin: unknown command %q\n\n", cmd)
 		fs.Usage()
