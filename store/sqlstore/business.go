@@ -55,9 +55,11 @@ var (
 		updated_at = excluded.updated_at`)
 )
 
-// objectNotFound is ENOTFOUND for a Graph object id.
+// objectNotFound is ENOTFOUND for a Graph object id (what: for the log),
+// worded as the Graph API words it.
 func (s *Store) objectNotFound(name, what, id string) error {
-	e := parley.Errorf(parley.ENOTFOUND, "%s %s not found", what, id)
+	e := parley.Errorf(parley.ENOTFOUND, "Object with ID '%s' does not exist", id)
+	e.Err = errors.New(what + " not found")
 	e.Op, e.Reason = s.op(name), parley.ReasonObject
 	return e
 }
