@@ -81,4 +81,3 @@ func FuzzTemplateRequest(f *testing.F) {
 		}
 	})
 }
-
