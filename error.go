@@ -33,6 +33,11 @@ type Error struct {
 	// Devices carries the current device lists with ESTALE, keyed by
 	// account id, so that a client can re-encrypt and retry.
 	Devices map[string][]uint32
+
+	// Reason refines Code for transports with a finer code set than
+	// ours (the Cloud API's numeric codes): one of the Reason constants
+	// in business.go, or "".
+	Reason string
 }
 
 func (e *Error) Error() string {
@@ -57,6 +62,15 @@ func (e *Error) Unwrap() error { return e.Err }
 // Errorf returns an *Error with the given code and a client-safe message.
 func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorReason returns the Reason of the first *Error in err's chain.
+func ErrorReason(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Reason
+	}
+	return ""
 }
 
 // ErrorCode returns the code of the first *Error in err's chain,

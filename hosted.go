@@ -42,10 +42,10 @@ type HostedStore interface {
 	// Hosted returns the hosted device of an account (ENOTFOUND if none).
 	Hosted(ctx context.Context, account string) (*HostedDevice, error)
 	// LeaseHosted gives node the lease, until until, of up to limit hosted
-	// devices whose lease expired at now (or that node holds already) and
-	// returns them. Several nodes may call it at once: each device goes to
-	// one of them.
-	LeaseHosted(ctx context.Context, node string, now, until time.Time, limit int) ([]HostedDevice, error)
+	// devices of the given kinds whose lease expired at now (or that node
+	// holds already) and returns them. Several nodes may call it at once:
+	// each device goes to one of them.
+	LeaseHosted(ctx context.Context, node string, kinds []string, now, until time.Time, limit int) ([]HostedDevice, error)
 	// SaveHosted replaces the sealed state, if node still holds the lease
 	// at now (ECONFLICT otherwise: another node may be running it).
 	SaveHosted(ctx context.Context, account string, device uint32, node string, now time.Time, sealed []byte) error

@@ -166,6 +166,9 @@ type Store interface {
 	MediaStore
 	HostedStore
 	SandboxStore
+	BusinessStore
+	TemplateStore
+	OutboundQueue
 	Ping(ctx context.Context) error
 	Close() error
 }

@@ -21,16 +21,19 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/atrest"
 	"github.com/parley-chat/parley/bus"
 	"github.com/parley-chat/parley/gateway"
 	"github.com/parley-chat/parley/gateway/ws"
 	"github.com/parley-chat/parley/hosted"
 	"github.com/parley-chat/parley/httpapi"
+	"github.com/parley-chat/parley/httpapi/cloudapi"
 	"github.com/parley-chat/parley/service"
 	"github.com/parley-chat/parley/sms"
 	"github.com/parley-chat/parley/store/postgres"
 	"github.com/parley-chat/parley/store/sqlite"
 	"github.com/parley-chat/parley/store/sqlstore"
+	"github.com/parley-chat/parley/webhook/handshake"
 )
 
 // Config is a node's configuration. Zero values take the defaults noted.
@@ -53,14 +56,17 @@ type Config struct {
 	Logger              *slog.Logger
 	MediaGrace          time.Duration // blobs are kept this long after their messages were delivered (24h)
 	Clock               parley.Clock  // the services' and the sweeper's clock; nil: the system clock (tests move a fake one)
+
+	// The business platform (Cloud API).
+	AtRestKeyFile        string                  // the at-rest key (64 hex digits); empty: DATA/at-rest-key, generated on first start
+	WebhookAllowPrivate  bool                    // callback URLs may point to loopback and private addresses (always in Dev)
+	ManualTemplateReview bool                    // new templates stay PENDING until an operator reviews them
+	BusinessThroughput   int                     // messages per second of new business numbers (80)
+	Business             service.BusinessOptions // hooks (hosted devices, events, queue listener); the fields above override
 }
 
 // AdminTokenFile is the name of the operator token file in the data dir.
 const AdminTokenFile = "admin-token"
-
-// AtRestKeyFile is the name of the at-rest key file in the data dir: it
-// seals the secrets the server keeps for others (hosted devices' keys).
-const AtRestKeyFile = "at-rest-key"
 
 // Main is a running node.
 type Main struct {
@@ -70,6 +76,7 @@ type Main struct {
 	bus   *bus.Bus
 	hub   *gateway.Hub
 	media *service.Media
+	biz   *service.Business
 	// hosted runs this node's share of hosted devices (business numbers,
 	// sandbox customers).
 	hosted *hosted.Runner
@@ -118,6 +125,9 @@ func (m *Main) Addr() string { return m.ln.Addr().String() }
 
 // DataDir is the node's data directory.
 func (m *Main) DataDir() string { return m.cfg.DataDir }
+
+// Business is the node's business platform service (after Start).
+func (m *Main) Business() *service.Business { return m.biz }
 
 // Store is the node's store (after Start), for tests and tools.
 func (m *Main) Store() parley.Store { return m.store }
@@ -170,12 +180,21 @@ func (m *Main) Start(ctx context.Context) (err error) {
 	groups := service.NewGroups(m.store, m.hub, nil, m.log)
 	m.media = service.NewMedia(m.store, cfg.Clock, m.log)
 	m.media.Grace, m.media.Retention = cfg.MediaGrace, cfg.Retention
-	hubRef.Notifier = m.hub
-	sealer, err := m.atRestSealer()
+	atRest, err := m.atRestKey()
 	if err != nil {
 		return err
 	}
-	m.hosted = &hosted.Runner{Store: m.store, Sealer: sealer, Node: cfg.Node, Server: m.selfURL,
+	bopt := cfg.Business
+	bopt.ManualReview = bopt.ManualReview || cfg.ManualTemplateReview
+	if cfg.BusinessThroughput > 0 {
+		bopt.Throughput = cfg.BusinessThroughput
+	}
+	if bopt.Verifier == nil {
+		bopt.Verifier = &handshake.Verifier{AllowPrivate: cfg.Dev || cfg.WebhookAllowPrivate}
+	}
+	m.biz = service.NewBusiness(m.store, atRest, cfg.Clock, m.log, bopt)
+	hubRef.Notifier = m.hub
+	m.hosted = &hosted.Runner{Store: m.store, Sealer: atRest, Node: cfg.Node, Server: m.selfURL,
 		Handlers: map[string]hosted.Handler{}, Clock: cfg.Clock, Log: m.log}
 	provisioner := &hosted.Provisioner{Runner: m.hosted, Accounts: accounts, Keys: keys}
 	sandbox := &hosted.Sandbox{Runner: m.hosted, Provisioner: provisioner, Store: m.store}
@@ -196,7 +215,7 @@ func (m *Main) Start(ctx context.Context) (err error) {
 		return err
 	}
 	api := &httpapi.Server{
-		Accounts: accounts, Messaging: messaging, Keys: keys, Groups: groups, Media: m.media, Sandbox: sandbox,
+		Accounts: accounts, Messaging: messaging, Keys: keys, Groups: groups, Media: m.media, Business: m.biz, Sandbox: sandbox,
 		Link: bus.Link{B: m.bus}, SMSLog: m.store,
 		DevSMS: provider.Development(), AdminHash: adminHash, WS: m.ws,
 		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), Log: m.log, TrustProxy: cfg.TrustProxy,
@@ -207,8 +226,9 @@ func (m *Main) Start(ctx context.Context) (err error) {
 			return m.bus.Ready()
 		},
 	}
+	cloud := (&cloudapi.API{Business: m.biz, Log: m.log, TrustProxy: cfg.TrustProxy}).Handler()
 	m.http = &http.Server{
-		Handler:           api.Handler(),
+		Handler:           withCloudAPI(cloud, api.Handler()),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(m.log.Handler(), slog.LevelWarn),
@@ -220,6 +240,27 @@ func (m *Main) Start(ctx context.Context) (err error) {
 	m.log.Info("parley listening", "addr", m.ln.Addr().String(), "data", cfg.DataDir,
 		"database", dbKind(cfg.Database), "nats", natsKind(cfg.NATS), "dev", cfg.Dev)
 	return nil
+}
+
+// withCloudAPI sends the Cloud API's paths (a Graph version or id first)
+// to cloud and everything else to rest.
+func withCloudAPI(cloud, rest http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if cloudapi.Match(r.URL.Path) {
+			cloud.ServeHTTP(w, r)
+			return
+		}
+		rest.ServeHTTP(w, r)
+	})
+}
+
+// atRestKey loads the configured at-rest key, or the one in the data
+// dir, generating it there on first start.
+func (m *Main) atRestKey() (*atrest.Key, error) {
+	if m.cfg.AtRestKeyFile != "" {
+		return atrest.Load(m.cfg.AtRestKeyFile)
+	}
+	return atrest.LoadOrCreate(m.cfg.DataDir, m.log)
 }
 
 func dbKind(dsn string) string {
@@ -256,30 +297,6 @@ func (m *Main) adminToken() ([32]byte, error) {
 		return [32]byte{}, fmt.Errorf("read operator token: %w", err)
 	}
 	return sha256.Sum256([]byte(strings.TrimSpace(string(b)))), nil
-}
-
-// atRestSealer reads the at-rest key from the data dir, generating it on
-// first start (with a warning: back it up with the database, or the
-// hosted devices' keys are lost).
-func (m *Main) atRestSealer() (*hosted.KeySealer, error) {
-	path := filepath.Join(m.cfg.DataDir, AtRestKeyFile)
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		raw := make([]byte, 32)
-		rand.Read(raw)
-		b = []byte(hex.EncodeToString(raw))
-		if err := os.WriteFile(path, append(b, '\n'), 0o600); err != nil {
-			return nil, fmt.Errorf("write at-rest key: %w", err)
-		}
-		m.log.Warn("generated an at-rest key; keep it with the database's backups (hosted devices' keys are sealed with it)", "file", path)
-	} else if err != nil {
-		return nil, fmt.Errorf("read at-rest key: %w", err)
-	}
-	key, err := hex.DecodeString(strings.TrimSpace(string(b)))
-	if err != nil {
-		return nil, fmt.Errorf("at-rest key %s: not hex", path)
-	}
-	return hosted.NewKeySealer(key)
 }
 
 // selfURL is the base URL at which hosted devices reach this node.
@@ -356,7 +373,11 @@ func (m *Main) Sweep(ctx context.Context) error {
 	if b > 0 {
 		m.log.Info("deleted media", "blobs", b)
 	}
-	return errors.Join(perr, xerr, merr)
+	o, oerr := m.store.PurgeOutbound(ctx, now.Add(-m.cfg.Retention))
+	if o > 0 {
+		m.log.Info("purged handled Cloud API messages", "rows", o)
+	}
+	return errors.Join(perr, xerr, merr, oerr)
 }
 
 // Close releases the bus and the store.

@@ -13,14 +13,6 @@ import (
 	"github.com/parley-chat/parley/sdk"
 )
 
-// Sealer seals secrets with the node's at-rest key and opens them, bound
-// to aad (here the device's address). SECURITY REVIEW: implementations
-// hold the key; nothing else should.
-type Sealer interface {
-	Seal(plaintext, aad []byte) ([]byte, error)
-	Open(sealed, aad []byte) ([]byte, error)
-}
-
 // Handler serves the hosted devices of one kind while this node runs
 // them: it reads m.Events (and acknowledges them) and sends with m. Serve
 // returns when ctx ends (the lease was lost or the node stops).
@@ -37,7 +29,7 @@ type secrets struct {
 // Runner leases and runs this node's share of the hosted devices.
 type Runner struct {
 	Store  parley.HostedStore
-	Sealer Sealer
+	Sealer parley.Sealer // the at-rest key (package atrest); the sealed secrets are bound to the device's address
 	Node   string
 	// Server returns the base URL at which this node serves clients
 	// (hosted devices connect to the node they run on).
@@ -120,7 +112,11 @@ func (r *Runner) lease(ctx context.Context) {
 	}
 	r.mu.Unlock()
 	now := r.Clock.Now()
-	got, err := r.Store.LeaseHosted(ctx, r.Node, now, now.Add(r.LeaseFor), r.MaxDevices)
+	kinds := make([]string, 0, len(r.Handlers))
+	for k := range r.Handlers {
+		kinds = append(kinds, k)
+	}
+	got, err := r.Store.LeaseHosted(ctx, r.Node, kinds, now, now.Add(r.LeaseFor), r.MaxDevices)
 	if err != nil {
 		if ctx.Err() == nil {
 			r.Log.Warn("hosted: leasing devices", "err", err)

@@ -55,6 +55,10 @@ func logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
+// echoKind is a kind of hosted device that only this test's runners
+// serve (the node's own runner leaves it alone).
+const echoKind = "test-echo"
+
 // echo answers every text message with "echo: " and the text, from the
 // hosted device, and records which node served each message.
 type echo struct {
@@ -116,7 +120,7 @@ func TestHostedDeviceAndTakeover(t *testing.T) {
 	var served []string
 	newRunner := func(name string) *hosted.Runner {
 		return &hosted.Runner{Store: m.Store(), Sealer: sealer, Node: name, Server: func() string { return url },
-			Handlers: map[string]hosted.Handler{parley.HostedCustomer: echo{node: name, mu: &mu, seen: &served}},
+			Handlers: map[string]hosted.Handler{echoKind: echo{node: name, mu: &mu, seen: &served}},
 			Log:      logger(), LeaseFor: 900 * time.Millisecond}
 	}
 	r1 := newRunner("n1")
@@ -129,11 +133,11 @@ func TestHostedDeviceAndTakeover(t *testing.T) {
 	keys := service.NewKeys(m.Store(), nil, nil, logger())
 	p := &hosted.Provisioner{Runner: r1, Accounts: accounts, Keys: keys}
 	ctx := context.Background()
-	h, err := p.Provision(ctx, "4915100000777", parley.HostedCustomer, "sandbox")
+	h, err := p.Provision(ctx, "4915100000777", echoKind, "sandbox")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again, err := p.Provision(ctx, "4915100000777", parley.HostedCustomer, "sandbox"); err != nil || again.Device != h.Device {
+	if again, err := p.Provision(ctx, "4915100000777", echoKind, "sandbox"); err != nil || again.Device != h.Device {
 		t.Fatalf("second Provision = %+v, %v; want the same device", again, err)
 	}
 	if _, err := m.Store().Hosted(ctx, "4915100000777"); err != nil {
@@ -158,10 +162,18 @@ func TestHostedDeviceAndTakeover(t *testing.T) {
 			case ev := <-alice.Events():
 				ev.Ack()
 				if msg, ok := ev.(*sdk.Message); ok {
-					if msg.Err != nil || msg.Text != "echo: "+text {
-						t.Fatalf("got %q (err %v), want the echo of %q", msg.Text, msg.Err, text)
+					if msg.Err != nil {
+						t.Fatalf("got an undecryptable message: %v", msg.Err)
 					}
-					return
+					if msg.Text == "echo: "+text {
+						return
+					}
+					// A device taken over may answer a message again whose
+					// acknowledgement was lost with the old node (at least
+					// once); it must be an earlier one.
+					if msg.Text != "echo: one" {
+						t.Fatalf("got %q, want the echo of %q", msg.Text, text)
+					}
 				}
 			case <-sctx.Done():
 				t.Fatalf("no echo of %q", text)
@@ -181,8 +193,8 @@ func TestHostedDeviceAndTakeover(t *testing.T) {
 	expectEcho("two")
 	mu.Lock()
 	defer mu.Unlock()
-	if len(served) != 2 || served[0] != "n1:one" || served[1] != "n2:two" {
-		t.Fatalf("served %v, want n1:one then n2:two", served)
+	if len(served) < 2 || served[0] != "n1:one" || served[len(served)-1] != "n2:two" {
+		t.Fatalf("served %v, want n1:one first and n2:two last", served)
 	}
 }
 

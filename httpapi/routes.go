@@ -70,6 +70,7 @@ func (s *Server) Handler() http.Handler {
 		s.sandboxRoutes(mux)
 	}
 	mux.Handle("POST /admin/v1/debug/free-memory", s.admin(s.freeMemory))
+	s.businessRoutes(mux)
 	mux.Handle("GET /admin/v1/debug/pprof/profile", s.admin(func(w http.ResponseWriter, r *http.Request) error {
 		pprof.Profile(w, r)
 		return nil

@@ -25,6 +25,11 @@ commands:
   otp --phone E164    print the last code the development SMS provider sent
   customer COMMAND    sandbox customers: send, inbox, read, reply-button,
                       reply-list, react ('parley admin customer' lists them)
+  business            businesses (WABAs) of the Cloud API: create, list, throughput
+  token               access tokens of a business: create, list, revoke
+  template            review message templates (manual review)
+
+Run 'parley admin COMMAND -h' for a command's flags.
 `
 
 func admin(ctx context.Context, args []string) error {
@@ -45,6 +50,12 @@ func admin(ctx context.Context, args []string) error {
 		return a.otp(ctx, rest)
 	case "customer":
 		return a.customer(ctx, rest)
+	case "business":
+		return a.business(ctx, rest)
+	case "token":
+		return a.tokens(ctx, rest)
+	case "template":
+		return a.template(ctx, rest)
 	default:
 		fmt.Fprintf(os.Stderr, "parley admin: unknown command %q\n\n", cmd)
 		fs.Usage()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/parley-chat/parley"
@@ -19,7 +20,7 @@ var (
 		VALUES (?, ?, ?, ?, 0, '', 0, ?) ON CONFLICT DO NOTHING`)
 	qHosted = newQuery(`SELECT ` + hostedColumns + ` FROM hosted_devices WHERE account = ?`)
 	// Candidates, then a conditional claim per row.
-	qHostedCandidates = newQuery(`SELECT account, device FROM hosted_devices
+	qHostedCandidates = newQuery(`SELECT account, device, kind FROM hosted_devices
 		WHERE lease_until < ? OR lease_node = ? ORDER BY lease_until LIMIT ?`)
 	qLeaseHosted = newQuery(`UPDATE hosted_devices SET lease_node = ?, lease_until = ?
 		WHERE account = ? AND device = ? AND (lease_until < ? OR lease_node = ?)
@@ -70,8 +71,14 @@ func (s *Store) Hosted(ctx context.Context, account string) (*parley.HostedDevic
 }
 
 // LeaseHosted leases up to limit hosted devices to node.
-func (s *Store) LeaseHosted(ctx context.Context, node string, now, until time.Time, limit int) ([]parley.HostedDevice, error) {
-	rows, err := s.r.QueryContext(ctx, s.sql(qHostedCandidates), micros(now), node, limit)
+func (s *Store) LeaseHosted(ctx context.Context, node string, kinds []string, now, until time.Time, limit int) ([]parley.HostedDevice, error) {
+	if len(kinds) == 0 {
+		return nil, nil
+	}
+	// Kinds are filtered here, not in SQL: there are two, and most nodes
+	// run both. The scan looks further so that others' kinds do not
+	// crowd ours out.
+	rows, err := s.r.QueryContext(ctx, s.sql(qHostedCandidates), micros(now), node, 4*limit)
 	if err != nil {
 		return nil, s.wrap("LeaseHosted", err)
 	}
@@ -82,10 +89,13 @@ func (s *Store) LeaseHosted(ctx context.Context, node string, now, until time.Ti
 	var cands []key
 	err = scanAll(rows, func(r scanner) error {
 		var k key
-		if err := r.Scan(&k.account, &k.device); err != nil {
+		var kind string
+		if err := r.Scan(&k.account, &k.device, &kind); err != nil {
 			return err
 		}
-		cands = append(cands, k)
+		if slices.Contains(kinds, kind) && len(cands) < limit {
+			cands = append(cands, k)
+		}
 		return nil
 	})
 	if err != nil {

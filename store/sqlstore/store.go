@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -17,6 +18,8 @@ type Store struct {
 	d      Dialect
 	texts  texts
 	b      *batcher
+	ob     *outboundBatcher // the outbound queue's writer, started on first use
+	obOnce sync.Once
 	hits   atomic.Uint64 // rate hits, to clean old windows now and then
 	closed atomic.Bool
 
@@ -54,6 +57,10 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.b.close()
+	s.obOnce.Do(func() {}) // no writer can start after this
+	if s.ob != nil {
+		s.ob.close()
+	}
 	for _, p := range s.prepared {
 		p.Close()
 	}

@@ -10,6 +10,7 @@ import (
 )
 
 func testHosted(t *testing.T, open func(t *testing.T) parley.Store) {
+	kinds := []string{parley.HostedBusiness, parley.HostedCustomer}
 	newHosted := func(t *testing.T, s parley.Store) *parley.HostedDevice {
 		t.Helper()
 		acc := mustAccount(t, s)
@@ -37,15 +38,15 @@ func testHosted(t *testing.T, open func(t *testing.T) parley.Store) {
 		h := newHosted(t, s)
 		now := at(time.Minute)
 		wantCode(t, "SaveHosted without a lease", s.SaveHosted(ctxT(t), h.Account, h.Device, "n1", now, []byte("x")), parley.ECONFLICT)
-		got, err := s.LeaseHosted(ctxT(t), "n1", now, now.Add(30*time.Second), 100)
+		got, err := s.LeaseHosted(ctxT(t), "n1", kinds, now, now.Add(30*time.Second), 100)
 		if err != nil || len(got) != 1 || got[0].LeaseNode != "n1" || !got[0].LeaseUntil.Equal(now.Add(30*time.Second)) {
 			t.Fatalf("LeaseHosted(n1) = %+v, %v", got, err)
 		}
-		if other, err := s.LeaseHosted(ctxT(t), "n2", now.Add(10*time.Second), now.Add(40*time.Second), 100); err != nil || len(other) != 0 {
+		if other, err := s.LeaseHosted(ctxT(t), "n2", kinds, now.Add(10*time.Second), now.Add(40*time.Second), 100); err != nil || len(other) != 0 {
 			t.Fatalf("LeaseHosted(n2) during n1's lease = %+v, %v; want none", other, err)
 		}
 		// Renewing: the holder gets it again.
-		if again, err := s.LeaseHosted(ctxT(t), "n1", now.Add(20*time.Second), now.Add(60*time.Second), 100); err != nil || len(again) != 1 {
+		if again, err := s.LeaseHosted(ctxT(t), "n1", kinds, now.Add(20*time.Second), now.Add(60*time.Second), 100); err != nil || len(again) != 1 {
 			t.Fatalf("renewal = %+v, %v", again, err)
 		}
 		if err := s.SaveHosted(ctxT(t), h.Account, h.Device, "n1", now.Add(50*time.Second), []byte("sealed-1")); err != nil {
@@ -54,7 +55,7 @@ func testHosted(t *testing.T, open func(t *testing.T) parley.Store) {
 		wantCode(t, "SaveHosted by another node", s.SaveHosted(ctxT(t), h.Account, h.Device, "n2", now.Add(50*time.Second), []byte("x")), parley.ECONFLICT)
 		// Expired: another node takes it, and the old holder can no longer save.
 		late := now.Add(2 * time.Minute)
-		taken, err := s.LeaseHosted(ctxT(t), "n2", late, late.Add(30*time.Second), 100)
+		taken, err := s.LeaseHosted(ctxT(t), "n2", kinds, late, late.Add(30*time.Second), 100)
 		if err != nil || len(taken) != 1 || !bytes.Equal(taken[0].Sealed, []byte("sealed-1")) || taken[0].Version != 1 {
 			t.Fatalf("takeover = %+v, %v; want the saved state, version 1", taken, err)
 		}
@@ -62,8 +63,19 @@ func testHosted(t *testing.T, open func(t *testing.T) parley.Store) {
 		if err := s.ReleaseHosted(ctxT(t), "n2"); err != nil {
 			t.Fatal(err)
 		}
-		if got, err := s.LeaseHosted(ctxT(t), "n3", late, late.Add(time.Minute), 100); err != nil || len(got) != 1 {
+		if got, err := s.LeaseHosted(ctxT(t), "n3", kinds, late, late.Add(time.Minute), 100); err != nil || len(got) != 1 {
 			t.Fatalf("LeaseHosted after release = %+v, %v", got, err)
+		}
+	})
+	t.Run("OnlyGivenKinds", func(t *testing.T) {
+		s := open(t)
+		h := newHosted(t, s) // a business device
+		now := at(time.Minute)
+		if got, err := s.LeaseHosted(ctxT(t), "n1", []string{parley.HostedCustomer}, now, now.Add(time.Minute), 10); err != nil || len(got) != 0 {
+			t.Fatalf("LeaseHosted(customers) = %+v, %v; want nothing", got, err)
+		}
+		if got, err := s.LeaseHosted(ctxT(t), "n2", []string{parley.HostedBusiness}, now, now.Add(time.Minute), 10); err != nil || len(got) != 1 || got[0].Account != h.Account {
+			t.Fatalf("LeaseHosted(businesses) = %+v, %v; want the business device", got, err)
 		}
 	})
 	t.Run("ConcurrentLeases", func(t *testing.T) {
@@ -88,7 +100,7 @@ func testHosted(t *testing.T, open func(t *testing.T) parley.Store) {
 		for i := range 4 {
 			wg.Go(func() {
 				node := string(rune('a' + i))
-				got, err := stores[i%len(stores)].LeaseHosted(ctxT(t), node, now, now.Add(time.Minute), n)
+				got, err := stores[i%len(stores)].LeaseHosted(ctxT(t), node, kinds, now, now.Add(time.Minute), n)
 				if err != nil {
 					t.Errorf("LeaseHosted(%s): %v", node, err)
 					return

@@ -41,6 +41,9 @@ func Run(t *testing.T, open func(t *testing.T) parley.Store) {
 		{"Expiry", testExpiry},
 		{"Hosted", testHosted},
 		{"Sandbox", testSandbox},
+		{"Business", testBusiness},
+		{"Templates", testTemplates},
+		{"Outbound", testOutbound},
 		{"Lifecycle", testLifecycle},
 		{"TwoNodes", testTwoNodes},
 	}
