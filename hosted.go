@@ -53,3 +53,32 @@ type HostedStore interface {
 	// take its devices over at once.
 	ReleaseHosted(ctx context.Context, node string) error
 }
+
+// BusinessMessage links a Parley message of a business chat to its
+// Cloud API id (wamid), so that receipts become statuses and a business
+// can answer or mark read what it received.
+type BusinessMessage struct {
+	MessageID string // the Parley message id
+	WAMID     string
+	Number    string // phone_number_id
+	Customer  string // the customer's account
+	Inbound   bool   // from the customer
+	CreatedAt time.Time
+}
+
+// BusinessChatStore keeps what hosted business devices need: message
+// links and the time of each customer's last message (the 24-hour
+// customer-service window).
+type BusinessChatStore interface {
+	// PutBusinessMessage stores a link (a link with the same message id
+	// is kept once).
+	PutBusinessMessage(ctx context.Context, m *BusinessMessage) error
+	// BusinessMessageByID returns the link of a Parley message id;
+	// BusinessMessageByWAMID of a wamid (ENOTFOUND when unknown).
+	BusinessMessageByID(ctx context.Context, messageID string) (*BusinessMessage, error)
+	BusinessMessageByWAMID(ctx context.Context, wamid string) (*BusinessMessage, error)
+	// TouchWindow records a customer's message at at (kept if later than
+	// the stored one); LastInbound returns it (zero when never).
+	TouchWindow(ctx context.Context, number, customer string, at time.Time) error
+	LastInbound(ctx context.Context, number, customer string) (time.Time, error)
+}

@@ -166,6 +166,7 @@ type Store interface {
 	MediaStore
 	HostedStore
 	SandboxStore
+	BusinessChatStore
 	BusinessStore
 	TemplateStore
 	OutboundQueue

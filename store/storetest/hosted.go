@@ -151,3 +151,37 @@ func testSandbox(t *testing.T, open func(t *testing.T) parley.Store) {
 	_, err = s.SandboxLine(ctxT(t), acc, "wamid.X")
 	wantCode(t, "SandboxLine of another account's line", err, parley.ENOTFOUND)
 }
+
+func testBusinessChats(t *testing.T, open func(t *testing.T) parley.Store) {
+	s := open(t)
+	m := &parley.BusinessMessage{MessageID: "m1", WAMID: "wamid.AAA=", Number: "1234567890123456", Customer: "4915100000001", CreatedAt: at(0)}
+	if err := s.PutBusinessMessage(ctxT(t), m); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutBusinessMessage(ctxT(t), m); err != nil { // a retry
+		t.Fatalf("second PutBusinessMessage: %v", err)
+	}
+	for _, got := range []func() (*parley.BusinessMessage, error){
+		func() (*parley.BusinessMessage, error) { return s.BusinessMessageByID(ctxT(t), "m1") },
+		func() (*parley.BusinessMessage, error) { return s.BusinessMessageByWAMID(ctxT(t), "wamid.AAA=") },
+	} {
+		g, err := got()
+		if err != nil || *g != *m {
+			t.Fatalf("lookup = %+v, %v; want %+v", g, err, m)
+		}
+	}
+	_, err := s.BusinessMessageByWAMID(ctxT(t), "wamid.none")
+	wantCode(t, "unknown wamid", err, parley.ENOTFOUND)
+
+	if last, err := s.LastInbound(ctxT(t), m.Number, m.Customer); err != nil || !last.IsZero() {
+		t.Fatalf("LastInbound before any = %v, %v", last, err)
+	}
+	for _, d := range []time.Duration{time.Hour, time.Minute} { // an older one does not win
+		if err := s.TouchWindow(ctxT(t), m.Number, m.Customer, at(d)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if last, err := s.LastInbound(ctxT(t), m.Number, m.Customer); err != nil || !last.Equal(at(time.Hour)) {
+		t.Fatalf("LastInbound = %v, %v; want %v", last, err, at(time.Hour))
+	}
+}

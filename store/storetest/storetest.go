@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) parley.Store) {
 		{"Expiry", testExpiry},
 		{"Hosted", testHosted},
 		{"Sandbox", testSandbox},
+		{"BusinessChats", testBusinessChats},
 		{"Business", testBusiness},
 		{"Templates", testTemplates},
 		{"Outbound", testOutbound},

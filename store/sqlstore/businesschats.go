@@ -1,0 +1,80 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/parley-chat/parley"
+)
+
+var (
+	qPutBusinessMessage = newQuery(`INSERT INTO business_messages (message_id, wamid, number, customer, inbound, created_at)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
+	qBusinessMessageByID    = newQuery(`SELECT ` + businessMessageColumns + ` FROM business_messages WHERE message_id = ?`)
+	qBusinessMessageByWAMID = newQuery(`SELECT ` + businessMessageColumns + ` FROM business_messages WHERE wamid = ?`)
+	qTouchWindow            = newQuery(`INSERT INTO business_windows (number, customer, last_inbound_at) VALUES (?, ?, ?)
+		ON CONFLICT (number, customer) DO UPDATE SET last_inbound_at = excluded.last_inbound_at
+		WHERE business_windows.last_inbound_at < excluded.last_inbound_at`)
+	qLastInbound = newQuery(`SELECT last_inbound_at FROM business_windows WHERE number = ? AND customer = ?`)
+)
+
+const businessMessageColumns = `message_id, wamid, number, customer, inbound, created_at`
+
+// PutBusinessMessage stores a link once.
+func (s *Store) PutBusinessMessage(ctx context.Context, m *parley.BusinessMessage) error {
+	in := 0
+	if m.Inbound {
+		in = 1
+	}
+	if _, err := s.w.ExecContext(ctx, s.sql(qPutBusinessMessage), m.MessageID, m.WAMID, m.Number, m.Customer, in, micros(m.CreatedAt)); err != nil {
+		return s.wrap("PutBusinessMessage", err)
+	}
+	return nil
+}
+
+func (s *Store) businessMessage(ctx context.Context, name string, q query, arg string) (*parley.BusinessMessage, error) {
+	var m parley.BusinessMessage
+	var in, created int64
+	err := s.r.QueryRowContext(ctx, s.sql(q), arg).Scan(&m.MessageID, &m.WAMID, &m.Number, &m.Customer, &in, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, s.notFound(name, "no business message %s", arg)
+	}
+	if err != nil {
+		return nil, s.wrap(name, err)
+	}
+	m.Inbound, m.CreatedAt = in != 0, fromMicros(created)
+	return &m, nil
+}
+
+// BusinessMessageByID returns the link of a Parley message id.
+func (s *Store) BusinessMessageByID(ctx context.Context, id string) (*parley.BusinessMessage, error) {
+	return s.businessMessage(ctx, "BusinessMessageByID", qBusinessMessageByID, id)
+}
+
+// BusinessMessageByWAMID returns the link of a wamid.
+func (s *Store) BusinessMessageByWAMID(ctx context.Context, wamid string) (*parley.BusinessMessage, error) {
+	return s.businessMessage(ctx, "BusinessMessageByWAMID", qBusinessMessageByWAMID, wamid)
+}
+
+// TouchWindow records a customer's message time, keeping the latest.
+func (s *Store) TouchWindow(ctx context.Context, number, customer string, at time.Time) error {
+	if _, err := s.w.ExecContext(ctx, s.sql(qTouchWindow), number, customer, micros(at)); err != nil {
+		return s.wrap("TouchWindow", err)
+	}
+	return nil
+}
+
+// LastInbound returns the time of the customer's last message.
+func (s *Store) LastInbound(ctx context.Context, number, customer string) (time.Time, error) {
+	var at int64
+	err := s.r.QueryRowContext(ctx, s.sql(qLastInbound), number, customer).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, s.wrap("LastInbound", err)
+	}
+	return fromMicros(at), nil
+}
