@@ -184,7 +184,22 @@ func (m *Main) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	// Hosted devices: business numbers' devices and sandbox customers.
+	m.hosted = &hosted.Runner{Store: m.store, Sealer: atRest, Node: cfg.Node, Server: m.selfURL,
+		Handlers: map[string]hosted.Handler{}, Clock: cfg.Clock, Log: m.log}
+	provisioner := &hosted.Provisioner{Runner: m.hosted, Accounts: accounts, Keys: keys}
+	bizDevices := &hosted.Business{Store: m.store, Clock: cfg.Clock, Log: m.log}
+	m.hosted.Handlers[parley.HostedBusiness] = bizDevices
+	sandbox := &hosted.Sandbox{Runner: m.hosted, Provisioner: provisioner, Store: m.store}
+	m.hosted.Handlers[parley.HostedCustomer] = sandbox
+
 	bopt := cfg.Business
+	if bopt.Queue == nil {
+		bopt.Queue = bizDevices
+	}
+	if bopt.Hosted == nil {
+		bopt.Hosted = hosted.Numbers{Provisioner: provisioner}
+	}
 	bopt.ManualReview = bopt.ManualReview || cfg.ManualTemplateReview
 	if cfg.BusinessThroughput > 0 {
 		bopt.Throughput = cfg.BusinessThroughput
@@ -194,11 +209,6 @@ func (m *Main) Start(ctx context.Context) (err error) {
 	}
 	m.biz = service.NewBusiness(m.store, atRest, cfg.Clock, m.log, bopt)
 	hubRef.Notifier = m.hub
-	m.hosted = &hosted.Runner{Store: m.store, Sealer: atRest, Node: cfg.Node, Server: m.selfURL,
-		Handlers: map[string]hosted.Handler{}, Clock: cfg.Clock, Log: m.log}
-	provisioner := &hosted.Provisioner{Runner: m.hosted, Accounts: accounts, Keys: keys}
-	sandbox := &hosted.Sandbox{Runner: m.hosted, Provisioner: provisioner, Store: m.store}
-	m.hosted.Handlers[parley.HostedCustomer] = sandbox
 	m.bus.SetHandler(m.hub.Dispatch)
 	m.ws, err = ws.NewServer(m.hub, ws.Options{
 		MaxMessageSize: 1 << 20,
@@ -328,12 +338,26 @@ func (m *Main) Run(ctx context.Context) error {
 	g.Go(func() error { return m.bus.Run(runCtx) })
 	g.Go(func() error { return m.hub.Run(runCtx) })
 	g.Go(func() error { return m.purge(runCtx) })
-	g.Go(func() error { return m.hosted.Run(runCtx) })
+	// Hosted devices stop first: they are clients of this node, and would
+	// otherwise keep reconnecting while it drains its connections. Their
+	// leases are released, so another node takes them over at once.
+	hostedCtx, stopHosted := context.WithCancel(context.Background())
+	defer stopHosted()
+	hostedDone := make(chan struct{})
+	g.Go(func() error {
+		defer close(hostedDone)
+		return m.hosted.Run(hostedCtx)
+	})
 	g.Go(func() error {
 		<-gctx.Done()
 		m.log.Info("shutting down")
 		sctx, cancel := context.WithTimeout(context.Background(), m.cfg.ShutdownTimeout)
 		defer cancel()
+		stopHosted()
+		select {
+		case <-hostedDone:
+		case <-sctx.Done():
+		}
 		err := m.http.Shutdown(sctx)
 		stopRun()
 		return err

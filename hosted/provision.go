@@ -34,6 +34,9 @@ func (p *Provisioner) Provision(ctx context.Context, account, kind, name string)
 	r := p.Runner
 	r.defaults()
 	if h, err := r.Store.Hosted(ctx, account); err == nil {
+		if h.Kind != kind {
+			return nil, parley.Errorf(parley.ECONFLICT, "+%s is hosted already, as a %s", account, h.Kind)
+		}
 		return h, nil
 	} else if !parley.Match(err, parley.ENOTFOUND) {
 		return nil, fmt.Errorf("%s: %w", op, err)

@@ -71,6 +71,13 @@ func (r *Runner) setDefaults() {
 	if r.MaxDevices <= 0 {
 		r.MaxDevices = 10_000
 	}
+	if r.HTTPClient == nil {
+		// Its own pool, closed when the runner stops: a connection the
+		// transport dialled ahead and never used would hold up the node's
+		// graceful shutdown (a server waits for new connections' first
+		// request).
+		r.HTTPClient = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	}
 }
 
 // Run leases devices and runs them until ctx ends, then stops them and
@@ -84,6 +91,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			r.stopAll()
+			r.HTTPClient.CloseIdleConnections()
 			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			defer cancel()
 			if err := r.Store.ReleaseHosted(rctx, r.Node); err != nil {

@@ -1,0 +1,334 @@
+package hosted
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/sdk"
+)
+
+// Cloud API error codes of asynchronous failures (failed statuses).
+const (
+	CodeNoAccount     = 131026 // the recipient has no Parley account (not a WhatsApp user, in Meta's words)
+	CodeOutsideWindow = 131047 // free-form message more than 24 hours after the customer's last message
+	CodeUnknown       = 131000 // something went wrong
+)
+
+// Window is the customer-service window: free-form messages may follow a
+// customer's message within it; outside it only templates.
+const Window = 24 * time.Hour
+
+// InboundMessage is a customer's message to a business number, shaped for
+// the Cloud API's webhooks (cloud-api reference §3.4).
+type InboundMessage struct {
+	WAMID     string
+	From      string // the customer's wa_id (digits)
+	Timestamp time.Time
+	Type      string          // text, interactive, reaction, … (unsupported for what has no Cloud API form)
+	Object    json.RawMessage // the type's object ("text":{"body":…} → {"body":…})
+	ContextID string          // the wamid it answers, if any
+}
+
+// BusinessWebhooks turns what a hosted business device sees into webhook
+// events (package webhook's outbox).
+type BusinessWebhooks interface {
+	// Status reports a status of an outbound message: sent, delivered,
+	// read, or failed with a Cloud API error code.
+	Status(ctx context.Context, n *parley.BusinessNumber, o *parley.Outbound, status string, at time.Time, code int) error
+	// Inbound reports a customer's message.
+	Inbound(ctx context.Context, n *parley.BusinessNumber, in *InboundMessage) error
+}
+
+// BusinessStore is what the business handler needs from storage.
+type BusinessStore interface {
+	parley.OutboundQueue
+	parley.BusinessChatStore
+	BusinessNumberByAccount(ctx context.Context, account string) (*parley.BusinessNumber, error)
+}
+
+// Business runs hosted business devices (kind parley.HostedBusiness): it
+// delivers what businesses sent through the Cloud API (the outbound
+// queue), end-to-end encrypted to the customers' devices, and turns
+// receipts and customers' messages into webhooks.
+//
+// Delivery keeps each number's queue order; a message is handed to the
+// Messenger with a client id derived from its wamid, so a retry after a
+// crash or a takeover never sends it twice. Asynchronous failures are
+// Meta's: no account (131026), outside the 24-hour window (131047).
+type Business struct {
+	Store    BusinessStore
+	Webhooks BusinessWebhooks
+	Clock    parley.Clock
+	Log      *slog.Logger
+
+	mu   sync.Mutex
+	wake map[string]chan struct{} // by phone_number_id
+}
+
+// Queued implements service.OutboundListener: it wakes the number's
+// delivery loop (if this node runs it).
+func (b *Business) Queued(o *parley.Outbound) {
+	b.mu.Lock()
+	ch := b.wake[o.Number]
+	b.mu.Unlock()
+	if ch != nil {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Serve implements Handler.
+func (b *Business) Serve(ctx context.Context, d *parley.HostedDevice, m *sdk.Messenger) error {
+	n, err := b.Store.BusinessNumberByAccount(ctx, d.Account)
+	if err != nil {
+		return err
+	}
+	wake := make(chan struct{}, 1)
+	b.mu.Lock()
+	if b.wake == nil {
+		b.wake = map[string]chan struct{}{}
+	}
+	b.wake[n.ID] = wake
+	b.mu.Unlock()
+	defer func() {
+		b.mu.Lock()
+		if b.wake[n.ID] == wake {
+			delete(b.wake, n.ID)
+		}
+		b.mu.Unlock()
+	}()
+	go b.deliver(ctx, n, m, wake)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-m.Events():
+			if !ok {
+				return nil
+			}
+			if err := b.event(ctx, n, ev); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				b.Log.Error("business device: event not handled; it comes again", "number", n.ID, "err", err)
+				continue // not acknowledged
+			}
+			if err := ev.Ack(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// event handles a customer's message or a receipt.
+func (b *Business) event(ctx context.Context, n *parley.BusinessNumber, ev sdk.Event) error {
+	switch e := ev.(type) {
+	case *sdk.Receipt:
+		link, err := b.Store.BusinessMessageByID(ctx, e.MessageID)
+		if parley.Match(err, parley.ENOTFOUND) {
+			return nil // a receipt for something else
+		}
+		if err != nil {
+			return err
+		}
+		status := parley.OutboundDelivered
+		if e.Kind == sdk.ReceiptRead {
+			status = parley.OutboundRead
+		}
+		return b.setStatus(ctx, n, link.WAMID, status, e.Timestamp, 0)
+	case *sdk.Message:
+		if e.From == n.Account {
+			return nil // a copy of what this device sent
+		}
+		in := inbound(e)
+		if err := b.Store.PutBusinessMessage(ctx, &parley.BusinessMessage{MessageID: e.ID, WAMID: in.WAMID, Number: n.ID,
+			Customer: e.From, Inbound: true, CreatedAt: e.Timestamp}); err != nil {
+			return err
+		}
+		if err := b.Store.TouchWindow(ctx, n.ID, e.From, e.Timestamp); err != nil {
+			return err
+		}
+		if b.Webhooks != nil {
+			return b.Webhooks.Inbound(ctx, n, in)
+		}
+	}
+	return nil
+}
+
+// InboundWAMID is the wamid of a customer's message: "wamid." and the
+// base64 of its Parley message id, so that it maps back without a lookup
+// and is the same on every node.
+func InboundWAMID(messageID string) string {
+	if raw, err := hex.DecodeString(messageID); err == nil {
+		return "wamid." + base64.StdEncoding.EncodeToString(raw)
+	}
+	return "wamid." + base64.StdEncoding.EncodeToString([]byte(messageID))
+}
+
+// inbound shapes a customer's message for the Cloud API.
+func inbound(e *sdk.Message) *InboundMessage {
+	in := &InboundMessage{WAMID: InboundWAMID(e.ID), From: e.From, Timestamp: e.Timestamp, Type: "unsupported"}
+	obj := func(v any) json.RawMessage { b, _ := json.Marshal(v); return b }
+	var ctxRef struct {
+		Context *sdk.ReplyContext `json:"context"`
+	}
+	json.Unmarshal(e.Raw, &ctxRef)
+	if ctxRef.Context != nil {
+		in.ContextID = ctxRef.Context.MessageID
+	}
+	switch {
+	case e.Err != nil:
+	case e.Type == "text":
+		in.Type, in.Object = "text", obj(map[string]string{"body": e.Text})
+	case e.Type == sdk.PayloadReaction:
+		var p sdk.ReactionPayload
+		if json.Unmarshal(e.Raw, &p) == nil {
+			in.Type, in.Object = "reaction", obj(p.Reaction)
+		}
+	case e.Type == sdk.PayloadInteractiveReply:
+		var p sdk.ReplyPayload
+		if json.Unmarshal(e.Raw, &p) == nil {
+			switch {
+			case p.ButtonReply != nil:
+				in.Type, in.Object = "interactive", obj(map[string]any{"type": "button_reply", "button_reply": p.ButtonReply})
+			case p.ListReply != nil:
+				in.Type, in.Object = "interactive", obj(map[string]any{"type": "list_reply", "list_reply": p.ListReply})
+			}
+			if p.Context != nil {
+				in.ContextID = p.Context.MessageID
+			}
+		}
+	}
+	return in
+}
+
+// deliver sends the number's accepted messages in queue order until ctx
+// ends, waking on Queued or every two seconds.
+func (b *Business) deliver(ctx context.Context, n *parley.BusinessNumber, m *sdk.Messenger, wake <-chan struct{}) {
+	var after uint64
+	t := time.NewTicker(2 * time.Second)
+	defer t.Stop()
+	for ctx.Err() == nil {
+		batch, err := b.Store.NextOutbound(ctx, n.ID, after, 100)
+		if err != nil {
+			if ctx.Err() == nil {
+				b.Log.Warn("business device: reading the queue", "number", n.ID, "err", err)
+			}
+		}
+		for i := range batch {
+			o := &batch[i]
+			if o.Status == parley.OutboundAccepted {
+				if err := b.deliverOne(ctx, n, m, o); err != nil {
+					if ctx.Err() == nil {
+						b.Log.Warn("business device: delivery will be retried", "wamid", o.WAMID, "err", err)
+					}
+					break // keep the order: retry from here
+				}
+			}
+			after = o.Seq
+		}
+		if len(batch) == 100 {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+		case <-wake:
+		case <-t.C:
+		}
+	}
+}
+
+// deliverOne sends (or fails) one accepted message; an error leaves it
+// accepted, to be tried again.
+func (b *Business) deliverOne(ctx context.Context, n *parley.BusinessNumber, m *sdk.Messenger, o *parley.Outbound) error {
+	now := b.Clock.Now()
+	if o.Type == parley.MessageRead {
+		var r struct {
+			MessageID string `json:"message_id"`
+		}
+		json.Unmarshal(o.Body, &r)
+		link, err := b.Store.BusinessMessageByWAMID(ctx, r.MessageID)
+		if err == nil && link.Inbound && link.Number == n.ID {
+			if err := m.MarkRead(ctx, link.Customer, link.MessageID); err != nil {
+				return err
+			}
+		}
+		// A read request for an unknown message is done too: nothing to send.
+		_, err = b.Store.SetOutboundStatus(ctx, o.WAMID, parley.OutboundRead, 0, now)
+		return err
+	}
+	if o.Type != parley.MessageTemplate {
+		last, err := b.Store.LastInbound(ctx, n.ID, o.To)
+		if err != nil {
+			return err
+		}
+		if last.IsZero() || now.Sub(last) > Window {
+			return b.setStatus(ctx, n, o.WAMID, parley.OutboundFailed, now, CodeOutsideWindow)
+		}
+	}
+	payload, _ := json.Marshal(sdk.BusinessPayload{Type: sdk.PayloadBusiness, WAMID: o.WAMID, Message: o.Body})
+	r, err := m.Send(ctx, sdk.Outgoing{To: o.To, Plaintext: payload, ClientID: clientID(o.WAMID)})
+	if err != nil {
+		var se *sdk.Error
+		switch {
+		case errors.As(err, &se) && se.Code == sdk.CodeNotFound, errors.Is(err, sdk.ErrNoKeys):
+			return b.setStatus(ctx, n, o.WAMID, parley.OutboundFailed, now, CodeNoAccount)
+		case errors.As(err, &se) && se.Code == sdk.CodeInvalid:
+			return b.setStatus(ctx, n, o.WAMID, parley.OutboundFailed, now, CodeUnknown)
+		}
+		return err
+	}
+	if err := b.Store.PutBusinessMessage(ctx, &parley.BusinessMessage{MessageID: r.MessageID, WAMID: o.WAMID, Number: n.ID,
+		Customer: o.To, CreatedAt: r.Timestamp}); err != nil {
+		return err
+	}
+	return b.setStatus(ctx, n, o.WAMID, parley.OutboundSent, r.Timestamp, 0)
+}
+
+// setStatus moves a message forward and reports the change by webhook:
+// the webhook first (its event id is derived from the wamid and status,
+// so enqueueing it again does nothing), then the status, so that a crash
+// in between repeats the report instead of losing it.
+func (b *Business) setStatus(ctx context.Context, n *parley.BusinessNumber, wamid, status string, at time.Time, code int) error {
+	o, err := b.Store.Outbound(ctx, wamid)
+	if err != nil {
+		return err
+	}
+	if parley.OutboundRank(status) <= parley.OutboundRank(o.Status) {
+		return nil // not forward (a read receipt came before the delivered one, say)
+	}
+	if b.Webhooks != nil {
+		if err := b.Webhooks.Status(ctx, n, o, status, at, code); err != nil {
+			return err
+		}
+	}
+	_, err = b.Store.SetOutboundStatus(ctx, wamid, status, code, at)
+	return err
+}
+
+// Numbers provisions the hosted device of every new business number
+// (service.HostedDevices).
+type Numbers struct{ Provisioner *Provisioner }
+
+// NumberCreated creates the number's hosted business device.
+func (p Numbers) NumberCreated(ctx context.Context, n *parley.BusinessNumber) error {
+	_, err := p.Provisioner.Provision(ctx, n.Account, parley.HostedBusiness, n.VerifiedName)
+	return err
+}
+
+// clientID derives the Parley client id of a wamid (client ids are at
+// most 64 bytes; wamids may be longer).
+func clientID(wamid string) string {
+	h := sha256.Sum256([]byte(wamid))
+	return "w-" + hex.EncodeToString(h[:16])
+}
