@@ -1,0 +1,136 @@
+package app_test
+
+import (
+	"encoding/json"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/app"
+)
+
+// customer drives a sandbox customer through the operator API.
+type customer struct {
+	t     *testing.T
+	n     *node
+	phone string
+}
+
+func (c customer) post(path string, body map[string]string) string {
+	c.t.Helper()
+	var out struct {
+		MessageID string `json:"message_id"`
+	}
+	if st := call(c.t, "POST", c.n.base+"/admin/v1/customers/"+url.PathEscape(c.phone)+path, adminToken(c.t, c.n), body, &out); st != 200 {
+		c.t.Fatalf("customer %s %s: status %d", c.phone, path, st)
+	}
+	return out.MessageID
+}
+
+// inbox waits until the customer received n messages and returns them.
+func (c customer) inbox(n int) []map[string]any {
+	c.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var out struct {
+			Messages []map[string]any `json:"messages"`
+		}
+		if st := call(c.t, "GET", c.n.base+"/admin/v1/customers/"+url.PathEscape(c.phone)+"/inbox", adminToken(c.t, c.n), nil, &out); st != 200 {
+			c.t.Fatalf("inbox: status %d", st)
+		}
+		if len(out.Messages) >= n {
+			return out.Messages
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("%s received %d messages in 20s, want %d: %v", c.phone, len(out.Messages), n, out.Messages)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitStatus waits until an outbound message has status.
+func waitStatus(t *testing.T, n *node, wamid, status string) *parley.Outbound {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		o, err := n.m.Store().Outbound(t.Context(), wamid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.Status == status {
+			return o
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s is %s (code %d) after 20s, want %s", wamid, o.Status, o.ErrorCode, status)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func sendCloud(t *testing.T, n *node, b business, body string) string {
+	t.Helper()
+	st, got := graph(t, n, "POST", "/v24.0/"+b.PhoneNumberID+"/messages", b.AccessToken, []byte(body))
+	if st != 200 {
+		t.Fatalf("POST messages: %d %s", st, got)
+	}
+	var res struct {
+		Messages []struct{ ID string } `json:"messages"`
+	}
+	json.Unmarshal(got, &res)
+	return res.Messages[0].ID
+}
+
+// A business sends through the Cloud API; its hosted device encrypts to
+// the customer's device; the customer's receipts become statuses; the
+// window and account rules fail messages as Meta does.
+func TestBusinessDeliveryEndToEnd(t *testing.T) {
+	n := startNode(t, app.Config{})
+	b := createBusiness(t, n, nil)
+	biz := b.Account
+	c := customer{t: t, n: n, phone: "+4915100000201"}
+
+	// Free-form before the customer ever wrote: outside the window.
+	early := sendCloud(t, n, b, `{"messaging_product":"whatsapp","to":"4915100000201","type":"text","text":{"body":"too early"}}`)
+	if o := waitStatus(t, n, early, parley.OutboundFailed); o.ErrorCode != 131047 {
+		t.Fatalf("early message failed with %d, want 131047", o.ErrorCode)
+	}
+	// The customer writes; now the business may answer.
+	c.post("/messages", map[string]string{"to": "+" + biz, "text": "hello shop"})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if last, err := n.m.Store().LastInbound(t.Context(), b.PhoneNumberID, "4915100000201"); err == nil && !last.IsZero() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the business device did not record the customer's message")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	wamid := sendCloud(t, n, b, `{"messaging_product":"whatsapp","to":"+49 151 00000201","type":"interactive","interactive":{"type":"button","body":{"text":"Pick one"},"action":{"buttons":[{"type":"reply","reply":{"id":"yes","title":"Yes"}},{"type":"reply","reply":{"id":"no","title":"No"}}]}}}`)
+	got := c.inbox(1)[0]
+	if got["id"] != wamid || got["from"] != biz || got["type"] != "interactive" {
+		t.Fatalf("customer got %v, want the interactive message %s from %s", got, wamid, biz)
+	}
+	waitStatus(t, n, wamid, parley.OutboundDelivered)
+	c.post("/read", map[string]string{"message_id": wamid})
+	waitStatus(t, n, wamid, parley.OutboundRead)
+	c.post("/reply-button", map[string]string{"message_id": wamid, "button_id": "yes"})
+
+	// A template may go outside the window, but not to a number without a
+	// Parley account.
+	createTemplates(t, n, b, "order_update")
+	tmpl := strings.Replace(string(fixture(t, "send/template_positional.json")), "16505551234", "4915100000299", 1)
+	none := sendCloud(t, n, b, tmpl)
+	if o := waitStatus(t, n, none, parley.OutboundFailed); o.ErrorCode != 131026 {
+		t.Fatalf("template to a stranger failed with %d, want 131026", o.ErrorCode)
+	}
+	// The same template reaches the customer outside any window.
+	tmpl = strings.Replace(string(fixture(t, "send/template_positional.json")), "16505551234", "4915100000201", 1)
+	sent := sendCloud(t, n, b, tmpl)
+	waitStatus(t, n, sent, parley.OutboundDelivered)
+	if got := c.inbox(2)[1]; got["id"] != sent || got["type"] != "template" {
+		t.Fatalf("customer got %v, want the template %s", got, sent)
+	}
+}
