@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) parley.Store) {
 		{"Groups", testGroups},
 		{"Media", testMedia},
 		{"Expiry", testExpiry},
+		{"Webhooks", testWebhooks},
 		{"Lifecycle", testLifecycle},
 		{"TwoNodes", testTwoNodes},
 	}
