@@ -30,6 +30,7 @@ import (
 	"github.com/parley-chat/parley/store/postgres"
 	"github.com/parley-chat/parley/store/sqlite"
 	"github.com/parley-chat/parley/store/sqlstore"
+	"github.com/parley-chat/parley/webhook"
 )
 
 // Config is a node's configuration. Zero values take the defaults noted.
@@ -49,6 +50,15 @@ type Config struct {
 	Logger          *slog.Logger
 	MediaGrace      time.Duration // blobs are kept this long after their messages were delivered (24h)
 	Clock           parley.Clock  // the services' and the sweeper's clock; nil: the system clock (tests move a fake one)
+
+	// Webhooks. WebhookResolver turns endpoint ids into callback URLs and
+	// secrets (nil: none is known, and events are dead at once);
+	// WebhookAllowPrivate lets callbacks reach loopback and private
+	// addresses (implied by Dev); WebhookConcurrency bounds POSTs in
+	// flight (64).
+	WebhookResolver     webhook.EndpointResolver
+	WebhookAllowPrivate bool
+	WebhookConcurrency  int
 }
 
 // AdminTokenFile is the name of the operator token file in the data dir.
@@ -62,6 +72,7 @@ type Main struct {
 	bus   *bus.Bus
 	hub   *gateway.Hub
 	media *service.Media
+	hooks *webhook.Dispatcher
 	ws    *ws.Server
 	http  *http.Server
 	ln    net.Listener
@@ -111,6 +122,11 @@ func (m *Main) DataDir() string { return m.cfg.DataDir }
 // Store is the node's store (after Start), for tests and tools.
 func (m *Main) Store() parley.Store { return m.store }
 
+// Webhooks is the node's webhook dispatcher (after Start): producers
+// enqueue through it (or commit events in their own transaction and call
+// its Wake).
+func (m *Main) Webhooks() *webhook.Dispatcher { return m.hooks }
+
 // Start opens the store and the bus, wires the services and listens.
 func (m *Main) Start(ctx context.Context) (err error) {
 	defer func() {
@@ -158,6 +174,14 @@ func (m *Main) Start(ctx context.Context) (err error) {
 	groups := service.NewGroups(m.store, m.hub, nil, m.log)
 	m.media = service.NewMedia(m.store, cfg.Clock, m.log)
 	m.media.Grace, m.media.Retention = cfg.MediaGrace, cfg.Retention
+	resolver := cfg.WebhookResolver
+	if resolver == nil {
+		resolver = &webhook.Endpoints{}
+	}
+	m.hooks = webhook.New(webhook.Options{
+		Outbox: m.store, Resolver: resolver, AllowPrivate: cfg.WebhookAllowPrivate || cfg.Dev,
+		Concurrency: cfg.WebhookConcurrency, Clock: cfg.Clock, Metrics: webhook.NewMetrics(reg), Logger: m.log,
+	})
 	hubRef.Notifier = m.hub
 	m.bus.SetHandler(m.hub.Dispatch)
 	m.ws, err = ws.NewServer(m.hub, ws.Options{
@@ -175,7 +199,7 @@ func (m *Main) Start(ctx context.Context) (err error) {
 		return err
 	}
 	api := &httpapi.Server{
-		Accounts: accounts, Messaging: messaging, Keys: keys, Groups: groups, Media: m.media, Link: bus.Link{B: m.bus}, SMSLog: m.store,
+		Accounts: accounts, Messaging: messaging, Keys: keys, Groups: groups, Media: m.media, Webhooks: m.hooks, Link: bus.Link{B: m.bus}, SMSLog: m.store,
 		DevSMS: provider.Development(), AdminHash: adminHash, WS: m.ws,
 		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), Log: m.log, TrustProxy: cfg.TrustProxy,
 		Ready: func(ctx context.Context) error {
@@ -253,6 +277,7 @@ func (m *Main) Run(ctx context.Context) error {
 	g.Go(func() error { return m.bus.Run(runCtx) })
 	g.Go(func() error { return m.hub.Run(runCtx) })
 	g.Go(func() error { return m.purge(runCtx) })
+	g.Go(func() error { return m.hooks.Run(runCtx) })
 	g.Go(func() error {
 		<-gctx.Done()
 		m.log.Info("shutting down")
@@ -282,8 +307,9 @@ func (m *Main) purge(ctx context.Context) error {
 }
 
 // Sweep deletes, once, mailbox items older than the retention period,
-// items of disappearing messages that have expired, and the media blobs
-// no one needs any more (service.Media.Sweep). Every node runs it once a
+// items of disappearing messages that have expired, the media blobs no
+// one needs any more (service.Media.Sweep), and dead webhook events that
+// died longer than the retention period ago. Every node runs it once a
 // minute; runs on several nodes at once are harmless.
 func (m *Main) Sweep(ctx context.Context) error {
 	now := m.cfg.Clock.Now()
@@ -297,7 +323,11 @@ func (m *Main) Sweep(ctx context.Context) error {
 	if b > 0 {
 		m.log.Info("deleted media", "blobs", b)
 	}
-	return errors.Join(perr, xerr, merr)
+	w, werr := m.store.PurgeWebhooks(ctx, now.Add(-m.cfg.Retention))
+	if w > 0 {
+		m.log.Info("purged dead webhook events", "events", w)
+	}
+	return errors.Join(perr, xerr, merr, werr)
 }
 
 // Close releases the bus and the store.

@@ -24,6 +24,7 @@ type Server struct {
 	Groups    *service.Groups // groups; their routes are served only when set
 	Keys      *service.Keys   // the key directory; its routes are served only when set
 	Media     *service.Media  // media blobs; their routes are served only when set
+	Webhooks  WebhookOperator // dead webhook events; the operator's routes are served only when set
 	Link      service.Link
 	SMSLog    parley.SMSLog
 	DevSMS    bool         // the development SMS provider is in use

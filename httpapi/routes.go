@@ -67,6 +67,10 @@ func (s *Server) Handler() http.Handler {
 	// Operator API.
 	mux.Handle("GET /admin/v1/otp", s.admin(s.adminOTP))
 	mux.Handle("POST /admin/v1/debug/free-memory", s.admin(s.freeMemory))
+	if s.Webhooks != nil {
+		mux.Handle("GET /admin/v1/webhooks/failed", s.admin(s.adminFailedWebhooks))
+		mux.Handle("POST /admin/v1/webhooks/replay", s.admin(s.adminReplayWebhooks))
+	}
 	mux.Handle("GET /admin/v1/debug/pprof/profile", s.admin(func(w http.ResponseWriter, r *http.Request) error {
 		pprof.Profile(w, r)
 		return nil

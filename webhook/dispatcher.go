@@ -169,6 +169,10 @@ func (d *Dispatcher) Failed(ctx context.Context, f parley.WebhookFilter) ([]parl
 // Replay makes dead events pending again (all of them when ids is nil)
 // and wakes the dispatcher; it returns how many.
 func (d *Dispatcher) Replay(ctx context.Context, ids []string) (int, error) {
+	// The operator has likely fixed an endpoint: forget cached answers.
+	d.cacheMu.Lock()
+	clear(d.cache)
+	d.cacheMu.Unlock()
 	n, err := d.o.Outbox.ReplayWebhooks(ctx, ids, d.o.Clock.Now())
 	if n > 0 {
 		d.Wake()

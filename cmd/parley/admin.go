@@ -23,6 +23,12 @@ DATA/admin-token that 'parley serve' writes on first start.
 
 commands:
   otp --phone E164    print the last code the development SMS provider sent
+  webhooks failed [--json] [--endpoint ID] [--limit N] [--body]
+                      list dead webhook events (retried for 7 days, then given
+                      up on), oldest first; --json prints one JSON object per line
+  webhooks replay (--id ID ... | --all)
+                      queue dead webhook events for delivery again (with new
+                      7-day deadlines); prints how many
 `
 
 func admin(ctx context.Context, args []string) error {
@@ -41,6 +47,8 @@ func admin(ctx context.Context, args []string) error {
 	switch cmd, rest := fs.Arg(0), fs.Args()[1:]; cmd {
 	case "otp":
 		return a.otp(ctx, rest)
+	case "webhooks":
+		return a.webhooks(ctx, rest)
 	default:
 		fmt.Fprintf(os.Stderr, "parley admin: unknown command %q\n\n", cmd)
 		fs.Usage()

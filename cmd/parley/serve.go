@@ -22,7 +22,7 @@ func serve(ctx context.Context, args []string) error {
 	fs.StringVar(&cfg.Database, "database", "", "PostgreSQL URL (postgres://…); empty: SQLite in the data directory")
 	fs.StringVar(&cfg.NATS, "nats", "", "NATS cluster URL (nats://…); empty: embedded NATS")
 	fs.StringVar(&cfg.Node, "node", "", "node id, unique in a cluster (default: hostname plus random suffix)")
-	fs.BoolVar(&cfg.Dev, "dev", false, "development mode: development SMS provider, verbose logs")
+	fs.BoolVar(&cfg.Dev, "dev", false, "development mode: development SMS provider, webhooks to private addresses, verbose logs")
 	fs.DurationVar(&cfg.Retention, "retention", 30*24*time.Hour, "how long undelivered messages (and any media) are kept")
 	fs.DurationVar(&cfg.MediaGrace, "media-grace", 24*time.Hour, "how long media are kept after every copy of the messages naming them was delivered")
 	fs.StringVar(&cfg.AdminToken, "admin-token", "", "operator token (default: generated into DATA/admin-token)")
@@ -31,6 +31,8 @@ func serve(ctx context.Context, args []string) error {
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", 75*time.Second, "close WebSocket connections silent for this long")
 	fs.IntVar(&cfg.Limits.RequestsPerIP, "rate-ip", 60, "registration requests per client IP per hour")
 	fs.IntVar(&cfg.Limits.CodesPerNumber, "rate-number", 5, "codes sent per phone number per hour")
+	fs.BoolVar(&cfg.WebhookAllowPrivate, "webhook-allow-private", false, "let webhook callbacks reach loopback and private addresses (development; implied by --dev)")
+	fs.IntVar(&cfg.WebhookConcurrency, "webhook-concurrency", 64, "webhook POSTs in flight on this node")
 	fs.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
