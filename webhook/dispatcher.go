@@ -297,7 +297,9 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			d.sampleDepth(ctx)
 			depthAt = time.Now()
 		}
-		if free := capacity - int(inflight.Load()); free > 0 {
+		// Claim in sizeable batches (each claim is a write transaction),
+		// or whatever is free once the workers run out of work.
+		if free := capacity - int(inflight.Load()); free >= capacity/4 || (free > 0 && len(work) == 0) {
 			qs, err := d.claim(ctx, free)
 			if err != nil && ctx.Err() == nil {
 				d.log.Warn("claiming webhooks", "err", err)

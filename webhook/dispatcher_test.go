@@ -34,7 +34,7 @@ var t0 = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 
 const secret = "app-secret"
 
-func openSQLite(t *testing.T) parley.Store {
+func openSQLite(t testing.TB) parley.Store {
 	t.Helper()
 	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "parley.db"))
 	if err != nil {

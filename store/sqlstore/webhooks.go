@@ -67,13 +67,15 @@ var (
 		WHERE (endpoint, okey) IN (SELECT endpoint, okey FROM webhook_queues WHERE due_at <> 0 AND due_at <= ?
 			ORDER BY due_at LIMIT ?{skip})
 		RETURNING endpoint, okey`
-	// The first events of claimed queues; the head binds the limit.
+	// The first events of claimed queues; the head binds the limit. The
+	// window runs over the open-events index alone (seq is the key), and
+	// only the rows it keeps are read whole: a queue with a long backlog
+	// costs an index range, not a copy of every body.
 	bQueueHeads = newBulk(`WITH lim (n) AS (SELECT CAST(? AS BIGINT))
-		SELECT x.seq, x.id, x.endpoint, x.okey, x.body, x.attempts, x.last_error, x.created_at, x.enqueued_at FROM (
-			SELECT e.seq, e.id, e.endpoint, e.okey, e.body, e.attempts, e.last_error, e.created_at, e.enqueued_at,
-				ROW_NUMBER() OVER (PARTITION BY e.endpoint, e.okey ORDER BY e.seq) AS rn
-			FROM webhook_events e WHERE e.state = 0 AND (e.endpoint, e.okey) IN (VALUES `, `(?, ?)`,
-		`)) x, lim WHERE x.rn <= lim.n ORDER BY x.endpoint, x.okey, x.seq`)
+		SELECT e.seq, e.id, e.endpoint, e.okey, e.body, e.attempts, e.last_error, e.created_at, e.enqueued_at
+		FROM (SELECT w.seq, ROW_NUMBER() OVER (PARTITION BY w.endpoint, w.okey ORDER BY w.seq) AS rn
+			FROM webhook_events w WHERE w.state = 0 AND (w.endpoint, w.okey) IN (VALUES `, `(?, ?)`,
+		`)) x JOIN lim ON x.rn <= lim.n JOIN webhook_events e ON e.seq = x.seq ORDER BY e.endpoint, e.okey, e.seq`)
 
 	// Settling.
 	bLockQueues = newLockingBulk(`SELECT endpoint, okey, lease FROM webhook_queues WHERE (endpoint, okey) IN (VALUES `,
