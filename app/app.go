@@ -182,6 +182,9 @@ func (m *Main) Start(ctx context.Context) (err error) {
 		Outbox: m.store, Resolver: resolver, AllowPrivate: cfg.WebhookAllowPrivate || cfg.Dev,
 		Concurrency: cfg.WebhookConcurrency, Clock: cfg.Clock, Metrics: webhook.NewMetrics(reg), Logger: m.log,
 	})
+	if n, ok := m.store.(interface{ OnWebhooks(func()) }); ok {
+		n.OnWebhooks(m.hooks.Wake) // events committed on this node go out at once
+	}
 	hubRef.Notifier = m.hub
 	m.bus.SetHandler(m.hub.Dispatch)
 	m.ws, err = ws.NewServer(m.hub, ws.Options{

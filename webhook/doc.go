@@ -6,8 +6,11 @@
 //
 // Producers commit events with the state change that causes them
 // (parley.Delivery.Webhooks, or the store's EnqueueWebhooks, which
-// Dispatcher.Enqueue calls) and then call Dispatcher.Wake so that the
-// local dispatcher looks at once; dispatchers also poll. Each node runs
+// Dispatcher.Enqueue calls). The store wakes the local dispatcher after
+// such a commit (sqlstore's OnWebhooks, wired by the app); a producer
+// that commits events in a transaction of its own outside the batcher
+// calls Dispatcher.Wake. Dispatchers also poll, every second, for events
+// committed on other nodes and for retries that have come due. Each node runs
 // one Dispatcher (Run). It claims due queues — the events of one
 // (endpoint, ordering key) — under a lease, so that dispatchers of
 // several nodes sharing a database never hold one queue at once; a queue

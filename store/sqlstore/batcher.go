@@ -154,6 +154,7 @@ func (b *batcher) run() {
 func (b *batcher) commit(ops []*op) {
 	err := b.attempt(ops)
 	if err == nil {
+		b.s.notifyWebhooks(ops)
 		for _, o := range ops {
 			o.done <- o.err
 		}
@@ -169,6 +170,7 @@ func (b *batcher) commit(ops []*op) {
 			o.done <- err
 			continue
 		}
+		b.s.notifyWebhooks(one)
 		o.done <- o.err
 	}
 }

@@ -163,6 +163,26 @@ func (s *Store) EnqueueWebhooks(ctx context.Context, events []parley.WebhookEven
 	return nil
 }
 
+// OnWebhooks sets fn to be called, without blocking the writer for
+// long, after every batch transaction that committed webhook events
+// (EnqueueWebhooks, Delivery.Webhooks): the node's dispatcher wakes up
+// instead of waiting for its next poll.
+func (s *Store) OnWebhooks(fn func()) { s.onWebhooks.Store(&fn) }
+
+// notifyWebhooks calls the OnWebhooks function if ops committed events.
+func (s *Store) notifyWebhooks(ops []*op) {
+	fn := s.onWebhooks.Load()
+	if fn == nil {
+		return
+	}
+	for _, o := range ops {
+		if o.err == nil && !o.duplicate && len(o.webhooks) > 0 {
+			(*fn)()
+			return
+		}
+	}
+}
+
 // enqueueWebhooksTx adds events (prepared by prepareWebhooks) to the
 // outbox within tx. Any write transaction of this package may call it, so
 // that a state change and its webhooks commit together.
