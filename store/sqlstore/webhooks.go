@@ -77,6 +77,9 @@ var (
 			FROM webhook_events w WHERE w.state = 0 AND (w.endpoint, w.okey) IN (VALUES `, `(?, ?)`,
 		`)) x JOIN lim ON x.rn <= lim.n JOIN webhook_events e ON e.seq = x.seq ORDER BY e.endpoint, e.okey, e.seq`)
 
+	qQueueHead = newQuery(`SELECT seq, id, endpoint, okey, body, attempts, last_error, created_at, enqueued_at
+		FROM webhook_events WHERE state = 0 AND endpoint = ? AND okey = ? ORDER BY seq LIMIT ?`)
+
 	// Settling.
 	bLockQueues = newLockingBulk(`SELECT endpoint, okey, lease FROM webhook_queues WHERE (endpoint, okey) IN (VALUES `,
 		`(?, ?)`, `) ORDER BY endpoint, okey`)
@@ -292,6 +295,39 @@ func (s *Store) ClaimWebhooks(ctx context.Context, c parley.WebhookClaim) ([]par
 		for i, q := range queues {
 			index[queueKey{q.Endpoint, q.Key}] = i
 		}
+		scan := func(r scanner) error {
+			var e parley.WebhookEvent
+			var created, enqueued int64
+			if err := r.Scan(&e.Seq, &e.ID, &e.Endpoint, &e.Key, &e.Body, &e.Attempts, &e.LastError, &created, &enqueued); err != nil {
+				return err
+			}
+			e.CreatedAt, e.EnqueuedAt = fromMicros(created), fromMicros(enqueued)
+			e.State, e.NextAttempt = parley.WebhookDelivering, c.LeaseUntil
+			i := index[queueKey{e.Endpoint, e.Key}]
+			queues[i].Events = append(queues[i].Events, e)
+			return nil
+		}
+		if s.d.LockRows == "" {
+			// In-process SQLite: one small indexed query per queue, which
+			// stops after PerQueue rows, costs less than the window over
+			// every queue's whole backlog. PostgreSQL would pay a round
+			// trip per queue, so it gets the one statement below.
+			stmt, err := tx.PrepareContext(ctx, s.sql(qQueueHead))
+			if err != nil {
+				return err
+			}
+			defer stmt.Close()
+			for _, q := range queues {
+				r, err := stmt.QueryContext(ctx, q.Endpoint, q.Key, c.PerQueue)
+				if err != nil {
+					return err
+				}
+				if err := scanAll(r, scan); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
 		return s.eachChunk(bQueueHeads, []any{int64(c.PerQueue)}, keys, func(text string, args []any) error {
 			stmt, err := s.stmt(ctx, tx, text)
 			if err != nil {
@@ -301,18 +337,7 @@ func (s *Store) ClaimWebhooks(ctx context.Context, c parley.WebhookClaim) ([]par
 			if err != nil {
 				return err
 			}
-			return scanAll(r, func(r scanner) error {
-				var e parley.WebhookEvent
-				var created, enqueued int64
-				if err := r.Scan(&e.Seq, &e.ID, &e.Endpoint, &e.Key, &e.Body, &e.Attempts, &e.LastError, &created, &enqueued); err != nil {
-					return err
-				}
-				e.CreatedAt, e.EnqueuedAt = fromMicros(created), fromMicros(enqueued)
-				e.State, e.NextAttempt = parley.WebhookDelivering, c.LeaseUntil
-				i := index[queueKey{e.Endpoint, e.Key}]
-				queues[i].Events = append(queues[i].Events, e)
-				return nil
-			})
+			return scanAll(r, scan)
 		})
 	})
 	if err != nil {
