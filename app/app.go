@@ -348,5 +348,8 @@ func (m *Main) Close() error {
 // Both stores pipeline commits; the gateway relies on it for throughput.
 var _ service.AsyncMailbox = (*sqlstore.Store)(nil)
 
+// The operator API lists and replays dead webhook events through the dispatcher.
+var _ httpapi.WebhookOperator = (*webhook.Dispatcher)(nil)
+
 // notifierRef breaks the construction cycle between services and the hub.
 type notifierRef struct{ service.Notifier }

@@ -174,24 +174,35 @@ func (s *Store) OnWebhooks(fn func()) { s.onWebhooks.Store(&fn) }
 
 // notifyWebhooks calls the OnWebhooks function if ops committed events.
 func (s *Store) notifyWebhooks(ops []*op) {
-	fn := s.onWebhooks.Load()
-	if fn == nil {
-		return
-	}
 	for _, o := range ops {
 		if o.err == nil && !o.duplicate && len(o.webhooks) > 0 {
-			(*fn)()
+			s.webhooksCommitted()
 			return
 		}
 	}
 }
 
-// enqueueWebhooksTx adds events (prepared by prepareWebhooks) to the
-// outbox within tx. Any write transaction of this package may call it, so
-// that a state change and its webhooks commit together.
+// webhooksCommitted calls the OnWebhooks function. A writer that called
+// enqueueWebhooksTx calls it after its transaction committed.
+func (s *Store) webhooksCommitted() {
+	if fn := s.onWebhooks.Load(); fn != nil {
+		(*fn)()
+	}
+}
+
+// enqueueWebhooksTx adds events to the outbox within tx. Any write
+// transaction of this package may call it, so that a state change and its
+// webhooks commit together (then it calls webhooksCommitted). Events
+// without an id or time get them here; a caller that may run its
+// transaction again fills them first (prepareWebhooks), so that every run
+// inserts the same ids.
 func (s *Store) enqueueWebhooksTx(ctx context.Context, tx *sql.Tx, events []parley.WebhookEvent) error {
 	if len(events) == 0 {
 		return nil
+	}
+	events, err := prepareWebhooks(events)
+	if err != nil {
+		return err
 	}
 	rows := make([]any, 0, 6*len(events))
 	seen := make(map[string]bool, len(events))
@@ -209,7 +220,7 @@ func (s *Store) enqueueWebhooksTx(ctx context.Context, tx *sql.Tx, events []parl
 		}
 	}
 	added := make(map[queueKey]int64)
-	err := s.queryBulk(ctx, tx, bInsertWebhooks, rows, func(r scanner) error {
+	err = s.queryBulk(ctx, tx, bInsertWebhooks, rows, func(r scanner) error {
 		var k queueKey
 		if err := r.Scan(&k.endpoint, &k.key); err != nil {
 			return err
