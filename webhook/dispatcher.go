@@ -451,13 +451,19 @@ func (e errStatus) Error() string { return "HTTP " + strconv.Itoa(e.code) }
 func (d *Dispatcher) post(ctx context.Context, ep Endpoint, e *parley.WebhookEvent) (retryAfter time.Duration, err error) {
 	ctx, cancel := context.WithTimeout(ctx, d.o.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.URL, bytes.NewReader(e.Body))
+	body := e.Body
+	if !IsASCII(body) {
+		// A producer that did not use Marshal: send (and sign) the
+		// ASCII-only form, which decodes to the same JSON.
+		body = AppendASCII(make([]byte, 0, len(body)+len(body)/4), body)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.URL, bytes.NewReader(body))
 	if err != nil {
 		return 0, parley.Errorf(parley.ENOTFOUND, "callback URL: %v", err)
 	}
 	h := req.Header
 	h["Content-Type"] = []string{"application/json"}
-	h[SignatureHeader] = []string{Sign(ep.Secret, e.Body)}
+	h[SignatureHeader] = []string{Sign(ep.Secret, body)}
 	h[EventIDHeader] = []string{e.ID}
 	h["User-Agent"] = []string{d.o.UserAgent}
 	start := time.Now()

@@ -311,6 +311,24 @@ func TestRetryScheduleAndDeath(t *testing.T) {
 	}
 }
 
+// A body enqueued with raw UTF-8 is sent, and signed, in its ASCII-only
+// form (the receiver checks both).
+func TestRawUTF8BodyIsSentASCII(t *testing.T) {
+	s := openSQLite(t)
+	rcv := newReceiver(t)
+	d := webhook.New(webhook.Options{Outbox: s, Resolver: endpoints(rcv.srv.URL), AllowPrivate: true, Clock: &fakeClock{t: t0}})
+	e := parley.WebhookEvent{ID: "raw", Endpoint: "app", Key: "k", Body: []byte(`{"key":"k","text":"olá 😀"}`), CreatedAt: t0}
+	if err := s.EnqueueWebhooks(t.Context(), []parley.WebhookEvent{e}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := d.RunOnce(t.Context()); err != nil || n != 1 {
+		t.Fatalf("RunOnce = %d, %v", n, err)
+	}
+	if got, _ := rcv.delivered(); len(got["k"]) != 1 {
+		t.Errorf("delivered %v, want the event", got)
+	}
+}
+
 func TestUnknownEndpointIsDead(t *testing.T) {
 	s := openSQLite(t)
 	clock := &fakeClock{t: t0}
