@@ -1,10 +1,6 @@
 package webhook
 
-import (
-	"bytes"
-	"encoding/json"
-	"unicode/utf8"
-)
+import "unicode/utf8"
 
 const hexDigits = "0123456789abcdef"
 
@@ -55,13 +51,10 @@ func IsASCII(b []byte) bool {
 // without HTML escaping (Meta does not escape <, > and &), then
 // AppendASCII. It is the encoding of every payload this package builds.
 func Marshal(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	b, err := encodeNoHTML(v)
+	if err != nil {
 		return nil, err
 	}
-	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	if IsASCII(b) {
 		return b, nil
 	}

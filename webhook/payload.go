@@ -1,6 +1,9 @@
 package webhook
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"strconv"
 	"time"
 )
@@ -109,6 +112,68 @@ type Message struct {
 	Referral    *Referral     `json:"referral,omitempty"`
 	Errors      []Error       `json:"errors,omitempty"`
 	Unsupported *Unsupported  `json:"unsupported,omitempty"`
+
+	// Object, when set, is the type's object as JSON, already shaped as
+	// in the Cloud API (what a hosted business device decrypted): it is
+	// written under the key Type, and the typed fields above are not.
+	Object json.RawMessage `json:"-"`
+}
+
+// messageHead and messageTail are Message's keys before and after the
+// type's object, for MarshalJSON.
+type messageHead struct {
+	Context   *Context `json:"context,omitempty"`
+	From      string   `json:"from"`
+	ID        string   `json:"id"`
+	Timestamp string   `json:"timestamp"`
+	Type      string   `json:"type"`
+}
+
+type messageTail struct {
+	Referral *Referral `json:"referral,omitempty"`
+	Errors   []Error   `json:"errors,omitempty"`
+}
+
+// MarshalJSON writes the message with its typed fields, or with Object
+// under the key Type when Object is set.
+func (m Message) MarshalJSON() ([]byte, error) {
+	type plain Message // without this method
+	if len(m.Object) == 0 {
+		return encodeNoHTML(plain(m))
+	}
+	if !json.Valid(m.Object) {
+		return nil, fmt.Errorf("webhook: message %s: object is not valid JSON", m.ID)
+	}
+	head, err := encodeNoHTML(messageHead{m.Context, m.From, m.ID, m.Timestamp, m.Type})
+	if err != nil {
+		return nil, err
+	}
+	key, err := encodeNoHTML(m.Type)
+	if err != nil {
+		return nil, err
+	}
+	tail, err := encodeNoHTML(messageTail{m.Referral, m.Errors})
+	if err != nil {
+		return nil, err
+	}
+	out := append(head[:len(head)-1], ',')
+	out = append(append(append(out, key...), ':'), m.Object...)
+	if len(tail) > 2 {
+		out = append(append(out, ','), tail[1:]...)
+		return out, nil
+	}
+	return append(out, '}'), nil
+}
+
+// encodeNoHTML is json.Marshal without HTML escaping (as Marshal).
+func encodeNoHTML(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // Context marks a reply (From, ID), a forward, or a product enquiry.

@@ -166,3 +166,51 @@ func TestTemplateReasonNull(t *testing.T) {
 		t.Errorf("%s has no \"reason\":null", b)
 	}
 }
+
+// A message whose type object is raw JSON (as a hosted device decrypted
+// it) encodes to the same bytes as the typed one.
+func TestRawObjectMatchesTyped(t *testing.T) {
+	raw := map[string]webhook.Message{}
+
+	m := msg("text", "wamid.HBgLMTY1MDU1NTEyMzQVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=")
+	m.Text = &webhook.Text{Body: "Olá, José! Preço: 5 € 😀"}
+	m.Text, m.Object = nil, json.RawMessage(`{"body":"Olá, José! Preço: 5 € 😀"}`)
+	raw["inbound_text"] = m
+
+	m = msg("interactive", "wamid.IN11")
+	m.Context = reply("wamid.OUT2")
+	m.Object = json.RawMessage(`{"type":"button_reply","button_reply":{"id":"change-button","title":"Change"}}`)
+	raw["inbound_button_reply"] = m
+
+	m = msg("text", "wamid.IN16")
+	m.Object = json.RawMessage(`{"body":"Hi, I saw your ad"}`)
+	m.Referral = &webhook.Referral{SourceURL: "https://example.test/ad/120", SourceID: "120", SourceType: "ad", Body: "Spring sale",
+		Headline: "20% off", MediaType: "image", ImageURL: "https://example.test/ad.jpg",
+		CtwaClid: "ARAkLkA8rmlFeiCktEJQ-QTwRiyYHAFDLMNDBH0CD3qpjd0HR4irJ6LEkR7JwFF4XvnO2E4Nx0-eM-ZABDLCSx3D2rJ1t"}
+	raw["inbound_referral"] = m
+
+	m = msg("reaction", "wamid.IN14")
+	m.Object = json.RawMessage(`{"message_id":"wamid.OUT5","emoji":"👍"}`)
+	raw["inbound_reaction"] = m
+
+	for name, m := range raw {
+		fixture, err := os.ReadFile(filepath.Join("testdata", "payloads", name+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want bytes.Buffer
+		json.Compact(&want, fixture)
+		got, err := webhook.InboundMessage(waba, md, sheena, m)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if !bytes.Equal(got, want.Bytes()) {
+			t.Errorf("%s with a raw object:\ngot  %s\nwant %s", name, got, want.Bytes())
+		}
+	}
+	bad := msg("text", "wamid.X")
+	bad.Object = json.RawMessage(`{"body":`)
+	if _, err := webhook.InboundMessage(waba, md, sheena, bad); err == nil {
+		t.Error("a message with an invalid raw object was encoded")
+	}
+}
