@@ -124,6 +124,12 @@ type Delivery struct {
 	// to MessageID in the same transaction (not for a duplicate), so that
 	// they live until every item of the message is gone.
 	Media []string
+
+	// Webhooks are outbox events committed in the same transaction (not
+	// for a duplicate): a status webhook is never lost between the
+	// commit and its delivery, and never sent for a message that was not
+	// committed. IDs are filled in when empty (see WebhookOutbox).
+	Webhooks []WebhookEvent
 }
 
 // validateGroup checks the shape of a group send; whether the copies

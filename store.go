@@ -77,7 +77,9 @@ type Mailbox interface {
 	// key was committed before it inserts nothing, sets d.Duplicate and
 	// copies the stored MessageID and Timestamp into d. Items addressed to
 	// revoked or unknown devices are an error (ESTALE). d.Media are linked
-	// to the message in the same transaction (see MediaStore).
+	// to the message in the same transaction (see MediaStore), and
+	// d.Webhooks are enqueued in it (see WebhookOutbox), their ids filled
+	// in.
 	Deliver(ctx context.Context, d *Delivery) error
 	// Fetch returns up to limit items of a device with Seq > after, by Seq,
 	// leaving out items that have expired at now (Item.ExpiresIn); the zero
@@ -170,6 +172,7 @@ type Store interface {
 	BusinessStore
 	TemplateStore
 	OutboundQueue
+	WebhookOutbox
 	Ping(ctx context.Context) error
 	Close() error
 }

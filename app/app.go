@@ -33,6 +33,7 @@ import (
 	"github.com/parley-chat/parley/store/postgres"
 	"github.com/parley-chat/parley/store/sqlite"
 	"github.com/parley-chat/parley/store/sqlstore"
+	"github.com/parley-chat/parley/webhook"
 	"github.com/parley-chat/parley/webhook/handshake"
 )
 
@@ -63,6 +64,12 @@ type Config struct {
 	ManualTemplateReview bool                    // new templates stay PENDING until an operator reviews them
 	BusinessThroughput   int                     // messages per second of new business numbers (80)
 	Business             service.BusinessOptions // hooks (hosted devices, events, queue listener); the fields above override
+
+	// Webhooks. WebhookResolver turns endpoint ids into callback URLs and
+	// secrets (nil: the business platform's apps and subscriptions);
+	// WebhookConcurrency bounds POSTs in flight (64).
+	WebhookResolver    webhook.EndpointResolver
+	WebhookConcurrency int
 }
 
 // AdminTokenFile is the name of the operator token file in the data dir.
@@ -77,6 +84,7 @@ type Main struct {
 	hub   *gateway.Hub
 	media *service.Media
 	biz   *service.Business
+	hooks *webhook.Dispatcher
 	// hosted runs this node's share of hosted devices (business numbers,
 	// sandbox customers).
 	hosted *hosted.Runner
@@ -131,6 +139,11 @@ func (m *Main) Business() *service.Business { return m.biz }
 
 // Store is the node's store (after Start), for tests and tools.
 func (m *Main) Store() parley.Store { return m.store }
+
+// Webhooks is the node's webhook dispatcher (after Start): producers
+// enqueue through it (or commit events in their own transaction and call
+// its Wake).
+func (m *Main) Webhooks() *webhook.Dispatcher { return m.hooks }
 
 // Start opens the store and the bus, wires the services and listens.
 func (m *Main) Start(ctx context.Context) (err error) {
@@ -188,7 +201,8 @@ func (m *Main) Start(ctx context.Context) (err error) {
 	m.hosted = &hosted.Runner{Store: m.store, Sealer: atRest, Node: cfg.Node, Server: m.selfURL,
 		Handlers: map[string]hosted.Handler{}, Clock: cfg.Clock, Log: m.log}
 	provisioner := &hosted.Provisioner{Runner: m.hosted, Accounts: accounts, Keys: keys}
-	bizDevices := &hosted.Business{Store: m.store, Clock: cfg.Clock, Log: m.log}
+	hooks := &hosted.Webhooks{Outbox: m.store, Clock: cfg.Clock, Log: m.log} // Business is set below
+	bizDevices := &hosted.Business{Store: m.store, Webhooks: hooks, Clock: cfg.Clock, Log: m.log}
 	m.hosted.Handlers[parley.HostedBusiness] = bizDevices
 	sandbox := &hosted.Sandbox{Runner: m.hosted, Provisioner: provisioner, Store: m.store}
 	m.hosted.Handlers[parley.HostedCustomer] = sandbox
@@ -200,6 +214,9 @@ func (m *Main) Start(ctx context.Context) (err error) {
 	if bopt.Hosted == nil {
 		bopt.Hosted = hosted.Numbers{Provisioner: provisioner}
 	}
+	if bopt.Events == nil {
+		bopt.Events = hooks
+	}
 	bopt.ManualReview = bopt.ManualReview || cfg.ManualTemplateReview
 	if cfg.BusinessThroughput > 0 {
 		bopt.Throughput = cfg.BusinessThroughput
@@ -208,6 +225,18 @@ func (m *Main) Start(ctx context.Context) (err error) {
 		bopt.Verifier = &handshake.Verifier{AllowPrivate: cfg.Dev || cfg.WebhookAllowPrivate}
 	}
 	m.biz = service.NewBusiness(m.store, atRest, cfg.Clock, m.log, bopt)
+	hooks.Business = m.biz
+	resolver := cfg.WebhookResolver
+	if resolver == nil {
+		resolver = hooks // the business platform's apps and subscriptions
+	}
+	m.hooks = webhook.New(webhook.Options{
+		Outbox: m.store, Resolver: resolver, AllowPrivate: cfg.WebhookAllowPrivate || cfg.Dev,
+		Concurrency: cfg.WebhookConcurrency, Clock: cfg.Clock, Metrics: webhook.NewMetrics(reg), Logger: m.log,
+	})
+	if n, ok := m.store.(interface{ OnWebhooks(func()) }); ok {
+		n.OnWebhooks(m.hooks.Wake) // events committed on this node go out at once
+	}
 	hubRef.Notifier = m.hub
 	m.bus.SetHandler(m.hub.Dispatch)
 	m.ws, err = ws.NewServer(m.hub, ws.Options{
@@ -225,7 +254,7 @@ func (m *Main) Start(ctx context.Context) (err error) {
 		return err
 	}
 	api := &httpapi.Server{
-		Accounts: accounts, Messaging: messaging, Keys: keys, Groups: groups, Media: m.media, Business: m.biz, Sandbox: sandbox,
+		Accounts: accounts, Messaging: messaging, Keys: keys, Groups: groups, Media: m.media, Business: m.biz, Sandbox: sandbox, Webhooks: m.hooks,
 		Link: bus.Link{B: m.bus}, SMSLog: m.store,
 		DevSMS: provider.Development(), AdminHash: adminHash, WS: m.ws,
 		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), Log: m.log, TrustProxy: cfg.TrustProxy,
@@ -348,6 +377,7 @@ func (m *Main) Run(ctx context.Context) error {
 		defer close(hostedDone)
 		return m.hosted.Run(hostedCtx)
 	})
+	g.Go(func() error { return m.hooks.Run(runCtx) })
 	g.Go(func() error {
 		<-gctx.Done()
 		m.log.Info("shutting down")
@@ -382,8 +412,9 @@ func (m *Main) purge(ctx context.Context) error {
 }
 
 // Sweep deletes, once, mailbox items older than the retention period,
-// items of disappearing messages that have expired, and the media blobs
-// no one needs any more (service.Media.Sweep). Every node runs it once a
+// items of disappearing messages that have expired, the media blobs no
+// one needs any more (service.Media.Sweep), and dead webhook events that
+// died longer than the retention period ago. Every node runs it once a
 // minute; runs on several nodes at once are harmless.
 func (m *Main) Sweep(ctx context.Context) error {
 	now := m.cfg.Clock.Now()
@@ -401,7 +432,11 @@ func (m *Main) Sweep(ctx context.Context) error {
 	if o > 0 {
 		m.log.Info("purged handled Cloud API messages", "rows", o)
 	}
-	return errors.Join(perr, xerr, merr, oerr)
+	w, werr := m.store.PurgeWebhooks(ctx, now.Add(-m.cfg.Retention))
+	if w > 0 {
+		m.log.Info("purged dead webhook events", "events", w)
+	}
+	return errors.Join(perr, xerr, merr, oerr, werr)
 }
 
 // Close releases the bus and the store.
@@ -418,6 +453,9 @@ func (m *Main) Close() error {
 
 // Both stores pipeline commits; the gateway relies on it for throughput.
 var _ service.AsyncMailbox = (*sqlstore.Store)(nil)
+
+// The operator API lists and replays dead webhook events through the dispatcher.
+var _ httpapi.WebhookOperator = (*webhook.Dispatcher)(nil)
 
 // notifierRef breaks the construction cycle between services and the hub.
 type notifierRef struct{ service.Notifier }

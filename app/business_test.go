@@ -1,9 +1,16 @@
 package app_test
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -82,12 +89,95 @@ func sendCloud(t *testing.T, n *node, b business, body string) string {
 	return res.Messages[0].ID
 }
 
+// receiver is a business's webhook endpoint: it answers the verification
+// handshake, checks every POST's signature and keeps the changes' values.
+type receiver struct {
+	t      *testing.T
+	secret string
+	mu     sync.Mutex
+	values []map[string]any
+}
+
+func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	if req.Method == "GET" {
+		if req.URL.Query().Get("hub.verify_token") != "vt-1" {
+			w.WriteHeader(http.StatusForbidden)
+			return
+		}
+		io.WriteString(w, req.URL.Query().Get("hub.challenge"))
+		return
+	}
+	body, _ := io.ReadAll(req.Body)
+	mac := hmac.New(sha256.New, []byte(r.secret))
+	mac.Write(body)
+	if req.Header.Get("X-Hub-Signature-256") != "sha256="+hex.EncodeToString(mac.Sum(nil)) {
+		r.t.Errorf("webhook with a bad signature: %s", body)
+	}
+	for _, c := range body {
+		if c >= 0x80 {
+			r.t.Errorf("webhook body is not ASCII: %s", body)
+			break
+		}
+	}
+	var n struct {
+		Entry []struct {
+			Changes []struct {
+				Value map[string]any `json:"value"`
+			} `json:"changes"`
+		} `json:"entry"`
+	}
+	if err := json.Unmarshal(body, &n); err != nil || len(n.Entry) != 1 || len(n.Entry[0].Changes) != 1 {
+		r.t.Errorf("webhook %s: want one entry with one change", body)
+	} else {
+		r.mu.Lock()
+		r.values = append(r.values, n.Entry[0].Changes[0].Value)
+		r.mu.Unlock()
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// find waits for a statuses[] or messages[] item that match accepts.
+func (r *receiver) find(what, list string, match func(map[string]any) bool) map[string]any {
+	r.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		r.mu.Lock()
+		for _, v := range r.values {
+			items, _ := v[list].([]any)
+			for _, it := range items {
+				if m, ok := it.(map[string]any); ok && match(m) {
+					r.mu.Unlock()
+					return m
+				}
+			}
+		}
+		r.mu.Unlock()
+		time.Sleep(20 * time.Millisecond)
+	}
+	r.t.Fatalf("no %s webhook within 20s", what)
+	return nil
+}
+
+func (r *receiver) status(wamid, status string) map[string]any {
+	r.t.Helper()
+	return r.find(status+" status of "+wamid, "statuses", func(m map[string]any) bool { return m["id"] == wamid && m["status"] == status })
+}
+
+func (r *receiver) message(typ string) map[string]any {
+	r.t.Helper()
+	return r.find("inbound "+typ, "messages", func(m map[string]any) bool { return m["type"] == typ })
+}
+
 // A business sends through the Cloud API; its hosted device encrypts to
 // the customer's device; the customer's receipts become statuses; the
 // window and account rules fail messages as Meta does.
 func TestBusinessDeliveryEndToEnd(t *testing.T) {
 	n := startNode(t, app.Config{})
-	b := createBusiness(t, n, nil)
+	recv := &receiver{t: t}
+	srv := httptest.NewServer(recv)
+	t.Cleanup(srv.Close)
+	b := createBusiness(t, n, map[string]any{"webhook_url": srv.URL + "/hook", "verify_token": "vt-1"})
+	recv.secret = b.AppSecret
 	biz := b.Account
 	c := customer{t: t, n: n, phone: "+4915100000201"}
 
@@ -95,6 +185,9 @@ func TestBusinessDeliveryEndToEnd(t *testing.T) {
 	early := sendCloud(t, n, b, `{"messaging_product":"whatsapp","to":"4915100000201","type":"text","text":{"body":"too early"}}`)
 	if o := waitStatus(t, n, early, parley.OutboundFailed); o.ErrorCode != 131047 {
 		t.Fatalf("early message failed with %d, want 131047", o.ErrorCode)
+	}
+	if st := recv.status(early, "failed"); st["errors"].([]any)[0].(map[string]any)["code"] != float64(131047) {
+		t.Fatalf("failed status webhook %v", st)
 	}
 	// The customer writes; now the business may answer.
 	c.post("/messages", map[string]string{"to": "+" + biz, "text": "hello shop"})
@@ -108,6 +201,10 @@ func TestBusinessDeliveryEndToEnd(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	in := recv.message("text")
+	if in["from"] != "4915100000201" || in["text"].(map[string]any)["body"] != "hello shop" || !strings.HasPrefix(in["id"].(string), "wamid.") {
+		t.Fatalf("inbound webhook %v", in)
+	}
 	wamid := sendCloud(t, n, b, `{"messaging_product":"whatsapp","to":"+49 151 00000201","type":"interactive","interactive":{"type":"button","body":{"text":"Pick one"},"action":{"buttons":[{"type":"reply","reply":{"id":"yes","title":"Yes"}},{"type":"reply","reply":{"id":"no","title":"No"}}]}}}`)
 	got := c.inbox(1)[0]
 	if got["id"] != wamid || got["from"] != biz || got["type"] != "interactive" {
@@ -116,7 +213,15 @@ func TestBusinessDeliveryEndToEnd(t *testing.T) {
 	waitStatus(t, n, wamid, parley.OutboundDelivered)
 	c.post("/read", map[string]string{"message_id": wamid})
 	waitStatus(t, n, wamid, parley.OutboundRead)
+	for _, st := range []string{"sent", "delivered", "read"} {
+		recv.status(wamid, st)
+	}
 	c.post("/reply-button", map[string]string{"message_id": wamid, "button_id": "yes"})
+	reply := recv.message("interactive")
+	ia := reply["interactive"].(map[string]any)
+	if ia["type"] != "button_reply" || ia["button_reply"].(map[string]any)["id"] != "yes" || reply["context"].(map[string]any)["id"] != wamid {
+		t.Fatalf("button reply webhook %v", reply)
+	}
 
 	// A template may go outside the window, but not to a number without a
 	// Parley account.

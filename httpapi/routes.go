@@ -71,6 +71,10 @@ func (s *Server) Handler() http.Handler {
 	}
 	mux.Handle("POST /admin/v1/debug/free-memory", s.admin(s.freeMemory))
 	s.businessRoutes(mux)
+	if s.Webhooks != nil {
+		mux.Handle("GET /admin/v1/webhooks/failed", s.admin(s.adminFailedWebhooks))
+		mux.Handle("POST /admin/v1/webhooks/replay", s.admin(s.adminReplayWebhooks))
+	}
 	mux.Handle("GET /admin/v1/debug/pprof/profile", s.admin(func(w http.ResponseWriter, r *http.Request) error {
 		pprof.Profile(w, r)
 		return nil

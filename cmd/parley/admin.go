@@ -30,6 +30,12 @@ commands:
   template            review message templates (manual review)
 
 Run 'parley admin COMMAND -h' for a command's flags.
+  webhooks failed [--json] [--endpoint ID] [--limit N] [--body]
+                      list dead webhook events (retried for 7 days, then given
+                      up on), oldest first; --json prints one JSON object per line
+  webhooks replay (--id ID ... | --all)
+                      queue dead webhook events for delivery again (with new
+                      7-day deadlines); prints how many
 `
 
 func admin(ctx context.Context, args []string) error {
@@ -56,6 +62,8 @@ func admin(ctx context.Context, args []string) error {
 		return a.tokens(ctx, rest)
 	case "template":
 		return a.template(ctx, rest)
+	case "webhooks":
+		return a.webhooks(ctx, rest)
 	default:
 		fmt.Fprintf(os.Stderr, "parley admin: unknown command %q\n\n", cmd)
 		fs.Usage()

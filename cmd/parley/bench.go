@@ -22,7 +22,10 @@ commands:
               against a bare goroutine-per-connection WebSocket echo server
   messages    durable 1:1 messages per second end-to-end with p50/p99 latency,
               against a raw SQLite insert loop
-  all         conns, then messages
+  webhooks    webhook events per second from the outbox to a local receiver
+              (a bare net/http handler in a child process), against a plain
+              net/http client posting to the same receiver
+  all         conns, then messages, then webhooks
 
 Each command starts its servers as child processes of this binary with a
 temporary data directory and prints a report.
@@ -38,11 +41,28 @@ func benchCmd(ctx context.Context, args []string) error {
 		return benchConns(ctx, args[1:])
 	case "messages":
 		return benchMessages(ctx, args[1:])
+	case "webhooks":
+		return benchWebhooks(ctx, args[1:])
 	case "all":
 		if err := benchConns(ctx, nil); err != nil {
 			return err
 		}
-		return benchMessages(ctx, nil)
+		if err := benchMessages(ctx, nil); err != nil {
+			return err
+		}
+		return benchWebhooks(ctx, nil)
+	case "webhook-receiver": // the local receiver, run as a child process
+		fs := flag.NewFlagSet("webhook-receiver", flag.ContinueOnError)
+		addr := fs.String("addr", "127.0.0.1:0", "listen address")
+		if err := fs.Parse(args[1:]); err != nil {
+			return errUsage
+		}
+		srv := &http.Server{Addr: *addr, Handler: bench.WebhookReceiver()}
+		go func() { <-ctx.Done(); srv.Close() }()
+		if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
 	case "echo-server": // the baseline, run as a child process
 		fs := flag.NewFlagSet("echo-server", flag.ContinueOnError)
 		addr := fs.String("addr", "127.0.0.1:0", "listen address")

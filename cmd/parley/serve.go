@@ -32,9 +32,10 @@ func serve(ctx context.Context, args []string) error {
 	fs.IntVar(&cfg.Limits.RequestsPerIP, "rate-ip", 60, "registration requests per client IP per hour")
 	fs.IntVar(&cfg.Limits.CodesPerNumber, "rate-number", 5, "codes sent per phone number per hour")
 	fs.StringVar(&cfg.AtRestKeyFile, "at-rest-key-file", "", "file with the at-rest key (64 hex digits) sealing app secrets (default: generated into DATA/at-rest-key)")
-	fs.BoolVar(&cfg.WebhookAllowPrivate, "webhook-allow-private", false, "allow webhook callback URLs on loopback and private addresses (always on with --dev)")
+	fs.BoolVar(&cfg.WebhookAllowPrivate, "webhook-allow-private", false, "let webhook callbacks and callback verification reach loopback and private addresses (implied by --dev)")
 	fs.BoolVar(&cfg.ManualTemplateReview, "template-review-manual", false, "keep new message templates PENDING until 'parley admin template review'")
 	fs.IntVar(&cfg.BusinessThroughput, "business-throughput", 80, "messages per second of new business numbers (Cloud API throughput)")
+	fs.IntVar(&cfg.WebhookConcurrency, "webhook-concurrency", 64, "webhook POSTs in flight on this node")
 	fs.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {

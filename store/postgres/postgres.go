@@ -34,6 +34,7 @@ var Dialect = sqlstore.Dialect{
 	Name:           "postgres",
 	Numbered:       true,
 	LockRows:       " FOR UPDATE",
+	SkipLocked:     " FOR UPDATE SKIP LOCKED",
 	Retryable:      retryable,
 	Unavailable:    unavailable,
 	LockMigrations: lockMigrations,

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/store/sqlite"
@@ -69,5 +71,55 @@ func TestStoreKeepsDeliverAsync(t *testing.T) {
 		DeliverAsync(context.Context, *parley.Delivery) func() error
 	}); !ok {
 		t.Errorf("%T has no DeliverAsync", s)
+	}
+}
+
+// OnWebhooks is called after batches that committed webhook events, and
+// only then, so that the node's dispatcher wakes at once.
+func TestOnWebhooks(t *testing.T) {
+	s := open(t).(harness).Store
+	var calls atomic.Int32
+	s.OnWebhooks(func() { calls.Add(1) })
+	ctx := t.Context()
+	ev := func() []parley.WebhookEvent {
+		return []parley.WebhookEvent{{Endpoint: "app", Key: "k", Body: []byte("{}")}}
+	}
+	if err := s.EnqueueWebhooks(ctx, ev()); err != nil {
+		t.Fatal(err)
+	}
+	if got := calls.Load(); got != 1 {
+		t.Errorf("after EnqueueWebhooks: %d calls, want 1", got)
+	}
+	if _, _, err := s.EnsureAccount(ctx, "4915100000001", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	dev := &parley.Device{Account: "4915100000001", Name: "x", Platform: "test", CreatedAt: time.Now()}
+	if err := s.CreateDevice(ctx, dev); err != nil {
+		t.Fatal(err)
+	}
+	d := func() *parley.Delivery {
+		return &parley.Delivery{From: "4915100000001", FromDevice: dev.ID, ClientID: "c1", MessageID: "m1", Timestamp: time.Now(),
+			Items: []parley.Item{{Account: "4915100000001", Device: dev.ID, Kind: parley.KindMessage, MessageID: "m1", Body: []byte("x")}}}
+	}
+	plain := d()
+	plain.ClientID = "c0"
+	if err := s.Deliver(ctx, plain); err != nil {
+		t.Fatal(err)
+	}
+	if got := calls.Load(); got != 1 {
+		t.Errorf("after a delivery without webhooks: %d calls, want 1", got)
+	}
+	with := d()
+	with.Webhooks = ev()
+	if err := s.Deliver(ctx, with); err != nil {
+		t.Fatal(err)
+	}
+	dup := d()
+	dup.Webhooks = ev()
+	if err := s.Deliver(ctx, dup); err != nil || !dup.Duplicate {
+		t.Fatalf("duplicate Deliver = %v, %v", err, dup.Duplicate)
+	}
+	if got := calls.Load(); got != 2 {
+		t.Errorf("after a delivery with webhooks and its duplicate: %d calls, want 2", got)
 	}
 }

@@ -185,7 +185,10 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, ops []*op) error {
 	if _, err = s.execBulk(ctx, tx, bInsertItems, itemRows); err != nil {
 		return err
 	}
-	return s.linkMedia(ctx, tx, ops)
+	if err := s.linkMedia(ctx, tx, ops); err != nil {
+		return err
+	}
+	return s.batchWebhooks(ctx, tx, ops)
 }
 
 // expiresAt is the mailbox row's expires_at: 0 for items that do not

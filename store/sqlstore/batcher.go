@@ -35,6 +35,7 @@ type op struct {
 	seqs        []uint64                                  // Ack: the items to delete
 	items       []parley.Item                             // items to insert, the caller's copy; Seq is set by the writer
 	media       []string                                  // Deliver: blobs to link to messageID
+	webhooks    []parley.WebhookEvent                     // outbox events to commit with the operation (prepared: ids set)
 	followFn    func(deleted []parley.Item) []parley.Item // AckWith: makes items from the deleted rows, in every run
 	duplicate   bool                                      // out
 	err         error                                     // out: this operation's own failure (ESTALE), which does not fail the batch
@@ -153,6 +154,7 @@ func (b *batcher) run() {
 func (b *batcher) commit(ops []*op) {
 	err := b.attempt(ops)
 	if err == nil {
+		b.s.notifyWebhooks(ops)
 		for _, o := range ops {
 			o.done <- o.err
 		}
@@ -168,6 +170,7 @@ func (b *batcher) commit(ops []*op) {
 			o.done <- err
 			continue
 		}
+		b.s.notifyWebhooks(one)
 		o.done <- o.err
 	}
 }

@@ -25,6 +25,12 @@ type Dialect struct {
 	// BEGIN IMMEDIATE).
 	LockRows string
 
+	// SkipLocked is appended to the query that picks webhook queues to
+	// claim (" FOR UPDATE SKIP LOCKED" on PostgreSQL), so that dispatchers
+	// on several nodes claim different queues without waiting for each
+	// other. Empty where one writer claims at a time (SQLite).
+	SkipLocked string
+
 	// Retryable reports whether a transaction failed only because of
 	// concurrent work (busy database, deadlock, serialization failure, a
 	// unique key inserted by a concurrent transaction), so that the same

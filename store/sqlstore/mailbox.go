@@ -50,6 +50,10 @@ func (s *Store) Deliver(ctx context.Context, d *parley.Delivery) error {
 // another by one goroutine commit in that order, so a caller can pipeline
 // them. ctx must stay alive until the returned function has returned.
 func (s *Store) DeliverAsync(ctx context.Context, d *parley.Delivery) func() error {
+	webhooks, err := prepareWebhooks(d.Webhooks)
+	if err != nil {
+		return func() error { return s.wrap("Deliver", err) }
+	}
 	o := &op{
 		deliver:    true,
 		from:       d.From,
@@ -59,8 +63,9 @@ func (s *Store) DeliverAsync(ctx context.Context, d *parley.Delivery) func() err
 		timestamp:  d.Timestamp,
 		items:      slices.Clone(d.Items),
 		media:      slices.Clone(d.Media),
+		webhooks:   webhooks,
 	}
-	err := s.b.submit(ctx, o)
+	err = s.b.submit(ctx, o)
 	return func() error {
 		if err == nil {
 			err = s.b.wait(ctx, o)
@@ -76,6 +81,9 @@ func (s *Store) DeliverAsync(ctx context.Context, d *parley.Delivery) func() err
 		}
 		for i := range d.Items {
 			d.Items[i].Seq = o.items[i].Seq
+		}
+		for i := range d.Webhooks {
+			d.Webhooks[i].ID = o.webhooks[i].ID
 		}
 		return nil
 	}

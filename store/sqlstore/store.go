@@ -23,6 +23,8 @@ type Store struct {
 	hits   atomic.Uint64 // rate hits, to clean old windows now and then
 	closed atomic.Bool
 
+	onWebhooks atomic.Pointer[func()] // called after a batch committed webhook events
+
 	// prepared holds the bulk statements on the write pool. It is filled
 	// and read only by the batcher's writer goroutine.
 	prepared map[string]*sql.Stmt

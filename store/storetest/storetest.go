@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) parley.Store) {
 		{"Business", testBusiness},
 		{"Templates", testTemplates},
 		{"Outbound", testOutbound},
+		{"Webhooks", testWebhooks},
 		{"Lifecycle", testLifecycle},
 		{"TwoNodes", testTwoNodes},
 	}
