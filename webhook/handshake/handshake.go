@@ -15,12 +15,14 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/webhook"
 )
 
 // Verifier runs handshakes. The zero value refuses private addresses.
@@ -32,11 +34,12 @@ type Verifier struct {
 // errPrivate marks a refused address.
 var errPrivate = errors.New("address is not public")
 
-// Private reports whether ip is not a public unicast address.
+// Private reports whether ip is not a public unicast address: the
+// webhook client's rule (webhook.PublicAddr), so that the handshake and
+// the deliveries refuse the same addresses.
 func Private(ip net.IP) bool {
-	return ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
-		ip.IsMulticast() || ip.IsUnspecified() || ip.IsInterfaceLocalMulticast() ||
-		ip.Equal(net.IPv4bcast) || (ip.To4() != nil && ip.To4()[0] == 100 && ip.To4()[1]&0xc0 == 64) // 100.64/10 (CGNAT)
+	a, ok := netip.AddrFromSlice(ip)
+	return !ok || !webhook.PublicAddr(a)
 }
 
 func (v *Verifier) client() *http.Client {
