@@ -20,7 +20,28 @@ const (
 	CodeNoAccount     = 131026 // the recipient has no Parley account (not a WhatsApp user, in Meta's words)
 	CodeOutsideWindow = 131047 // free-form message more than 24 hours after the customer's last message
 	CodeUnknown       = 131000 // something went wrong
+	// CodeMessagingLimit: the business reached as many customers outside
+	// their service window in 24 hours as its tier allows. Meta documents
+	// no code of its own for it; 131048 (spam rate limit) is the nearest.
+	CodeMessagingLimit = 131048
 )
+
+// TierLimit is how many distinct customers a business may reach outside
+// their service window per rolling 24 hours (Meta's messaging limits);
+// -1 means no limit. Unknown tiers get the lowest.
+func TierLimit(tier string) int {
+	switch tier {
+	case "TIER_2K":
+		return 2_000
+	case "TIER_10K":
+		return 10_000
+	case "TIER_100K":
+		return 100_000
+	case "TIER_UNLIMITED":
+		return -1
+	}
+	return 250
+}
 
 // Window is the customer-service window: free-form messages may follow a
 // customer's message within it; outside it only templates.
@@ -107,7 +128,11 @@ func (b *Business) Serve(ctx context.Context, d *parley.HostedDevice, m *sdk.Mes
 		}
 		b.mu.Unlock()
 	}()
-	go b.deliver(ctx, n, m, wake)
+	// A receipt can arrive before the sender has stored the link of its
+	// message (the server acknowledges the send first): delivery holds
+	// linking while it sends, and receipts wait for it.
+	var linking sync.Mutex
+	go b.deliver(ctx, n, m, wake, &linking)
 	for {
 		select {
 		case <-ctx.Done():
@@ -115,6 +140,10 @@ func (b *Business) Serve(ctx context.Context, d *parley.HostedDevice, m *sdk.Mes
 		case ev, ok := <-m.Events():
 			if !ok {
 				return nil
+			}
+			if _, ok := ev.(*sdk.Receipt); ok {
+				linking.Lock()
+				linking.Unlock()
 			}
 			if err := b.event(ctx, n, ev); err != nil {
 				if ctx.Err() != nil {
@@ -214,7 +243,7 @@ func inbound(e *sdk.Message) *InboundMessage {
 
 // deliver sends the number's accepted messages in queue order until ctx
 // ends, waking on Queued or every two seconds.
-func (b *Business) deliver(ctx context.Context, n *parley.BusinessNumber, m *sdk.Messenger, wake <-chan struct{}) {
+func (b *Business) deliver(ctx context.Context, n *parley.BusinessNumber, m *sdk.Messenger, wake <-chan struct{}, linking *sync.Mutex) {
 	var after uint64
 	t := time.NewTicker(2 * time.Second)
 	defer t.Stop()
@@ -228,7 +257,10 @@ func (b *Business) deliver(ctx context.Context, n *parley.BusinessNumber, m *sdk
 		for i := range batch {
 			o := &batch[i]
 			if o.Status == parley.OutboundAccepted {
-				if err := b.deliverOne(ctx, n, m, o); err != nil {
+				linking.Lock()
+				err := b.deliverOne(ctx, n, m, o)
+				linking.Unlock()
+				if err != nil {
 					if ctx.Err() == nil {
 						b.Log.Warn("business device: delivery will be retried", "wamid", o.WAMID, "err", err)
 					}
@@ -267,13 +299,20 @@ func (b *Business) deliverOne(ctx context.Context, n *parley.BusinessNumber, m *
 		_, err = b.Store.SetOutboundStatus(ctx, o.WAMID, parley.OutboundRead, 0, now)
 		return err
 	}
-	if o.Type != parley.MessageTemplate {
-		last, err := b.Store.LastInbound(ctx, n.ID, o.To)
+	last, err := b.Store.LastInbound(ctx, n.ID, o.To)
+	if err != nil {
+		return err
+	}
+	if inWindow := !last.IsZero() && now.Sub(last) <= Window; !inWindow {
+		if o.Type != parley.MessageTemplate {
+			return b.setStatus(ctx, n, o.WAMID, parley.OutboundFailed, now, CodeOutsideWindow)
+		}
+		ok, err := b.Store.Reach(ctx, n.Business, o.To, now.Add(-Window), now, TierLimit(n.MessagingTier))
 		if err != nil {
 			return err
 		}
-		if last.IsZero() || now.Sub(last) > Window {
-			return b.setStatus(ctx, n, o.WAMID, parley.OutboundFailed, now, CodeOutsideWindow)
+		if !ok {
+			return b.setStatus(ctx, n, o.WAMID, parley.OutboundFailed, now, CodeMessagingLimit)
 		}
 	}
 	payload, _ := json.Marshal(sdk.BusinessPayload{Type: sdk.PayloadBusiness, WAMID: o.WAMID, Message: o.Body})

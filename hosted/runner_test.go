@@ -241,3 +241,12 @@ func cipherFor(t *testing.T, creds *sdk.Credentials) *sdk.SignalCipher {
 	}
 	return c
 }
+
+func TestTierLimit(t *testing.T) {
+	for tier, want := range map[string]int{"TIER_250": 250, "TIER_2K": 2000, "TIER_10K": 10000, "TIER_100K": 100000,
+		"TIER_UNLIMITED": -1, "": 250, "TIER_NOT_SET": 250} {
+		if got := hosted.TierLimit(tier); got != want {
+			t.Errorf("TierLimit(%q) = %d, want %d", tier, got, want)
+		}
+	}
+}

@@ -42,9 +42,10 @@ var (
 
 // Meta's titles of the failure codes a hosted device reports.
 var failureTitles = map[int]string{
-	CodeNoAccount:     "Message undeliverable",
-	CodeOutsideWindow: "Re-engagement message",
-	CodeUnknown:       "Something went wrong",
+	CodeNoAccount:      "Message undeliverable",
+	CodeOutsideWindow:  "Re-engagement message",
+	CodeUnknown:        "Something went wrong",
+	CodeMessagingLimit: "Spam rate limit hit",
 }
 
 func eventID(parts ...string) string {

@@ -18,6 +18,12 @@ var (
 		ON CONFLICT (number, customer) DO UPDATE SET last_inbound_at = excluded.last_inbound_at
 		WHERE business_windows.last_inbound_at < excluded.last_inbound_at`)
 	qLastInbound = newQuery(`SELECT last_inbound_at FROM business_windows WHERE number = ? AND customer = ?`)
+
+	qLockReach    = newQuery(`INSERT INTO business_reach_lock (business, n) VALUES (?, 1) ON CONFLICT (business) DO UPDATE SET n = business_reach_lock.n + 1`)
+	qReachedAt    = newQuery(`SELECT reached_at FROM business_reach WHERE business = ? AND customer = ?`)
+	qCountReached = newQuery(`SELECT COUNT(*) FROM business_reach WHERE business = ? AND reached_at >= ?`)
+	qPutReach     = newQuery(`INSERT INTO business_reach (business, customer, reached_at) VALUES (?, ?, ?)
+		ON CONFLICT (business, customer) DO UPDATE SET reached_at = excluded.reached_at`)
 )
 
 const businessMessageColumns = `message_id, wamid, number, customer, inbound, created_at`
@@ -77,4 +83,37 @@ func (s *Store) LastInbound(ctx context.Context, number, customer string) (time.
 		return time.Time{}, s.wrap("LastInbound", err)
 	}
 	return fromMicros(at), nil
+}
+
+// Reach decides, under the business's lock row, whether a customer may be
+// reached outside the window and records it.
+func (s *Store) Reach(ctx context.Context, business, customer string, since, at time.Time, limit int) (bool, error) {
+	ok := false
+	err := s.writeTx(ctx, "Reach", func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.sql(qLockReach), business); err != nil {
+			return err
+		}
+		var last int64
+		err := tx.QueryRowContext(ctx, s.sql(qReachedAt), business, customer).Scan(&last)
+		switch {
+		case err == nil && last >= micros(since):
+			ok = true // counted already in this window
+		case err != nil && !errors.Is(err, sql.ErrNoRows):
+			return err
+		case limit >= 0:
+			var n int
+			if err := tx.QueryRowContext(ctx, s.sql(qCountReached), business, micros(since)).Scan(&n); err != nil {
+				return err
+			}
+			ok = n < limit
+		default:
+			ok = true
+		}
+		if !ok {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, s.sql(qPutReach), business, customer, micros(at))
+		return err
+	})
+	return ok, err
 }

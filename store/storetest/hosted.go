@@ -185,3 +185,38 @@ func testBusinessChats(t *testing.T, open func(t *testing.T) parley.Store) {
 		t.Fatalf("LastInbound = %v, %v; want %v", last, err, at(time.Hour))
 	}
 }
+
+func testReach(t *testing.T, open func(t *testing.T) parley.Store) {
+	s := open(t)
+	const biz = "1234567890123456"
+	since, now := at(0), at(time.Hour)
+	reach := func(customer string, at time.Time, limit int) bool {
+		t.Helper()
+		ok, err := s.Reach(ctxT(t), biz, customer, since, at, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if !reach("c1", now, 2) || !reach("c2", now, 2) {
+		t.Fatal("the first two customers were refused with a limit of 2")
+	}
+	if reach("c3", now, 2) {
+		t.Fatal("a third customer was reached with a limit of 2")
+	}
+	if !reach("c1", now, 2) {
+		t.Fatal("a customer reached already in the window was refused")
+	}
+	if !reach("c3", now, -1) {
+		t.Fatal("refused without a limit")
+	}
+	// Another business has its own count.
+	if ok, err := s.Reach(ctxT(t), "6543210987654321", "c9", since, now, 1); err != nil || !ok {
+		t.Fatalf("another business: %v, %v", ok, err)
+	}
+	// Reaches before since no longer count.
+	later := at(30 * time.Hour)
+	if ok, err := s.Reach(ctxT(t), biz, "c4", at(25*time.Hour), later, 1); err != nil || !ok {
+		t.Fatalf("after the window moved on: %v, %v", ok, err)
+	}
+}

@@ -17,3 +17,19 @@ CREATE TABLE business_windows (
 	last_inbound_at BIGINT NOT NULL,
 	PRIMARY KEY (number, customer)
 );
+
+-- Customers a business reached outside their service window (messaging
+-- limits: distinct customers per rolling 24 hours).
+CREATE TABLE business_reach (
+	business   TEXT NOT NULL,
+	customer   TEXT NOT NULL,
+	reached_at BIGINT NOT NULL,
+	PRIMARY KEY (business, customer)
+);
+CREATE INDEX business_reach_at ON business_reach (business, reached_at);
+
+-- One row per business serializes concurrent reach decisions.
+CREATE TABLE business_reach_lock (
+	business TEXT PRIMARY KEY,
+	n        BIGINT NOT NULL DEFAULT 0
+);
