@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) parley.Store) {
 		{"Hosted", testHosted},
 		{"Sandbox", testSandbox},
 		{"BusinessChats", testBusinessChats},
+		{"BusinessMedia", testBusinessMedia},
 		{"Business", testBusiness},
 		{"Templates", testTemplates},
 		{"Outbound", testOutbound},
