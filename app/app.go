@@ -217,6 +217,9 @@ func (m *Main) Start(ctx context.Context) (err error) {
 	if bopt.Events == nil {
 		bopt.Events = hooks
 	}
+	if bopt.Media == nil {
+		bopt.Media = m.media
+	}
 	bopt.ManualReview = bopt.ManualReview || cfg.ManualTemplateReview
 	if cfg.BusinessThroughput > 0 {
 		bopt.Throughput = cfg.BusinessThroughput
