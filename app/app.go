@@ -229,6 +229,9 @@ func (m *Main) Start(ctx context.Context) (err error) {
 	}
 	m.biz = service.NewBusiness(m.store, atRest, cfg.Clock, m.log, bopt)
 	hooks.Business = m.biz
+	bizDevices.Media = m.biz
+	bizDevices.HTTP = webhook.NewClient(webhook.ClientOptions{AllowPrivate: cfg.WebhookAllowPrivate || cfg.Dev, Timeout: time.Minute,
+		MaxConnsPerHost: 8}) // media links of sends
 	resolver := cfg.WebhookResolver
 	if resolver == nil {
 		resolver = hooks // the business platform's apps and subscriptions
