@@ -81,4 +81,11 @@ type BusinessChatStore interface {
 	// the stored one); LastInbound returns it (zero when never).
 	TouchWindow(ctx context.Context, number, customer string, at time.Time) error
 	LastInbound(ctx context.Context, number, customer string) (time.Time, error)
+	// Reach records that a business reached a customer outside the
+	// customer-service window at at, unless doing so would make more than
+	// limit distinct customers reached since since (limit < 0: no limit);
+	// a customer reached since since already counts once. It reports
+	// whether the customer may be reached, deciding atomically on every
+	// node (the messaging-limit tiers).
+	Reach(ctx context.Context, business, customer string, since, at time.Time, limit int) (bool, error)
 }

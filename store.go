@@ -169,6 +169,7 @@ type Store interface {
 	HostedStore
 	SandboxStore
 	BusinessChatStore
+	BusinessMediaStore
 	BusinessStore
 	TemplateStore
 	OutboundQueue

@@ -217,6 +217,9 @@ func (m *Main) Start(ctx context.Context) (err error) {
 	if bopt.Events == nil {
 		bopt.Events = hooks
 	}
+	if bopt.Media == nil {
+		bopt.Media = m.media
+	}
 	bopt.ManualReview = bopt.ManualReview || cfg.ManualTemplateReview
 	if cfg.BusinessThroughput > 0 {
 		bopt.Throughput = cfg.BusinessThroughput
@@ -226,6 +229,9 @@ func (m *Main) Start(ctx context.Context) (err error) {
 	}
 	m.biz = service.NewBusiness(m.store, atRest, cfg.Clock, m.log, bopt)
 	hooks.Business = m.biz
+	bizDevices.Media = m.biz
+	bizDevices.HTTP = webhook.NewClient(webhook.ClientOptions{AllowPrivate: cfg.WebhookAllowPrivate || cfg.Dev, Timeout: time.Minute,
+		MaxConnsPerHost: 8}) // media links of sends
 	resolver := cfg.WebhookResolver
 	if resolver == nil {
 		resolver = hooks // the business platform's apps and subscriptions

@@ -1,8 +1,10 @@
 package app_test
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"io"
@@ -238,4 +240,97 @@ func TestBusinessDeliveryEndToEnd(t *testing.T) {
 	if got := c.inbox(2)[1]; got["id"] != sent || got["type"] != "template" {
 		t.Fatalf("customer got %v, want the template %s", got, sent)
 	}
+}
+
+// Media end to end: the business uploads an image and sends it by id; the
+// customer's device gets it encrypted for it (the sandbox decrypts it to
+// the same bytes); a link and an unknown id fail with 131053; the customer
+// sends a document, whose webhook carries a media id the business
+// downloads with the exact bytes.
+func TestBusinessMediaEndToEnd(t *testing.T) {
+	n := startNode(t, app.Config{Dev: true})
+	recv := &receiver{t: t}
+	srv := httptest.NewServer(recv)
+	t.Cleanup(srv.Close)
+	b := createBusiness(t, n, map[string]any{"webhook_url": srv.URL + "/hook", "verify_token": "vt-1"})
+	recv.secret = b.AppSecret
+	c := customer{t: t, n: n, phone: "+4915100000301"}
+	c.post("/messages", map[string]string{"to": "+" + b.Account, "text": "hi, send me the picture"})
+	recv.message("text") // the window is open
+
+	img := bytes.Repeat([]byte("\x89PNG-image-bytes"), 5000)
+	id := mustUploadCloud(t, n, b, "image/png", img)
+	wamid := sendCloud(t, n, b, `{"messaging_product":"whatsapp","to":"4915100000301","type":"image","image":{"id":"`+id+`","caption":"your order"}}`)
+	waitStatus(t, n, wamid, parley.OutboundDelivered)
+	line := c.inbox(1)[0]
+	media, _ := line["media"].(map[string]any)
+	sum := sha256.Sum256(img)
+	if line["id"] != wamid || line["type"] != "image" || media == nil || media["sha256"] != hex.EncodeToString(sum[:]) ||
+		media["mime_type"] != "image/png" || media["size"] != float64(len(img)) {
+		t.Fatalf("customer's line %v, want the image %s with the uploaded bytes", line, wamid)
+	}
+	if im := line["image"].(map[string]any); im["id"] != id || im["caption"] != "your order" {
+		t.Errorf("line's image object %v", im)
+	}
+
+	// By link (development mode allows the local server).
+	files := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/pdf")
+		io.WriteString(w, "%PDF-1.4 linked")
+	}))
+	t.Cleanup(files.Close)
+	linked := sendCloud(t, n, b, `{"messaging_product":"whatsapp","to":"4915100000301","type":"document","document":{"link":"`+files.URL+`/menu.pdf","filename":"menu.pdf"}}`)
+	waitStatus(t, n, linked, parley.OutboundDelivered)
+	line = c.inbox(2)[1]
+	media, _ = line["media"].(map[string]any)
+	lsum := sha256.Sum256([]byte("%PDF-1.4 linked"))
+	if line["id"] != linked || media == nil || media["sha256"] != hex.EncodeToString(lsum[:]) || media["filename"] != "menu.pdf" {
+		t.Fatalf("linked document line %v", line)
+	}
+	// Unknown ids, another business's ids and bad links fail with 131053.
+	o := createBusiness(t, n, map[string]any{"name": "Other Shop"})
+	foreign := mustUploadCloud(t, n, o, "image/png", img)
+	for _, ref := range []string{`"id":"1234567890123456"`, `"id":"` + foreign + `"`, `"link":"` + files.URL + `/x"`} {
+		w := sendCloud(t, n, b, `{"messaging_product":"whatsapp","to":"4915100000301","type":"video","video":{`+ref+`}}`)
+		if o := waitStatus(t, n, w, parley.OutboundFailed); o.ErrorCode != 131053 {
+			t.Errorf("video {%s} failed with %d, want 131053", ref, o.ErrorCode)
+		}
+	}
+
+	// The customer sends a document.
+	doc := []byte("%PDF-1.4 the signed contract")
+	var out struct {
+		MessageID string `json:"message_id"`
+	}
+	req, _ := http.NewRequest("POST", n.base+"/admin/v1/customers/4915100000301/files?to=%2B"+b.Account+"&kind=document&filename=contract.pdf&caption=signed", bytes.NewReader(doc))
+	req.Header.Set("Authorization", "Bearer "+adminToken(t, n))
+	req.Header.Set("Content-Type", "application/pdf")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	json.NewDecoder(resp.Body).Decode(&out)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || out.MessageID == "" {
+		t.Fatalf("send-file: %d", resp.StatusCode)
+	}
+	in := recv.message("document")
+	d := in["document"].(map[string]any)
+	dsum := sha256.Sum256(doc)
+	if d["filename"] != "contract.pdf" || d["caption"] != "signed" || d["mime_type"] != "application/pdf" ||
+		d["sha256"] != base64.StdEncoding.EncodeToString(dsum[:]) {
+		t.Fatalf("document webhook %v", in)
+	}
+	st, got := graph(t, n, "GET", "/v24.0/"+d["id"].(string), b.AccessToken, nil)
+	var info mediaInfo
+	if json.Unmarshal(got, &info); st != 200 || info.FileSize != int64(len(doc)) {
+		t.Fatalf("GET media %s: %d %s", d["id"], st, got)
+	}
+	st, h, data := downloadCloud(t, info.URL, b.AccessToken)
+	if st != 200 || !bytes.Equal(data, doc) || h.Get("Content-Type") != "application/pdf" {
+		t.Fatalf("download: %d %q %q", st, h.Get("Content-Type"), data)
+	}
+	// Another business cannot see it.
+	st, got = graph(t, n, "GET", "/v24.0/"+d["id"].(string), o.AccessToken, nil)
+	wantGraphError(t, st, got, 400, 100, 33)
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
@@ -87,6 +88,8 @@ type BusinessStore interface {
 type Business struct {
 	Store    BusinessStore
 	Webhooks BusinessWebhooks
+	Media    BusinessMedia // business media: sending by id, customers' files; nil: neither
+	HTTP     *http.Client  // fetches media links (SSRF-guarded: webhook.NewClient)
 	Clock    parley.Clock
 	Log      *slog.Logger
 
@@ -145,7 +148,7 @@ func (b *Business) Serve(ctx context.Context, d *parley.HostedDevice, m *sdk.Mes
 				linking.Lock()
 				linking.Unlock()
 			}
-			if err := b.event(ctx, n, ev); err != nil {
+			if err := b.event(ctx, n, m, ev); err != nil {
 				if ctx.Err() != nil {
 					return nil
 				}
@@ -160,7 +163,7 @@ func (b *Business) Serve(ctx context.Context, d *parley.HostedDevice, m *sdk.Mes
 }
 
 // event handles a customer's message or a receipt.
-func (b *Business) event(ctx context.Context, n *parley.BusinessNumber, ev sdk.Event) error {
+func (b *Business) event(ctx context.Context, n *parley.BusinessNumber, m *sdk.Messenger, ev sdk.Event) error {
 	switch e := ev.(type) {
 	case *sdk.Receipt:
 		link, err := b.Store.BusinessMessageByID(ctx, e.MessageID)
@@ -180,6 +183,9 @@ func (b *Business) event(ctx context.Context, n *parley.BusinessNumber, ev sdk.E
 			return nil // a copy of what this device sent
 		}
 		in := inbound(e)
+		if err := b.receiveMedia(ctx, n, m, e, in); err != nil {
+			return err
+		}
 		if err := b.Store.PutBusinessMessage(ctx, &parley.BusinessMessage{MessageID: e.ID, WAMID: in.WAMID, Number: n.ID,
 			Customer: e.From, Inbound: true, CreatedAt: e.Timestamp}); err != nil {
 			return err
@@ -315,8 +321,21 @@ func (b *Business) deliverOne(ctx context.Context, n *parley.BusinessNumber, m *
 			return b.setStatus(ctx, n, o.WAMID, parley.OutboundFailed, now, CodeMessagingLimit)
 		}
 	}
-	payload, _ := json.Marshal(sdk.BusinessPayload{Type: sdk.PayloadBusiness, WAMID: o.WAMID, Message: o.Body})
-	r, err := m.Send(ctx, sdk.Outgoing{To: o.To, Plaintext: payload, ClientID: clientID(o.WAMID)})
+	att, err := b.attach(ctx, n, m, o)
+	var mf *mediaFailure
+	if errors.As(err, &mf) {
+		b.Log.Info("business device: media failed", "wamid", o.WAMID, "err", err)
+		return b.setStatus(ctx, n, o.WAMID, parley.OutboundFailed, now, CodeMediaUpload)
+	}
+	if err != nil {
+		return err
+	}
+	out := sdk.Outgoing{To: o.To, ClientID: clientID(o.WAMID)}
+	if att != nil {
+		out.Media = []string{att.ID}
+	}
+	out.Plaintext, _ = json.Marshal(sdk.BusinessPayload{Type: sdk.PayloadBusiness, WAMID: o.WAMID, Message: o.Body, Media: att})
+	r, err := m.Send(ctx, out)
 	if err != nil {
 		var se *sdk.Error
 		switch {

@@ -2,12 +2,16 @@ package hosted
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/crypto"
 	"github.com/parley-chat/parley/sdk"
 )
 
@@ -35,7 +39,13 @@ func (s *Sandbox) Serve(ctx context.Context, d *parley.HostedDevice, m *sdk.Mess
 				return nil
 			}
 			if msg, ok := ev.(*sdk.Message); ok {
-				if l := sandboxLine(d.Account, msg); l != nil {
+				l := sandboxLine(d.Account, msg)
+				if l != nil {
+					if err := openMedia(ctx, m, msg, l); err != nil {
+						return err // not acknowledged: it comes again
+					}
+				}
+				if l != nil {
 					if err := s.Store.AppendSandbox(ctx, l); err != nil {
 						return err // not acknowledged: it comes again
 					}
@@ -257,4 +267,68 @@ func (s *Sandbox) ReplyList(ctx context.Context, phone, ref, id string) (string,
 		}
 	}
 	return "", parley.Errorf(parley.ENOTFOUND, "message %s has no list row %q", ref, id)
+}
+
+// openMedia downloads and decrypts the attachment of a business message
+// (BusinessPayload.Media) or of a media payload and adds "media" to the
+// line: the blob id, the type, name and size of the plaintext and its
+// SHA-256 (hex), so that a test or an operator sees that the key works.
+// A blob that cannot be opened is noted in the line ("error").
+func openMedia(ctx context.Context, m *sdk.Messenger, msg *sdk.Message, l *parley.SandboxLine) error {
+	a := msg.Attachment
+	if msg.Type == sdk.PayloadBusiness {
+		if p, err := sdk.DecodeBusiness(msg.Raw); err == nil {
+			a = p.Media
+		}
+	}
+	if a == nil || msg.Err != nil {
+		return nil
+	}
+	media := map[string]any{"id": a.ID, "mime_type": a.MIME, "filename": a.Name, "size": a.Size}
+	data, err := m.Client().DownloadAttachment(ctx, a)
+	var se *sdk.Error
+	switch {
+	case err == nil:
+		sum := sha256.Sum256(data)
+		media["sha256"] = hex.EncodeToString(sum[:])
+	case errors.As(err, &se) && se.Code == sdk.CodeNotFound, errors.Is(err, crypto.ErrAuthFailed):
+		media["error"] = err.Error()
+	default:
+		return err
+	}
+	var line map[string]any
+	if json.Unmarshal(l.Line, &line) != nil {
+		return nil
+	}
+	line["media"] = media
+	if msg.Caption != "" {
+		line["caption"] = msg.Caption
+	}
+	l.Line, _ = json.Marshal(line)
+	return nil
+}
+
+// SendFile sends a file from the sandbox customer phone to an account as
+// an encrypted attachment of kind (image, video, audio, document,
+// sticker) and returns the message id.
+func (s *Sandbox) SendFile(ctx context.Context, phone, to, kind, mimeType, name, caption string, data []byte) (string, error) {
+	if _, err := parley.ParseMediaKind(kind); err != nil {
+		return "", err
+	}
+	if len(data) == 0 {
+		return "", parley.Errorf(parley.EINVALID, "the file is empty")
+	}
+	m, _, err := s.messenger(ctx, phone)
+	if err != nil {
+		return "", err
+	}
+	toAcct, err := parley.ParsePhone(to)
+	if err != nil {
+		return "", err
+	}
+	r, err := m.SendAttachment(ctx, toAcct, kind, data, mimeType, name, caption, 0)
+	if err != nil {
+		return "", err
+	}
+	return r.MessageID, nil
 }

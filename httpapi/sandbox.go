@@ -3,6 +3,8 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,6 +15,7 @@ import (
 // SandboxAPI runs sandbox customers (hosted.Sandbox).
 type SandboxAPI interface {
 	Send(ctx context.Context, phone, to, text string) (string, error)
+	SendFile(ctx context.Context, phone, to, kind, mimeType, name, caption string, data []byte) (string, error)
 	Inbox(ctx context.Context, phone string, after int64) ([]parley.SandboxLine, error)
 	Read(ctx context.Context, phone, ref string) error
 	React(ctx context.Context, phone, ref, emoji string) (string, error)
@@ -24,6 +27,7 @@ type SandboxAPI interface {
 // E.164 with or without "+".
 func (s *Server) sandboxRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /admin/v1/customers/{phone}/messages", s.admin(s.customerSend))
+	mux.Handle("POST /admin/v1/customers/{phone}/files", s.admin(s.customerSendFile))
 	mux.Handle("GET /admin/v1/customers/{phone}/inbox", s.admin(s.customerInbox))
 	mux.Handle("POST /admin/v1/customers/{phone}/read", s.admin(s.customerAct))
 	mux.Handle("POST /admin/v1/customers/{phone}/react", s.admin(s.customerAct))
@@ -51,6 +55,37 @@ func (s *Server) customerSend(w http.ResponseWriter, r *http.Request) error {
 		return parley.Errorf(parley.EINVALID, "text is required")
 	}
 	id, err := s.Sandbox.Send(r.Context(), phoneParam(r), in.To, in.Text)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"message_id": id})
+	return nil
+}
+
+// customerSendFile is POST /admin/v1/customers/{phone}/files?to=E164&kind=K
+// [&filename=F][&caption=C] with the file as the body (its Content-Type is
+// the file's type): the customer sends it as an encrypted attachment.
+func (s *Server) customerSendFile(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	if q.Get("to") == "" {
+		return parley.Errorf(parley.EINVALID, "to is required")
+	}
+	kind := q.Get("kind")
+	if kind == "" {
+		kind = string(parley.MediaDocument)
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, parley.MaxCloudMedia))
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return parley.Errorf(parley.ETOOLARGE, "the file is larger than %d bytes", parley.MaxCloudMedia)
+	} else if err != nil {
+		return parley.Errorf(parley.EINVALID, "the file could not be read")
+	}
+	mimeType := r.Header.Get("Content-Type")
+	if mimeType == "" {
+		mimeType = "application/octet-stream"
+	}
+	id, err := s.Sandbox.SendFile(r.Context(), phoneParam(r), q.Get("to"), kind, mimeType, q.Get("filename"), q.Get("caption"), data)
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,7 @@ import (
 // business message they answer (Context), and with the reply and reaction
 // payloads below, which the hosted device turns into webhooks.
 //
-//	{"type":"business","wamid":"wamid.…","message":{…the Cloud API message object…}}
+//	{"type":"business","wamid":"wamid.…","message":{…the Cloud API message object…}[,"media":{…Attachment…}]}
 //	{"type":"interactive_reply","context":{"message_id":"wamid.…"},"button_reply":{"id":…,"title":…}}
 //	{"type":"interactive_reply","context":{"message_id":"wamid.…"},"list_reply":{"id":…,"title":…,"description":…}}
 //	{"type":"reaction","reaction":{"message_id":"wamid.…","emoji":"👍"}}   ("emoji":"" removes it)
@@ -29,6 +29,11 @@ type BusinessPayload struct {
 	Type    string          `json:"type"` // PayloadBusiness
 	WAMID   string          `json:"wamid"`
 	Message json.RawMessage `json:"message"` // the Cloud API message object
+	// Media is the message's file (image, audio, video, document,
+	// sticker, or a template's media header), encrypted for this
+	// customer; the Cloud API object names it by the business's id or
+	// link, which customers cannot use.
+	Media *Attachment `json:"media,omitempty"`
 }
 
 // ReplyContext names the message a payload answers.

@@ -22,6 +22,7 @@ type BusinessStore interface {
 	parley.BusinessStore
 	parley.TemplateStore
 	parley.OutboundQueue
+	parley.BusinessMediaStore
 }
 
 // HostedDevices provisions the hosted business device of a number: the
@@ -74,6 +75,7 @@ type BusinessOptions struct {
 	Events   BusinessEvents   // no-op
 	Queue    OutboundListener // no-op
 	Verifier CallbackVerifier // nil: callback URLs cannot be set
+	Media    *Media           // the blob store of business media; nil: the media API is unavailable
 	// ManualReview leaves new templates PENDING until an operator
 	// approves or rejects them; otherwise the automatic review decides
 	// at once.

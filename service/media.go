@@ -94,15 +94,37 @@ var chunkBuffers = sync.Pool{New: func() any { b := make([]byte, parley.MediaChu
 // it. The body is read and stored one chunk at a time. On failure
 // nothing of the upload is kept.
 func (s *Media) Upload(ctx context.Context, dev *parley.Device, kind parley.MediaKind, body io.Reader, size int64) (*parley.Media, error) {
-	const op = "media.Upload"
 	limit := kind.MaxSize()
 	if limit == 0 {
 		_, err := parley.ParseMediaKind(string(kind))
 		return nil, err
 	}
+	return s.upload(ctx, dev, kind, body, size, limit, func() error {
+		return parley.Errorf(parley.ETOOLARGE, "%s media are at most %d bytes (%d bytes plus encryption overhead)",
+			kind, limit, limit-parley.MediaOverhead)
+	})
+}
+
+// UploadPlain stores a file that is not end-to-end encrypted (business
+// media, which the business uploaded as is) with a limit of its own, at
+// most the kind's; tooLarge is the error when the file exceeds it.
+func (s *Media) UploadPlain(ctx context.Context, dev *parley.Device, kind parley.MediaKind, body io.Reader, size, limit int64,
+	tooLarge func() error) (*parley.Media, error) {
+	if max := kind.MaxSize(); limit <= 0 || limit > max {
+		limit = max
+	}
+	if limit == 0 {
+		_, err := parley.ParseMediaKind(string(kind))
+		return nil, err
+	}
+	return s.upload(ctx, dev, kind, body, size, limit, tooLarge)
+}
+
+func (s *Media) upload(ctx context.Context, dev *parley.Device, kind parley.MediaKind, body io.Reader, size, limit int64,
+	tooLarge func() error) (*parley.Media, error) {
+	const op = "media.Upload"
 	if size > limit {
-		return nil, parley.Errorf(parley.ETOOLARGE, "%s media are at most %d bytes (%d bytes plus encryption overhead), not %d",
-			kind, limit, limit-parley.MediaOverhead, size)
+		return nil, tooLarge()
 	}
 	if size == 0 {
 		return nil, parley.Errorf(parley.EINVALID, "the upload is empty")
@@ -120,7 +142,7 @@ func (s *Media) Upload(ctx context.Context, dev *parley.Device, kind parley.Medi
 	if err := s.store.CreateMedia(ctx, m); err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	sum, total, err := s.copyChunks(ctx, dev, m, io.LimitReader(body, limit+1), limit)
+	sum, total, err := s.copyChunks(ctx, dev, m, io.LimitReader(body, limit+1), limit, tooLarge)
 	if err == nil && size >= 0 && total != size {
 		err = parley.Errorf(parley.EINVALID, "the body has %d bytes, not the %d declared", total, size)
 	}
@@ -149,7 +171,7 @@ func (s *Media) Upload(ctx context.Context, dev *parley.Device, kind parley.Medi
 // copyChunks reads body in chunks of parley.MediaChunkSize, counts each
 // against the device's daily quota and stores it, and returns the
 // SHA-256 and length of what it stored.
-func (s *Media) copyChunks(ctx context.Context, dev *parley.Device, m *parley.Media, body io.Reader, limit int64) ([]byte, int64, error) {
+func (s *Media) copyChunks(ctx context.Context, dev *parley.Device, m *parley.Media, body io.Reader, limit int64, tooLarge func() error) ([]byte, int64, error) {
 	bp := chunkBuffers.Get().(*[]byte)
 	defer chunkBuffers.Put(bp)
 	buf := *bp
@@ -160,8 +182,7 @@ func (s *Media) copyChunks(ctx context.Context, dev *parley.Device, m *parley.Me
 		if k > 0 {
 			total += int64(k)
 			if total > limit {
-				return nil, 0, parley.Errorf(parley.ETOOLARGE, "%s media are at most %d bytes (%d bytes plus encryption overhead)",
-					m.Kind, limit, limit-parley.MediaOverhead)
+				return nil, 0, tooLarge()
 			}
 			if err := s.limit(ctx, "media-bytes:"+dev.Address(), 24*time.Hour, int64(k), s.BytesPerDay, "bytes of uploads", s.clock.Now()); err != nil {
 				return nil, 0, err

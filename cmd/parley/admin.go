@@ -94,6 +94,12 @@ func (a *adminClient) token() (string, error) {
 }
 
 // do calls the admin API and decodes a JSON answer into out.
+// typedBody is a request body that is not JSON.
+type typedBody struct {
+	io.Reader
+	ctype string
+}
+
 func (a *adminClient) do(ctx context.Context, method, path string, body io.Reader, out any) error {
 	tok, err := a.token()
 	if err != nil {
@@ -106,7 +112,9 @@ func (a *adminClient) do(ctx context.Context, method, path string, body io.Reade
 		return err
 	}
 	req.Header.Set("Authorization", "Bearer "+tok)
-	if body != nil {
+	if ct, ok := body.(typedBody); ok {
+		req.Header.Set("Content-Type", ct.ctype)
+	} else if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := http.DefaultClient.Do(req)

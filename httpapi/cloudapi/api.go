@@ -107,9 +107,12 @@ func (a *API) routes(mux *http.ServeMux) {
 	mux.Handle("GET /{id}/subscriptions", a.authed(a.getAppSubscriptions))
 	mux.Handle("POST /{id}/subscriptions", a.authed(a.setAppSubscription))
 	mux.Handle("DELETE /{id}/subscriptions", a.authed(a.deleteAppSubscription))
+	mux.Handle("POST /{id}/media", a.authed(a.uploadMedia))
+	mux.Handle("GET /{id}/download", a.authed(a.downloadMedia))
 	mux.Handle("GET /{id}", a.authed(a.getObject))
 	mux.Handle("POST /{id}", a.authed(a.updateObject))
-	for _, p := range []string{"/{id}/messages", "/{id}/message_templates", "/{id}/phone_numbers", "/{id}/whatsapp_business_profile",
+	mux.Handle("DELETE /{id}", a.authed(a.deleteObject))
+	for _, p := range []string{"/{id}/messages", "/{id}/media", "/{id}/download", "/{id}/message_templates", "/{id}/phone_numbers", "/{id}/whatsapp_business_profile",
 		"/{id}/subscribed_apps", "/{id}/subscriptions", "/{id}"} {
 		mux.Handle(p, a.authed(func(w http.ResponseWriter, r *http.Request) error {
 			return unsupported(r.PathValue("id"))

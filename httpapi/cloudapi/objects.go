@@ -76,8 +76,8 @@ func templateObject(t *parley.Template) object {
 	return o
 }
 
-// getObject is GET /{id}: a phone number, a business, a template or an
-// app, whichever of the caller's the id names.
+// getObject is GET /{id}: a phone number, a business, a template, a
+// media object or an app, whichever of the caller's the id names.
 func (a *API) getObject(w http.ResponseWriter, r *http.Request) error {
 	ctx, c, id := r.Context(), caller(r), r.PathValue("id")
 	fields := r.URL.Query().Get("fields")
@@ -97,6 +97,12 @@ func (a *API) getObject(w http.ResponseWriter, r *http.Request) error {
 	}
 	if t, err := a.Business.Template(ctx, c, id); err == nil {
 		writeJSON(w, http.StatusOK, pick(templateObject(t), fields, templateDefaultFields))
+		return nil
+	} else if !parley.Match(err, parley.ENOTFOUND) {
+		return err
+	}
+	if m, err := a.Business.MediaInfo(ctx, c, id, r.URL.Query().Get("phone_number_id")); err == nil {
+		writeJSON(w, http.StatusOK, mediaObject(a, r, m))
 		return nil
 	} else if !parley.Match(err, parley.ENOTFOUND) {
 		return err

@@ -88,7 +88,7 @@ func newSweepRule(name, cond string, cutoff func(sw *parley.MediaSweep) int64) s
 
 var sweepRules = []sweepRule{
 	newSweepRule("released", `released_at <> 0 AND released_at < ?`, func(sw *parley.MediaSweep) int64 { return micros(sw.ReleasedBefore) }),
-	newSweepRule("unlinked", `linked_at = 0 AND created_at < ?`, func(sw *parley.MediaSweep) int64 { return micros(sw.UnlinkedBefore) }),
+	newSweepRule("unlinked", `linked_at = 0 AND created_at < ? AND NOT EXISTS (SELECT 1 FROM business_media b WHERE b.blob = media.id)`, func(sw *parley.MediaSweep) int64 { return micros(sw.UnlinkedBefore) }),
 	newSweepRule("retention", `created_at < ?`, func(sw *parley.MediaSweep) int64 { return micros(sw.CreatedBefore) }),
 }
 
@@ -237,6 +237,9 @@ func (s *Store) removeMedia(ctx context.Context, id string) error {
 	}
 	defer tx.Rollback()
 	if _, err := tx.ExecContext(ctx, s.sql(qDeleteMediaRefs), id); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, s.sql(qDeleteBusinessMediaBlob), id); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, s.sql(qDeleteMediaRow), id); err != nil {

@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) parley.Store) {
 		{"Sandbox", testSandbox},
 		{"BusinessChats", testBusinessChats},
 		{"Reach", testReach},
+		{"BusinessMedia", testBusinessMedia},
 		{"Business", testBusiness},
 		{"Templates", testTemplates},
 		{"Outbound", testOutbound},
