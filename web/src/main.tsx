@@ -1,0 +1,82 @@
+// Boot: load the Go core, then log in or start the saved device.
+
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { ChatView } from './chat';
+import { ChatList } from './chats';
+import { loadCore, type Core, type Credentials } from './core';
+import { kv, wipe } from './db';
+import { errorText, t } from './i18n';
+import { Login } from './login';
+import { app, closeChat, openChat, start, useApp } from './state';
+import './style.css';
+
+function Shell({ core }: { core: Core }) {
+  const [creds, setCreds] = useState<Credentials | null | undefined>(undefined);
+  const [err, setErr] = useState('');
+  useEffect(() => { kv.get('creds').then((c) => setCreds(c ?? null)).catch((e) => setErr(errorText(e))); }, []);
+  useEffect(() => {
+    if (!creds) return;
+    start(core, creds).catch((e) => setErr(errorText(e)));
+  }, [creds]);
+  if (err) return <p class="error" role="alert">{err}</p>;
+  if (creds === undefined) return <p class="boot" role="status">{t('loading')}</p>;
+  if (creds === null) {
+    return <Login core={core} onLogin={async (c) => { await kv.put('creds', c); setCreds(c); }} />;
+  }
+  return <Main />;
+}
+
+function Main() {
+  useApp();
+  useEffect(() => {
+    const route = () => {
+      const h = decodeURIComponent(location.hash.replace(/^#\//, ''));
+      if (/^[ag]:/.test(h)) openChat(h); else if (app.open) closeChat();
+    };
+    route();
+    window.addEventListener('popstate', route);
+    return () => window.removeEventListener('popstate', route);
+  }, []);
+  const logout = async () => { await app.session?.stop(); await wipe(); location.reload(); };
+  return (
+    <div class={'main' + (app.open ? ' open' : '')}>
+      <Banner onLogout={logout} />
+      <ChatList />
+      {app.open ? <ChatView chat={app.open} /> : <section class="chat-view empty" aria-hidden="true"><p>{t('welcomeText')}</p></section>}
+      <footer class="me">
+        <span>{t('me', { phone: '+' + (app.creds?.account ?? '') })}</span>
+        {typeof Notification !== 'undefined' && Notification.permission === 'default' &&
+          <button type="button" class="link" onClick={() => Notification.requestPermission().then(() => app.open && openChat(app.open))}>{t('notifications')}</button>}
+        <button type="button" class="link" onClick={logout}>{t('logout')}</button>
+      </footer>
+      <div class="notices" role="status" aria-live="polite">
+        {app.notices.map((n) => <p key={n.id} class={'notice ' + n.kind}>{n.text}</p>)}
+      </div>
+    </div>
+  );
+}
+
+function Banner({ onLogout }: { onLogout: () => void }) {
+  if (app.stopped) {
+    const c = app.stopped.replace('closed:', '');
+    const reason = ['4001', '4002', '4003', '4009'].includes(c) ? t(('stopped_' + c) as any) : app.stopped;
+    return (
+      <div class="banner error" role="alert" data-testid="banner">
+        {t('stopped', { reason })} <button type="button" onClick={c === '4009' ? () => location.reload() : onLogout}>{c === '4009' ? t('retry') : t('loginAgain')}</button>
+      </div>
+    );
+  }
+  if (app.connection === 'online') return null;
+  return <div class="banner" role="status" data-testid="banner" data-state={app.connection}>{t(app.connection === 'offline' ? 'conn_offline' : 'conn_connecting')}</div>;
+}
+
+const root = document.getElementById('app')!;
+performance.mark('parley-boot');
+loadCore()
+  .then((core) => {
+    render(<Shell core={core} />, root);
+    performance.mark('parley-interactive');
+    document.documentElement.dataset.ready = '1';
+  })
+  .catch((e) => { root.textContent = t('loadFailed') + (e?.message ?? e); });
