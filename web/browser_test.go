@@ -4,9 +4,12 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -47,39 +50,85 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("the embedded web client is missing: %v (cd web && npm run build)", err)
 	}
 
-	dir := t.TempDir()
-	const token = "browser-test-operator-token"
-	cfg := app.Config{
-		Addr: "127.0.0.1:0", DataDir: dir, Dev: true, AdminToken: token,
+	n := &testNode{t: t, cfg: app.Config{
+		Addr: "127.0.0.1:0", DataDir: t.TempDir(), Dev: true, AdminToken: adminToken,
 		Limits:          service.Limits{RequestsPerIP: 100000, CodesPerNumber: 1000, CodeInterval: time.Millisecond},
 		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
 		ShutdownTimeout: 5 * time.Second,
-	}
+	}}
 	if testing.Verbose() {
-		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		n.cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	m := app.New(cfg)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if err := m.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-		m.Close()
-	}()
+	n.start()
+	defer n.stop()
+	n.cfg.Addr = n.m.Addr() // a restart comes back on the same address
+	url := "http://" + n.m.Addr()
 
+	// The tests stop and start the node through this control server to
+	// show that the client survives a server restart.
+	ctl := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/stop":
+			n.stop()
+		case "/start":
+			n.start()
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer ctl.Close()
+
+	ctx := context.Background()
 	tctx, tcancel := context.WithTimeout(ctx, 8*time.Minute)
 	defer tcancel()
 	cmd := exec.CommandContext(tctx, node, "--test", "--test-concurrency=1", "e2e/")
-	cmd.Env = append(os.Environ(), "PARLEY_URL=http://"+m.Addr(), "PARLEY_ADMIN_TOKEN="+token, "PARLEY_CHROMIUM="+chromium)
+	cmd.Env = append(os.Environ(), "PARLEY_URL="+url, "PARLEY_ADMIN_TOKEN="+adminToken, "PARLEY_CHROMIUM="+chromium,
+		"PARLEY_CONTROL="+ctl.URL)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("browser tests failed: %v", err)
 	}
+}
+
+const adminToken = "browser-test-operator-token"
+
+// testNode is a node that the browser tests may stop and start again.
+type testNode struct {
+	t      *testing.T
+	cfg    app.Config
+	mu     sync.Mutex
+	m      *app.Main
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func (n *testNode) start() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.m != nil {
+		return
+	}
+	m := app.New(n.cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := m.Start(ctx); err != nil {
+		cancel()
+		n.t.Errorf("start: %v", err)
+		return
+	}
+	n.m, n.cancel, n.done = m, cancel, make(chan error, 1)
+	go func() { n.done <- m.Run(ctx) }()
+}
+
+func (n *testNode) stop() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.m == nil {
+		return
+	}
+	n.cancel()
+	if err := <-n.done; err != nil {
+		n.t.Errorf("Run: %v", err)
+	}
+	n.m.Close()
+	n.m = nil
 }

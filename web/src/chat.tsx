@@ -202,7 +202,7 @@ function Composer({ chat, replyTo, clearReply }: { chat: string; replyTo?: Msg; 
       )}
       <div class="row">
         <label class="attach" title={t('attach')}>
-          <span aria-hidden="true">📎</span>
+          <svg aria-hidden="true" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"><path d="M21 11.5l-8.6 8.6a5 5 0 01-7.1-7.1l8.6-8.6a3.3 3.3 0 014.7 4.7l-8.6 8.6a1.7 1.7 0 01-2.4-2.4l7.9-7.9" /></svg>
           <span class="sr">{t('attach')}</span>
           <input ref={file} type="file" onChange={onFile} aria-label={t('attach')} />
         </label>

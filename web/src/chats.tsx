@@ -31,7 +31,7 @@ export function ChatList() {
           <li key={c.id}>
             <button type="button" class={'chat' + (app.open === c.id ? ' active' : '')} aria-current={app.open === c.id}
               onClick={() => openChat(c.id)} data-chat={c.id}>
-              <span class="avatar" aria-hidden="true">{c.name.replace('+', '').slice(0, 2)}</span>
+              <span class="avatar" aria-hidden="true">{c.group ? c.name.slice(0, 2) : c.name.slice(-2)}</span>
               <span class="meta">
                 <span class="name">{c.name}</span>
                 <span class="last">{c.last ? (c.last.mine ? t('you') + ': ' : '') + preview(c.last) : ''}</span>

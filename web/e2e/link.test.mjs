@@ -1,0 +1,42 @@
+// Linking: the browser shows a code (and QR code) that a logged-in device
+// approves (here through the client API, as `parley chat link CODE` does);
+// the browser becomes a device of that account with keys of its own.
+
+import { test, before, after } from 'node:test';
+import { launch, phone, otp, base, register, openChat, send, bubble, online } from './helpers.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+async function api(path, body, token) {
+  const r = await fetch(base + path, { method: 'POST', headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: 'Bearer ' + token } : {}) }, body: JSON.stringify(body) });
+  if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`);
+  return r.json();
+}
+
+test('a browser is linked as a device of an existing account and receives its messages', async () => {
+  // The account's first device registers without a browser.
+  const number = phone();
+  await api('/v1/register/code', { phone: number });
+  const first = await api('/v1/register/verify', { phone: number, code: await otp(number), device_name: 'terminal', platform: 'cli' });
+
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  await page.goto(base);
+  await page.getByRole('button', { name: /Link this browser/ }).click();
+  const cmd = await page.getByTestId('link-command').textContent();
+  const code = cmd.replace('parley chat link ', '').trim();
+  await page.locator('.qr svg').waitFor();
+  await api('/v1/link/approve', { code, device_name: 'browser' }, first.token);
+  await page.getByRole('heading', { name: 'Chats' }).waitFor();
+  await online(page);
+
+  const bob = await register(browser, phone());
+  await openChat(bob.page, number);
+  await send(bob.page, 'to all your devices');
+  await page.locator(`[data-chat="a:${bob.number.slice(1)}"]`).click();
+  await bubble(page, 'to all your devices').waitFor();
+  await context.close();
+  await bob.context.close();
+});
