@@ -71,7 +71,7 @@ function Bubble({ m, group, onReply, onSafety }: { m: Msg; group: boolean; onRep
   const quoted = m.replyTo ? byRef(m.replyTo) : undefined;
   const reactions = Object.entries(m.reactions ?? {});
   return (
-    <li class={'msg ' + (m.mine ? 'mine' : 'theirs')} id={'m-' + m.id} data-status={m.status ?? ''} data-kind={m.kind}>
+    <li class={'msg ' + (m.mine ? 'mine' : 'theirs')} id={'m-' + m.id} tabIndex={0} data-status={m.status ?? ''} data-kind={m.kind}>
       {group && !m.mine && <span class="sender">{displayName(m.from)}</span>}
       {quoted && <blockquote class="quote"><strong>{displayName(quoted.from)}</strong> {preview(quoted)}</blockquote>}
       <Body m={m} />

@@ -8,23 +8,56 @@ import { loadCore, type Core, type Credentials } from './core';
 import { kv, wipe } from './db';
 import { errorText, t } from './i18n';
 import { Login } from './login';
-import { app, closeChat, openChat, start, useApp } from './state';
+import { app, closeChat, notify, openChat, start, useApp } from './state';
 import './style.css';
 
 function Shell({ core }: { core: Core }) {
   const [creds, setCreds] = useState<Credentials | null | undefined>(undefined);
   const [err, setErr] = useState('');
   useEffect(() => { kv.get('creds').then((c) => setCreds(c ?? null)).catch((e) => setErr(errorText(e))); }, []);
+  const [other, setOther] = useState(false);
+  const [steal, setSteal] = useState(false);
   useEffect(() => {
     if (!creds) return;
-    start(core, creds).catch((e) => setErr(errorText(e)));
-  }, [creds]);
+    holdDevice(steal).then((ok) => {
+      if (!ok) { setOther(true); return; }
+      setOther(false);
+      start(core, creds).catch((e) => setErr(errorText(e)));
+    });
+  }, [creds, steal]);
   if (err) return <p class="error" role="alert">{err}</p>;
+  if (other) {
+    return (
+      <main class="login" role="alert">
+        <p>{t('stopped_4009')}.</p>
+        <button type="button" onClick={() => setSteal(true)}>{t('useHere')}</button>
+      </main>
+    );
+  }
   if (creds === undefined) return <p class="boot" role="status">{t('loading')}</p>;
   if (creds === null) {
     return <Login core={core} onLogin={async (c) => { await kv.put('creds', c); setCreds(c); }} />;
   }
   return <Main />;
+}
+
+// holdDevice takes the lock that makes this tab the only one running the
+// device: two tabs would each advance the Signal ratchets and undo the
+// other's steps. With steal, another tab loses it and stops its session.
+function holdDevice(steal: boolean): Promise<boolean> {
+  if (!navigator.locks) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    navigator.locks.request('parley-device', steal ? { steal: true } : { ifAvailable: true }, (lock) => {
+      if (!lock) { resolve(false); return undefined; }
+      resolve(true);
+      return new Promise(() => {}); // held while the page lives
+    }).catch(() => {
+      // Another tab took over.
+      app.session?.stop();
+      app.stopped = 'closed:4009';
+      notify();
+    });
+  });
 }
 
 function Main() {
