@@ -21,6 +21,7 @@ test('a wrong code is explained, and the right one then works', async () => {
   await page.getByRole('alert').filter({ hasText: 'not a phone number' }).waitFor();
   await page.getByLabel('Phone number').fill(number);
   await page.getByRole('button', { name: 'Send code' }).click();
+  await page.getByLabel('Code from the SMS').waitFor(); // the code was sent
   const right = await otp(number);
   await page.getByLabel('Code from the SMS').fill(right === '000000' ? '111111' : '000000');
   await page.getByRole('button', { name: 'Log in' }).click();

@@ -71,27 +71,34 @@ func (s *session) events() {
 	}
 }
 
-// watchConnection tells the UI when the connection comes and goes.
+// watchConnection tells the UI when the connection comes and goes. It
+// waits on the Messenger while disconnected, so "online" is reported as
+// soon as a connection is up; a lost connection is noticed within 500 ms.
 func (s *session) watchConnection() {
-	done, cancel := context.WithCancel(context.Background())
-	cancel()
 	last := ""
 	for s.ctx.Err() == nil {
-		state, msg := "offline", ""
-		if s.m.WaitConnected(done) == nil {
-			state = "online"
-		} else if err := s.m.LastError(); err != nil {
-			msg = err.Error()
-		} else {
+		wait, cancel := context.WithTimeout(s.ctx, 500*time.Millisecond)
+		err := s.m.WaitConnected(wait)
+		cancel()
+		state, msg := "online", ""
+		if err != nil {
 			state = "connecting"
+			if e := s.m.LastError(); e != nil {
+				state, msg = "offline", e.Error()
+			}
+		}
+		if s.ctx.Err() != nil {
+			return
 		}
 		if state != last {
 			last = state
 			s.send(map[string]any{"type": "connection", "state": state, "message": msg})
 		}
-		select {
-		case <-s.ctx.Done():
-		case <-time.After(500 * time.Millisecond):
+		if err == nil {
+			select {
+			case <-s.ctx.Done():
+			case <-time.After(500 * time.Millisecond):
+			}
 		}
 	}
 }
