@@ -64,18 +64,15 @@ func TestBrowser(t *testing.T) {
 	n.cfg.Addr = n.m.Addr() // a restart comes back on the same address
 	url := "http://" + n.m.Addr()
 
-	// The tests stop and start the node through this control server to
-	// show that the client survives a server restart.
-	ctl := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/stop":
-			n.stop()
-		case "/start":
-			n.start()
-		default:
-			http.NotFound(w, r)
-		}
-	}))
+	// The tests stop and start the node through this control server (to
+	// show that the client survives a server restart) and drive a fake
+	// business (business_test.go).
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /stop", func(http.ResponseWriter, *http.Request) { n.stop() })
+	mux.HandleFunc("POST /start", func(http.ResponseWriter, *http.Request) { n.start() })
+	stopBusiness := serveBusiness(t, mux, func() string { return url })
+	defer stopBusiness()
+	ctl := httptest.NewServer(mux)
 	defer ctl.Close()
 
 	ctx := context.Background()
