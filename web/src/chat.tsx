@@ -5,7 +5,7 @@ import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { Msg } from './db';
 import {
   app, byRef, businessText, chatMessages, chatName, closeChat, displayName, groupLine, markRead, media, preview,
-  resend, sendButtonReply, sendFile, sendReaction, sendText, typing, useApp,
+  resend, sendButtonReply, sendFile, sendReaction, sendText, typing, useApp, chats, deleteForMe, deleteForEveryone, forward,
 } from './state';
 import { errorText, t, time } from './i18n';
 
@@ -70,9 +70,11 @@ function Bubble({ m, group, onReply, onSafety }: { m: Msg; group: boolean; onRep
   }
   const quoted = m.replyTo ? byRef(m.replyTo) : undefined;
   const reactions = Object.entries(m.reactions ?? {});
+  const [menu, setMenu] = useState<'' | 'menu' | 'forward'>('');
   return (
     <li class={'msg ' + (m.mine ? 'mine' : 'theirs')} id={'m-' + m.id} tabIndex={0} data-status={m.status ?? ''} data-kind={m.kind}>
       {group && !m.mine && <span class="sender">{displayName(m.from)}</span>}
+      {m.forwarded && <span class="forwarded">{t('forwarded')}</span>}
       {quoted && <blockquote class="quote"><strong>{displayName(quoted.from)}</strong> {preview(quoted)}</blockquote>}
       <Body m={m} />
       <span class="foot">
@@ -84,11 +86,30 @@ function Bubble({ m, group, onReply, onSafety }: { m: Msg; group: boolean; onRep
           {reactions.map(([who, e]) => <span key={who} title={displayName(who)}>{e}</span>)}
         </span>
       )}
-      {m.kind !== 'waiting' && (
+      {m.kind !== 'waiting' && m.kind !== 'deleted' && (
         <span class="actions">
           <button type="button" onClick={onReply} aria-label={t('reply')}>↩</button>
           {EMOJI.map((e) => <button type="button" key={e} aria-label={t('react') + ' ' + e} onClick={() => sendReaction(m, e)}>{e}</button>)}
           {m.status === 'failed' && <button type="button" onClick={() => resend(m)}>{t('retry')}</button>}
+          <button type="button" aria-label={t('more')} aria-expanded={menu !== ''} onClick={() => setMenu(menu ? '' : 'menu')}>⋯</button>
+        </span>
+      )}
+      {m.kind === 'deleted' && (
+        <span class="actions">
+          <button type="button" onClick={() => deleteForMe(m)}>{t('deleteForMe')}</button>
+        </span>
+      )}
+      {menu === 'menu' && (
+        <span class="menu" role="menu">
+          {(m.kind === 'text' || m.media) && <button type="button" role="menuitem" onClick={() => setMenu('forward')}>{t('forward')}</button>}
+          <button type="button" role="menuitem" onClick={() => { setMenu(''); deleteForMe(m); }}>{t('deleteForMe')}</button>
+          {m.mine && m.serverId && <button type="button" role="menuitem" onClick={() => { setMenu(''); deleteForEveryone(m); }}>{t('deleteForEveryone')}</button>}
+        </span>
+      )}
+      {menu === 'forward' && (
+        <span class="menu" role="menu" aria-label={t('forwardTo')}>
+          <strong>{t('forwardTo')}</strong>
+          {chats().map((c) => <button type="button" role="menuitem" key={c.id} onClick={() => { setMenu(''); forward(m, c.id); }}>{c.name}</button>)}
         </span>
       )}
     </li>
@@ -108,6 +129,7 @@ function Body({ m }: { m: Msg }) {
     case 'document': case 'video': case 'audio': case 'sticker': return <Media m={m} />;
     case 'business': return <Business m={m} />;
     case 'waiting': return <p class="text muted">{t('undecryptable')}</p>;
+    case 'deleted': return <p class="text muted">{t('deletedMsg')}</p>;
     default: return <p class="text muted">{m.error ? t('decryptFailed') : t('unsupported')}</p>;
   }
 }

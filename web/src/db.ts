@@ -16,7 +16,7 @@ export interface Msg {
   from: string;          // sender account
   mine: boolean;
   ts: number;
-  kind: string;          // text, image, document, video, audio, sticker, business, system, unknown
+  kind: string;          // text, image, document, video, audio, sticker, business, system, deleted, waiting, unknown
   text?: string;
   caption?: string;
   media?: Attachment;
@@ -28,6 +28,8 @@ export interface Msg {
   wamid?: string;
   error?: string;
   payload?: string;      // the raw payload (for forwarding, unknown types)
+  forwarded?: boolean;
+  hidden?: boolean;      // deleted for me
 }
 
 let dbp: Promise<IDBDatabase> | undefined;

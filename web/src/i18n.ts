@@ -104,6 +104,13 @@ const en = {
   add: 'Add',
   leave: 'Leave group',
   info: 'Chat info',
+  more: 'More actions',
+  forward: 'Forward',
+  forwardTo: 'Forward to…',
+  forwarded: 'Forwarded',
+  deleteForMe: 'Delete for me',
+  deleteForEveryone: 'Delete for everyone',
+  deletedMsg: 'This message was deleted.',
 };
 
 type Strings = typeof en;
@@ -212,6 +219,13 @@ const de: Strings = {
   add: 'Hinzufügen',
   leave: 'Gruppe verlassen',
   info: 'Chat-Info',
+  more: 'Weitere Aktionen',
+  forward: 'Weiterleiten',
+  forwardTo: 'Weiterleiten an…',
+  forwarded: 'Weitergeleitet',
+  deleteForMe: 'Für mich löschen',
+  deleteForEveryone: 'Für alle löschen',
+  deletedMsg: 'Diese Nachricht wurde gelöscht.',
 };
 
 export const lang: 'en' | 'de' = (navigator.languages?.[0] ?? navigator.language ?? 'en').toLowerCase().startsWith('de') ? 'de' : 'en';

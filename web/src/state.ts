@@ -82,6 +82,7 @@ export function chats(): Chat[] {
   for (const id of app.known) m.set(id, { id, name: chatName(id), unread: 0 });
   for (const g of app.groups.values()) m.set('g:' + g.ID, { id: 'g:' + g.ID, name: g.Name, unread: 0, group: g });
   for (const msg of app.msgs.values()) {
+    if (msg.hidden) continue;
     let c = m.get(msg.chat);
     if (!c) { c = { id: msg.chat, name: chatName(msg.chat), unread: 0 }; m.set(msg.chat, c); }
     if (msg.kind !== 'reaction' && (!c.last || msg.ts >= c.last.ts)) c.last = msg;
@@ -91,7 +92,7 @@ export function chats(): Chat[] {
 }
 
 export function chatMessages(chat: string): Msg[] {
-  return [...app.msgs.values()].filter((m) => m.chat === chat).sort((a, b) => a.ts - b.ts);
+  return [...app.msgs.values()].filter((m) => m.chat === chat && !m.hidden).sort((a, b) => a.ts - b.ts);
 }
 
 async function save(m: Msg) {
@@ -194,10 +195,18 @@ async function onMessage(e: Extract<CoreEvent, { type: 'message' }>) {
     case 'text':
       m.text = String(p.text ?? '');
       if (p.context?.message_id) m.replyTo = p.context.message_id;
+      m.forwarded = p.forwarded === true || undefined;
       break;
     case 'image': case 'video': case 'audio': case 'document': case 'sticker':
       m.kind = p.type; m.media = p.media; m.caption = p.caption;
+      m.forwarded = p.forwarded === true || undefined;
       break;
+    case 'delete': {
+      // Only the sender's own messages can be deleted for everyone.
+      const target = byRef(p.delete?.message_id ?? '');
+      if (target && target.from === e.from) await tombstone(target);
+      return;
+    }
     case 'reaction': {
       const target = byRef(p.reaction?.message_id ?? '');
       if (target) {
@@ -276,6 +285,7 @@ export function preview(m: Msg): string {
     case 'business': return businessText(m.business) || t('business');
     case 'system': return m.text === 'group' ? groupLine(m) : m.text === 'identity' ? t('keyChanged', { name: chatName(m.chat) }) : '';
     case 'waiting': return t('undecryptable');
+    case 'deleted': return t('deletedMsg');
     default: return t('unsupported');
   }
 }
@@ -426,4 +436,45 @@ export function typing(chat: string, composing: boolean) {
   if (composing && now - typingSent < 3000) return;
   typingSent = composing ? now : 0;
   app.session.typing(chat.slice(2), composing).catch(() => {});
+}
+
+// --- forwarding and deleting ---
+
+async function tombstone(m: Msg) {
+  if (m.media) kv.del('blob:' + m.media.id).catch(() => {});
+  await save({ ...m, kind: 'deleted', text: undefined, caption: undefined, media: undefined, business: undefined,
+    payload: undefined, reactions: undefined, replyTo: undefined });
+}
+
+// deleteForMe hides the message on this device only.
+export function deleteForMe(m: Msg) {
+  if (m.media) kv.del('blob:' + m.media.id).catch(() => {});
+  return save({ ...m, hidden: true, text: undefined, caption: undefined, media: undefined, payload: undefined });
+}
+
+// deleteForEveryone asks every device in the chat to drop an own message
+// (payload "delete"; docs/protocol.md) and drops it here.
+export async function deleteForEveryone(m: Msg) {
+  if (!m.mine || !m.serverId) return;
+  try {
+    await app.session!.send({ ...target(m.chat), payload: { type: 'delete', delete: { message_id: m.serverId } } });
+    await tombstone(m);
+  } catch (e: any) { notice(t('status_failed') + ': ' + (e?.message ?? e)); }
+}
+
+// forward sends a copy of m to chat. Attachments are uploaded again:
+// blobs are never shared between messages (a fresh key each time).
+export async function forward(m: Msg, chat: string) {
+  if (m.kind === 'text' && m.text) {
+    return sendPayload(chat, { type: 'text', text: m.text, forwarded: true }, { text: m.text, forwarded: true });
+  }
+  if (m.media) {
+    try {
+      const data = await media(m.media);
+      const att = await app.session!.upload(m.kind, data, m.media.mime ?? 'application/octet-stream', m.media.name ?? '');
+      await kv.put('blob:' + att.id, data);
+      await sendPayload(chat, { type: m.kind, media: att, caption: m.caption, forwarded: true },
+        { kind: m.kind, media: att, caption: m.caption, forwarded: true, text: undefined }, [att.id]);
+    } catch (e: any) { notice(t('status_failed') + ': ' + (e?.message ?? e)); }
+  }
 }
