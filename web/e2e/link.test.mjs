@@ -15,7 +15,7 @@ async function api(path, body, token) {
   return r.json();
 }
 
-test('a browser is linked as a device of an existing account and receives its messages', async () => {
+test('a browser is linked as a device of an existing account, receives its messages, and is told when unlinked', async () => {
   // The account's first device registers without a browser.
   const number = phone();
   await api('/v1/register/code', { phone: number });
@@ -37,6 +37,16 @@ test('a browser is linked as a device of an existing account and receives its me
   await send(bob.page, 'to all your devices');
   await page.locator(`[data-chat="a:${bob.number.slice(1)}"]`).click();
   await bubble(page, 'to all your devices').waitFor();
+
+  // The first device unlinks the browser: it says so in plain words and
+  // offers to log in again.
+  const devs = await (await fetch(base + '/v1/devices', { headers: { Authorization: 'Bearer ' + first.token } })).json();
+  const browserDevice = (devs.devices ?? devs).find((d) => d.id !== first.device);
+  const del = await fetch(`${base}/v1/devices/${browserDevice.id}`, { method: 'DELETE', headers: { Authorization: 'Bearer ' + first.token } });
+  if (!del.ok) throw new Error(`unlink: ${del.status}`);
+  await page.getByRole('alert').filter({ hasText: 'this device was unlinked' }).waitFor();
+  await page.getByRole('button', { name: 'Log in again' }).click();
+  await page.getByLabel('Phone number').waitFor();
   await context.close();
   await bob.context.close();
 });

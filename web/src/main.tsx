@@ -101,7 +101,7 @@ function Banner({ onLogout }: { onLogout: () => void }) {
     );
   }
   if (app.connection === 'online') return null;
-  return <div class="banner" role="status" data-testid="banner" data-state={app.connection}>{t(app.connection === 'offline' ? 'conn_offline' : 'conn_connecting')}</div>;
+  return <div class="banner" role="status" data-testid="banner" data-state={app.connection} title={app.connMessage}>{t(app.connection === 'offline' ? 'conn_offline' : 'conn_connecting')}</div>;
 }
 
 const root = document.getElementById('app')!;

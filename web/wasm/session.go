@@ -5,7 +5,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
+	"strconv"
+	"strings"
 	"syscall/js"
 	"time"
 
@@ -91,6 +94,9 @@ func (s *session) watchConnection() {
 			return
 		}
 		if state != last {
+			if state == "offline" && s.credentialsGone() {
+				return
+			}
 			last = state
 			s.send(map[string]any{"type": "connection", "state": state, "message": msg})
 		}
@@ -101,6 +107,35 @@ func (s *session) watchConnection() {
 			}
 		}
 	}
+}
+
+// credentialsGone checks, when the connection is lost, whether the
+// device's credentials still work, and stops the session if not. In
+// browsers the WebSocket library does not pass the server's close code
+// on (reads end with "use of closed network connection"), so the SDK
+// cannot tell a revoked or expired device (4002, 4003) from a lost
+// network and would reconnect forever; the HTTP API answers 401 with the
+// reason instead.
+func (s *session) credentialsGone() bool {
+	ctx, cancel := context.WithTimeout(s.ctx, 5*time.Second)
+	defer cancel()
+	_, err := s.client.Me(ctx)
+	if sdk.ErrorCode(err) != sdk.CodeUnauthorized {
+		return false
+	}
+	code := sdk.CloseUnauthorized
+	var e *sdk.Error
+	if errors.As(err, &e) {
+		switch {
+		case strings.Contains(e.Message, "unlinked"):
+			code = sdk.CloseRevoked
+		case strings.Contains(e.Message, "expired"):
+			code = sdk.CloseExpired
+		}
+	}
+	s.cancel()
+	s.send(map[string]any{"type": "stopped", "code": "closed:" + strconv.Itoa(code), "message": err.Error()})
+	return true
 }
 
 // outgoing is a send request from the UI: a payload (JSON, built by the
