@@ -259,6 +259,9 @@ function Members({ chat, onClose }: { chat: string; onClose: () => void }) {
   const g = app.groups.get(chat.slice(2))!;
   const [add, setAdd] = useState('');
   const [err, setErr] = useState('');
+  const leave = async () => {
+    try { await app.session!.leaveGroup(g.ID); onClose(); } catch (e) { setErr(errorText(e)); }
+  };
   const submit = async (e: Event) => {
     e.preventDefault();
     const ids = add.split(/[\n,;]+/).map((s) => app.core!.accountID(s.trim())).filter((x): x is string => !!x);
@@ -275,7 +278,10 @@ function Members({ chat, onClose }: { chat: string; onClose: () => void }) {
         <button type="submit">{t('add')}</button>
       </form>
       {err && <p class="error" role="alert">{err}</p>}
-      <button type="button" onClick={onClose}>{t('close')}</button>
+      <div class="row">
+        <button type="button" class="secondary" onClick={leave}>{t('leave')}</button>
+        <button type="button" onClick={onClose}>{t('close')}</button>
+      </div>
     </div>
   );
 }

@@ -111,6 +111,8 @@ const en = {
   deleteForMe: 'Delete for me',
   deleteForEveryone: 'Delete for everyone',
   deletedMsg: 'This message was deleted.',
+  timerOn: '{who} set disappearing messages to {d} (this browser does not send disappearing messages yet).',
+  timerOff: '{who} turned disappearing messages off.',
 };
 
 type Strings = typeof en;
@@ -226,6 +228,8 @@ const de: Strings = {
   deleteForMe: 'Für mich löschen',
   deleteForEveryone: 'Für alle löschen',
   deletedMsg: 'Diese Nachricht wurde gelöscht.',
+  timerOn: '{who} hat selbstlöschende Nachrichten auf {d} gestellt (dieser Browser sendet noch keine selbstlöschenden Nachrichten).',
+  timerOff: '{who} hat selbstlöschende Nachrichten ausgeschaltet.',
 };
 
 export const lang: 'en' | 'de' = (navigator.languages?.[0] ?? navigator.language ?? 'en').toLowerCase().startsWith('de') ? 'de' : 'en';

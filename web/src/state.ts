@@ -283,7 +283,11 @@ export function preview(m: Msg): string {
     case 'document': return '📄 ' + (m.media?.name || t('document'));
     case 'video': case 'audio': case 'sticker': return m.caption || m.kind;
     case 'business': return businessText(m.business) || t('business');
-    case 'system': return m.text === 'group' ? groupLine(m) : m.text === 'identity' ? t('keyChanged', { name: chatName(m.chat) }) : '';
+    case 'system':
+      if (m.text === 'group') return groupLine(m);
+      if (m.text === 'identity') return t('keyChanged', { name: chatName(m.chat) });
+      if (m.text === 'timer') return timerLine(m);
+      return '';
     case 'waiting': return t('undecryptable');
     case 'deleted': return t('deletedMsg');
     default: return t('unsupported');
@@ -297,6 +301,14 @@ export function businessText(b: any): string {
   if (b.type === 'template') return t('template') + (b.template?.name ? ': ' + b.template.name : '');
   if (b.type === 'image' || b.type === 'document') return b[b.type]?.caption ?? b.type;
   return '';
+}
+
+function timerLine(m: Msg): string {
+  let secs = 0;
+  try { secs = Number(JSON.parse(m.payload ?? '{}').expires_in ?? 0); } catch { /* off */ }
+  if (!secs) return t('timerOff', { who: displayName(m.from) });
+  const d = secs >= 86400 ? Math.round(secs / 86400) + ' d' : secs >= 3600 ? Math.round(secs / 3600) + ' h' : Math.round(secs / 60) + ' min';
+  return t('timerOn', { who: displayName(m.from), d });
 }
 
 export function groupLine(m: Msg): string {
