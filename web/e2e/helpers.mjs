@@ -41,7 +41,29 @@ export async function register(browser, number, opts = {}) {
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.getByRole('heading', { name: 'Chats' }).waitFor();
   await online(page);
+  await keysPublished(page);
   return { context, page, number };
+}
+
+// keysPublished waits until the page's device has published its keys
+// (just after its first connection): before that nobody can encrypt to it,
+// and a send to an account with no such device fails.
+export async function keysPublished(page) {
+  const creds = await page.evaluate(() => new Promise((resolve, reject) => {
+    const r = indexedDB.open('parley');
+    r.onsuccess = () => {
+      const g = r.result.transaction('kv').objectStore('kv').get('creds');
+      g.onsuccess = () => resolve(g.result);
+      g.onerror = () => reject(g.error);
+    };
+    r.onerror = () => reject(r.error);
+  }));
+  for (let i = 0; i < 200; i++) {
+    const r = await fetch(`${base}/v1/keys/count`, { headers: { Authorization: `Bearer ${creds.token}` } });
+    if (r.ok && (await r.json()).one_time_prekeys > 0) return;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  throw new Error('the device did not publish its keys');
 }
 
 // online waits until the connection banner is gone.

@@ -3,7 +3,7 @@
 // the browser becomes a device of that account with keys of its own.
 
 import { test, before, after } from 'node:test';
-import { launch, phone, otp, base, register, openChat, send, bubble, online } from './helpers.mjs';
+import { launch, phone, otp, base, register, openChat, send, bubble, online, keysPublished } from './helpers.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -31,6 +31,7 @@ test('a browser is linked as a device of an existing account, receives its messa
   await api('/v1/link/approve', { code, device_name: 'browser' }, first.token);
   await page.getByRole('heading', { name: 'Chats' }).waitFor();
   await online(page);
+  await keysPublished(page);
 
   const bob = await register(browser, phone());
   await openChat(bob.page, number);
