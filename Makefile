@@ -7,14 +7,24 @@
 
 GO ?= go
 
-.PHONY: test vet wasm build bench
+.PHONY: test vet wasm build bench web web-check
 
 test: vet wasm
 	$(GO) test -race -count=1 -timeout 15m ./...
 
 # The client crypto and SDK must build for the browser (Go → WebAssembly).
 wasm:
-	GOOS=js GOARCH=wasm $(GO) build ./crypto ./sdk
+	GOOS=js GOARCH=wasm $(GO) build ./crypto ./sdk ./web/wasm
+
+# The web client's bundle (web/dist, embedded in the binary) needs Node.js
+# only when web/src or web/wasm change: `make web` rebuilds it, and
+# `make web-check` (run by CI) fails when the committed bundle differs from
+# a rebuild. The browser tests run in `make test` (package web).
+web:
+	cd web && npm ci --no-audit --no-fund && npm run build
+
+web-check:
+	web/check-build.sh
 
 vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \

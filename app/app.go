@@ -33,6 +33,7 @@ import (
 	"github.com/parley-chat/parley/store/postgres"
 	"github.com/parley-chat/parley/store/sqlite"
 	"github.com/parley-chat/parley/store/sqlstore"
+	"github.com/parley-chat/parley/web"
 	"github.com/parley-chat/parley/webhook"
 	"github.com/parley-chat/parley/webhook/handshake"
 )
@@ -259,10 +260,14 @@ func (m *Main) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	webClient, err := web.NewHandler()
+	if err != nil {
+		return fmt.Errorf("web client: %w", err)
+	}
 	api := &httpapi.Server{
 		Accounts: accounts, Messaging: messaging, Keys: keys, Groups: groups, Media: m.media, Business: m.biz, Sandbox: sandbox, Webhooks: m.hooks,
 		Link: bus.Link{B: m.bus}, SMSLog: m.store,
-		DevSMS: provider.Development(), AdminHash: adminHash, WS: m.ws,
+		DevSMS: provider.Development(), AdminHash: adminHash, WS: m.ws, Web: webClient,
 		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), Log: m.log, TrustProxy: cfg.TrustProxy,
 		Ready: func(ctx context.Context) error {
 			if err := m.store.Ping(ctx); err != nil {

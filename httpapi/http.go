@@ -32,6 +32,7 @@ type Server struct {
 	DevSMS    bool         // the development SMS provider is in use
 	AdminHash [32]byte     // SHA-256 of the operator token
 	WS        http.Handler // the WebSocket endpoint
+	Web       http.Handler // the web client, for GET and HEAD outside /v1 and /admin; nil: none
 	Metrics   http.Handler
 	Ready     func(ctx context.Context) error
 	Log       *slog.Logger

@@ -84,10 +84,28 @@ func (s *Server) Handler() http.Handler {
 		return nil
 	}))
 
-	mux.Handle("/", s.handle(func(w http.ResponseWriter, r *http.Request) error {
+	notFound := s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return parley.Errorf(parley.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path)
+	})
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.Web != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) && !isAPIPath(r.URL.Path) {
+			s.Web.ServeHTTP(w, r)
+			return
+		}
+		notFound.ServeHTTP(w, r)
 	}))
 	return mux
+}
+
+// isAPIPath reports whether p belongs to an API, whose unknown paths get
+// JSON errors rather than the web client.
+func isAPIPath(p string) bool {
+	for _, prefix := range []string{"/v1/", "/admin/"} {
+		if strings.HasPrefix(p, prefix) || p == strings.TrimSuffix(prefix, "/") {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {

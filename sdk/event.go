@@ -129,18 +129,21 @@ func (*Presence) Ack() error { return nil }
 // Ack does nothing: device changes are not stored.
 func (*DevicesChanged) Ack() error { return nil }
 
-// acker acknowledges a mailbox item through its Messenger.
+// acker acknowledges a mailbox item through its Messenger. It holds the
+// Messenger's ack method, not the Messenger: events travel as interfaces,
+// and a *Messenger reachable from one keeps its *http.Client's methods in
+// WebAssembly builds, which links net/http's transport (see roundtrip_js.go).
 type acker struct {
-	m   *Messenger
+	ack func(key string) error
 	key string
 }
 
 // Ack records the item as handled and acknowledges it to the server.
 func (a acker) Ack() error {
-	if a.m == nil {
+	if a.ack == nil {
 		return nil
 	}
-	return a.m.ack(a.key)
+	return a.ack(a.key)
 }
 
 // Key returns the item's dedupe key (see the package documentation).

@@ -82,7 +82,7 @@ func LinkWait(ctx context.Context, server, code string) (*Credentials, error) {
 // Client calls the authenticated HTTP endpoints as one device.
 type Client struct {
 	Credentials
-	HTTPClient *http.Client // nil: http.DefaultClient
+	HTTPClient *http.Client // nil: http.DefaultClient; browsers (js/wasm) use the Fetch API instead
 }
 
 // NewClient returns a client for creds.
@@ -230,9 +230,6 @@ func (c *Client) Presence(ctx context.Context, account string) (*Presence, error
 
 // do sends one JSON request and decodes the JSON answer into out.
 func do(ctx context.Context, hc *http.Client, server, token, method, path string, in, out any) error {
-	if hc == nil {
-		hc = http.DefaultClient
-	}
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
@@ -252,7 +249,7 @@ func do(ctx context.Context, hc *http.Client, server, token, method, path string
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := hc.Do(req)
+	resp, err := roundTrip(hc, req)
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", method, path, err)
 	}

@@ -120,13 +120,9 @@ func (c *Client) DeleteMedia(ctx context.Context, id string) error {
 
 // send does req with the client's credentials.
 func (c *Client) send(req *http.Request) (*http.Response, error) {
-	hc := c.HTTPClient
-	if hc == nil {
-		hc = http.DefaultClient
-	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("Authorization", "Bearer "+c.Token)
-	resp, err := hc.Do(req)
+	resp, err := roundTrip(c.HTTPClient, req)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", req.Method, req.URL.Path, err)
 	}

@@ -354,7 +354,7 @@ func (m *Messenger) item(ctx context.Context, f *Frame) error {
 		return nil
 	}
 	ts := time.UnixMilli(f.Timestamp)
-	a := acker{m: m, key: key}
+	a := acker{ack: m.ack, key: key}
 	switch f.Kind {
 	case "retry":
 		m.hold(key, f.Seq)

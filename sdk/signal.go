@@ -95,10 +95,10 @@ const (
 // reuse a message key) and after opening one (before the application
 // acknowledges it).
 type SignalCipher struct {
-	dev    *crypto.Device
-	store  StateStore
-	client *Client
-	log    *slog.Logger
+	dev   *crypto.Device
+	store StateStore
+	keys  keyClient
+	log   *slog.Logger
 
 	// Strict refuses to encrypt to a device whose identity key changed
 	// until AcceptIdentity.
@@ -117,6 +117,24 @@ type SignalCipher struct {
 
 	groupMu sync.Mutex
 	groups  map[string][]string // group → devices ("<account>.<device>") that have this device's current sender key
+}
+
+// keyClient is the part of a Client that a SignalCipher uses, as
+// functions rather than a *Client: a SignalCipher is held as a Cipher
+// (an interface), and a *Client reachable from an interface keeps the
+// methods of its *http.Client in the binary, which in WebAssembly builds
+// links net/http's whole transport (5 MB; see roundtrip_js.go).
+type keyClient struct {
+	claim      func(ctx context.Context, account string, device uint32) (*Claimed, error)
+	count      func(ctx context.Context) (*KeyCount, error)
+	publish    func(ctx context.Context, u crypto.Upload) (*KeyCount, error)
+	addPreKeys func(ctx context.Context, keys []crypto.PreKey) (*KeyCount, error)
+	putSigned  func(ctx context.Context, k crypto.SignedPreKey) (*KeyCount, error)
+}
+
+func newKeyClient(c *Client) keyClient {
+	return keyClient{claim: c.ClaimBundle, count: c.KeyCount, publish: c.PublishKeys, addPreKeys: c.AddPreKeys,
+		putSigned: c.PutSignedPreKey}
 }
 
 // openedMessage is the plaintext of a message that the application has
@@ -150,7 +168,7 @@ func OpenSignalCipher(client *Client, store StateStore, log *slog.Logger) (*Sign
 	if log == nil {
 		log = slog.Default()
 	}
-	c := &SignalCipher{store: store, client: client, log: log, opened: map[string]openedMessage{}, groups: map[string][]string{}}
+	c := &SignalCipher{store: store, keys: newKeyClient(client), log: log, opened: map[string]openedMessage{}, groups: map[string][]string{}}
 	self := crypto.Address{Account: client.Account, Device: client.Device}
 	opt := crypto.Options{Bundles: crypto.BundleSourceFunc(c.fetchBundle)}
 	data, err := store.LoadState()
@@ -196,7 +214,7 @@ func (c *SignalCipher) Device() *crypto.Device { return c.dev }
 
 // fetchBundle claims the bundle of one peer device.
 func (c *SignalCipher) fetchBundle(ctx context.Context, peer crypto.Address) (*crypto.Bundle, error) {
-	cl, err := c.client.ClaimBundle(ctx, peer.Account, peer.Device)
+	cl, err := c.keys.claim(ctx, peer.Account, peer.Device)
 	if err != nil {
 		return nil, err
 	}
@@ -425,7 +443,7 @@ func (c *SignalCipher) Save() error {
 func (c *SignalCipher) MaintainKeys(ctx context.Context) error {
 	c.maintain.Lock()
 	defer c.maintain.Unlock()
-	count, err := c.client.KeyCount(ctx)
+	count, err := c.keys.count(ctx)
 	if ErrorCode(err) == CodeNotFound {
 		u, err := c.dev.Upload()
 		if err != nil {
@@ -443,7 +461,7 @@ func (c *SignalCipher) MaintainKeys(ctx context.Context) error {
 		if err := c.Save(); err != nil { // the private halves first
 			return err
 		}
-		if _, err := c.client.PublishKeys(ctx, u); err != nil {
+		if _, err := c.keys.publish(ctx, u); err != nil {
 			return fmt.Errorf("publish keys: %w", err)
 		}
 		c.log.Info("parley keys published", "one_time_prekeys", len(u.PreKeys))
@@ -463,7 +481,7 @@ func (c *SignalCipher) MaintainKeys(ctx context.Context) error {
 		if err := c.Save(); err != nil {
 			return err
 		}
-		if _, err := c.client.AddPreKeys(ctx, keys); err != nil {
+		if _, err := c.keys.addPreKeys(ctx, keys); err != nil {
 			return fmt.Errorf("add prekeys: %w", err)
 		}
 		c.log.Debug("parley one-time prekeys replenished", "had", count.OneTimePreKeys, "added", len(keys))
@@ -477,7 +495,7 @@ func (c *SignalCipher) MaintainKeys(ctx context.Context) error {
 		if err := c.Save(); err != nil {
 			return err
 		}
-		if _, err := c.client.PutSignedPreKey(ctx, spk); err != nil {
+		if _, err := c.keys.putSigned(ctx, spk); err != nil {
 			return fmt.Errorf("rotate signed prekey: %w", err)
 		}
 		c.log.Info("parley signed prekey rotated")

@@ -1,0 +1,92 @@
+// Helpers of the browser tests: Debian's Chromium through playwright-core,
+// a node started by web/browser_test.go (PARLEY_URL), codes read from the
+// operator API (PARLEY_ADMIN_TOKEN).
+
+import { chromium } from 'playwright-core';
+
+export const base = process.env.PARLEY_URL;
+const token = process.env.PARLEY_ADMIN_TOKEN;
+if (!base || !token) throw new Error('run through "go test ./web" (PARLEY_URL and PARLEY_ADMIN_TOKEN are unset)');
+
+export function launch() {
+  return chromium.launch({
+    executablePath: process.env.PARLEY_CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+let seq = 0;
+// phone returns a fresh test number.
+export function phone() {
+  return '+4917' + String(Date.now() % 1e6).padStart(6, '0') + String(++seq).padStart(2, '0');
+}
+
+export async function otp(number) {
+  const r = await fetch(`${base}/admin/v1/otp?phone=${encodeURIComponent(number)}`, { headers: { Authorization: `Bearer ${token}` } });
+  if (!r.ok) throw new Error(`otp: ${r.status} ${await r.text()}`);
+  return (await r.json()).code;
+}
+
+// register opens a new browser context and registers number in it.
+export async function register(browser, number, opts = {}) {
+  const context = await browser.newContext({ locale: 'en-US', ...opts });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e));
+  await page.goto(base);
+  await page.getByLabel('Phone number').fill(number);
+  await page.getByRole('button', { name: 'Send code' }).click();
+  await page.getByLabel('Code from the SMS').waitFor();
+  await page.getByLabel('Code from the SMS').fill(await otp(number));
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('heading', { name: 'Chats' }).waitFor();
+  await online(page);
+  await keysPublished(page);
+  return { context, page, number };
+}
+
+// keysPublished waits until the page's device has published its keys
+// (just after its first connection): before that nobody can encrypt to it,
+// and a send to an account with no such device fails.
+export async function keysPublished(page) {
+  const creds = await page.evaluate(() => new Promise((resolve, reject) => {
+    const r = indexedDB.open('parley');
+    r.onsuccess = () => {
+      const g = r.result.transaction('kv').objectStore('kv').get('creds');
+      g.onsuccess = () => resolve(g.result);
+      g.onerror = () => reject(g.error);
+    };
+    r.onerror = () => reject(r.error);
+  }));
+  for (let i = 0; i < 200; i++) {
+    const r = await fetch(`${base}/v1/keys/count`, { headers: { Authorization: `Bearer ${creds.token}` } });
+    if (r.ok && (await r.json()).one_time_prekeys > 0) return;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  throw new Error('the device did not publish its keys');
+}
+
+// online waits until the connection banner is gone.
+export async function online(page) {
+  await page.waitForFunction(() => !document.querySelector('[data-testid=banner]'), null, { timeout: 20000 });
+}
+
+export async function openChat(page, number) {
+  const chat = page.locator(`[data-chat="a:${number.replace('+', '')}"]`);
+  if (await chat.count()) { await chat.click(); return; }
+  await page.getByRole('button', { name: 'New chat' }).click();
+  await page.getByLabel('Phone number').fill(number);
+  await page.getByRole('button', { name: 'Start chat' }).click();
+}
+
+export async function send(page, text) {
+  await page.getByRole('textbox', { name: 'Message' }).fill(text);
+  await page.keyboard.press('Enter');
+}
+
+// bubble returns the locator of the message whose text (or caption) is
+// exactly text; quotes of it in other messages do not count.
+export function bubble(page, text) {
+  const exact = new RegExp('^' + text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') + '$');
+  return page.locator('li.msg').filter({ has: page.locator('p.text', { hasText: exact }) });
+}

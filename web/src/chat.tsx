@@ -1,0 +1,287 @@
+// One chat: messages with ticks, replies, reactions, attachments,
+// business messages; the composer with drafts; typing and presence.
+
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import type { Msg } from './db';
+import {
+  app, byRef, businessText, chatMessages, chatName, closeChat, displayName, groupLine, markRead, media, preview,
+  resend, sendButtonReply, sendFile, sendReaction, sendText, typing, useApp, chats, deleteForMe, deleteForEveryone, forward,
+} from './state';
+import { errorText, t, time } from './i18n';
+
+const EMOJI = ['👍', '❤️', '😂', '😮', '🙏'];
+
+export function ChatView({ chat }: { chat: string }) {
+  useApp();
+  const list = chatMessages(chat);
+  const [replyTo, setReplyTo] = useState<Msg | undefined>();
+  const [info, setInfo] = useState<'' | 'safety' | 'members'>('');
+  const end = useRef<HTMLDivElement>(null);
+  const name = chatName(chat);
+  const peer = chat.startsWith('a:') ? chat.slice(2) : '';
+  const pres = peer ? app.presence.get(peer) : undefined;
+  const isTyping = peer && (app.typing.get(peer) ?? 0) > Date.now();
+
+  useLayoutEffect(() => { end.current?.scrollIntoView({ block: 'end' }); }, [chat, list.length]);
+  useEffect(() => {
+    const v = () => { if (document.visibilityState === 'visible') markRead(chat); };
+    document.addEventListener('visibilitychange', v);
+    return () => document.removeEventListener('visibilitychange', v);
+  }, [chat]);
+
+  let status = '';
+  if (isTyping) status = t('typing');
+  else if (pres?.online) status = t('online');
+  else if (pres?.lastSeen) status = t('lastSeen', { time: time(pres.lastSeen) });
+  const group = chat.startsWith('g:') ? app.groups.get(chat.slice(2)) : undefined;
+  if (group) status = (group.Members ?? []).map((m) => displayName(m.Account)).join(', ');
+
+  return (
+    <section class="chat-view" aria-label={t('chatWith', { name })}>
+      <header>
+        <button type="button" class="back" onClick={closeChat} aria-label={t('backToChats')}>←</button>
+        <div class="title">
+          <h2>{name}</h2>
+          <p class="status" aria-live="polite" data-testid="chat-status">{status}</p>
+        </div>
+        {peer && <button type="button" class="secondary" onClick={() => setInfo('safety')}>{t('safety')}</button>}
+        {group && <button type="button" class="secondary" onClick={() => setInfo('members')}>{t('info')}</button>}
+      </header>
+      {info === 'safety' && <Safety account={peer} onClose={() => setInfo('')} />}
+      {info === 'members' && group && <Members chat={chat} onClose={() => setInfo('')} />}
+      {list.some((m) => m.kind === 'business') && <p class="notice business">{t('businessNotice')}</p>}
+      <ol class="messages" aria-label={t('message')} aria-live="polite">
+        {list.map((m) => <Bubble key={m.id} m={m} group={!!group} onReply={() => setReplyTo(m)} onSafety={() => setInfo('safety')} />)}
+      </ol>
+      <div ref={end} />
+      <Composer chat={chat} replyTo={replyTo} clearReply={() => setReplyTo(undefined)} />
+    </section>
+  );
+}
+
+function Bubble({ m, group, onReply, onSafety }: { m: Msg; group: boolean; onReply: () => void; onSafety: () => void }) {
+  if (m.kind === 'system') {
+    const text = m.text === 'group' ? groupLine(m) : m.text === 'identity' ? t('keyChanged', { name: chatName(m.chat) }) : preview(m);
+    return (
+      <li class="system" id={'m-' + m.id}>
+        {text} {m.text === 'identity' && <button type="button" class="link" onClick={onSafety}>{t('keyView')}</button>}
+      </li>
+    );
+  }
+  const quoted = m.replyTo ? byRef(m.replyTo) : undefined;
+  const reactions = Object.entries(m.reactions ?? {});
+  const [menu, setMenu] = useState<'' | 'menu' | 'forward'>('');
+  return (
+    <li class={'msg ' + (m.mine ? 'mine' : 'theirs')} id={'m-' + m.id} tabIndex={0} data-status={m.status ?? ''} data-kind={m.kind}>
+      {group && !m.mine && <span class="sender">{displayName(m.from)}</span>}
+      {m.forwarded && <span class="forwarded">{t('forwarded')}</span>}
+      {quoted && <blockquote class="quote"><strong>{displayName(quoted.from)}</strong> {preview(quoted)}</blockquote>}
+      <Body m={m} />
+      <span class="foot">
+        <time>{time(m.ts)}</time>
+        {m.mine && <Ticks m={m} />}
+      </span>
+      {reactions.length > 0 && (
+        <span class="reactions" aria-label={t('react')}>
+          {reactions.map(([who, e]) => <span key={who} title={displayName(who)}>{e}</span>)}
+        </span>
+      )}
+      {m.kind !== 'waiting' && m.kind !== 'deleted' && (
+        <span class="actions">
+          <button type="button" onClick={onReply} aria-label={t('reply')}>↩</button>
+          {EMOJI.map((e) => <button type="button" key={e} aria-label={t('react') + ' ' + e} onClick={() => sendReaction(m, e)}>{e}</button>)}
+          {m.status === 'failed' && <button type="button" onClick={() => resend(m)}>{t('retry')}</button>}
+          <button type="button" aria-label={t('more')} aria-expanded={menu !== ''} onClick={() => setMenu(menu ? '' : 'menu')}>⋯</button>
+        </span>
+      )}
+      {m.kind === 'deleted' && (
+        <span class="actions">
+          <button type="button" onClick={() => deleteForMe(m)}>{t('deleteForMe')}</button>
+        </span>
+      )}
+      {menu === 'menu' && (
+        <span class="menu" role="menu">
+          {(m.kind === 'text' || m.media) && <button type="button" role="menuitem" onClick={() => setMenu('forward')}>{t('forward')}</button>}
+          <button type="button" role="menuitem" onClick={() => { setMenu(''); deleteForMe(m); }}>{t('deleteForMe')}</button>
+          {m.mine && m.serverId && <button type="button" role="menuitem" onClick={() => { setMenu(''); deleteForEveryone(m); }}>{t('deleteForEveryone')}</button>}
+        </span>
+      )}
+      {menu === 'forward' && (
+        <span class="menu" role="menu" aria-label={t('forwardTo')}>
+          <strong>{t('forwardTo')}</strong>
+          {chats().map((c) => <button type="button" role="menuitem" key={c.id} onClick={() => { setMenu(''); forward(m, c.id); }}>{c.name}</button>)}
+        </span>
+      )}
+    </li>
+  );
+}
+
+function Ticks({ m }: { m: Msg }) {
+  const s = m.status ?? 'sent';
+  const mark = s === 'pending' ? '🕓' : s === 'failed' ? '⚠' : s === 'sent' ? '✓' : '✓✓';
+  return <span class={'ticks ' + s} role="img" aria-label={t(('status_' + s) as any)} data-testid="ticks">{mark}</span>;
+}
+
+function Body({ m }: { m: Msg }) {
+  switch (m.kind) {
+    case 'text': return <p class="text">{m.text}</p>;
+    case 'image': return <Media m={m} image />;
+    case 'document': case 'video': case 'audio': case 'sticker': return <Media m={m} />;
+    case 'business': return <Business m={m} />;
+    case 'waiting': return <p class="text muted">{t('undecryptable')}</p>;
+    case 'deleted': return <p class="text muted">{t('deletedMsg')}</p>;
+    default: return <p class="text muted">{m.error ? t('decryptFailed') : t('unsupported')}</p>;
+  }
+}
+
+function Media({ m, image }: { m: Msg; image?: boolean }) {
+  const [url, setUrl] = useState('');
+  const [err, setErr] = useState('');
+  const a = m.media!;
+  const load = async () => {
+    try {
+      const b = await media(a);
+      const u = URL.createObjectURL(new Blob([b as BlobPart], { type: a.mime || 'application/octet-stream' }));
+      setUrl(u);
+      return u;
+    } catch (e) { setErr(errorText(e)); return ''; }
+  };
+  useEffect(() => { if (image) load(); }, [a.id]);
+  useEffect(() => () => { if (url) URL.revokeObjectURL(url); }, [url]);
+  const save = async () => {
+    const u = url || await load();
+    if (!u) return;
+    const l = document.createElement('a');
+    l.href = u; l.download = a.name || 'file';
+    l.click();
+  };
+  return (
+    <div class="media">
+      {image && url && <img src={url} alt={m.caption || a.name || t('photo')} />}
+      {!image && <button type="button" class="doc" onClick={save}>📄 {a.name || t('document')} ({Math.ceil(a.size / 1024)} KB) — {t('download')}</button>}
+      {err && <p class="error" role="alert">{err}</p>}
+      {m.caption && <p class="text">{m.caption}</p>}
+    </div>
+  );
+}
+
+// Business messages are rendered minimally: text bodies and reply buttons
+// (answered with an interactive_reply payload).
+function Business({ m }: { m: Msg }) {
+  const b = m.business ?? {};
+  const buttons: { id: string; title: string }[] = b.type === 'interactive' && b.interactive?.type === 'button'
+    ? (b.interactive.action?.buttons ?? []).map((x: any) => x.reply).filter(Boolean) : [];
+  return (
+    <div class="business">
+      {b.interactive?.header?.text && <strong>{b.interactive.header.text}</strong>}
+      <p class="text">{businessText(b) || t('unsupported')}</p>
+      {b.interactive?.footer?.text && <small>{b.interactive.footer.text}</small>}
+      {buttons.length > 0 && (
+        <div class="buttons">
+          {buttons.map((x) => <button type="button" key={x.id} onClick={() => sendButtonReply(m, x.id, x.title)}>{x.title}</button>)}
+        </div>
+      )}
+    </div>
+  );
+}
+
+function Composer({ chat, replyTo, clearReply }: { chat: string; replyTo?: Msg; clearReply: () => void }) {
+  const key = 'draft:' + chat;
+  const [text, setText] = useState(localStorage.getItem(key) ?? '');
+  const file = useRef<HTMLInputElement>(null);
+  const input = useRef<HTMLTextAreaElement>(null);
+  useEffect(() => { setText(localStorage.getItem(key) ?? ''); input.current?.focus(); }, [chat]);
+  const update = (v: string) => {
+    setText(v);
+    if (v) localStorage.setItem(key, v); else localStorage.removeItem(key);
+    typing(chat, v !== '');
+  };
+  const submit = async (e?: Event) => {
+    e?.preventDefault();
+    const v = text.trim();
+    if (!v) return;
+    const reply = replyTo ? (replyTo.serverId ?? replyTo.id) : undefined;
+    update('');
+    clearReply();
+    typing(chat, false);
+    await sendText(chat, v, reply);
+  };
+  const onFile = async () => {
+    const f = file.current?.files?.[0];
+    if (!f) return;
+    const caption = text.trim();
+    update('');
+    await sendFile(chat, f, caption);
+    file.current!.value = '';
+  };
+  return (
+    <form class="composer" onSubmit={submit}>
+      {replyTo && (
+        <div class="replying">
+          <span>{t('replyingTo', { name: displayName(replyTo.from) })}: {preview(replyTo)}</span>
+          <button type="button" onClick={clearReply} aria-label={t('cancelReply')}>✕</button>
+        </div>
+      )}
+      <div class="row">
+        <label class="attach" title={t('attach')}>
+          <svg aria-hidden="true" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"><path d="M21 11.5l-8.6 8.6a5 5 0 01-7.1-7.1l8.6-8.6a3.3 3.3 0 014.7 4.7l-8.6 8.6a1.7 1.7 0 01-2.4-2.4l7.9-7.9" /></svg>
+          <span class="sr">{t('attach')}</span>
+          <input ref={file} type="file" onChange={onFile} aria-label={t('attach')} />
+        </label>
+        <textarea ref={input} rows={1} value={text} aria-label={t('message')} placeholder={t('message')}
+          onInput={(e) => update(e.currentTarget.value)}
+          onKeyDown={(e) => { if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); submit(); } if (e.key === 'Escape') clearReply(); }} />
+        <button type="submit" aria-label={t('send')}>{t('send')}</button>
+      </div>
+    </form>
+  );
+}
+
+function Safety({ account, onClose }: { account: string; onClose: () => void }) {
+  const [n, setN] = useState<string | null>(null);
+  const [err, setErr] = useState('');
+  useEffect(() => {
+    app.session!.safetyNumber(account).then((r) => setN(r.text)).catch(() => setErr(t('safetyNone')));
+  }, [account]);
+  return (
+    <div class="dialog" role="dialog" aria-label={t('safety')}>
+      <h3>{t('safety')}</h3>
+      <p>{t('safetyText', { name: '+' + account })}</p>
+      {n && <pre class="safety" data-testid="safety-number">{n}</pre>}
+      {err && <p>{err}</p>}
+      <button type="button" onClick={onClose} autofocus>{t('close')}</button>
+    </div>
+  );
+}
+
+function Members({ chat, onClose }: { chat: string; onClose: () => void }) {
+  useApp();
+  const g = app.groups.get(chat.slice(2))!;
+  const [add, setAdd] = useState('');
+  const [err, setErr] = useState('');
+  const leave = async () => {
+    try { await app.session!.leaveGroup(g.ID); onClose(); } catch (e) { setErr(errorText(e)); }
+  };
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const ids = add.split(/[\n,;]+/).map((s) => app.core!.accountID(s.trim())).filter((x): x is string => !!x);
+    if (!ids.length) { setErr(t('badPhone')); return; }
+    try { app.groups.set(g.ID, await app.session!.addMembers(g.ID, ids)); setAdd(''); setErr(''); } catch (e) { setErr(errorText(e)); }
+  };
+  return (
+    <div class="dialog" role="dialog" aria-label={t('membersTitle')}>
+      <h3>{t('membersTitle')}</h3>
+      <ul>{(g.Members ?? []).map((m) => <li key={m.Account}>{displayName(m.Account)} {m.Role === 'admin' && <small>({t('admin')})</small>}</li>)}</ul>
+      <form onSubmit={submit}>
+        <label for="add-members">{t('addMembers')}</label>
+        <input id="add-members" value={add} onInput={(e) => setAdd(e.currentTarget.value)} />
+        <button type="submit">{t('add')}</button>
+      </form>
+      {err && <p class="error" role="alert">{err}</p>}
+      <div class="row">
+        <button type="button" class="secondary" onClick={leave}>{t('leave')}</button>
+        <button type="button" onClick={onClose}>{t('close')}</button>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,492 @@
+// The application state: the running session, the history (loaded from
+// IndexedDB, kept there), and what the core reports. Components subscribe
+// with useApp(); every change calls notify().
+
+import { useEffect, useState } from 'preact/hooks';
+import type { Core, CoreEvent, Credentials, Group, Session } from './core';
+import { kv, messages as msgDB, type Attachment, type Msg, type Status } from './db';
+import { t } from './i18n';
+
+export interface Chat {
+  id: string;            // "a:<account>" or "g:<group>"
+  name: string;
+  last?: Msg;
+  unread: number;
+  group?: Group;
+}
+
+export interface Notice { id: number; text: string; kind: 'error' | 'info' }
+
+export const app = {
+  core: undefined as Core | undefined,
+  session: undefined as Session | undefined,
+  creds: undefined as Credentials | undefined,
+  msgs: new Map<string, Msg>(),          // by id
+  byServer: new Map<string, string>(),    // server id → id of own messages
+  groups: new Map<string, Group>(),
+  typing: new Map<string, number>(),      // account → until (ms)
+  presence: new Map<string, { online: boolean; lastSeen: number; hidden: boolean }>(),
+  connection: 'connecting' as 'online' | 'connecting' | 'offline',
+  connMessage: '',
+  stopped: '' as string,
+  open: '' as string,                     // the open chat
+  notices: [] as Notice[],
+  known: new Set<string>(),               // 1:1 chats started here without messages yet
+};
+
+const listeners = new Set<() => void>();
+let scheduled = false;
+export function notify() {
+  if (scheduled) return;
+  scheduled = true;
+  queueMicrotask(() => { scheduled = false; listeners.forEach((l) => l()); });
+}
+
+export function useApp() {
+  const [, set] = useState(0);
+  useEffect(() => {
+    const l = () => set((n) => n + 1);
+    listeners.add(l);
+    return () => { listeners.delete(l); };
+  }, []);
+  return app;
+}
+
+let noticeSeq = 0;
+export function notice(text: string, kind: Notice['kind'] = 'error') {
+  const n = { id: ++noticeSeq, text, kind };
+  app.notices = [...app.notices, n];
+  notify();
+  setTimeout(() => { app.notices = app.notices.filter((x) => x !== n); notify(); }, 8000);
+}
+
+export function ref(m: Msg): string { return m.serverId ?? m.id; }
+
+export function byRef(id: string): Msg | undefined {
+  return app.msgs.get(app.byServer.get(id) ?? id);
+}
+
+export function displayName(account: string): string {
+  if (app.creds && account === app.creds.account) return t('you');
+  return '+' + account;
+}
+
+export function chatName(id: string): string {
+  if (id.startsWith('g:')) return app.groups.get(id.slice(2))?.Name || t('newGroup');
+  return '+' + id.slice(2);
+}
+
+// chats lists the chats, newest first.
+export function chats(): Chat[] {
+  const m = new Map<string, Chat>();
+  for (const id of app.known) m.set(id, { id, name: chatName(id), unread: 0 });
+  for (const g of app.groups.values()) m.set('g:' + g.ID, { id: 'g:' + g.ID, name: g.Name, unread: 0, group: g });
+  for (const msg of app.msgs.values()) {
+    if (msg.hidden) continue;
+    let c = m.get(msg.chat);
+    if (!c) { c = { id: msg.chat, name: chatName(msg.chat), unread: 0 }; m.set(msg.chat, c); }
+    if (msg.kind !== 'reaction' && (!c.last || msg.ts >= c.last.ts)) c.last = msg;
+    if (!msg.mine && !msg.seen && msg.kind !== 'system') c.unread++;
+  }
+  return [...m.values()].sort((a, b) => (b.last?.ts ?? 0) - (a.last?.ts ?? 0));
+}
+
+export function chatMessages(chat: string): Msg[] {
+  return [...app.msgs.values()].filter((m) => m.chat === chat && !m.hidden).sort((a, b) => a.ts - b.ts);
+}
+
+async function save(m: Msg) {
+  app.msgs.set(m.id, m);
+  if (m.serverId) app.byServer.set(m.serverId, m.id);
+  notify();
+  await msgDB.put(m);
+}
+
+// --- start and events ---
+
+export async function start(core: Core, creds: Credentials) {
+  app.core = core;
+  app.creds = creds;
+  for (const m of await msgDB.all()) {
+    app.msgs.set(m.id, m);
+    if (m.serverId) app.byServer.set(m.serverId, m.id);
+  }
+  const known: string[] | undefined = await kv.get('known');
+  known?.forEach((k) => app.known.add(k));
+  notify();
+  app.session = await core.start(creds, kv, onEvent);
+  refreshGroups();
+  watch();
+  // Messages that were being sent when the page closed go out now, with
+  // their client ids (the server stores each once).
+  for (const m of app.msgs.values()) if (m.mine && m.status === 'pending') resend(m);
+}
+
+async function refreshGroups() {
+  try {
+    const gs = (await app.session!.groups()) ?? [];
+    for (const g of gs) {
+      const full = await app.session!.group(g.ID);
+      app.groups.set(g.ID, full);
+    }
+    notify();
+  } catch (e) { /* offline: the next group event or reload fills them in */ }
+}
+
+function watch() {
+  const accts = chats().filter((c) => c.id.startsWith('a:')).map((c) => c.id.slice(2)).slice(0, 64);
+  app.session?.watchPresence(accts).catch(() => {});
+}
+
+function chatOf(from: string, to: string, group: string): string {
+  if (group) return 'g:' + group;
+  return 'a:' + (from === app.creds!.account ? to : from);
+}
+
+async function onEvent(e: CoreEvent): Promise<void> {
+  switch (e.type) {
+    case 'message': return onMessage(e);
+    case 'receipt': return onReceipt(e);
+    case 'typing':
+      if (e.state === 'composing') app.typing.set(e.from, Date.now() + 6000); else app.typing.delete(e.from);
+      notify();
+      setTimeout(notify, 6100);
+      return;
+    case 'presence':
+      app.presence.set(e.account, { online: e.online, lastSeen: e.lastSeen, hidden: e.hidden });
+      notify();
+      return;
+    case 'group': return onGroup(e);
+    case 'identity':
+      await save({ id: 'identity:' + e.account + ':' + e.device + ':' + e.safetyNumber.slice(0, 10), chat: 'a:' + e.account,
+        from: e.account, mine: false, ts: Date.now(), kind: 'system', text: 'identity', seen: true });
+      return;
+    case 'undecryptable':
+      if (!app.msgs.has(e.id)) {
+        app.msgs.set(e.id, { id: e.id, chat: 'a:' + e.from, from: e.from, mine: false, ts: e.ts, kind: 'waiting', seen: true });
+        notify();
+      }
+      return;
+    case 'connection':
+      app.connection = e.state;
+      app.connMessage = e.message;
+      notify();
+      return;
+    case 'stopped':
+      app.stopped = e.code;
+      notify();
+      return;
+  }
+}
+
+async function onMessage(e: Extract<CoreEvent, { type: 'message' }>) {
+  const chat = chatOf(e.from, e.to, e.group);
+  const mine = e.from === app.creds!.account;
+  const m: Msg = { id: e.id, chat, from: e.from, mine, ts: e.ts, kind: 'text', status: mine ? 'sent' : undefined,
+    seen: mine || undefined, payload: e.payload };
+  if (e.error) {
+    m.kind = 'unknown';
+    m.error = e.error;
+    return save(m);
+  }
+  let p: any;
+  try { p = JSON.parse(e.payload); } catch { p = { type: 'unknown' }; }
+  switch (p.type) {
+    case 'text':
+      m.text = String(p.text ?? '');
+      if (p.context?.message_id) m.replyTo = p.context.message_id;
+      m.forwarded = p.forwarded === true || undefined;
+      break;
+    case 'image': case 'video': case 'audio': case 'document': case 'sticker':
+      m.kind = p.type; m.media = p.media; m.caption = p.caption;
+      m.forwarded = p.forwarded === true || undefined;
+      break;
+    case 'delete': {
+      // Only the sender's own messages can be deleted for everyone.
+      const target = byRef(p.delete?.message_id ?? '');
+      if (target && target.from === e.from) await tombstone(target);
+      return;
+    }
+    case 'reaction': {
+      const target = byRef(p.reaction?.message_id ?? '');
+      if (target) {
+        const r = { ...(target.reactions ?? {}) };
+        if (p.reaction.emoji) r[e.from] = p.reaction.emoji; else delete r[e.from];
+        await save({ ...target, reactions: r });
+      }
+      return;
+    }
+    case 'business':
+      m.kind = 'business'; m.business = p.message; m.wamid = p.wamid;
+      break;
+    case 'interactive_reply':
+      m.text = p.button_reply?.title ?? p.list_reply?.title ?? '';
+      if (p.context?.message_id) m.replyTo = p.context.message_id;
+      break;
+    case 'timer':
+      m.kind = 'system'; m.text = 'timer';
+      break;
+    default:
+      m.kind = 'unknown';
+  }
+  const old = app.msgs.get(e.id);
+  if (old && old.kind !== 'waiting') return; // already stored (the ack was lost)
+  await save(m);
+  if (!mine) {
+    if (app.open === chat && document.visibilityState === 'visible') markRead(chat);
+    else notifyBrowser(m);
+  }
+}
+
+async function onReceipt(e: Extract<CoreEvent, { type: 'receipt' }>) {
+  if (e.from === app.creds!.account) {
+    // Another own device read messages: this chat is read there.
+    const m = byRef(e.messageId);
+    if (m && !m.mine && !m.seen) await save({ ...m, seen: true });
+    return;
+  }
+  const m = byRef(e.messageId);
+  if (!m || !m.mine) return; // receipts for ids never sent are ignored
+  const rank: Record<Status, number> = { failed: 0, pending: 1, sent: 2, delivered: 3, read: 4 };
+  const st = e.kind as Status;
+  if (rank[st] > rank[m.status ?? 'sent']) await save({ ...m, status: st });
+}
+
+async function onGroup(e: Extract<CoreEvent, { type: 'group' }>) {
+  if (e.error) return;
+  const g = app.groups.get(e.group);
+  if (e.action === 'removed' || e.action === 'left') {
+    if (e.accounts?.includes(app.creds!.account)) app.groups.delete(e.group);
+  }
+  if (!(e.accounts?.includes(app.creds!.account) && (e.action === 'removed' || e.action === 'left'))) {
+    try { app.groups.set(e.group, await app.session!.group(e.group)); } catch { if (g && e.name) g.Name = e.name; }
+  }
+  await save({ id: 'group:' + e.id, chat: 'g:' + e.group, from: e.actor || e.from, mine: false, ts: e.ts, kind: 'system',
+    text: 'group', seen: true, payload: JSON.stringify({ action: e.action, actor: e.actor, accounts: e.accounts, name: e.name }) });
+}
+
+function notifyBrowser(m: Msg) {
+  if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
+  if (document.visibilityState === 'visible' && app.open === m.chat) return;
+  try {
+    const n = new Notification(chatName(m.chat), { body: preview(m), tag: m.chat });
+    n.onclick = () => { window.focus(); openChat(m.chat); };
+  } catch { /* some browsers allow notifications only from a service worker */ }
+}
+
+// --- actions ---
+
+export function preview(m: Msg): string {
+  switch (m.kind) {
+    case 'text': return m.text ?? '';
+    case 'image': return '📷 ' + (m.caption || t('photo'));
+    case 'document': return '📄 ' + (m.media?.name || t('document'));
+    case 'video': case 'audio': case 'sticker': return m.caption || m.kind;
+    case 'business': return businessText(m.business) || t('business');
+    case 'system':
+      if (m.text === 'group') return groupLine(m);
+      if (m.text === 'identity') return t('keyChanged', { name: chatName(m.chat) });
+      if (m.text === 'timer') return timerLine(m);
+      return '';
+    case 'waiting': return t('undecryptable');
+    case 'deleted': return t('deletedMsg');
+    default: return t('unsupported');
+  }
+}
+
+export function businessText(b: any): string {
+  if (!b) return '';
+  if (b.type === 'text') return b.text?.body ?? '';
+  if (b.type === 'interactive') return b.interactive?.body?.text ?? '';
+  if (b.type === 'template') return t('template') + (b.template?.name ? ': ' + b.template.name : '');
+  if (b.type === 'image' || b.type === 'document') return b[b.type]?.caption ?? b.type;
+  return '';
+}
+
+function timerLine(m: Msg): string {
+  let secs = 0;
+  try { secs = Number(JSON.parse(m.payload ?? '{}').expires_in ?? 0); } catch { /* off */ }
+  if (!secs) return t('timerOff', { who: displayName(m.from) });
+  const d = secs >= 86400 ? Math.round(secs / 86400) + ' d' : secs >= 3600 ? Math.round(secs / 3600) + ' h' : Math.round(secs / 60) + ' min';
+  return t('timerOn', { who: displayName(m.from), d });
+}
+
+export function groupLine(m: Msg): string {
+  let p: any = {};
+  try { p = JSON.parse(m.payload ?? '{}'); } catch { /* shown as a plain change */ }
+  const who = (p.accounts ?? []).map(displayName).join(', ');
+  const actor = p.actor ? displayName(p.actor) : '';
+  switch (p.action) {
+    case 'created': return t('groupCreated', { actor, name: p.name });
+    case 'added': return t('groupAdded', { actor, who });
+    case 'joined': return t('groupJoined', { who });
+    case 'removed': return t('groupRemoved', { actor, who });
+    case 'left': return t('groupLeft', { who });
+    case 'renamed': return t('groupRenamed', { actor, name: p.name });
+  }
+  return t('groupChanged');
+}
+
+export function openChat(chat: string) {
+  app.open = chat;
+  if (chat.startsWith('a:') && !app.known.has(chat)) {
+    app.known.add(chat);
+    kv.put('known', [...app.known]);
+    watch();
+  }
+  const url = '#/' + chat;
+  if (location.hash !== url) history.pushState(null, '', url);
+  markRead(chat);
+  notify();
+}
+
+export function closeChat() {
+  app.open = '';
+  if (location.hash) history.pushState(null, '', location.pathname);
+  notify();
+}
+
+// markRead marks the chat's incoming messages read and tells their senders.
+export async function markRead(chat: string) {
+  const unread = chatMessages(chat).filter((m) => !m.mine && !m.seen && m.kind !== 'system' && m.kind !== 'waiting');
+  if (!unread.length) return;
+  const bySender = new Map<string, string[]>();
+  for (const m of unread) {
+    bySender.set(m.from, [...(bySender.get(m.from) ?? []), m.id]);
+    await save({ ...m, seen: true });
+  }
+  for (const [from, ids] of bySender) app.session?.markRead(from, ids).catch(() => {});
+}
+
+function target(chat: string): { to?: string; group?: string } {
+  return chat.startsWith('g:') ? { group: chat.slice(2) } : { to: chat.slice(2) };
+}
+
+function newClientId(): string {
+  const b = crypto.getRandomValues(new Uint8Array(12));
+  return 'c-' + [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+// sendPayload stores the message as pending first, so nothing typed is
+// lost when the page closes or the network is down; the core sends it
+// (retrying across reconnects) with its client id.
+export async function sendPayload(chat: string, payload: any, local: Partial<Msg>, media?: string[]) {
+  const id = newClientId();
+  const m: Msg = { id, chat, from: app.creds!.account, mine: true, ts: Date.now(), kind: 'text', status: 'pending',
+    payload: JSON.stringify(payload), ...local };
+  await save(m);
+  await deliver(m, media);
+}
+
+async function deliver(m: Msg, media?: string[]) {
+  try {
+    const p = JSON.parse(m.payload!);
+    const r = await app.session!.send({ ...target(m.chat), payload: p, media: media ?? (m.media ? [m.media.id] : undefined), clientId: m.id });
+    const cur = app.msgs.get(m.id) ?? m;
+    await save({ ...cur, serverId: r.id, ts: cur.ts, status: cur.status === 'pending' || cur.status === 'failed' ? 'sent' : cur.status });
+  } catch (e: any) {
+    const cur = app.msgs.get(m.id) ?? m;
+    await save({ ...cur, status: 'failed', error: e?.message ?? String(e) });
+    notice(t('status_failed') + ': ' + (e?.message ?? e));
+  }
+}
+
+export function resend(m: Msg) {
+  const cur = { ...m, status: 'pending' as Status, error: undefined };
+  save(cur).then(() => deliver(cur));
+}
+
+export function sendText(chat: string, text: string, replyTo?: string) {
+  const payload: any = { type: 'text', text };
+  if (replyTo) payload.context = { message_id: replyTo };
+  return sendPayload(chat, payload, { text, replyTo });
+}
+
+export async function sendReaction(m: Msg, emoji: string) {
+  const me = app.creds!.account;
+  const r = { ...(m.reactions ?? {}) };
+  if (r[me] === emoji) { delete r[me]; emoji = ''; } else r[me] = emoji;
+  await save({ ...m, reactions: r });
+  try {
+    await app.session!.send({ ...target(m.chat), payload: { type: 'reaction', reaction: { message_id: ref(m), emoji } } });
+  } catch (e: any) { notice(t('status_failed') + ': ' + (e?.message ?? e)); }
+}
+
+export async function sendButtonReply(m: Msg, id: string, title: string) {
+  const payload = { type: 'interactive_reply', context: { message_id: m.wamid }, button_reply: { id, title } };
+  return sendPayload(m.chat, payload, { text: title, replyTo: ref(m) });
+}
+
+export async function sendFile(chat: string, file: File, caption: string) {
+  const data = new Uint8Array(await file.arrayBuffer());
+  const kind = file.type.startsWith('image/') && file.size <= 16 << 20 ? 'image' : 'document';
+  let att: Attachment;
+  try {
+    att = await app.session!.upload(kind, data, file.type || 'application/octet-stream', file.name);
+  } catch (e: any) {
+    notice(t('status_failed') + ': ' + (e?.message ?? e));
+    return;
+  }
+  await kv.put('blob:' + att.id, data);
+  await sendPayload(chat, { type: kind, media: att, caption: caption || undefined }, { kind, media: att, caption: caption || undefined, text: undefined }, [att.id]);
+}
+
+// media returns an attachment's bytes: from IndexedDB, or downloaded,
+// checked and decrypted by the core (then kept).
+export async function media(a: Attachment): Promise<Uint8Array> {
+  const have = await kv.get('blob:' + a.id);
+  if (have) return have;
+  const b = await app.session!.download(a);
+  await kv.put('blob:' + a.id, b);
+  return b;
+}
+
+let typingSent = 0;
+export function typing(chat: string, composing: boolean) {
+  if (!chat.startsWith('a:') || !app.session || app.connection !== 'online') return;
+  const now = Date.now();
+  if (composing && now - typingSent < 3000) return;
+  typingSent = composing ? now : 0;
+  app.session.typing(chat.slice(2), composing).catch(() => {});
+}
+
+// --- forwarding and deleting ---
+
+async function tombstone(m: Msg) {
+  if (m.media) kv.del('blob:' + m.media.id).catch(() => {});
+  await save({ ...m, kind: 'deleted', text: undefined, caption: undefined, media: undefined, business: undefined,
+    payload: undefined, reactions: undefined, replyTo: undefined });
+}
+
+// deleteForMe hides the message on this device only.
+export function deleteForMe(m: Msg) {
+  if (m.media) kv.del('blob:' + m.media.id).catch(() => {});
+  return save({ ...m, hidden: true, text: undefined, caption: undefined, media: undefined, payload: undefined });
+}
+
+// deleteForEveryone asks every device in the chat to drop an own message
+// (payload "delete"; docs/protocol.md) and drops it here.
+export async function deleteForEveryone(m: Msg) {
+  if (!m.mine || !m.serverId) return;
+  try {
+    await app.session!.send({ ...target(m.chat), payload: { type: 'delete', delete: { message_id: m.serverId } } });
+    await tombstone(m);
+  } catch (e: any) { notice(t('status_failed') + ': ' + (e?.message ?? e)); }
+}
+
+// forward sends a copy of m to chat. Attachments are uploaded again:
+// blobs are never shared between messages (a fresh key each time).
+export async function forward(m: Msg, chat: string) {
+  if (m.kind === 'text' && m.text) {
+    return sendPayload(chat, { type: 'text', text: m.text, forwarded: true }, { text: m.text, forwarded: true });
+  }
+  if (m.media) {
+    try {
+      const data = await media(m.media);
+      const att = await app.session!.upload(m.kind, data, m.media.mime ?? 'application/octet-stream', m.media.name ?? '');
+      await kv.put('blob:' + att.id, data);
+      await sendPayload(chat, { type: m.kind, media: att, caption: m.caption, forwarded: true },
+        { kind: m.kind, media: att, caption: m.caption, forwarded: true, text: undefined }, [att.id]);
+    } catch (e: any) { notice(t('status_failed') + ': ' + (e?.message ?? e)); }
+  }
+}
