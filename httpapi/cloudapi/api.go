@@ -98,6 +98,7 @@ func (a *API) routes(mux *http.ServeMux) {
 	mux.Handle("GET /{id}/message_templates", a.authed(a.listTemplates))
 	mux.Handle("POST /{id}/message_templates", a.authed(a.createTemplate))
 	mux.Handle("DELETE /{id}/message_templates", a.authed(a.deleteTemplates))
+	mux.Handle("GET /{id}/message_templates/{template}", a.authed(a.getWABATemplate))
 	mux.Handle("GET /{id}/phone_numbers", a.authed(a.listNumbers))
 	mux.Handle("GET /{id}/whatsapp_business_profile", a.authed(a.getProfile))
 	mux.Handle("POST /{id}/whatsapp_business_profile", a.authed(a.updateProfile))
@@ -109,7 +110,7 @@ func (a *API) routes(mux *http.ServeMux) {
 	mux.Handle("DELETE /{id}/subscriptions", a.authed(a.deleteAppSubscription))
 	mux.Handle("GET /{id}", a.authed(a.getObject))
 	mux.Handle("POST /{id}", a.authed(a.updateObject))
-	for _, p := range []string{"/{id}/messages", "/{id}/message_templates", "/{id}/phone_numbers", "/{id}/whatsapp_business_profile",
+	for _, p := range []string{"/{id}/messages", "/{id}/message_templates", "/{id}/message_templates/{template}", "/{id}/phone_numbers", "/{id}/whatsapp_business_profile",
 		"/{id}/subscribed_apps", "/{id}/subscriptions", "/{id}"} {
 		mux.Handle(p, a.authed(func(w http.ResponseWriter, r *http.Request) error {
 			return unsupported(r.PathValue("id"))
