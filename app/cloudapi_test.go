@@ -738,3 +738,21 @@ func TestCloudAPIPostgres(t *testing.T) {
 		t.Fatalf("queue = %v, %v", q, err)
 	}
 }
+
+// The node serves its Cloud API description and a docs page next to the
+// API, without a token.
+func TestOpenAPIServed(t *testing.T) {
+	n := startNode(t, app.Config{})
+	st, body := graph(t, n, "GET", "/openapi.json", "", nil)
+	var doc struct {
+		OpenAPI string         `json:"openapi"`
+		Paths   map[string]any `json:"paths"`
+	}
+	if st != 200 || json.Unmarshal(body, &doc) != nil || !strings.HasPrefix(doc.OpenAPI, "3.1.") || doc.Paths["/{phone-number-id}/messages"] == nil {
+		t.Fatalf("GET /openapi.json: %d %.200s", st, body)
+	}
+	st, body = graph(t, n, "GET", "/docs/api", "", nil)
+	if st != 200 || !strings.Contains(string(body), "/{phone-number-id}/messages") {
+		t.Fatalf("GET /docs/api: %d %.200s", st, body)
+	}
+}

@@ -88,12 +88,18 @@ func caller(r *http.Request) *service.Caller { return r.Context().Value(callerKe
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
+// router is what routes registers on: an *http.ServeMux, or the route
+// list of the OpenAPI test.
+type router interface {
+	Handle(pattern string, h http.Handler)
+}
+
 // routes registers every route of the Cloud API. Ids are Graph ids;
 // which kind an id is (number, business, template, app) is up to the
 // handler, which answers 100/33 for ids that are unknown or belong to
 // another business. Each path also has a method-less pattern, so that
 // another method gets Meta's "Unsupported ... request" error.
-func (a *API) routes(mux *http.ServeMux) {
+func (a *API) routes(mux router) {
 	mux.Handle("POST /{id}/messages", a.authed(a.sendMessage))
 	mux.Handle("GET /{id}/message_templates", a.authed(a.listTemplates))
 	mux.Handle("POST /{id}/message_templates", a.authed(a.createTemplate))
