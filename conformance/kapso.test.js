@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { WhatsAppClient, GraphApiError } from "@kapso/whatsapp-cloud-api";
 import { verifySignature, normalizeWebhook } from "@kapso/whatsapp-cloud-api/server";
 import {
-  env, customerOf, customer, UNICODE_TEXT, inboundHook, statusHook, assertWireRules,
+  env, customerOf, customer, UNICODE_TEXT, inboundHook, statusHook, waitHook, assertWireRules,
   mediaSupported, MEDIA_SKIP, PNG,
 } from "./harness.js";
 
@@ -129,6 +129,11 @@ test("kapso: templates.create, list, sendTemplate, delete", async () => {
   });
   assert.equal(created.status, "APPROVED");
   assert.match(created.id, /^\d+$/);
+  const hook = await waitHook("template status update", (p) => p.entry?.[0]?.changes?.[0]?.field === "message_template_status_update" &&
+    p.entry[0].changes[0].value.message_template_name === "kapso_shipping");
+  const ev = verified(hook).raw.messageTemplateStatusUpdate[0];
+  assert.equal(ev.event, "APPROVED");
+  assert.equal(String(ev.messageTemplateId), created.id);
   const list = await client.templates.list({ businessAccountId: env.waba, name: "kapso_shipping", limit: 10 });
   assert.ok(list.data.some((t) => t.name === "kapso_shipping" && t.language === "de" && t.status === "APPROVED"), JSON.stringify(list));
   const id = wamid(await client.messages.sendTemplate({
