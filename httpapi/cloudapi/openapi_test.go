@@ -70,10 +70,33 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 			var op struct {
 				Unimplemented bool   `json:"x-parley-unimplemented"`
 				OperationID   string `json:"operationId"`
+				Parameters    []struct {
+					Name, In string
+					Required bool
+				} `json:"parameters"`
 			}
 			json.Unmarshal(raw, &op)
 			if op.OperationID == "" {
 				t.Errorf("%s has no operationId", key)
+			}
+			// OpenAPI requires a required path parameter for every
+			// template expression of the path, and no others.
+			var want, have []string
+			for _, m := range pathParam.FindAllString(path, -1) {
+				want = append(want, m[1:len(m)-1])
+			}
+			for _, p := range op.Parameters {
+				if p.In == "path" {
+					if !p.Required {
+						t.Errorf("%s %s: path parameter %s must be required", method, path, p.Name)
+					}
+					have = append(have, p.Name)
+				}
+			}
+			slices.Sort(want)
+			slices.Sort(have)
+			if !slices.Equal(want, have) {
+				t.Errorf("%s %s: path parameters %v, want %v", method, path, have, want)
 			}
 			switch {
 			case op.Unimplemented && served[key]:
