@@ -4,13 +4,30 @@
 #
 # make test runs PostgreSQL and external-NATS tests when PARLEY_TEST_POSTGRES
 # and PARLEY_TEST_NATS are set (CI sets both and fails if they are unreachable).
+# It also runs the Cloud API conformance suite (conformance/, npm client
+# libraries driven by app/conformance_test.go) when node is installed; under
+# CI=true a missing node fails instead of skipping.
 
 GO ?= go
 
-.PHONY: test vet wasm build bench web web-check
+.PHONY: test vet wasm build bench web web-check conformance-deps
 
-test: vet wasm
+test: vet wasm conformance-deps
 	$(GO) test -race -count=1 -timeout 15m ./...
+
+# Installs the pinned npm packages of conformance/ (npm ci) when node is
+# there and they are missing or older than the lockfile.
+conformance-deps:
+	@if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then \
+		if [ ! -f conformance/node_modules/.package-lock.json ] || \
+		   [ conformance/package-lock.json -nt conformance/node_modules/.package-lock.json ]; then \
+			(cd conformance && npm ci --no-audit --no-fund) || exit 1; \
+		fi; \
+	elif [ "$$CI" = "true" ]; then \
+		echo "CI=true: node and npm are required for the conformance suite (conformance/)"; exit 1; \
+	else \
+		echo "node not found: the Cloud API conformance suite (conformance/) will be skipped"; \
+	fi
 
 # The client crypto and SDK must build for the browser (Go → WebAssembly).
 wasm:

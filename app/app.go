@@ -278,7 +278,7 @@ func (m *Main) Start(ctx context.Context) (err error) {
 	}
 	cloud := (&cloudapi.API{Business: m.biz, Log: m.log, TrustProxy: cfg.TrustProxy}).Handler()
 	m.http = &http.Server{
-		Handler:           withCloudAPI(cloud, api.Handler()),
+		Handler:           withCloudAPI(cloud, cloudapi.Docs(), api.Handler()),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(m.log.Handler(), slog.LevelWarn),
@@ -293,9 +293,14 @@ func (m *Main) Start(ctx context.Context) (err error) {
 }
 
 // withCloudAPI sends the Cloud API's paths (a Graph version or id first)
-// to cloud and everything else to rest.
-func withCloudAPI(cloud, rest http.Handler) http.Handler {
+// to cloud, its description (/openapi.json, /docs/api) to docs and
+// everything else to rest.
+func withCloudAPI(cloud, docs, rest http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if cloudapi.DocsMatch(r.URL.Path) {
+			docs.ServeHTTP(w, r)
+			return
+		}
 		if cloudapi.Match(r.URL.Path) {
 			cloud.ServeHTTP(w, r)
 			return

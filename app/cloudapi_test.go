@@ -495,6 +495,15 @@ func TestCloudAPITemplates(t *testing.T) {
 	if st != 200 || !strings.Contains(string(got), `"rejected_reason":"INCORRECT_CATEGORY"`) {
 		t.Errorf("get template: %d %s", st, got)
 	}
+	// The same through the business's edge (GET /{waba-id}/message_templates/{id}, as Kapso's SDK asks).
+	st, got = graph(t, n, "GET", base+"/"+created.ID+"?fields=name,status", b.AccessToken, nil)
+	if st != 200 || !strings.Contains(string(got), `"name":"shipping_notice"`) || !strings.Contains(string(got), `"id":"`+created.ID+`"`) {
+		t.Errorf("get template by business edge: %d %s", st, got)
+	}
+	st, got = graph(t, n, "GET", base+"/1234567890123456", b.AccessToken, nil)
+	wantGraphError(t, st, got, 400, 100, 33)
+	st, got = graph(t, n, "GET", "/v24.0/"+b.PhoneNumberID+"/message_templates/"+created.ID, b.AccessToken, nil)
+	wantGraphError(t, st, got, 400, 100, 33)
 	// A rejected template cannot be sent.
 	st, got = graph(t, n, "POST", "/v24.0/"+b.PhoneNumberID+"/messages", b.AccessToken,
 		[]byte(`{"messaging_product":"whatsapp","to":"16505551234","type":"template","template":{"name":"shipping_notice","language":{"code":"en_US"},"components":[{"type":"body","parameters":[{"type":"text","text":"x"}]}]}}`))
@@ -727,5 +736,23 @@ func TestCloudAPIPostgres(t *testing.T) {
 	q, err := n.m.Store().NextOutbound(t.Context(), b.PhoneNumberID, 0, 10)
 	if err != nil || len(q) != 4 || q[3].Seq != 4 {
 		t.Fatalf("queue = %v, %v", q, err)
+	}
+}
+
+// The node serves its Cloud API description and a docs page next to the
+// API, without a token.
+func TestOpenAPIServed(t *testing.T) {
+	n := startNode(t, app.Config{})
+	st, body := graph(t, n, "GET", "/openapi.json", "", nil)
+	var doc struct {
+		OpenAPI string         `json:"openapi"`
+		Paths   map[string]any `json:"paths"`
+	}
+	if st != 200 || json.Unmarshal(body, &doc) != nil || !strings.HasPrefix(doc.OpenAPI, "3.1.") || doc.Paths["/{phone-number-id}/messages"] == nil {
+		t.Fatalf("GET /openapi.json: %d %.200s", st, body)
+	}
+	st, body = graph(t, n, "GET", "/docs/api", "", nil)
+	if st != 200 || !strings.Contains(string(body), "/{phone-number-id}/messages") {
+		t.Fatalf("GET /docs/api: %d %.200s", st, body)
 	}
 }

@@ -88,16 +88,23 @@ func caller(r *http.Request) *service.Caller { return r.Context().Value(callerKe
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
+// router is what routes registers on: an *http.ServeMux, or the route
+// list of the OpenAPI test.
+type router interface {
+	Handle(pattern string, h http.Handler)
+}
+
 // routes registers every route of the Cloud API. Ids are Graph ids;
 // which kind an id is (number, business, template, app) is up to the
 // handler, which answers 100/33 for ids that are unknown or belong to
 // another business. Each path also has a method-less pattern, so that
 // another method gets Meta's "Unsupported ... request" error.
-func (a *API) routes(mux *http.ServeMux) {
+func (a *API) routes(mux router) {
 	mux.Handle("POST /{id}/messages", a.authed(a.sendMessage))
 	mux.Handle("GET /{id}/message_templates", a.authed(a.listTemplates))
 	mux.Handle("POST /{id}/message_templates", a.authed(a.createTemplate))
 	mux.Handle("DELETE /{id}/message_templates", a.authed(a.deleteTemplates))
+	mux.Handle("GET /{id}/message_templates/{template}", a.authed(a.getWABATemplate))
 	mux.Handle("GET /{id}/phone_numbers", a.authed(a.listNumbers))
 	mux.Handle("GET /{id}/whatsapp_business_profile", a.authed(a.getProfile))
 	mux.Handle("POST /{id}/whatsapp_business_profile", a.authed(a.updateProfile))
@@ -112,7 +119,7 @@ func (a *API) routes(mux *http.ServeMux) {
 	mux.Handle("GET /{id}", a.authed(a.getObject))
 	mux.Handle("POST /{id}", a.authed(a.updateObject))
 	mux.Handle("DELETE /{id}", a.authed(a.deleteObject))
-	for _, p := range []string{"/{id}/messages", "/{id}/media", "/{id}/download", "/{id}/message_templates", "/{id}/phone_numbers", "/{id}/whatsapp_business_profile",
+	for _, p := range []string{"/{id}/messages", "/{id}/media", "/{id}/download", "/{id}/message_templates", "/{id}/message_templates/{template}", "/{id}/phone_numbers", "/{id}/whatsapp_business_profile",
 		"/{id}/subscribed_apps", "/{id}/subscriptions", "/{id}"} {
 		mux.Handle(p, a.authed(func(w http.ResponseWriter, r *http.Request) error {
 			return unsupported(r.PathValue("id"))

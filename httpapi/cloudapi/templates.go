@@ -91,3 +91,22 @@ func (a *API) deleteTemplates(w http.ResponseWriter, r *http.Request) error {
 	}
 	return success(w)
 }
+
+// getWABATemplate is GET /{waba-id}/message_templates/{template-id}, the
+// path @kapso/whatsapp-cloud-api's templates.get uses; it answers as
+// GET /{template-id} does, for a template of that business only.
+func (a *API) getWABATemplate(w http.ResponseWriter, r *http.Request) error {
+	ctx, c, waba, id := r.Context(), caller(r), r.PathValue("id"), r.PathValue("template")
+	if _, err := a.Business.WABA(ctx, c, waba); err != nil {
+		return err
+	}
+	t, err := a.Business.Template(ctx, c, id)
+	if err != nil {
+		return err
+	}
+	if t.Business != waba {
+		return unsupported(id)
+	}
+	writeJSON(w, http.StatusOK, pick(templateObject(t), r.URL.Query().Get("fields"), templateDefaultFields))
+	return nil
+}
