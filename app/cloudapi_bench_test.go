@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -24,17 +25,29 @@ import (
 //
 // The issue's target is 20,000 messages/s with p99 ≤ 25 ms on the 2-core
 // machine; the load generator shares the machine here, so this is a
-// lower bound of what a node does.
+// lower bound of what a node does. The baseline is a bare net/http
+// handler that reads the body and answers a fixed JSON, driven by the same
+// load generator in the same run.
 func BenchmarkCloudAPISend(b *testing.B) {
 	for _, clients := range []int{64, 256} {
-		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) { benchmarkCloudAPISend(b, clients) })
+		b.Run(fmt.Sprintf("baseline/clients=%d", clients), func(b *testing.B) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.Copy(io.Discard, r.Body)
+				w.Header().Set("Content-Type", "application/json")
+				io.WriteString(w, `{"messaging_product":"whatsapp","contacts":[{"input":"x","wa_id":"x"}],"messages":[{"id":"wamid.x"}]}`)
+			}))
+			defer srv.Close()
+			benchmarkSend(b, clients, srv.URL+"/v24.0/1/messages", "t")
+		})
+		b.Run(fmt.Sprintf("parley/clients=%d", clients), func(b *testing.B) {
+			n := startNode(b, app.Config{})
+			biz := createBusiness(b, n, map[string]any{"throughput": 100_000})
+			benchmarkSend(b, clients, n.base+"/v24.0/"+biz.PhoneNumberID+"/messages", biz.AccessToken)
+		})
 	}
 }
 
-func benchmarkCloudAPISend(b *testing.B, clients int) {
-	n := startNode(b, app.Config{})
-	biz := createBusiness(b, n, map[string]any{"throughput": 100_000})
-	url := n.base + "/v24.0/" + biz.PhoneNumberID + "/messages"
+func benchmarkSend(b *testing.B, clients int, url, token string) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}}
 	var seq atomic.Int64
 	var mu sync.Mutex
@@ -47,7 +60,7 @@ func benchmarkCloudAPISend(b *testing.B, clients int) {
 			i := seq.Add(1)
 			body := fmt.Appendf(nil, `{"messaging_product":"whatsapp","recipient_type":"individual","to":"+1650%07d","type":"text","text":{"body":"Your order %d has shipped"}}`, i%50_000, i)
 			req, _ := http.NewRequest("POST", url, bytes.NewReader(body))
-			req.Header.Set("Authorization", "Bearer "+biz.AccessToken)
+			req.Header.Set("Authorization", "Bearer "+token)
 			req.Header.Set("Content-Type", "application/json")
 			t0 := time.Now()
 			resp, err := client.Do(req)
