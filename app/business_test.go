@@ -334,3 +334,38 @@ func TestBusinessMediaEndToEnd(t *testing.T) {
 	st, got = graph(t, n, "GET", "/v24.0/"+d["id"].(string), o.AccessToken, nil)
 	wantGraphError(t, st, got, 400, 100, 33)
 }
+
+// A customer's client learns that an account is a business served by a
+// hosted device, with its published profile; other accounts are not.
+func TestBusinessCard(t *testing.T) {
+	n := startNode(t, app.Config{})
+	b := createBusiness(t, n, map[string]any{"verified_name": "Lucky Shrub"})
+	person := register(t, n, "+4915100000301")
+	if st, body := graph(t, n, "POST", "/v24.0/"+b.PhoneNumberID+"/whatsapp_business_profile", b.AccessToken,
+		[]byte(`{"messaging_product":"whatsapp","about":"Succulents since 1999","websites":["https://shrub.example"]}`)); st != 200 {
+		t.Fatalf("profile update: %d %s", st, body)
+	}
+	var card struct {
+		Account      string `json:"account"`
+		VerifiedName string `json:"verified_name"`
+		Hosted       bool   `json:"hosted"`
+		Profile      struct {
+			About    string   `json:"about"`
+			Websites []string `json:"websites"`
+		} `json:"profile"`
+	}
+	if st := call(t, "GET", n.base+"/v1/accounts/"+b.Account+"/business", person.Token, nil, &card); st != 200 {
+		t.Fatalf("business card: status %d", st)
+	}
+	if card.Account != b.Account || card.VerifiedName != "Lucky Shrub" || !card.Hosted || card.Profile.About != "Succulents since 1999" ||
+		len(card.Profile.Websites) != 1 {
+		t.Fatalf("business card %+v", card)
+	}
+	var e struct{ Error struct{ Code string } }
+	if st := call(t, "GET", n.base+"/v1/accounts/"+person.Account+"/business", person.Token, nil, &e); st != 404 || e.Error.Code != "not_found" {
+		t.Fatalf("card of a person: %d %+v", st, e)
+	}
+	if st := call(t, "GET", n.base+"/v1/accounts/"+b.Account+"/business", "", nil, nil); st != 401 {
+		t.Fatalf("card without a token: %d", st)
+	}
+}

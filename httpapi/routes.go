@@ -31,6 +31,9 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /v1/devices", s.authed(s.devices))
 	mux.Handle("DELETE /v1/devices/{id}", s.authed(s.unlink))
 	mux.Handle("GET /v1/accounts/{id}/devices", s.authed(s.accountDevices))
+	if s.Business != nil {
+		mux.Handle("GET /v1/accounts/{id}/business", s.authed(s.businessCard))
+	}
 	mux.Handle("GET /v1/accounts/{id}/presence", s.authed(s.presence))
 	if s.Keys != nil {
 		mux.Handle("PUT /v1/keys", s.authed(s.putKeys))
@@ -295,6 +298,37 @@ func (s *Server) accountDevices(w http.ResponseWriter, r *http.Request) error {
 		Account string   `json:"account"`
 		Devices []uint32 `json:"devices"`
 	}{acct, ids})
+	return nil
+}
+
+// businessCard answers what a client shows of a business it chats with.
+func (s *Server) businessCard(w http.ResponseWriter, r *http.Request) error {
+	acct := r.PathValue("id")
+	if !parley.ValidAccountID(acct) {
+		return parley.Errorf(parley.EINVALID, "account must be a phone number in digits")
+	}
+	c, err := s.Business.Card(r.Context(), acct)
+	if err != nil {
+		return err
+	}
+	type profile struct {
+		About       string   `json:"about,omitempty"`
+		Address     string   `json:"address,omitempty"`
+		Description string   `json:"description,omitempty"`
+		Email       string   `json:"email,omitempty"`
+		Websites    []string `json:"websites,omitempty"`
+		Vertical    string   `json:"vertical,omitempty"`
+	}
+	out := struct {
+		Account      string   `json:"account"`
+		VerifiedName string   `json:"verified_name"`
+		Hosted       bool     `json:"hosted"`
+		Profile      *profile `json:"profile,omitempty"`
+	}{Account: c.Account, VerifiedName: c.VerifiedName, Hosted: c.Hosted}
+	if p := c.Profile; p != nil {
+		out.Profile = &profile{p.About, p.Address, p.Description, p.Email, p.Websites, p.Vertical}
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

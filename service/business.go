@@ -312,6 +312,36 @@ func (s *Business) Numbers(ctx context.Context, c *Caller, waba string) ([]parle
 	return s.store.BusinessNumbers(ctx, waba)
 }
 
+// BusinessCard is what a customer's client shows of a business it chats
+// with: its verified name, that a hosted service (the platform) encrypts
+// and decrypts for it, and its public profile.
+type BusinessCard struct {
+	Account      string
+	VerifiedName string
+	Hosted       bool // the number's messages are handled by the platform's hosted device
+	Profile      *parley.BusinessProfile
+}
+
+// Card returns the business card of an account, for any signed-in
+// client; ENOTFOUND when the account is not a business number. It reveals
+// only what a business publishes (its profile), as WhatsApp shows it.
+func (s *Business) Card(ctx context.Context, account string) (*BusinessCard, error) {
+	n, err := s.store.BusinessNumberByAccount(ctx, account)
+	if err != nil {
+		if parley.Match(err, parley.ENOTFOUND) {
+			return nil, parley.Errorf(parley.ENOTFOUND, "+%s is not a business", account)
+		}
+		return nil, err
+	}
+	card := &BusinessCard{Account: account, VerifiedName: n.VerifiedName, Hosted: true}
+	if p, err := s.store.Profile(ctx, n.ID); err == nil {
+		card.Profile = p
+	} else if !parley.Match(err, parley.ENOTFOUND) {
+		return nil, err
+	}
+	return card, nil
+}
+
 // Profile returns a number's business profile.
 func (s *Business) Profile(ctx context.Context, c *Caller, numberID string) (*parley.BusinessProfile, error) {
 	if _, err := s.number(ctx, c, numberID); err != nil {
