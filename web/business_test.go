@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -283,6 +284,16 @@ func serveCloud(t *testing.T, mux *http.ServeMux, base func() string) (stop func
 		w.WriteHeader(resp.StatusCode)
 		io.Copy(w, resp.Body)
 	})
+	// Files the business sends by link (development mode lets the node
+	// fetch from loopback addresses).
+	mux.HandleFunc("GET /files/shrub.png", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "image/png")
+		w.Write(tinyPNG)
+	})
+	mux.HandleFunc("GET /files/menu.pdf", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/pdf")
+		io.WriteString(w, "%PDF-1.4 the menu")
+	})
 	mux.HandleFunc("GET /cloud/webhooks", func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		cur := b
@@ -301,3 +312,6 @@ func serveCloud(t *testing.T, mux *http.ServeMux, base func() string) (stop func
 	})
 	return hooks.Close
 }
+
+// tinyPNG is a 1×1 green PNG.
+var tinyPNG, _ = base64.StdEncoding.DecodeString("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGNg+M8AAAICAQB7CYF4AAAAAElFTkSuQmCC")

@@ -107,7 +107,7 @@ async function cloudWebhook(match) {
   assert.fail('no matching webhook within 20 s');
 }
 
-test('a real business: verified name, hosted notice and profile; reply buttons through the Cloud API; the tap reaches its webhook', { skip: !control }, async () => {
+test('a real business: verified name, hosted notice and profile; reply buttons through the Cloud API; the tap reaches its webhook; image and document by link', { skip: !control }, async () => {
   const number = '+1555' + String(Date.now() % 1e7).padStart(7, '0');
   const c = await fetch(`${control}/cloud/create?phone=${encodeURIComponent(number)}`, { method: 'POST' });
   const ct = await c.text();
@@ -144,5 +144,20 @@ test('a real business: verified name, hosted notice and profile; reply buttons t
   assert.equal(reply.from, user.number.slice(1));
   assert.equal(reply.context?.id, wamid);
   assert.deepEqual(reply.interactive, { type: 'button_reply', button_reply: { id: 'bad', title: 'Not good' } });
+
+  // Media by link: the hosted device encrypts it as an attachment; the
+  // browser decrypts it through the attachment path.
+  for (const body of [{ type: 'image', image: { link: `${control}/files/shrub.png`, caption: 'Your plant' } },
+    { type: 'document', document: { link: `${control}/files/menu.pdf`, filename: 'menu.pdf' } }]) {
+    const r = await fetch(`${control}/cloud/send`, { method: 'POST', body: JSON.stringify({ messaging_product: 'whatsapp', to: user.number.slice(1), ...body }) });
+    assert.equal(r.status, 200, await r.text());
+  }
+  const img = page.locator('li.msg[data-kind=business] img[alt="Your plant"]');
+  await img.waitFor();
+  await page.waitForFunction(() => { const i = document.querySelector('li.msg[data-kind=business] img[alt="Your plant"]'); return i && i.complete && i.naturalWidth === 1; });
+  await page.locator('li.msg[data-kind=business]').getByText('Your plant').waitFor();
+  const doc = page.locator('li.msg[data-kind=business]').getByRole('button', { name: /menu\.pdf/ });
+  const [download] = await Promise.all([page.waitForEvent('download'), doc.click()]);
+  assert.equal(download.suggestedFilename(), 'menu.pdf');
   await user.context.close();
 });

@@ -180,7 +180,12 @@ function Business({ m }: { m: Msg }) {
   const header = i?.header;
   if (b.type === 'template') return <Template m={m} />;
   if ((b.type === 'image' || b.type === 'document') && m.media) {
-    return <div class="business"><Media m={{ ...m, caption: b[b.type]?.caption }} image={b.type === 'image'} /></div>;
+    const o = b[b.type] ?? {};
+    return (
+      <div class="business" data-type={b.type}>
+        <Media m={{ ...m, caption: o.caption, media: { ...m.media, name: m.media.name || o.filename } }} image={b.type === 'image'} />
+      </div>
+    );
   }
   return (
     <div class="business" data-type={i ? 'interactive:' + i.type : b.type}>
