@@ -1,7 +1,9 @@
-// Business chats, rendered minimally: a business message with reply
-// buttons (sent by a device of the test harness, as a hosted business
-// device sends Cloud API messages); tapping a button answers with an
-// interactive_reply payload naming the business message.
+// Business chats: messages from a device of the test harness (reply
+// buttons, templates, link buttons, lists; as a hosted business device
+// sends Cloud API messages) and a real business created through the
+// operator API that sends through the Cloud API and receives the taps as
+// signed webhooks. Taps answer with interactive_reply payloads naming the
+// business message.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
