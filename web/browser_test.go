@@ -72,6 +72,8 @@ func TestBrowser(t *testing.T) {
 	mux.HandleFunc("POST /start", func(http.ResponseWriter, *http.Request) { n.start() })
 	stopBusiness := serveBusiness(t, mux, func() string { return url })
 	defer stopBusiness()
+	stopCloud := serveCloud(t, mux, func() string { return url })
+	defer stopCloud()
 	ctl := httptest.NewServer(mux)
 	defer ctl.Close()
 

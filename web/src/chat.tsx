@@ -4,7 +4,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { Msg } from './db';
 import {
-  app, byRef, businessText, chatMessages, chatName, closeChat, displayName, groupLine, markRead, media, preview,
+  app, byRef, businessCard, businessText, chatMessages, sendListReply, templateBody, templateParams, type BusinessCard, chatName, closeChat, displayName, groupLine, markRead, media, preview,
   resend, sendButtonReply, sendFile, sendReaction, sendText, typing, useApp, chats, deleteForMe, deleteForEveryone, forward,
 } from './state';
 import { errorText, t, time } from './i18n';
@@ -15,12 +15,13 @@ export function ChatView({ chat }: { chat: string }) {
   useApp();
   const list = chatMessages(chat);
   const [replyTo, setReplyTo] = useState<Msg | undefined>();
-  const [info, setInfo] = useState<'' | 'safety' | 'members'>('');
+  const [info, setInfo] = useState<'' | 'safety' | 'members' | 'business'>('');
   const end = useRef<HTMLDivElement>(null);
   const name = chatName(chat);
   const peer = chat.startsWith('a:') ? chat.slice(2) : '';
   const pres = peer ? app.presence.get(peer) : undefined;
   const isTyping = peer && (app.typing.get(peer) ?? 0) > Date.now();
+  const card = peer ? businessCard(peer) : null;
 
   useLayoutEffect(() => { end.current?.scrollIntoView({ block: 'end' }); }, [chat, list.length]);
   useEffect(() => {
@@ -41,15 +42,17 @@ export function ChatView({ chat }: { chat: string }) {
       <header>
         <button type="button" class="back" onClick={closeChat} aria-label={t('backToChats')}>←</button>
         <div class="title">
-          <h2>{name}</h2>
+          <h2>{name}{card && <span class="verified" role="img" aria-label={t('verified')} title={t('verified')} data-testid="verified">✔</span>}</h2>
           <p class="status" aria-live="polite" data-testid="chat-status">{status}</p>
         </div>
+        {card && <button type="button" class="secondary" onClick={() => setInfo(info === 'business' ? '' : 'business')}>{t('businessInfo')}</button>}
         {peer && <button type="button" class="secondary" onClick={() => setInfo('safety')}>{t('safety')}</button>}
         {group && <button type="button" class="secondary" onClick={() => setInfo('members')}>{t('info')}</button>}
       </header>
       {info === 'safety' && <Safety account={peer} onClose={() => setInfo('')} />}
       {info === 'members' && group && <Members chat={chat} onClose={() => setInfo('')} />}
-      {list.some((m) => m.kind === 'business') && <p class="notice business">{t('businessNotice')}</p>}
+      {info === 'business' && card && <Profile card={card} onClose={() => setInfo('')} />}
+      {(card ? card.hosted : list.some((m) => m.kind === 'business')) && <p class="notice business" data-testid="business-notice">{t('businessNotice')}</p>}
       <ol class="messages" aria-label={t('message')} aria-live="polite">
         {list.map((m) => <Bubble key={m.id} m={m} group={!!group} onReply={() => setReplyTo(m)} onSafety={() => setInfo('safety')} />)}
       </ol>
@@ -165,22 +168,94 @@ function Media({ m, image }: { m: Msg; image?: boolean }) {
   );
 }
 
-// Business messages are rendered minimally: text bodies and reply buttons
-// (answered with an interactive_reply payload).
+// Business messages: the Cloud API message object of a business payload
+// (sdk/business.go). Reply buttons and list rows answer with an
+// interactive_reply payload naming the business message's wamid.
 function Business({ m }: { m: Msg }) {
   const b = m.business ?? {};
-  const buttons: { id: string; title: string }[] = b.type === 'interactive' && b.interactive?.type === 'button'
-    ? (b.interactive.action?.buttons ?? []).map((x: any) => x.reply).filter(Boolean) : [];
+  const i = b.type === 'interactive' ? b.interactive ?? {} : undefined;
+  const [listOpen, setListOpen] = useState(false);
+  const buttons: { id: string; title: string }[] = i?.type === 'button'
+    ? (i.action?.buttons ?? []).map((x: any) => x.reply).filter(Boolean) : [];
+  const header = i?.header;
+  if (b.type === 'template') return <Template m={m} />;
+  if ((b.type === 'image' || b.type === 'document') && m.media) {
+    const o = b[b.type] ?? {};
+    return (
+      <div class="business" data-type={b.type}>
+        <Media m={{ ...m, caption: o.caption, media: { ...m.media, name: m.media.name || o.filename } }} image={b.type === 'image'} />
+      </div>
+    );
+  }
   return (
-    <div class="business">
-      {b.interactive?.header?.text && <strong>{b.interactive.header.text}</strong>}
+    <div class="business" data-type={i ? 'interactive:' + i.type : b.type}>
+      {header?.type === 'text' && header.text && <strong>{header.text}</strong>}
+      {header && header.type !== 'text' && m.media && <Media m={{ ...m, caption: undefined }} image={header.type === 'image'} />}
       <p class="text">{businessText(b) || t('unsupported')}</p>
-      {b.interactive?.footer?.text && <small>{b.interactive.footer.text}</small>}
+      {i?.footer?.text && <small>{i.footer.text}</small>}
       {buttons.length > 0 && (
         <div class="buttons">
           {buttons.map((x) => <button type="button" key={x.id} onClick={() => sendButtonReply(m, x.id, x.title)}>{x.title}</button>)}
         </div>
       )}
+      {i?.type === 'cta_url' && i.action?.parameters?.url && (
+        <div class="buttons">
+          <a class="button" href={i.action.parameters.url} target="_blank" rel="noopener noreferrer"
+            title={t('openLink', { url: i.action.parameters.url })}>{i.action.parameters.display_text || i.action.parameters.url}</a>
+        </div>
+      )}
+      {i?.type === 'list' && (
+        <div class="buttons">
+          <button type="button" aria-expanded={listOpen} onClick={() => setListOpen(!listOpen)}>☰ {i.action?.button || t('chooseOption')}</button>
+          {listOpen && (
+            <div class="list" role="listbox" aria-label={i.action?.button || t('chooseOption')}>
+              {(i.action?.sections ?? []).map((sec: any, k: number) => (
+                <div key={k} role="group" aria-label={sec.title}>
+                  {sec.title && <h4>{sec.title}</h4>}
+                  {(sec.rows ?? []).map((r: any) => (
+                    <button type="button" role="option" aria-selected={false} key={r.id}
+                      onClick={() => { setListOpen(false); sendListReply(m, r); }}>
+                      <span>{r.title}</span>{r.description && <small>{r.description}</small>}
+                    </button>
+                  ))}
+                </div>
+              ))}
+            </div>
+          )}
+        </div>
+      )}
+    </div>
+  );
+}
+
+function Template({ m }: { m: Msg }) {
+  const tpl = m.business?.template ?? {};
+  const header = templateParams(tpl, 'header');
+  const body = templateBody(tpl);
+  return (
+    <div class="business template" data-type="template">
+      <small class="muted">{t('template')}: {tpl.name}{tpl.language?.code ? ' (' + tpl.language.code + ')' : ''}</small>
+      {header.filter(Boolean).length > 0 && <strong>{header.join(' ')}</strong>}
+      {m.media && <Media m={{ ...m, caption: undefined }} image={(m.media.mime ?? '').startsWith('image/')} />}
+      {body && <p class="text">{body}</p>}
+    </div>
+  );
+}
+
+function Profile({ card, onClose }: { card: BusinessCard; onClose: () => void }) {
+  const p = card.profile ?? {};
+  const rows: [string, any][] = [[t('about'), p.about], [t('address'), p.address], [t('description'), p.description]];
+  return (
+    <div class="dialog" role="dialog" aria-label={t('businessInfo')}>
+      <h3>{card.verified_name} <span class="verified" role="img" aria-label={t('verified')}>✔</span></h3>
+      <p class="muted">+{card.account}</p>
+      <dl>
+        {rows.filter(([, v]) => v).map(([k, v]) => [<dt key={k + ':t'}>{k}</dt>, <dd key={k}>{v}</dd>])}
+        {p.email && [<dt key="e:t">{t('email')}</dt>, <dd key="e"><a href={'mailto:' + p.email}>{p.email}</a></dd>]}
+        {(p.websites ?? []).length > 0 && [<dt key="w:t">{t('websites')}</dt>,
+          <dd key="w">{p.websites!.map((w) => <a key={w} href={w} target="_blank" rel="noopener noreferrer">{w}</a>)}</dd>]}
+      </dl>
+      <button type="button" onClick={onClose}>{t('close')}</button>
     </div>
   );
 }

@@ -73,7 +73,7 @@ export function displayName(account: string): string {
 
 export function chatName(id: string): string {
   if (id.startsWith('g:')) return app.groups.get(id.slice(2))?.Name || t('newGroup');
-  return '+' + id.slice(2);
+  return cachedCard(id.slice(2))?.verified_name || '+' + id.slice(2);
 }
 
 // chats lists the chats, newest first.
@@ -218,6 +218,7 @@ async function onMessage(e: Extract<CoreEvent, { type: 'message' }>) {
     }
     case 'business':
       m.kind = 'business'; m.business = p.message; m.wamid = p.wamid;
+      if (p.media?.id) m.media = p.media;
       break;
     case 'interactive_reply':
       m.text = p.button_reply?.title ?? p.list_reply?.title ?? '';
@@ -298,9 +299,82 @@ export function businessText(b: any): string {
   if (!b) return '';
   if (b.type === 'text') return b.text?.body ?? '';
   if (b.type === 'interactive') return b.interactive?.body?.text ?? '';
-  if (b.type === 'template') return t('template') + (b.template?.name ? ': ' + b.template.name : '');
+  if (b.type === 'template') return templateBody(b.template) || t('template') + (b.template?.name ? ': ' + b.template.name : '');
   if (b.type === 'image' || b.type === 'document') return b[b.type]?.caption ?? b.type;
   return '';
+}
+
+// templateParams returns the text values of a template component's
+// parameters (currency and date_time parameters by their fallback).
+export function templateParams(tpl: any, type: string): string[] {
+  const c = (tpl?.components ?? []).find((x: any) => (x.type ?? '').toLowerCase() === type);
+  return (c?.parameters ?? []).map((p: any) => p.text ?? p.currency?.fallback_value ?? p.date_time?.fallback_value ?? '');
+}
+
+// templateBody is the template's body text with its parameters
+// substituted ({{1}}… or named {{name}}), when the message object carries
+// the text (Parley's hosted device adds it when it knows the template);
+// else the body parameters alone.
+export function templateBody(tpl: any): string {
+  if (!tpl) return '';
+  const body = (tpl.components ?? []).find((x: any) => (x.type ?? '').toLowerCase() === 'body');
+  const params: any[] = body?.parameters ?? [];
+  const value = (p: any) => p?.text ?? p?.currency?.fallback_value ?? p?.date_time?.fallback_value ?? '';
+  const text: string | undefined = body?.text ?? tpl.body?.text ?? tpl.text;
+  if (text) {
+    return text.replace(/\{\{\s*([\w]+)\s*\}\}/g, (all: string, k: string) => {
+      const p = /^\d+$/.test(k) ? params[Number(k) - 1] : params.find((x) => x.parameter_name === k);
+      return p ? value(p) : all;
+    });
+  }
+  return params.map(value).filter(Boolean).join(' · ');
+}
+
+// --- business cards ---
+
+export interface BusinessCard {
+  account: string; verified_name: string; hosted: boolean;
+  profile?: { about?: string; address?: string; description?: string; email?: string; websites?: string[]; vertical?: string };
+}
+
+// businessCards caches GET /v1/accounts/{id}/business per account: a
+// card, null for accounts that are no business, undefined while loading.
+const businessCards = new Map<string, BusinessCard | null | Promise<void>>();
+
+// businessCard returns the card of a business chat partner (null when the
+// account is not a business or the answer is not known yet).
+export function businessCard(account: string): BusinessCard | null {
+  const c = businessCards.get(account);
+  if (c === undefined) {
+    businessCards.set(account, loadCard(account));
+    return null;
+  }
+  return c instanceof Promise ? null : c;
+}
+
+async function loadCard(account: string) {
+  try {
+    const creds = app.creds!;
+    const r = await fetch(creds.server.replace(/\/$/, '') + '/v1/accounts/' + encodeURIComponent(account) + '/business',
+      { headers: { Authorization: 'Bearer ' + creds.token } });
+    if (r.ok) businessCards.set(account, await r.json());
+    else if (r.status === 404) businessCards.set(account, null);
+    else retryCard(account);
+  } catch {
+    retryCard(account);
+  }
+  notify();
+}
+
+function retryCard(account: string) {
+  businessCards.set(account, null);
+  setTimeout(() => businessCards.delete(account), 30000);
+}
+
+// cachedCard is the card when it is known already (never fetches).
+export function cachedCard(account: string): BusinessCard | null {
+  const c = businessCards.get(account);
+  return c && !(c instanceof Promise) ? c : null;
 }
 
 function timerLine(m: Msg): string {
@@ -415,6 +489,13 @@ export async function sendReaction(m: Msg, emoji: string) {
 export async function sendButtonReply(m: Msg, id: string, title: string) {
   const payload = { type: 'interactive_reply', context: { message_id: m.wamid }, button_reply: { id, title } };
   return sendPayload(m.chat, payload, { text: title, replyTo: ref(m) });
+}
+
+export async function sendListReply(m: Msg, row: { id: string; title: string; description?: string }) {
+  const list_reply: any = { id: row.id, title: row.title };
+  if (row.description) list_reply.description = row.description;
+  const payload = { type: 'interactive_reply', context: { message_id: m.wamid }, list_reply };
+  return sendPayload(m.chat, payload, { text: row.title, replyTo: ref(m) });
 }
 
 export async function sendFile(chat: string, file: File, caption: string) {
