@@ -237,8 +237,14 @@ func TestBusinessDeliveryEndToEnd(t *testing.T) {
 	tmpl = strings.Replace(string(fixture(t, "send/template_positional.json")), "16505551234", "4915100000201", 1)
 	sent := sendCloud(t, n, b, tmpl)
 	waitStatus(t, n, sent, parley.OutboundDelivered)
-	if got := c.inbox(2)[1]; got["id"] != sent || got["type"] != "template" {
+	got = c.inbox(2)[1]
+	if got["id"] != sent || got["type"] != "template" {
 		t.Fatalf("customer got %v, want the template %s", got, sent)
+	}
+	// The approved template's text travels with the parameters, so that the
+	// customer's client can show the message itself.
+	if b, _ := json.Marshal(got["template"]); !strings.Contains(string(b), "has shipped and is on its way") || !strings.Contains(string(b), "Jane") {
+		t.Fatalf("template as received: %s, want the approved body text and the parameters", b)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -73,6 +74,7 @@ type BusinessWebhooks interface {
 type BusinessStore interface {
 	parley.OutboundQueue
 	parley.BusinessChatStore
+	TemplateByName(ctx context.Context, business, name, language string) (*parley.Template, error)
 	BusinessNumberByAccount(ctx context.Context, account string) (*parley.BusinessNumber, error)
 }
 
@@ -334,7 +336,11 @@ func (b *Business) deliverOne(ctx context.Context, n *parley.BusinessNumber, m *
 	if att != nil {
 		out.Media = []string{att.ID}
 	}
-	out.Plaintext, _ = json.Marshal(sdk.BusinessPayload{Type: sdk.PayloadBusiness, WAMID: o.WAMID, Message: o.Body, Media: att})
+	body := o.Body
+	if o.Type == parley.MessageTemplate {
+		body = b.withTemplateText(ctx, n, body)
+	}
+	out.Plaintext, _ = json.Marshal(sdk.BusinessPayload{Type: sdk.PayloadBusiness, WAMID: o.WAMID, Message: body, Media: att})
 	r, err := m.Send(ctx, out)
 	if err != nil {
 		var se *sdk.Error
@@ -351,6 +357,62 @@ func (b *Business) deliverOne(ctx context.Context, n *parley.BusinessNumber, m *
 		return err
 	}
 	return b.setStatus(ctx, n, o.WAMID, parley.OutboundSent, r.Timestamp, 0)
+}
+
+// withTemplateText adds the approved template's header, body and footer
+// texts to the components of a template send, so that the customer's
+// client can show the message with its parameters filled in (the send
+// carries only the parameters). Without the template, body is returned
+// unchanged.
+func (b *Business) withTemplateText(ctx context.Context, n *parley.BusinessNumber, body []byte) []byte {
+	var msg map[string]json.RawMessage
+	var tpl struct {
+		Name     string `json:"name"`
+		Language struct {
+			Code string `json:"code"`
+		} `json:"language"`
+		Components []map[string]any `json:"components"`
+	}
+	if json.Unmarshal(body, &msg) != nil || json.Unmarshal(msg["template"], &tpl) != nil {
+		return body
+	}
+	t, err := b.Store.TemplateByName(ctx, n.Business, tpl.Name, tpl.Language.Code)
+	if err != nil {
+		return body
+	}
+	approved, err := parley.ParseTemplateComponents(t.Components)
+	if err != nil {
+		return body
+	}
+	var raw map[string]any
+	json.Unmarshal(msg["template"], &raw)
+	comps := tpl.Components
+	for _, c := range approved {
+		typ := strings.ToLower(c.Type)
+		if c.Text == "" || (typ != "header" && typ != "body" && typ != "footer") {
+			continue
+		}
+		found := false
+		for _, sent := range comps {
+			if s, _ := sent["type"].(string); strings.ToLower(s) == typ {
+				sent["text"], found = c.Text, true
+			}
+		}
+		if !found {
+			comps = append(comps, map[string]any{"type": typ, "text": c.Text})
+		}
+	}
+	raw["components"] = comps
+	tb, err := json.Marshal(raw)
+	if err != nil {
+		return body
+	}
+	msg["template"] = tb
+	out, err := json.Marshal(msg)
+	if err != nil {
+		return body
+	}
+	return out
 }
 
 // setStatus moves a message forward and reports the change by webhook:
