@@ -221,3 +221,30 @@ func (c *Client) UploadMedia(ctx context.Context, mimeType, filename string, dat
 	}
 	return out.ID, nil
 }
+
+// ConsentSource says how a consent was given: type is link, qr,
+// website_form, in_chat, client_switch or api; evidence is what the
+// customer saw and did (personal data: erased with the customer's data
+// on request).
+type ConsentSource struct {
+	Type     string `json:"type"`
+	ID       string `json:"id,omitempty"`
+	Evidence string `json:"evidence,omitempty"`
+}
+
+// RecordConsent appends an opt_in (or opt_out) of a customer for the
+// purposes ("marketing" or named utility topics such as "flight updates")
+// to the business's consent ledger — a Parley extension of the Cloud API
+// (POST /{phone-number-id}/consents). It returns the entry's hash in the
+// ledger's chain.
+func (c *Client) RecordConsent(ctx context.Context, waID, action string, purposes []string, src ConsentSource) (string, error) {
+	var out struct {
+		Hash string `json:"hash"`
+	}
+	body := map[string]any{"messaging_product": "whatsapp", "wa_id": strings.TrimPrefix(waID, "+"), "action": action,
+		"purposes": purposes, "source": src}
+	if err := c.Do(ctx, "POST", "/"+c.PhoneNumberID+"/consents", body, &out); err != nil {
+		return "", err
+	}
+	return out.Hash, nil
+}
