@@ -131,14 +131,23 @@ func (d *Directory) update(ctx context.Context, n *parley.BusinessNumber, u List
 	return d.store.Listing(ctx, n.ID)
 }
 
-// operatorNumber finds a number by phone_number_id or phone number.
+// operatorNumber finds a number by phone_number_id or phone number
+// ("+E164" or its digits; a 15-digit reference is tried as a Graph id
+// first).
 func (d *Directory) operatorNumber(ctx context.Context, ref string) (*parley.BusinessNumber, error) {
+	ref = strings.TrimSpace(ref)
 	if parley.ValidGraphID(ref) {
-		return d.store.BusinessNumber(ctx, ref)
+		n, err := d.store.BusinessNumber(ctx, ref)
+		if err == nil || !parley.Match(err, parley.ENOTFOUND) || !parley.ValidAccountID(ref) {
+			return n, err
+		}
 	}
-	acct, err := parley.ParsePhone(ref)
-	if err != nil {
-		return nil, parley.Errorf(parley.EINVALID, "name the number by its phone_number_id or its phone number")
+	acct := ref
+	if !parley.ValidAccountID(acct) {
+		var err error
+		if acct, err = parley.ParsePhone(ref); err != nil {
+			return nil, parley.Errorf(parley.EINVALID, "name the number by its phone_number_id or its phone number")
+		}
 	}
 	n, err := d.store.BusinessNumberByAccount(ctx, acct)
 	if parley.Match(err, parley.ENOTFOUND) {
