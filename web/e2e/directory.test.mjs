@@ -2,7 +2,7 @@
 // the Cloud API extension (opening hours on its profile, the operator's
 // badge) is found by name, category and "near me", shows "Open now" and
 // its hours, and a chat starts from its profile; a personal message
-// naming "@Linden Bakery" shows a card that opens the business chat,
+// naming "@Linden Bakery …" shows a card that opens the business chat,
 // matched on the device against the names list.
 
 import { test, before, after } from 'node:test';
@@ -26,7 +26,8 @@ async function call(method, path, token, body) {
 
 test('directory search with open now and near me; profile with hours starts the chat; a mention card opens the business chat', async () => {
   const number = '+1555' + String(Date.now() % 1e7).padStart(7, '0');
-  const biz = await call('POST', '/admin/v1/businesses', admin, { name: 'Linden', phone: number, verified_name: 'Linden Bakery' });
+  const name = 'Linden Bakery ' + (Date.now() % 1e6).toString(36); // unique, so that the test can run again on one node
+  const biz = await call('POST', '/admin/v1/businesses', admin, { name: 'Linden', phone: number, verified_name: name });
   await call('POST', `/v24.0/${biz.phone_number_id}/whatsapp_business_profile`, biz.access_token,
     { messaging_product: 'whatsapp', about: 'Fresh bread every day', opening_hours: alwaysOpen });
   await call('POST', `/v24.0/${biz.phone_number_id}/directory_listing`, biz.access_token,
@@ -43,7 +44,7 @@ test('directory search with open now and near me; profile with hours starts the 
   await page.getByRole('heading', { name: 'Business directory' }).waitFor();
   await page.getByLabel('Search businesses').fill('linden');
   await page.getByRole('button', { name: 'Search', exact: true }).click();
-  const result = page.locator('.dir-result', { hasText: 'Linden Bakery' });
+  const result = page.locator(`.dir-result[data-account="${biz.account}"]`);
   await result.getByText('Open now').waitFor();
   await result.getByRole('img', { name: 'Verified by the operator' }).waitFor();
   await result.getByText('Grocery · Berlin').waitFor();
@@ -58,31 +59,31 @@ test('directory search with open now and near me; profile with hours starts the 
 
   // The profile: hours per weekday, open now, and the chat button.
   await result.click();
-  await page.getByRole('heading', { name: /Linden Bakery/ }).waitFor();
+  await page.getByRole('heading', { name }).waitFor();
   await page.getByTestId('open-state').getByText('Open now').waitFor();
   const hours = page.locator('.hours');
   await hours.getByRole('row', { name: /Monday 00:00–24:00/ }).waitFor();
   await hours.getByText('Times in Europe/Berlin').waitFor();
   await page.getByText('Fresh bread every day').waitFor();
-  await page.getByRole('button', { name: 'Chat with Linden Bakery' }).click();
+  await page.getByRole('button', { name: 'Chat with ' + name }).click();
   await page.waitForFunction((acct) => location.hash === '#/a:' + acct, biz.account);
   await page.getByRole('textbox', { name: 'Message' }).waitFor();
 
   // A personal chat names the business: the card opens its chat.
   const bob = await register(browser, phone());
-  const text = 'Shall we get bread at @Linden Bakery later?';
+  const text = `Shall we get bread at @${name} later?`;
   await openChat(bob.page, alice.number);
   await send(bob.page, text);
   await bob.page.locator('li.msg.mine').getByText(text).waitFor();
   // The sender sees the card too.
-  await bubble(bob.page, text).getByRole('button', { name: 'Chat with Linden Bakery' }).waitFor();
+  await bubble(bob.page, text).getByRole('button', { name: 'Chat with ' + name }).waitFor();
 
   await openChat(page, bob.number);
   const msg = bubble(page, text);
   await msg.waitFor();
-  await msg.getByRole('button', { name: 'Chat with Linden Bakery' }).click();
+  await msg.getByRole('button', { name: 'Chat with ' + name }).click();
   await page.waitForFunction((acct) => location.hash === '#/a:' + acct, biz.account);
-  await page.getByRole('heading', { name: /Linden Bakery/ }).waitFor();
+  await page.getByRole('heading', { name }).waitFor();
 
   // Matching happened on the device: no request carried the message.
   assert.ok(!requests.some((r) => r.includes('bread at')), 'a request carried the message text');

@@ -2,7 +2,7 @@
 // profile with opening hours and "open now", and the mention cards under
 // messages that name a listed business.
 
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Msg } from './db';
 import { CATEGORIES, mentions, searchDirectory, type CardX, type DirResult, type OpeningHours, type Weekday } from './dirapi';
 import { errorText, lang, t, type Key } from './i18n';
@@ -28,17 +28,20 @@ export function DirectoryView() {
   const [next, setNext] = useState('');
   const [err, setErr] = useState('');
   const [busy, setBusy] = useState(false);
+  const seq = useRef(0);
 
   const run = async (cursor = '', at = pos) => {
+    const n = ++seq.current; // only the newest search may show its answer
     setBusy(true);
     setErr('');
     try {
       const r = await searchDirectory({ q: q.trim(), category, cursor, ...(near && at ? { lat: at.lat, lng: at.lng, radius_km: 25 } : {}) });
+      if (n !== seq.current) return;
       setResults(cursor ? [...(results ?? []), ...r.results] : r.results);
       setNext(r.next_cursor ?? '');
-    } catch (e) { setErr(errorText(e)); } finally { setBusy(false); }
+    } catch (e) { if (n === seq.current) setErr(errorText(e)); } finally { if (n === seq.current) setBusy(false); }
   };
-  useEffect(() => { run(); }, [category, near && pos]);
+  useEffect(() => { if (!near || pos) run(); }, [category, near, pos]);
 
   const toggleNear = (on: boolean) => {
     setNear(on);
