@@ -159,7 +159,10 @@ type BusinessProfile struct {
 	Websites      []string
 	Vertical      string
 	PictureHandle string
-	UpdatedAt     time.Time
+	// Hours are the opening hours, a Parley extension (opening_hours);
+	// zero when none are published.
+	Hours     OpeningHours
+	UpdatedAt time.Time
 }
 
 // Verticals are the industries a business profile may name.
@@ -190,6 +193,11 @@ func (p *BusinessProfile) Validate() error {
 	for _, w := range p.Websites {
 		if len(w) > 256 || !(strings.HasPrefix(w, "http://") || strings.HasPrefix(w, "https://")) || strings.ContainsAny(w, " \t\r\n") {
 			return Errorf(EINVALID, "websites must be http:// or https:// URLs of at most 256 characters")
+		}
+	}
+	if !p.Hours.IsZero() {
+		if err := p.Hours.Validate(); err != nil {
+			return err
 		}
 	}
 	if p.Vertical != "" {

@@ -171,6 +171,7 @@ type Store interface {
 	BusinessChatStore
 	BusinessMediaStore
 	BusinessStore
+	DirectoryStore
 	TemplateStore
 	OutboundQueue
 	WebhookOutbox

@@ -229,6 +229,7 @@ func (m *Main) Start(ctx context.Context) (err error) {
 		bopt.Verifier = &handshake.Verifier{AllowPrivate: cfg.Dev || cfg.WebhookAllowPrivate}
 	}
 	m.biz = service.NewBusiness(m.store, atRest, cfg.Clock, m.log, bopt)
+	directory := service.NewDirectory(m.store, m.biz, cfg.Clock, service.DirectoryOptions{})
 	hooks.Business = m.biz
 	bizDevices.Media = m.biz
 	bizDevices.HTTP = webhook.NewClient(webhook.ClientOptions{AllowPrivate: cfg.WebhookAllowPrivate || cfg.Dev, Timeout: time.Minute,
@@ -266,7 +267,7 @@ func (m *Main) Start(ctx context.Context) (err error) {
 	}
 	api := &httpapi.Server{
 		Accounts: accounts, Messaging: messaging, Keys: keys, Groups: groups, Media: m.media, Business: m.biz, Sandbox: sandbox, Webhooks: m.hooks,
-		Link: bus.Link{B: m.bus}, SMSLog: m.store,
+		Directory: directory, Link: bus.Link{B: m.bus}, SMSLog: m.store,
 		DevSMS: provider.Development(), AdminHash: adminHash, WS: m.ws, Web: webClient,
 		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), Log: m.log, TrustProxy: cfg.TrustProxy,
 		Ready: func(ctx context.Context) error {
@@ -276,7 +277,7 @@ func (m *Main) Start(ctx context.Context) (err error) {
 			return m.bus.Ready()
 		},
 	}
-	cloud := (&cloudapi.API{Business: m.biz, Log: m.log, TrustProxy: cfg.TrustProxy}).Handler()
+	cloud := (&cloudapi.API{Business: m.biz, Directory: directory, Log: m.log, TrustProxy: cfg.TrustProxy}).Handler()
 	m.http = &http.Server{
 		Handler:           withCloudAPI(cloud, cloudapi.Docs(), api.Handler()),
 		ReadHeaderTimeout: 10 * time.Second,

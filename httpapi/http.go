@@ -21,12 +21,13 @@ import (
 type Server struct {
 	Accounts  *service.Accounts
 	Messaging *service.Messaging
-	Groups    *service.Groups   // groups; their routes are served only when set
-	Keys      *service.Keys     // the key directory; its routes are served only when set
-	Media     *service.Media    // media blobs; their routes are served only when set
-	Business  *service.Business // the business platform's operator routes; served only when set
-	Sandbox   SandboxAPI        // sandbox customers (operator API); served only when set
-	Webhooks  WebhookOperator   // dead webhook events; the operator's routes are served only when set
+	Groups    *service.Groups    // groups; their routes are served only when set
+	Keys      *service.Keys      // the key directory; its routes are served only when set
+	Media     *service.Media     // media blobs; their routes are served only when set
+	Business  *service.Business  // the business platform's operator routes; served only when set
+	Directory *service.Directory // the business directory (client and operator routes); served only when set
+	Sandbox   SandboxAPI         // sandbox customers (operator API); served only when set
+	Webhooks  WebhookOperator    // dead webhook events; the operator's routes are served only when set
 	Link      service.Link
 	SMSLog    parley.SMSLog
 	DevSMS    bool         // the development SMS provider is in use

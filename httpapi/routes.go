@@ -35,6 +35,7 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("GET /v1/accounts/{id}/business", s.authed(s.businessCard))
 	}
 	mux.Handle("GET /v1/accounts/{id}/presence", s.authed(s.presence))
+	s.directoryRoutes(mux)
 	if s.Keys != nil {
 		mux.Handle("PUT /v1/keys", s.authed(s.putKeys))
 		mux.Handle("POST /v1/keys/prekeys", s.authed(s.addPrekeys))
@@ -318,15 +319,32 @@ func (s *Server) businessCard(w http.ResponseWriter, r *http.Request) error {
 		Email       string   `json:"email,omitempty"`
 		Websites    []string `json:"websites,omitempty"`
 		Vertical    string   `json:"vertical,omitempty"`
+		// Parley extensions:
+		OpeningHours *parley.OpeningHours `json:"opening_hours,omitempty"`
 	}
 	out := struct {
-		Account      string   `json:"account"`
-		VerifiedName string   `json:"verified_name"`
-		Hosted       bool     `json:"hosted"`
-		Profile      *profile `json:"profile,omitempty"`
+		Account      string       `json:"account"`
+		VerifiedName string       `json:"verified_name"`
+		Hosted       bool         `json:"hosted"`
+		Verified     bool         `json:"verified"` // the operator's badge
+		Profile      *profile     `json:"profile,omitempty"`
+		Hours        *hoursJSON   `json:"hours,omitempty"`   // when opening hours are published
+		Listing      *ListingJSON `json:"listing,omitempty"` // when listed in the directory
 	}{Account: c.Account, VerifiedName: c.VerifiedName, Hosted: c.Hosted}
 	if p := c.Profile; p != nil {
-		out.Profile = &profile{p.About, p.Address, p.Description, p.Email, p.Websites, p.Vertical}
+		out.Profile = &profile{About: p.About, Address: p.Address, Description: p.Description, Email: p.Email, Websites: p.Websites, Vertical: p.Vertical}
+		if !p.Hours.IsZero() {
+			out.Profile.OpeningHours = &p.Hours
+			st := hoursState(&p.Hours, c.Now)
+			out.Hours = &st
+		}
+	}
+	if l := c.Listing; l != nil {
+		out.Verified = l.Verified
+		if l.Listed {
+			lj := listingJSON(l)
+			out.Listing = &lj
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

@@ -23,6 +23,7 @@ type BusinessStore interface {
 	parley.TemplateStore
 	parley.OutboundQueue
 	parley.BusinessMediaStore
+	Listing(ctx context.Context, number string) (*parley.DirectoryListing, error)
 }
 
 // HostedDevices provisions the hosted business device of a number: the
@@ -320,6 +321,8 @@ type BusinessCard struct {
 	VerifiedName string
 	Hosted       bool // the number's messages are handled by the platform's hosted device
 	Profile      *parley.BusinessProfile
+	Listing      *parley.DirectoryListing // its directory listing: Verified always, the rest when Listed
+	Now          time.Time                // when the card was made, for "open now"
 }
 
 // Card returns the business card of an account, for any signed-in
@@ -333,12 +336,17 @@ func (s *Business) Card(ctx context.Context, account string) (*BusinessCard, err
 		}
 		return nil, err
 	}
-	card := &BusinessCard{Account: account, VerifiedName: n.VerifiedName, Hosted: true}
+	card := &BusinessCard{Account: account, VerifiedName: n.VerifiedName, Hosted: true, Now: s.clock.Now()}
 	if p, err := s.store.Profile(ctx, n.ID); err == nil {
 		card.Profile = p
 	} else if !parley.Match(err, parley.ENOTFOUND) {
 		return nil, err
 	}
+	l, err := s.store.Listing(ctx, n.ID)
+	if err != nil {
+		return nil, err
+	}
+	card.Listing = l
 	return card, nil
 }
 
@@ -355,6 +363,7 @@ func (s *Business) Profile(ctx context.Context, c *Caller, numberID string) (*pa
 type ProfileUpdate struct {
 	About, Address, Description, Email, Vertical, PictureHandle *string
 	Websites                                                    *[]string
+	Hours                                                       *parley.OpeningHours // the zero value removes them
 }
 
 // UpdateProfile changes the fields u names.
@@ -376,6 +385,9 @@ func (s *Business) UpdateProfile(ctx context.Context, c *Caller, numberID string
 	set(&p.PictureHandle, u.PictureHandle)
 	if u.Websites != nil {
 		p.Websites = *u.Websites
+	}
+	if u.Hours != nil {
+		p.Hours = *u.Hours
 	}
 	if err := p.Validate(); err != nil {
 		return err

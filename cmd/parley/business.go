@@ -26,6 +26,10 @@ commands:
         list businesses with their numbers and apps
   throughput --phone-number-id ID --mps N
         set a number's Cloud API throughput (messages per second)
+  verify [--off] NUMBER
+        give a number the directory's verified badge (or take it away)
+  listing [--listed true|false] [--category C] [--lat DEG --lng DEG] [--address A] [--city C] NUMBER
+        list or unlist a number in the business directory on the business's behalf
 `
 
 const tokenUsage = `usage: parley admin token COMMAND [flags]
@@ -64,6 +68,10 @@ func (a *adminClient) business(ctx context.Context, args []string) error {
 		return a.businessList(ctx, args[1:])
 	case "throughput":
 		return a.businessThroughput(ctx, args[1:])
+	case "verify":
+		return a.businessVerify(ctx, args[1:])
+	case "listing":
+		return a.businessListing(ctx, args[1:])
 	case "-h", "--help", "help":
 		fmt.Print(businessUsage)
 		return nil

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // opening hours name IANA zones; hosts without a zoneinfo database still know them
 )
 
 const usage = `usage: parley COMMAND [flags]

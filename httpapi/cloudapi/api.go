@@ -17,6 +17,7 @@ const DefaultVersion = "v24.0"
 // API serves the Graph-style Cloud API. Fields are set by the app.
 type API struct {
 	Business   *service.Business
+	Directory  *service.Directory // the directory_listing extension; nil: not served
 	Log        *slog.Logger
 	TrustProxy bool // take client addresses from X-Forwarded-For
 }
@@ -108,6 +109,8 @@ func (a *API) routes(mux router) {
 	mux.Handle("GET /{id}/phone_numbers", a.authed(a.listNumbers))
 	mux.Handle("GET /{id}/whatsapp_business_profile", a.authed(a.getProfile))
 	mux.Handle("POST /{id}/whatsapp_business_profile", a.authed(a.updateProfile))
+	mux.Handle("GET /{id}/directory_listing", a.authed(a.getListing))
+	mux.Handle("POST /{id}/directory_listing", a.authed(a.updateListing))
 	mux.Handle("GET /{id}/subscribed_apps", a.authed(a.listSubscribedApps))
 	mux.Handle("POST /{id}/subscribed_apps", a.authed(a.subscribeApp))
 	mux.Handle("DELETE /{id}/subscribed_apps", a.authed(a.unsubscribeApp))
@@ -120,7 +123,7 @@ func (a *API) routes(mux router) {
 	mux.Handle("POST /{id}", a.authed(a.updateObject))
 	mux.Handle("DELETE /{id}", a.authed(a.deleteObject))
 	for _, p := range []string{"/{id}/messages", "/{id}/media", "/{id}/download", "/{id}/message_templates", "/{id}/message_templates/{template}", "/{id}/phone_numbers", "/{id}/whatsapp_business_profile",
-		"/{id}/subscribed_apps", "/{id}/subscriptions", "/{id}"} {
+		"/{id}/directory_listing", "/{id}/subscribed_apps", "/{id}/subscriptions", "/{id}"} {
 		mux.Handle(p, a.authed(func(w http.ResponseWriter, r *http.Request) error {
 			return unsupported(r.PathValue("id"))
 		}))

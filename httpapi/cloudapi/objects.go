@@ -181,6 +181,9 @@ func (a *API) getProfile(w http.ResponseWriter, r *http.Request) error {
 	if p.PictureHandle != "" {
 		o["profile_picture_url"] = ""
 	}
+	if !p.Hours.IsZero() {
+		o["opening_hours"] = p.Hours // a Parley extension
+	}
 	fields := r.URL.Query().Get("fields")
 	o = pick(o, fields, nil)
 	o["messaging_product"] = "whatsapp"
@@ -209,6 +212,13 @@ func (a *API) updateProfile(w http.ResponseWriter, r *http.Request) error {
 	if p.has("websites") {
 		ws := p.list("websites")
 		u.Websites = &ws
+	}
+	if p.has("opening_hours") { // a Parley extension; null or {} removes them
+		h, err := parley.ParseOpeningHours([]byte(p.str("opening_hours")))
+		if err != nil {
+			return err
+		}
+		u.Hours = h
 	}
 	if err := a.Business.UpdateProfile(r.Context(), caller(r), r.PathValue("id"), u); err != nil {
 		return err

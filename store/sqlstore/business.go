@@ -47,12 +47,12 @@ var (
 	qSubscriptions = newQuery(`SELECT business, app, override_url, verify_token, created_at FROM business_subscriptions
 		WHERE business = ? ORDER BY created_at, app`)
 
-	qProfile    = newQuery(`SELECT about, address, description, email, websites, vertical, picture_handle, updated_at FROM business_profiles WHERE number = ?`)
-	qPutProfile = newQuery(`INSERT INTO business_profiles (number, about, address, description, email, websites, vertical, picture_handle, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+	qProfile    = newQuery(`SELECT about, address, description, email, websites, vertical, picture_handle, opening_hours, updated_at FROM business_profiles WHERE number = ?`)
+	qPutProfile = newQuery(`INSERT INTO business_profiles (number, about, address, description, email, websites, vertical, picture_handle, opening_hours, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (number) DO UPDATE SET about = excluded.about, address = excluded.address, description = excluded.description,
 		email = excluded.email, websites = excluded.websites, vertical = excluded.vertical, picture_handle = excluded.picture_handle,
-		updated_at = excluded.updated_at`)
+		opening_hours = excluded.opening_hours, updated_at = excluded.updated_at`)
 )
 
 // objectNotFound is ENOTFOUND for a Graph object id (what: for the log),
@@ -390,10 +390,10 @@ func (s *Store) Subscriptions(ctx context.Context, business string) ([]parley.Su
 // Profile returns the number's profile, empty when never set.
 func (s *Store) Profile(ctx context.Context, number string) (*parley.BusinessProfile, error) {
 	p := &parley.BusinessProfile{Number: number}
-	var websites string
+	var websites, hours string
 	var updated int64
 	err := s.r.QueryRowContext(ctx, s.sql(qProfile), number).Scan(&p.About, &p.Address, &p.Description, &p.Email, &websites,
-		&p.Vertical, &p.PictureHandle, &updated)
+		&p.Vertical, &p.PictureHandle, &hours, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, nil
 	}
@@ -403,6 +403,11 @@ func (s *Store) Profile(ctx context.Context, number string) (*parley.BusinessPro
 	if err := json.Unmarshal([]byte(websites), &p.Websites); err != nil {
 		return nil, s.wrap("Profile", err)
 	}
+	h, err := parley.ParseOpeningHours([]byte(hours))
+	if err != nil {
+		return nil, s.wrap("Profile", err)
+	}
+	p.Hours = *h
 	p.UpdatedAt = fromMicros(updated)
 	return p, nil
 }
@@ -416,8 +421,14 @@ func (s *Store) PutProfile(ctx context.Context, p *parley.BusinessProfile) error
 	if p.Websites == nil {
 		websites = []byte("[]")
 	}
+	var hours []byte
+	if !p.Hours.IsZero() {
+		if hours, err = json.Marshal(p.Hours); err != nil {
+			return s.wrap("PutProfile", err)
+		}
+	}
 	_, err = s.w.ExecContext(ctx, s.sql(qPutProfile), p.Number, p.About, p.Address, p.Description, p.Email, string(websites),
-		p.Vertical, p.PictureHandle, micros(p.UpdatedAt))
+		p.Vertical, p.PictureHandle, string(hours), micros(p.UpdatedAt))
 	return s.wrapIf("PutProfile", err)
 }
 

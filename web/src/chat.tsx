@@ -8,6 +8,7 @@ import {
   resend, sendButtonReply, sendFile, sendReaction, sendText, typing, useApp, chats, deleteForMe, deleteForEveryone, forward,
 } from './state';
 import { errorText, t, time } from './i18n';
+import { HoursTable, MentionCards, OpenState } from './directory';
 
 const EMOJI = ['👍', '❤️', '😂', '😮', '🙏'];
 
@@ -80,6 +81,7 @@ function Bubble({ m, group, onReply, onSafety }: { m: Msg; group: boolean; onRep
       {m.forwarded && <span class="forwarded">{t('forwarded')}</span>}
       {quoted && <blockquote class="quote"><strong>{displayName(quoted.from)}</strong> {preview(quoted)}</blockquote>}
       <Body m={m} />
+      <MentionCards m={m} />
       <span class="foot">
         <time>{time(m.ts)}</time>
         {m.mine && <Ticks m={m} />}
@@ -255,6 +257,8 @@ function Profile({ card, onClose }: { card: BusinessCard; onClose: () => void })
         {(p.websites ?? []).length > 0 && [<dt key="w:t">{t('websites')}</dt>,
           <dd key="w">{p.websites!.map((w) => <a key={w} href={w} target="_blank" rel="noopener noreferrer">{w}</a>)}</dd>]}
       </dl>
+      <OpenState card={card} />
+      <HoursTable card={card} />
       <button type="button" onClick={onClose}>{t('close')}</button>
     </div>
   );

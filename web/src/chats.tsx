@@ -3,6 +3,7 @@
 import { useState } from 'preact/hooks';
 import { app, chatMessages, chats, displayName, notice, openChat, preview, useApp } from './state';
 import { errorText, t, time } from './i18n';
+import { go } from './directory';
 
 export function ChatList() {
   useApp();
@@ -21,6 +22,7 @@ export function ChatList() {
         <h1>{t('chats')}</h1>
         <button type="button" onClick={() => setDialog('chat')}>{t('newChat')}</button>
         <button type="button" onClick={() => setDialog('group')}>{t('newGroup')}</button>
+        <button type="button" onClick={() => go('#/directory')}>{t('directory')}</button>
       </header>
       <input type="search" class="search" placeholder={t('search')} aria-label={t('search')} value={q}
         onInput={(e) => setQ(e.currentTarget.value)} />

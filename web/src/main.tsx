@@ -4,6 +4,7 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ChatView } from './chat';
 import { ChatList } from './chats';
+import { BusinessView, DirectoryView } from './directory';
 import { loadCore, type Core, type Credentials } from './core';
 import { kv, wipe } from './db';
 import { errorText, t } from './i18n';
@@ -62,10 +63,14 @@ function holdDevice(steal: boolean): Promise<boolean> {
 
 function Main() {
   useApp();
+  const [view, setView] = useState(''); // "directory" or "business/<account>" (directory.tsx)
   useEffect(() => {
     const route = () => {
       const h = decodeURIComponent(location.hash.replace(/^#\//, ''));
-      if (/^[ag]:/.test(h)) openChat(h); else if (app.open) closeChat();
+      setView(/^(directory|business\/\d{8,15})$/.test(h) ? h : '');
+      if (/^[ag]:/.test(h)) openChat(h);
+      else if (app.open && /^(directory|business\/)/.test(h)) { app.open = ''; notify(); }
+      else if (app.open) closeChat();
     };
     route();
     window.addEventListener('popstate', route);
@@ -73,10 +78,10 @@ function Main() {
   }, []);
   const logout = async () => { await app.session?.stop(); await wipe(); location.reload(); };
   return (
-    <div class={'main' + (app.open ? ' open' : '')}>
+    <div class={'main' + (app.open || view ? ' open' : '')}>
       <Banner onLogout={logout} />
       <ChatList />
-      {app.open ? <ChatView chat={app.open} /> : <section class="chat-view empty" aria-hidden="true"><p>{t('welcomeText')}</p></section>}
+      {app.open ? <ChatView chat={app.open} /> : view === 'directory' ? <DirectoryView /> : view ? <BusinessView account={view.slice(9)} /> : <section class="chat-view empty" aria-hidden="true"><p>{t('welcomeText')}</p></section>}
       <footer class="me">
         <span>{t('me', { phone: '+' + (app.creds?.account ?? '') })}</span>
         {typeof Notification !== 'undefined' && Notification.permission === 'default' &&
