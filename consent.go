@@ -143,7 +143,7 @@ func (e *ConsentEntry) Validate() error {
 	}
 	sort.Strings(ps)
 	e.Purposes = ps
-	ok := false
+	ok := e.Source.Type == SourceErasure // made by the service only
 	for _, t := range ConsentSourceTypes {
 		ok = ok || t == e.Source.Type
 	}

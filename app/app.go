@@ -88,10 +88,11 @@ type Main struct {
 	hooks *webhook.Dispatcher
 	// hosted runs this node's share of hosted devices (business numbers,
 	// sandbox customers).
-	hosted *hosted.Runner
-	ws     *ws.Server
-	http   *http.Server
-	ln     net.Listener
+	hosted  *hosted.Runner
+	consent *service.Consent
+	ws      *ws.Server
+	http    *http.Server
+	ln      net.Listener
 }
 
 // New returns a node that is not started yet.
@@ -230,6 +231,9 @@ func (m *Main) Start(ctx context.Context) (err error) {
 	}
 	m.biz = service.NewBusiness(m.store, atRest, cfg.Clock, m.log, bopt)
 	hooks.Business = m.biz
+	m.consent = service.NewConsent(m.store, m.biz, atRest, cfg.Clock, m.log)
+	m.consent.Webhooks = hooks
+	bizDevices.Consent = m.consent
 	bizDevices.Media = m.biz
 	bizDevices.HTTP = webhook.NewClient(webhook.ClientOptions{AllowPrivate: cfg.WebhookAllowPrivate || cfg.Dev, Timeout: time.Minute,
 		MaxConnsPerHost: 8}) // media links of sends
@@ -265,7 +269,7 @@ func (m *Main) Start(ctx context.Context) (err error) {
 		return fmt.Errorf("web client: %w", err)
 	}
 	api := &httpapi.Server{
-		Accounts: accounts, Messaging: messaging, Keys: keys, Groups: groups, Media: m.media, Business: m.biz, Sandbox: sandbox, Webhooks: m.hooks,
+		Accounts: accounts, Messaging: messaging, Keys: keys, Groups: groups, Media: m.media, Business: m.biz, Sandbox: sandbox, Webhooks: m.hooks, Consent: m.consent,
 		Link: bus.Link{B: m.bus}, SMSLog: m.store,
 		DevSMS: provider.Development(), AdminHash: adminHash, WS: m.ws, Web: webClient,
 		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), Log: m.log, TrustProxy: cfg.TrustProxy,
@@ -276,7 +280,7 @@ func (m *Main) Start(ctx context.Context) (err error) {
 			return m.bus.Ready()
 		},
 	}
-	cloud := (&cloudapi.API{Business: m.biz, Log: m.log, TrustProxy: cfg.TrustProxy}).Handler()
+	cloud := (&cloudapi.API{Business: m.biz, Consent: m.consent, Log: m.log, TrustProxy: cfg.TrustProxy}).Handler()
 	m.http = &http.Server{
 		Handler:           withCloudAPI(cloud, cloudapi.Docs(), api.Handler()),
 		ReadHeaderTimeout: 10 * time.Second,

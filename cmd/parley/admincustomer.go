@@ -33,6 +33,12 @@ first use.
   reply-button --phone E164 --message-id WAMID --button-id ID
   reply-list --phone E164 --message-id WAMID --row-id ID
   react --phone E164 --message-id WAMID --emoji E   ("" removes the reaction)
+
+Any account (not only sandbox customers), GDPR:
+  export --phone E164   everything stored about the account, as JSON (Art. 15)
+  erase --phone E164    withdraw its consents and erase its personal data in
+                        businesses' ledgers and business records (Art. 17);
+                        the ledgers keep digests and a keyed pseudonym
 `
 
 func (a *adminClient) customer(ctx context.Context, args []string) error {
@@ -143,6 +149,8 @@ func (a *adminClient) customer(ctx context.Context, args []string) error {
 			fmt.Printf("+%s: %s  [%s]\n", l.From, body, l.ID)
 		}
 		return nil
+	case "export", "erase":
+		return a.customerData(ctx, sub, *phone)
 	case "read", "react", "reply-button", "reply-list":
 		if err := need("message-id", *mid); err != nil {
 			return err
