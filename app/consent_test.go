@@ -343,3 +343,49 @@ func TestConsentExportAndErase(t *testing.T) {
 		t.Fatalf("erase of an unknown number: %d, want 404", st)
 	}
 }
+
+// The marketing switch of a customer's client: an encrypted consent
+// payload to the business that its hosted device records (source
+// client_switch) and reports as user_preferences, without a message
+// webhook of its own.
+func TestConsentClientSwitch(t *testing.T) {
+	n := startNode(t, app.Config{})
+	recv := &receiver{t: t}
+	srv := httptest.NewServer(recv)
+	t.Cleanup(srv.Close)
+	b := createBusiness(t, n, map[string]any{"webhook_url": srv.URL + "/hook", "verify_token": "vt-1"})
+	recv.secret = b.AppSecret
+	const waID = "4915100000404"
+	c := customer{t: t, n: n, phone: "+" + waID}
+	c.post("/messages", map[string]string{"to": "+" + b.Account, "text": "hi"})
+	recv.message("text")
+	if st, body := recordConsent(t, n, b, `{"wa_id":"`+waID+`","action":"opt_in","purposes":["marketing"],"source":{"type":"in_chat"}}`); st != 200 {
+		t.Fatalf("record: %d %s", st, body)
+	}
+	switchTo := func(on bool) {
+		t.Helper()
+		if st := call(t, "POST", n.base+"/admin/v1/customers/"+waID+"/marketing", adminToken(t, n),
+			map[string]any{"to": "+" + b.Account, "marketing": on}, nil); st != 200 {
+			t.Fatalf("marketing switch: status %d", st)
+		}
+	}
+	switchTo(false)
+	p := recv.find("user_preferences stop", "user_preferences", func(m map[string]any) bool { return m["value"] == "stop" })
+	if p["wa_id"] != waID {
+		t.Fatalf("user_preferences %v", p)
+	}
+	waitHistory(t, n, b, waID, 2)
+	cc := customerConsent(t, n, b, waID)
+	if cc.MarketingAllowed || cc.History[1].Source.Type != "client_switch" || cc.History[1].Action != "opt_out" {
+		t.Fatalf("after the switch %+v", cc)
+	}
+	switchTo(true)
+	recv.find("user_preferences resume", "user_preferences", func(m map[string]any) bool { return m["value"] == "resume" })
+	waitHistory(t, n, b, waID, 3)
+	if !customerConsent(t, n, b, waID).MarketingAllowed {
+		t.Fatal("marketing not allowed after the switch went on")
+	}
+	if got := recv.count("messages", func(m map[string]any) bool { return m["type"] != "text" }); got != 0 {
+		t.Fatalf("the switch produced %d message webhooks", got)
+	}
+}

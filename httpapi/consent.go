@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -24,6 +25,32 @@ func (s *Server) consentRoutes(mux *http.ServeMux) {
 	mux.Handle("PUT /admin/v1/businesses/{waba}/consent-keywords", s.admin(s.adminSetKeywords))
 	mux.Handle("GET /admin/v1/customers/{phone}/export", s.admin(s.adminExport))
 	mux.Handle("POST /admin/v1/customers/{phone}/erase", s.admin(s.adminErase))
+	if sw, ok := s.Sandbox.(marketingSwitch); ok {
+		mux.Handle("POST /admin/v1/customers/{phone}/marketing", s.admin(func(w http.ResponseWriter, r *http.Request) error {
+			var in struct {
+				To        string `json:"to"`
+				Marketing *bool  `json:"marketing"`
+			}
+			if err := decode(w, r, &in); err != nil {
+				return err
+			}
+			if in.To == "" || in.Marketing == nil {
+				return parley.Errorf(parley.EINVALID, "to and marketing (true or false) are required")
+			}
+			id, err := sw.SetMarketing(r.Context(), phoneParam(r), in.To, *in.Marketing)
+			if err != nil {
+				return err
+			}
+			writeJSON(w, http.StatusOK, map[string]string{"message_id": id})
+			return nil
+		}))
+	}
+}
+
+// marketingSwitch is the sandbox customers' marketing switch (the
+// consent payload a client sends to a business).
+type marketingSwitch interface {
+	SetMarketing(ctx context.Context, phone, to string, marketing bool) (string, error)
 }
 
 func rfc3339(t time.Time) string {
