@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // `parley admin consent` end to end: record, list, keywords, verify; a
@@ -98,5 +99,43 @@ func TestAdminConsent(t *testing.T) {
 	}
 	if out := mustAdmin(t, url, data, "consent", "verify", "--waba", b.WABA); !strings.HasPrefix(out, "ok: 3 entries") {
 		t.Fatalf("verify after erasure: %q", out)
+	}
+}
+
+// `parley chat marketing` sends the consent payload: the business's hosted
+// device records the opt-out (client_switch) in its ledger.
+func TestChatMarketingSwitch(t *testing.T) {
+	m, url := startNode(t)
+	data := m.DataDir()
+	var b struct {
+		WABA   string `json:"waba_id"`
+		Number string `json:"phone_number_id"`
+	}
+	if err := json.Unmarshal([]byte(mustAdmin(t, url, data, "business", "create", "--name", "Air Parley", "--phone", "+15550783883", "--json")), &b); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	registerCLI(t, m, url, dir, "+4915100000511")
+	mustAdmin(t, url, data, "consent", "record", "--number", b.Number, "--wa-id", "+4915100000511", "--action", "opt_in",
+		"--purpose", "marketing", "--source-type", "in_chat")
+	if out := mustChat(t, dir, "marketing", "--with", "+15550783883", "--set", "off"); out != "marketing messages from +15550783883: off\n" {
+		t.Fatalf("marketing printed %q", out)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		out := mustAdmin(t, url, data, "consent", "list", "--waba", b.WABA, "--wa-id", "+4915100000511")
+		if strings.Contains(out, `"client_switch"`) {
+			if !strings.Contains(out, `"marketing_allowed": false`) {
+				t.Fatalf("after the switch: %s", out)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no client_switch entry after 20s: %s", out)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if _, err := chatCmd(t, dir, "marketing", "--with", "+15550783883", "--set", "maybe"); err == nil {
+		t.Fatal("--set maybe was accepted")
 	}
 }
