@@ -129,3 +129,38 @@ func TestConsentKeywords(t *testing.T) {
 		t.Error("21 keywords were accepted")
 	}
 }
+
+// FuzzConsentEntry feeds arbitrary fields of a consent record (they come
+// from the network) through validation and hashing: nothing panics,
+// errors are invalid (never internal), normalized purposes normalize to
+// themselves, and a valid entry verifies in a chain of one.
+func FuzzConsentEntry(f *testing.F) {
+	f.Add("4915100000001", "marketing", "Flight  Updates", "website_form", "form-1", "ticked box")
+	f.Add("+49 151", "!", "", "fax", "\xff", "")
+	f.Fuzz(func(t *testing.T, customer, p1, p2, source, id, evidence string) {
+		e := &parley.ConsentEntry{Business: "1234567890123456", Customer: customer, Action: parley.ConsentOptOut,
+			Purposes: []string{p1, p2}, Source: parley.ConsentSource{Type: source, ID: id, Evidence: evidence}, RecordedAt: time.Unix(1, 0)}
+		if err := e.Validate(); err != nil {
+			if parley.ErrorCode(err) != parley.EINVALID {
+				t.Fatalf("Validate: %v, want an invalid error", err)
+			}
+			return
+		}
+		for _, p := range e.Purposes {
+			if n, err := parley.NormalizePurpose(p); err != nil || n != p {
+				t.Fatalf("purpose %q normalizes to %q, %v", p, n, err)
+			}
+		}
+		e.Seq, e.Salt = 1, "s"
+		e.PersonalDigest = parley.PersonalDigest(e.Salt, e.Customer, e.Source.Evidence)
+		e.Hash = parley.EntryHash(e)
+		c := parley.ConsentChain{Business: e.Business}
+		if err := c.Next(e); err != nil {
+			t.Fatalf("a valid entry does not verify: %v", err)
+		}
+		k := &parley.ConsentKeywords{Stop: []string{p1}}
+		if k.Validate() == nil && k.Match(p1) != parley.ConsentOptOut && parley.NormalizeKeyword(p1) != "" && len(parley.NormalizeKeyword(p1)) <= 128 {
+			t.Fatalf("keyword %q does not match itself", p1)
+		}
+	})
+}
