@@ -178,6 +178,24 @@ func TestConsentEndToEnd(t *testing.T) {
 		t.Fatalf("verify: %d %s", st, body)
 	}
 
+	// The whole ledger, paged.
+	var page struct {
+		Data   []consentEntryJSON `json:"data"`
+		Paging struct {
+			Cursors struct{ After string } `json:"cursors"`
+		} `json:"paging"`
+	}
+	st, body = graph(t, n, "GET", "/v24.0/"+b.WABAID+"/consents?limit=3", b.AccessToken, nil)
+	if json.Unmarshal(body, &page); st != 200 || len(page.Data) != 3 || page.Data[2].Seq != 3 || page.Paging.Cursors.After != "3" ||
+		page.Data[1].PrevHash != page.Data[0].Hash {
+		t.Fatalf("ledger page: %d %s", st, body)
+	}
+	page.Data, page.Paging.Cursors.After = nil, ""
+	st, body = graph(t, n, "GET", "/v24.0/"+b.WABAID+"/consents?after=3", b.AccessToken, nil)
+	if json.Unmarshal(body, &page); st != 200 || len(page.Data) != 1 || page.Data[0].Seq != 4 || page.Paging.Cursors.After != "" {
+		t.Fatalf("second ledger page: %d %s", st, body)
+	}
+
 	// Bad input and other businesses.
 	o := createBusiness(t, n, map[string]any{"name": "Other Shop"})
 	for _, c := range []struct {
@@ -194,6 +212,8 @@ func TestConsentEndToEnd(t *testing.T) {
 		{"NotJSON", "/" + b.PhoneNumberID + "/consents", b.AccessToken, `{"wa_id":`, 100, 0, "not a valid"},
 		{"AnotherBusinessNumber", "/" + b.PhoneNumberID + "/consents", o.AccessToken, optIn, 100, 33, ""},
 		{"AnotherBusinessVerify", "/" + b.WABAID + "/consents/verify", o.AccessToken, "", 100, 33, ""},
+		{"AnotherBusinessLedger", "/" + b.WABAID + "/consents", o.AccessToken, "", 100, 0, "wa_id is required"},
+		{"BadLimit", "/" + b.WABAID + "/consents?limit=0", b.AccessToken, "", 100, 0, "limit"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			method := "POST"

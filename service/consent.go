@@ -463,3 +463,12 @@ func (s *Consent) KeywordsAsOperator(ctx context.Context, business string) (*par
 	}
 	return s.store.ConsentKeywords(ctx, business)
 }
+
+// Ledger returns a page of the caller's business's ledger: up to limit
+// entries after seq after.
+func (s *Consent) Ledger(ctx context.Context, c *Caller, waba string, after int64, limit int) ([]parley.ConsentEntry, error) {
+	if _, err := s.biz.WABA(ctx, c, waba); err != nil {
+		return nil, err
+	}
+	return s.store.ConsentEntries(ctx, waba, after, limit)
+}

@@ -106,8 +106,12 @@ type consentStateJSON struct {
 // getConsents is GET /{phone-number-id}/consents?wa_id=…: the customer's
 // current states with the business and the entries about them.
 func (a *API) getConsents(w http.ResponseWriter, r *http.Request) error {
-	waID := r.URL.Query().Get("wa_id")
+	q := r.URL.Query()
+	waID := q.Get("wa_id")
 	if waID == "" {
+		if c := caller(r); c != nil && c.Business == r.PathValue("id") {
+			return a.listLedger(w, r)
+		}
 		return parley.Errorf(parley.EINVALID, "The parameter wa_id is required.")
 	}
 	c, err := a.Consent.Customer(r.Context(), caller(r), r.PathValue("id"), waID)
@@ -115,6 +119,46 @@ func (a *API) getConsents(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, CustomerConsentJSON(c))
+	return nil
+}
+
+// listLedger is GET /{waba-id}/consents[?after=SEQ][&limit=N]: the
+// business's ledger in order, up to limit (100, at most 1000) entries.
+func (a *API) listLedger(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	var after int64
+	if v := q.Get("after"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return parley.Errorf(parley.EINVALID, "after must be an entry's seq")
+		}
+		after = n
+	}
+	limit := 100
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return parley.Errorf(parley.EINVALID, "limit must be between 1 and 1000")
+		}
+		limit = n
+	}
+	entries, err := a.Consent.Ledger(r.Context(), caller(r), r.PathValue("id"), after, limit+1)
+	if err != nil {
+		return err
+	}
+	more := len(entries) > limit
+	if more {
+		entries = entries[:limit]
+	}
+	data := make([]ConsentEntryJSON, 0, len(entries))
+	for i := range entries {
+		data = append(data, ConsentEntryOf(&entries[i]))
+	}
+	out := object{"data": data}
+	if more {
+		out["paging"] = object{"cursors": object{"after": strconv.FormatInt(entries[len(entries)-1].Seq, 10)}}
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
