@@ -408,4 +408,15 @@ func TestConsentClientSwitch(t *testing.T) {
 	if got := recv.count("messages", func(m map[string]any) bool { return m["type"] != "text" }); got != 0 {
 		t.Fatalf("the switch produced %d message webhooks", got)
 	}
+
+	// A switch is not a message: it does not open the service window.
+	const other = "4915100000405"
+	if st := call(t, "POST", n.base+"/admin/v1/customers/"+other+"/marketing", adminToken(t, n),
+		map[string]any{"to": "+" + b.Account, "marketing": false}, nil); st != 200 {
+		t.Fatalf("marketing switch: status %d", st)
+	}
+	waitHistory(t, n, b, other, 1)
+	if last, err := n.m.Store().LastInbound(t.Context(), b.PhoneNumberID, other); err != nil || !last.IsZero() {
+		t.Fatalf("the switch opened the window: %v, %v", last, err)
+	}
 }

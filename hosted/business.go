@@ -189,6 +189,10 @@ func (b *Business) event(ctx context.Context, n *parley.BusinessNumber, m *sdk.M
 			return nil // a copy of what this device sent
 		}
 		in := inbound(e)
+		if e.Type == sdk.PayloadConsent {
+			// A setting, not a message: no message webhook, no window.
+			return b.consentSwitch(ctx, n, e, in)
+		}
 		if err := b.receiveMedia(ctx, n, m, e, in); err != nil {
 			return err
 		}
@@ -198,9 +202,6 @@ func (b *Business) event(ctx context.Context, n *parley.BusinessNumber, m *sdk.M
 		}
 		if err := b.Store.TouchWindow(ctx, n.ID, e.From, e.Timestamp); err != nil {
 			return err
-		}
-		if e.Type == sdk.PayloadConsent {
-			return b.consentSwitch(ctx, n, e, in) // a switch, not a message: no message webhook
 		}
 		if b.Webhooks != nil {
 			if err := b.Webhooks.Inbound(ctx, n, in); err != nil {
