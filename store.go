@@ -175,6 +175,7 @@ type Store interface {
 	TemplateStore
 	OutboundQueue
 	WebhookOutbox
+	ConsentStore
 	Ping(ctx context.Context) error
 	Close() error
 }

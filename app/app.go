@@ -88,10 +88,11 @@ type Main struct {
 	hooks *webhook.Dispatcher
 	// hosted runs this node's share of hosted devices (business numbers,
 	// sandbox customers).
-	hosted *hosted.Runner
-	ws     *ws.Server
-	http   *http.Server
-	ln     net.Listener
+	hosted  *hosted.Runner
+	consent *service.Consent
+	ws      *ws.Server
+	http    *http.Server
+	ln      net.Listener
 }
 
 // New returns a node that is not started yet.
@@ -231,6 +232,9 @@ func (m *Main) Start(ctx context.Context) (err error) {
 	m.biz = service.NewBusiness(m.store, atRest, cfg.Clock, m.log, bopt)
 	directory := service.NewDirectory(m.store, m.biz, cfg.Clock, service.DirectoryOptions{})
 	hooks.Business = m.biz
+	m.consent = service.NewConsent(m.store, m.biz, atRest, cfg.Clock, m.log)
+	m.consent.Webhooks = hooks
+	bizDevices.Consent = m.consent
 	bizDevices.Media = m.biz
 	bizDevices.HTTP = webhook.NewClient(webhook.ClientOptions{AllowPrivate: cfg.WebhookAllowPrivate || cfg.Dev, Timeout: time.Minute,
 		MaxConnsPerHost: 8}) // media links of sends
@@ -267,7 +271,7 @@ func (m *Main) Start(ctx context.Context) (err error) {
 	}
 	api := &httpapi.Server{
 		Accounts: accounts, Messaging: messaging, Keys: keys, Groups: groups, Media: m.media, Business: m.biz, Sandbox: sandbox, Webhooks: m.hooks,
-		Directory: directory, Link: bus.Link{B: m.bus}, SMSLog: m.store,
+		Directory: directory, Consent: m.consent, Link: bus.Link{B: m.bus}, SMSLog: m.store,
 		DevSMS: provider.Development(), AdminHash: adminHash, WS: m.ws, Web: webClient,
 		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), Log: m.log, TrustProxy: cfg.TrustProxy,
 		Ready: func(ctx context.Context) error {
@@ -277,7 +281,7 @@ func (m *Main) Start(ctx context.Context) (err error) {
 			return m.bus.Ready()
 		},
 	}
-	cloud := (&cloudapi.API{Business: m.biz, Directory: directory, Log: m.log, TrustProxy: cfg.TrustProxy}).Handler()
+	cloud := (&cloudapi.API{Business: m.biz, Directory: directory, Consent: m.consent, Log: m.log, TrustProxy: cfg.TrustProxy}).Handler()
 	m.http = &http.Server{
 		Handler:           withCloudAPI(cloud, cloudapi.Docs(), api.Handler()),
 		ReadHeaderTimeout: 10 * time.Second,

@@ -17,7 +17,9 @@ package atrest
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -38,9 +40,13 @@ const version = 1
 // Key seals and opens with one AES-256-GCM key.
 type Key struct {
 	aead cipher.AEAD
+	mac  []byte // HMAC key of KeyedHash, derived from the key
 }
 
-var _ parley.Sealer = (*Key)(nil)
+var (
+	_ parley.Sealer      = (*Key)(nil)
+	_ parley.KeyedHasher = (*Key)(nil)
+)
 
 // New returns a Key for 32 bytes of key material. The caller should
 // clear its copy.
@@ -56,7 +62,9 @@ func New(key []byte) (*Key, error) {
 	if err != nil {
 		return nil, fmt.Errorf("atrest: %w", err)
 	}
-	return &Key{aead: aead}, nil
+	d := hmac.New(sha256.New, key)
+	d.Write([]byte("parley at-rest keyed hash v1"))
+	return &Key{aead: aead, mac: d.Sum(nil)}, nil
 }
 
 // Load reads a key file: 64 hex digits (surrounding space ignored).
@@ -125,4 +133,15 @@ func (k *Key) Open(sealed, aad []byte) ([]byte, error) {
 		return nil, &parley.Error{Code: parley.EINTERNAL, Message: "sealed value does not open with this node's at-rest key", Err: err}
 	}
 	return pt, nil
+}
+
+// KeyedHash returns HMAC-SHA256 of msg under a key derived from the
+// at-rest key, separated by purpose (the consent ledger's pseudonyms of
+// phone numbers). It stays the same as long as the key file does.
+func (k *Key) KeyedHash(purpose string, msg []byte) []byte {
+	m := hmac.New(sha256.New, k.mac)
+	m.Write([]byte(purpose))
+	m.Write([]byte{0})
+	m.Write(msg)
+	return m.Sum(nil)
 }

@@ -22,6 +22,9 @@ const (
 	CodeNoAccount     = 131026 // the recipient has no Parley account (not a WhatsApp user, in Meta's words)
 	CodeOutsideWindow = 131047 // free-form message more than 24 hours after the customer's last message
 	CodeUnknown       = 131000 // something went wrong
+	// CodeMarketingOptOut: a marketing template to a customer without a
+	// recorded marketing opt-in, or after an opt-out (the consent ledger).
+	CodeMarketingOptOut = 131050
 	// CodeMessagingLimit: the business reached as many customers outside
 	// their service window in 24 hours as its tier allows. Meta documents
 	// no code of its own for it; 131048 (spam rate limit) is the nearest.
@@ -90,8 +93,9 @@ type BusinessStore interface {
 type Business struct {
 	Store    BusinessStore
 	Webhooks BusinessWebhooks
-	Media    BusinessMedia // business media: sending by id, customers' files; nil: neither
-	HTTP     *http.Client  // fetches media links (SSRF-guarded: webhook.NewClient)
+	Media    BusinessMedia   // business media: sending by id, customers' files; nil: neither
+	Consent  BusinessConsent // the opt-in ledger; nil: no consent rules (tests of other parts)
+	HTTP     *http.Client    // fetches media links (SSRF-guarded: webhook.NewClient)
 	Clock    parley.Clock
 	Log      *slog.Logger
 
@@ -185,6 +189,10 @@ func (b *Business) event(ctx context.Context, n *parley.BusinessNumber, m *sdk.M
 			return nil // a copy of what this device sent
 		}
 		in := inbound(e)
+		if e.Type == sdk.PayloadConsent {
+			// A setting, not a message: no message webhook, no window.
+			return b.consentSwitch(ctx, n, e, in)
+		}
 		if err := b.receiveMedia(ctx, n, m, e, in); err != nil {
 			return err
 		}
@@ -196,8 +204,11 @@ func (b *Business) event(ctx context.Context, n *parley.BusinessNumber, m *sdk.M
 			return err
 		}
 		if b.Webhooks != nil {
-			return b.Webhooks.Inbound(ctx, n, in)
+			if err := b.Webhooks.Inbound(ctx, n, in); err != nil {
+				return err
+			}
 		}
+		return b.consentKeyword(ctx, n, e, in)
 	}
 	return nil
 }
@@ -310,6 +321,15 @@ func (b *Business) deliverOne(ctx context.Context, n *parley.BusinessNumber, m *
 	last, err := b.Store.LastInbound(ctx, n.ID, o.To)
 	if err != nil {
 		return err
+	}
+	if o.Type == parley.MessageTemplate && o.Category == parley.CategoryMarketing && b.Consent != nil {
+		ok, err := b.Consent.MarketingAllowed(ctx, n.Business, o.To)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return b.setStatus(ctx, n, o.WAMID, parley.OutboundFailed, now, CodeMarketingOptOut)
+		}
 	}
 	if inWindow := !last.IsZero() && now.Sub(last) <= Window; !inWindow {
 		if o.Type != parley.MessageTemplate {

@@ -46,6 +46,9 @@ var failureTitles = map[int]string{
 	CodeOutsideWindow:  "Re-engagement message",
 	CodeUnknown:        "Something went wrong",
 	CodeMessagingLimit: "Spam rate limit hit",
+	// Meta's reference title; the customer opted out of marketing, or
+	// never opted in (Parley requires a recorded opt-in).
+	CodeMarketingOptOut: "User has stopped receiving marketing messages",
 }
 
 func eventID(parts ...string) string {

@@ -28,6 +28,7 @@ type Server struct {
 	Directory *service.Directory // the business directory (client and operator routes); served only when set
 	Sandbox   SandboxAPI         // sandbox customers (operator API); served only when set
 	Webhooks  WebhookOperator    // dead webhook events; the operator's routes are served only when set
+	Consent   *service.Consent   // the opt-in ledger: GDPR routes and the operator's consent routes; served only when set
 	Link      service.Link
 	SMSLog    parley.SMSLog
 	DevSMS    bool         // the development SMS provider is in use

@@ -75,6 +75,9 @@ func (s *Server) Handler() http.Handler {
 	}
 	mux.Handle("POST /admin/v1/debug/free-memory", s.admin(s.freeMemory))
 	s.businessRoutes(mux)
+	if s.Consent != nil {
+		s.consentRoutes(mux)
+	}
 	if s.Webhooks != nil {
 		mux.Handle("GET /admin/v1/webhooks/failed", s.admin(s.adminFailedWebhooks))
 		mux.Handle("POST /admin/v1/webhooks/replay", s.admin(s.adminReplayWebhooks))

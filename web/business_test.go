@@ -162,7 +162,7 @@ type cloudBusiness struct {
 	AppSecret     string `json:"app_secret"`
 
 	mu       sync.Mutex
-	messages []json.RawMessage // messages[] items of signed webhooks
+	messages []json.RawMessage // messages[] and user_preferences[] items of signed webhooks
 	bad      int               // deliveries with a bad signature
 }
 
@@ -189,7 +189,8 @@ func (b *cloudBusiness) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Entry []struct {
 			Changes []struct {
 				Value struct {
-					Messages []json.RawMessage `json:"messages"`
+					Messages        []json.RawMessage `json:"messages"`
+					UserPreferences []json.RawMessage `json:"user_preferences"`
 				} `json:"value"`
 			} `json:"changes"`
 		} `json:"entry"`
@@ -198,6 +199,7 @@ func (b *cloudBusiness) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for _, e := range n.Entry {
 		for _, c := range e.Changes {
 			b.messages = append(b.messages, c.Value.Messages...)
+			b.messages = append(b.messages, c.Value.UserPreferences...)
 		}
 	}
 }

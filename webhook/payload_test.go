@@ -115,6 +115,12 @@ func TestPayloadFixtures(t *testing.T) {
 				ErrorData: &webhook.ErrorData{Details: "Message failed to send because there were too many messages sent from this phone number in a short period of time"},
 				Href:      webhook.ErrorHref})
 		},
+		"user_preferences_stop": func() ([]byte, error) {
+			return webhook.MarketingPreference(waba, md, webhook.Contact{WaID: "16505551234", Profile: webhook.Profile{Name: "16505551234"}}, true, time.Unix(1731705721, 0))
+		},
+		"user_preferences_resume": func() ([]byte, error) {
+			return webhook.MarketingPreference(waba, md, webhook.Contact{WaID: "16505551234", Profile: webhook.Profile{Name: "16505551234"}}, false, time.Unix(1731705800, 0))
+		},
 		"template_status": func() ([]byte, error) {
 			return webhook.TemplateStatus(waba, time.Unix(1751247548, 0), webhook.TemplateStatusUpdate{Event: "APPROVED",
 				MessageTemplateID: 1689556908129832, MessageTemplateName: "order_confirmation", MessageTemplateLanguage: "en_US",

@@ -28,6 +28,7 @@ commands:
   business            businesses (WABAs) of the Cloud API: create, list, throughput
   token               access tokens of a business: create, list, revoke
   template            review message templates (manual review)
+  consent             the opt-in ledger: record, list, verify, keywords
 
 Run 'parley admin COMMAND -h' for a command's flags.
   webhooks failed [--json] [--endpoint ID] [--limit N] [--body]
@@ -64,6 +65,8 @@ func admin(ctx context.Context, args []string) error {
 		return a.template(ctx, rest)
 	case "webhooks":
 		return a.webhooks(ctx, rest)
+	case "consent":
+		return a.consent(ctx, rest)
 	default:
 		fmt.Fprintf(os.Stderr, "parley admin: unknown command %q\n\n", cmd)
 		fs.Usage()

@@ -33,6 +33,15 @@ first use.
   reply-button --phone E164 --message-id WAMID --button-id ID
   reply-list --phone E164 --message-id WAMID --row-id ID
   react --phone E164 --message-id WAMID --emoji E   ("" removes the reaction)
+  marketing --phone E164 --to E164 --value on|off
+        flip the customer's marketing switch for the business --to (the
+        client's consent payload: an opt-out or opt-in in its ledger)
+
+Any account (not only sandbox customers), GDPR:
+  export --phone E164   everything stored about the account, as JSON (Art. 15)
+  erase --phone E164    withdraw its consents and erase its personal data in
+                        businesses' ledgers and business records (Art. 17);
+                        the ledgers keep digests and a keyed pseudonym
 `
 
 func (a *adminClient) customer(ctx context.Context, args []string) error {
@@ -51,6 +60,7 @@ func (a *adminClient) customer(ctx context.Context, args []string) error {
 	button := fs.String("button-id", "", "reply-button: the button's id")
 	row := fs.String("row-id", "", "reply-list: the row's id")
 	emoji := fs.String("emoji", "", "react: the emoji")
+	value := fs.String("value", "", "marketing: on or off")
 	file := fs.String("file", "", "send-file: the file")
 	kind := fs.String("kind", "document", "send-file: image, video, audio, document or sticker")
 	caption := fs.String("caption", "", "send-file: the caption")
@@ -143,6 +153,17 @@ func (a *adminClient) customer(ctx context.Context, args []string) error {
 			fmt.Printf("+%s: %s  [%s]\n", l.From, body, l.ID)
 		}
 		return nil
+	case "marketing":
+		if err := need("to", *to); err != nil {
+			return err
+		}
+		if *value != "on" && *value != "off" {
+			fmt.Fprintln(os.Stderr, "parley admin customer marketing: --value must be on or off")
+			return errUsage
+		}
+		return post("/marketing", map[string]any{"to": *to, "marketing": *value == "on"})
+	case "export", "erase":
+		return a.customerData(ctx, sub, *phone)
 	case "read", "react", "reply-button", "reply-list":
 		if err := need("message-id", *mid); err != nil {
 			return err

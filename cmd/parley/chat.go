@@ -42,6 +42,7 @@ commands:
   safety-number  show (or verify) the safety number with a contact
   timer      set a chat's disappearing-message timer
   group      create groups, send to them, manage members
+  marketing  turn marketing messages from a business on or off
 
 Run 'parley chat COMMAND -h' for a command's flags.
 `
@@ -100,6 +101,7 @@ func chatOn(ctx context.Context, tm *terminal, args []string) error {
 		"safety-number": tm.safetyNumber,
 		"timer":         tm.timer,
 		"group":         tm.group,
+		"marketing":     tm.marketing,
 	}
 	run, ok := cmds[cmd]
 	if !ok {

@@ -18,6 +18,7 @@ const DefaultVersion = "v24.0"
 type API struct {
 	Business   *service.Business
 	Directory  *service.Directory // the directory_listing extension; nil: not served
+	Consent    *service.Consent   // the opt-in ledger's extension routes; nil: not served
 	Log        *slog.Logger
 	TrustProxy bool // take client addresses from X-Forwarded-For
 }
@@ -119,11 +120,12 @@ func (a *API) routes(mux router) {
 	mux.Handle("DELETE /{id}/subscriptions", a.authed(a.deleteAppSubscription))
 	mux.Handle("POST /{id}/media", a.authed(a.uploadMedia))
 	mux.Handle("GET /{id}/download", a.authed(a.downloadMedia))
+	a.consentRoutes(mux)
 	mux.Handle("GET /{id}", a.authed(a.getObject))
 	mux.Handle("POST /{id}", a.authed(a.updateObject))
 	mux.Handle("DELETE /{id}", a.authed(a.deleteObject))
 	for _, p := range []string{"/{id}/messages", "/{id}/media", "/{id}/download", "/{id}/message_templates", "/{id}/message_templates/{template}", "/{id}/phone_numbers", "/{id}/whatsapp_business_profile",
-		"/{id}/directory_listing", "/{id}/subscribed_apps", "/{id}/subscriptions", "/{id}"} {
+		"/{id}/directory_listing", "/{id}/subscribed_apps", "/{id}/subscriptions", "/{id}/consents", "/{id}/consents/verify", "/{id}/consent_keywords", "/{id}"} {
 		mux.Handle(p, a.authed(func(w http.ResponseWriter, r *http.Request) error {
 			return unsupported(r.PathValue("id"))
 		}))

@@ -50,6 +50,9 @@ var errorTable = map[errorKey]metaError{
 	{parley.EINVALID, parley.ReasonTemplateParam}:     {code: 132008, status: 400, title: "Template Parameter is invalid"},
 	{parley.EINVALID, parley.ReasonTemplatePaused}:    {code: 132015, status: 400, title: "Template is Paused"},
 	{parley.EINVALID, parley.ReasonTemplateDisabled}:  {code: 132016, status: 400, title: "Template is Disabled"},
+	{parley.ENOTFOUND, parley.ReasonUnknownCustomer}:  {code: 100, status: 400, title: "Invalid parameter"},
+	{parley.ECONFLICT, parley.ReasonConsentReplay}:    {code: 100, status: 400, title: "Invalid parameter"},
+	{parley.EINVALID, parley.ReasonInvalidPhone}:      {code: 100, status: 400, title: "Invalid parameter"},
 	{parley.EUNAVAILABLE, ""}:                         {code: 2, status: 503, title: "Service temporarily unavailable"},
 	{parley.EINTERNAL, ""}:                            {code: 131000, status: 500, title: "Something went wrong"},
 }

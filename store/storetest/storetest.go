@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) parley.Store) {
 		{"Templates", testTemplates},
 		{"Outbound", testOutbound},
 		{"Webhooks", testWebhooks},
+		{"Consent", testConsent},
 		{"Lifecycle", testLifecycle},
 		{"TwoNodes", testTwoNodes},
 	}

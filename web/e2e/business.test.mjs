@@ -97,7 +97,8 @@ test('business templates, link buttons and lists; a list row answers with list_r
   await user.context.close();
 });
 
-// cloudWebhook waits for a signed webhook messages[] item that match accepts.
+// cloudWebhook waits for a signed webhook messages[] (or user_preferences[])
+// item that match accepts.
 async function cloudWebhook(match) {
   for (let i = 0; i < 200; i++) {
     const w = await (await fetch(`${control}/cloud/webhooks`)).json();
@@ -128,6 +129,12 @@ test('a real business: verified name, hosted notice and profile; reply buttons t
   for (const s of ['Succulents since 1999', '1 Garden Way, Springfield', 'Plants delivered to your door', 'hello@shrub.example', 'https://shrub.example']) {
     await card.getByText(s).waitFor();
   }
+  // The marketing switch reaches the business as a user_preferences webhook.
+  await card.getByRole('button', { name: 'Stop marketing messages' }).click();
+  await card.getByText('You stopped marketing messages from this business.').waitFor();
+  const pref = await cloudWebhook((m) => m.category === 'marketing_messages');
+  assert.equal(pref.value, 'stop');
+  assert.equal(pref.wa_id, user.number.slice(1));
   await card.getByRole('button', { name: 'Close' }).click();
   await send(page, 'hello shop');
   await cloudWebhook((m) => m.type === 'text' && m.text?.body === 'hello shop' && m.from === user.number.slice(1));

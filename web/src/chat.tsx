@@ -4,7 +4,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { Msg } from './db';
 import {
-  app, byRef, businessCard, businessText, chatMessages, sendListReply, templateBody, templateParams, type BusinessCard, chatName, closeChat, displayName, groupLine, markRead, media, preview,
+  app, byRef, businessCard, setMarketing, businessText, chatMessages, sendListReply, templateBody, templateParams, type BusinessCard, chatName, closeChat, displayName, groupLine, markRead, media, preview,
   resend, sendButtonReply, sendFile, sendReaction, sendText, typing, useApp, chats, deleteForMe, deleteForEveryone, forward,
 } from './state';
 import { errorText, t, time } from './i18n';
@@ -259,8 +259,23 @@ function Profile({ card, onClose }: { card: BusinessCard; onClose: () => void })
       </dl>
       <OpenState card={card} />
       <HoursTable card={card} />
+      <Marketing account={card.account} />
       <button type="button" onClick={onClose}>{t('close')}</button>
     </div>
+  );
+}
+
+// Marketing is the switch for the business's marketing messages.
+function Marketing({ account }: { account: string }) {
+  const [last, setLast] = useState(localStorage.getItem('marketing:' + account));
+  const choose = async (on: boolean) => { await setMarketing(account, on); setLast(localStorage.getItem('marketing:' + account)); };
+  return (
+    <fieldset class="marketing">
+      <legend>{t('marketing')}</legend>
+      {last && <p class="muted" data-testid="marketing-state">{t(last === 'on' ? 'marketingOn' : 'marketingOff')}</p>}
+      <button type="button" onClick={() => choose(false)}>{t('marketingStop')}</button>
+      <button type="button" onClick={() => choose(true)}>{t('marketingAllow')}</button>
+    </fieldset>
   );
 }
 

@@ -486,6 +486,18 @@ export async function sendReaction(m: Msg, emoji: string) {
   } catch (e: any) { notice(t('status_failed') + ': ' + (e?.message ?? e)); }
 }
 
+// setMarketing sends the marketing switch of a business chat (the consent
+// payload, sdk/consent.go): the business's hosted device records the
+// opt-in or opt-out in the business's consent ledger. The last choice is
+// remembered on this device only.
+export async function setMarketing(account: string, on: boolean) {
+  try {
+    await app.session!.send({ to: account, payload: { type: 'consent', marketing: on } });
+    localStorage.setItem('marketing:' + account, on ? 'on' : 'off');
+    notice(t(on ? 'marketingOnSent' : 'marketingOffSent'), 'info');
+  } catch (e: any) { notice(t('status_failed') + ': ' + (e?.message ?? e)); }
+}
+
 export async function sendButtonReply(m: Msg, id: string, title: string) {
   const payload = { type: 'interactive_reply', context: { message_id: m.wamid }, button_reply: { id, title } };
   return sendPayload(m.chat, payload, { text: title, replyTo: ref(m) });
