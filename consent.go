@@ -245,7 +245,8 @@ func CheckConsentReplay(e *ConsentEntry, states []ConsentState) error {
 
 // ConsentKeywords are a business's opt-out and opt-in keywords: a
 // customer's message whose whole trimmed, case-folded text is one of
-// them records an opt-out (or opt-in) of marketing.
+// them records an opt-out (of marketing and every named topic the
+// customer is opted in to) or an opt-in (of marketing).
 type ConsentKeywords struct {
 	Business  string
 	Stop      []string

@@ -119,6 +119,11 @@ func TestConsentEndToEnd(t *testing.T) {
 	if cc.MarketingAllowed || len(cc.History) != 2 || cc.History[1].Source.Type != "keyword" || cc.History[1].Action != "opt_out" {
 		t.Fatalf("consent after STOP %+v", cc)
 	}
+	// STOP withdraws the named topic too, in the same entry.
+	if strings.Join(cc.History[1].Purposes, "|") != "flight updates|marketing" || len(cc.States) != 2 ||
+		cc.States[0].Status != "opted_out" || cc.States[1].Status != "opted_out" {
+		t.Fatalf("STOP left a topic opted in: %+v", cc)
+	}
 	w = sendCloud(t, n, b, mk)
 	if o := waitStatus(t, n, w, parley.OutboundFailed); o.ErrorCode != 131050 {
 		t.Fatalf("marketing after STOP failed with %d, want 131050", o.ErrorCode)
@@ -145,8 +150,9 @@ func TestConsentEndToEnd(t *testing.T) {
 	// START opts in again.
 	c.post("/messages", map[string]string{"to": "+" + b.Account, "text": "start"})
 	recv.find("user_preferences resume", "user_preferences", func(m map[string]any) bool { return m["value"] == "resume" })
-	if cc := customerConsent(t, n, b, waID); !cc.MarketingAllowed || len(cc.History) != 3 {
-		t.Fatalf("consent after START %+v", cc)
+	if cc := customerConsent(t, n, b, waID); !cc.MarketingAllowed || len(cc.History) != 3 ||
+		strings.Join(cc.History[2].Purposes, "|") != "marketing" {
+		t.Fatalf("consent after START (marketing only) %+v", cc)
 	}
 
 	// Custom keywords replace the defaults.

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -153,16 +154,35 @@ func (s *Consent) append(ctx context.Context, n *parley.BusinessNumber, e *parle
 // preference themselves (the business knows of its own records).
 func customerInitiated(e *parley.ConsentEntry) bool {
 	return (e.Source.Type == parley.SourceKeyword || e.Source.Type == parley.SourceClientSwitch) &&
-		len(e.Purposes) == 1 && e.Purposes[0] == parley.PurposeMarketing
+		slices.Contains(e.Purposes, parley.PurposeMarketing)
 }
 
 // CustomerChoice records a customer's own opt-out or opt-in of marketing
 // (by keyword or by the switch in their client) with the business of
 // number n, and the webhook that tells the business. A repeated opt-out
 // is ECONFLICT (ReasonConsentReplay) and records nothing.
+//
+// A stop keyword means what it says: it withdraws marketing and every
+// named topic ("flight updates") the customer is opted in to with the
+// business, in one entry. The switch in the client is the marketing
+// switch only, and a start keyword opts in to marketing only (topics were
+// given for a reason the business must ask about again).
 func (s *Consent) CustomerChoice(ctx context.Context, n *parley.BusinessNumber, customer, action, source, evidence string) (*parley.ConsentEntry, error) {
+	purposes := []string{parley.PurposeMarketing}
+	if source == parley.SourceKeyword && action == parley.ConsentOptOut {
+		states, err := s.store.ConsentStates(ctx, n.Business, parley.ConsentCustomerKey(s.hasher, customer))
+		if err != nil {
+			return nil, err
+		}
+		for _, st := range states {
+			if st.Action == parley.ConsentOptIn && st.Purpose != parley.PurposeMarketing {
+				purposes = append(purposes, st.Purpose)
+			}
+		}
+		slices.Sort(purposes)
+	}
 	e := &parley.ConsentEntry{Business: n.Business, Number: n.ID, Customer: customer, Action: action,
-		Purposes: []string{parley.PurposeMarketing}, Source: parley.ConsentSource{Type: source, Evidence: evidence},
+		Purposes: purposes, Source: parley.ConsentSource{Type: source, Evidence: evidence},
 		RecordedAt: s.clock.Now().UTC().Truncate(time.Microsecond)}
 	if err := e.Validate(); err != nil {
 		return nil, err

@@ -125,7 +125,7 @@ func TestCheckinSendsBoardingPass(t *testing.T) {
 	}
 
 	var consent struct {
-		States []struct{ Purpose, Status string } `json:"states"`
+		States  []struct{ Purpose, Status string } `json:"states"`
 		History []struct {
 			Action   string   `json:"action"`
 			Purposes []string `json:"purposes"`
@@ -161,5 +161,25 @@ func TestCheckinSendsBoardingPass(t *testing.T) {
 	}
 	if len(passenger.Inbox()) != 1 {
 		t.Errorf("more than one message for one check-in")
+	}
+
+	// The footer's promise: replying STOP ends the flight updates too.
+	passenger.Send("+"+biz.Account, "STOP")
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		node.Call("GET", "/v24.0/"+biz.PhoneNumberID+"/consents?wa_id="+strings.TrimPrefix(passenger.Phone, "+"), biz.AccessToken, nil, &consent)
+		stopped := 0
+		for _, st := range consent.States {
+			if st.Status == "opted_out" && (st.Purpose == Purpose || st.Purpose == "marketing") {
+				stopped++
+			}
+		}
+		if stopped == 2 && len(consent.States) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after STOP: %+v", consent)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
