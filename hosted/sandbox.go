@@ -165,7 +165,19 @@ func (s *Sandbox) Send(ctx context.Context, phone, to, text string) (string, err
 	if err != nil {
 		return "", err
 	}
-	return m.SendText(ctx, toAcct, text)
+	id, err := m.SendText(ctx, toAcct, text)
+	return id, noAccount(to, err)
+}
+
+// noAccount turns the SDK's "no such account" and "no device with keys"
+// into an error the operator API shows as what it is, not as an internal
+// error.
+func noAccount(to string, err error) error {
+	var se *sdk.Error
+	if errors.As(err, &se) && se.Code == sdk.CodeNotFound || errors.Is(err, sdk.ErrNoKeys) {
+		return parley.Errorf(parley.ENOTFOUND, "%s has no Parley account with a device that can receive messages", to)
+	}
+	return err
 }
 
 // Inbox returns the customer's received lines after seq (creating the
@@ -328,7 +340,7 @@ func (s *Sandbox) SendFile(ctx context.Context, phone, to, kind, mimeType, name,
 	}
 	r, err := m.SendAttachment(ctx, toAcct, kind, data, mimeType, name, caption, 0)
 	if err != nil {
-		return "", err
+		return "", noAccount(to, err)
 	}
 	return r.MessageID, nil
 }

@@ -108,4 +108,8 @@ func TestAdminSandboxCustomers(t *testing.T) {
 	if _, err := adminOut(t, url, data, "customer", "read", "--phone", b, "--message-id", "wamid.unknown"); err == nil {
 		t.Fatal("read of an unknown message passed")
 	}
+	if _, err := adminOut(t, url, data, "customer", "send", "--phone", b, "--to", "+15559990001", "--text", "hi"); err == nil ||
+		!strings.Contains(err.Error(), "has no Parley account") {
+		t.Fatalf("send to a number without an account: %v", err)
+	}
 }
