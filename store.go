@@ -174,6 +174,7 @@ type Store interface {
 	TemplateStore
 	OutboundQueue
 	WebhookOutbox
+	InboxStore
 	Ping(ctx context.Context) error
 	Close() error
 }

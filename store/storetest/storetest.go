@@ -48,6 +48,8 @@ func Run(t *testing.T, open func(t *testing.T) parley.Store) {
 		{"Templates", testTemplates},
 		{"Outbound", testOutbound},
 		{"Webhooks", testWebhooks},
+		{"Inbox", testInbox},
+		{"Agents", testAgents},
 		{"Lifecycle", testLifecycle},
 		{"TwoNodes", testTwoNodes},
 	}
