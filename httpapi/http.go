@@ -27,6 +27,7 @@ type Server struct {
 	Business  *service.Business // the business platform's operator routes; served only when set
 	Sandbox   SandboxAPI        // sandbox customers (operator API); served only when set
 	Webhooks  WebhookOperator   // dead webhook events; the operator's routes are served only when set
+	Inbox     *service.Inbox    // the business inbox API (/business/api) and agent admin; served only when set
 	Link      service.Link
 	SMSLog    parley.SMSLog
 	DevSMS    bool         // the development SMS provider is in use
