@@ -26,6 +26,8 @@ commands:
         list businesses with their numbers and apps
   throughput --phone-number-id ID --mps N
         set a number's Cloud API throughput (messages per second)
+  agent add|list|remove|reset-password --waba ID ...
+        the business inbox's agents ('parley admin business agent -h')
 `
 
 const tokenUsage = `usage: parley admin token COMMAND [flags]
@@ -64,6 +66,8 @@ func (a *adminClient) business(ctx context.Context, args []string) error {
 		return a.businessList(ctx, args[1:])
 	case "throughput":
 		return a.businessThroughput(ctx, args[1:])
+	case "agent":
+		return a.agents(ctx, args[1:])
 	case "-h", "--help", "help":
 		fmt.Print(businessUsage)
 		return nil
