@@ -39,7 +39,9 @@ func hotp(secret []byte, counter uint64, digits int) string {
 func totpStepAt(t time.Time) int64 { return t.Unix() / totpStep }
 
 // totpCode is the code of secret at a time step.
-func totpCode(secret []byte, step int64, digits int) string { return hotp(secret, uint64(step), digits) }
+func totpCode(secret []byte, step int64, digits int) string {
+	return hotp(secret, uint64(step), digits)
+}
 
 // verifyTOTP checks code against the steps around now (one step of clock
 // drift either way) and returns the step it matched, refusing steps at
