@@ -35,6 +35,14 @@ type OpenHours interface {
 	IsOpen(ctx context.Context, number *parley.BusinessNumber, at time.Time) (bool, error)
 }
 
+// OpenHoursFunc adapts a function to OpenHours.
+type OpenHoursFunc func(ctx context.Context, number *parley.BusinessNumber, at time.Time) (bool, error)
+
+// IsOpen implements OpenHours.
+func (f OpenHoursFunc) IsOpen(ctx context.Context, number *parley.BusinessNumber, at time.Time) (bool, error) {
+	return f(ctx, number, at)
+}
+
 // InboundChat is a customer's message as the hosted business device
 // decrypted it, shaped for the Cloud API.
 type InboundChat struct {

@@ -1,0 +1,117 @@
+package app_test
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/base32"
+	"encoding/binary"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/app"
+	"github.com/parley-chat/parley/service"
+)
+
+// totp computes an RFC 6238 code (SHA-1, 6 digits) of a base32 secret
+// at time step step, independently of the server's code.
+func totp(t *testing.T, secret string, step int64) string {
+	key, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msg [8]byte
+	binary.BigEndian.PutUint64(msg[:], uint64(step))
+	mac := hmac.New(sha1.New, key)
+	mac.Write(msg[:])
+	s := mac.Sum(nil)
+	o := s[19] & 15
+	return fmt.Sprintf("%06d", (binary.BigEndian.Uint32(s[o:o+4])&0x7fffffff)%1_000_000)
+}
+
+// Two-factor sign-in: enrol, confirm, then the password alone is not
+// enough, a code works once, and the operator can clear it.
+func TestInboxTOTP(t *testing.T) {
+	n := startNode(t, app.Config{})
+	b := createBusiness(t, n, nil)
+	email, pw := addAgent(t, n, b.WABAID, "agent")
+	a := newAgentClient(t, n)
+	if a.login(email, pw) != 200 {
+		t.Fatal("login")
+	}
+	var setup map[string]string
+	if code := a.do("POST", "/totp", nil, &setup, true); code != 200 || !strings.HasPrefix(setup["otpauth_url"], "otpauth://totp/") {
+		t.Fatalf("begin totp: %d %v", code, setup)
+	}
+	step := time.Now().Unix() / 30
+	if code := a.do("POST", "/totp/confirm", map[string]string{"code": "000000"}, nil, true); code != 400 && totp(t, setup["secret"], step) != "000000" {
+		t.Fatalf("confirm with a wrong code: %d, want 400", code)
+	}
+	if code := a.do("POST", "/totp/confirm", map[string]string{"code": totp(t, setup["secret"], step)}, nil, true); code != 204 {
+		t.Fatalf("confirm: %d", code)
+	}
+	var me map[string]any
+	a.do("GET", "/me", nil, &me, false)
+	if me["agent"].(map[string]any)["totp"] != true {
+		t.Fatalf("me after confirm: %v", me)
+	}
+	b2 := newAgentClient(t, n)
+	if code := b2.login(email, pw); code != 401 {
+		t.Fatalf("login without a code: %d, want 401", code)
+	}
+	login := func(code string) int {
+		var out map[string]any
+		return b2.do("POST", "/login", map[string]string{"email": email, "password": pw, "code": code}, &out, false)
+	}
+	if code := login(totp(t, setup["secret"], step)); code != 401 {
+		t.Fatalf("login with the code already used: %d, want 401", code)
+	}
+	if code := login(totp(t, setup["secret"], step+1)); code != 200 {
+		t.Fatalf("login with the next code: %d", code)
+	}
+	// The operator clears a lost authenticator.
+	if st := call(t, "PUT", n.base+"/admin/v1/businesses/"+b.WABAID+"/agents/"+email+"/password", adminToken(t, n),
+		map[string]any{"password": pw, "clear_totp": true}, nil); st != 204 {
+		t.Fatalf("reset: %d", st)
+	}
+	if code := newAgentClient(t, n).login(email, pw); code != 200 {
+		t.Fatalf("login after clearing TOTP: %d", code)
+	}
+}
+
+// The away message goes out when the business is closed, once per
+// conversation per hour; the business's opening hours decide (here a
+// function that says closed).
+func TestInboxAwayMessage(t *testing.T) {
+	n := startNode(t, app.Config{InboxHours: service.OpenHoursFunc(func(context.Context, *parley.BusinessNumber, time.Time) (bool, error) {
+		return false, nil
+	})})
+	b := createBusiness(t, n, nil)
+	owner := signIn(t, n, b.WABAID, "owner")
+	if code := owner.do("PUT", "/settings", map[string]any{"away_enabled": true, "away": "Closed, {{name}}; back at 9.", "version": 0}, nil, true); code != 200 {
+		t.Fatalf("settings: %d", code)
+	}
+	if code := owner.do("PUT", "/settings", map[string]any{"away_enabled": true, "away": strings.Repeat("x", 5000), "version": 1}, nil, true); code != 413 {
+		t.Fatalf("oversized away message: %d, want 413", code)
+	}
+	ev := owner.events()
+	c := customer{t: t, n: n, phone: "+4915100000721"}
+	for i := range 3 {
+		text := fmt.Sprintf("are you open? %d", i)
+		c.post("/messages", map[string]string{"to": "+" + b.Account, "text": text})
+		waitEvent(t, ev, text, func(e map[string]any) bool { return textOf(msgOf(e)) == text })
+	}
+	got := c.inbox(1)[0]
+	if tx, _ := got["text"].(map[string]any); tx["body"] != "Closed, +4915100000721; back at 9." {
+		t.Fatalf("customer received %v, want the away message", got)
+	}
+	// The device handles a number's events in order: by the third message's
+	// event the first two were handled, and only one away message was sent.
+	q, err := n.m.Store().NextOutbound(t.Context(), b.PhoneNumberID, 0, 10)
+	if err != nil || len(q) != 1 {
+		t.Fatalf("outbound queue = %d messages (%v), want the one away message", len(q), err)
+	}
+}
