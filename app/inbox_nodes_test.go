@@ -44,7 +44,9 @@ func TestInboxTwoNodes(t *testing.T) {
 
 	c := customer{t: t, n: nb, phone: "+4915100000711"}
 	c.post("/messages", map[string]string{"to": "+" + b.Account, "text": "across the cluster"})
-	isIn := func(ev map[string]any) bool { return ev["type"] == "message" && textOf(msgOf(ev)) == "across the cluster" }
+	isIn := func(ev map[string]any) bool {
+		return ev["type"] == "message" && textOf(msgOf(ev)) == "across the cluster"
+	}
 	evs := []map[string]any{waitEvent(t, evA, "message on node a", isIn), waitEvent(t, evB, "message on node b", isIn)}
 	convID := evs[0]["conversation"].(map[string]any)["id"].(string)
 	if evs[1]["conversation"].(map[string]any)["id"] != convID {
