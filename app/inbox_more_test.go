@@ -115,3 +115,24 @@ func TestInboxAwayMessage(t *testing.T) {
 		t.Fatalf("outbound queue = %d messages (%v), want the one away message", len(q), err)
 	}
 }
+
+// A node with open event streams shuts down at once: the streams end
+// (browsers reconnect elsewhere) instead of holding the shutdown up.
+func TestInboxStreamsEndOnShutdown(t *testing.T) {
+	n := startNode(t, app.Config{})
+	b := createBusiness(t, n, nil)
+	ev := signIn(t, n, b.WABAID, "agent").events()
+	start := time.Now()
+	n.stop()
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("shutdown took %v with an event stream open", d)
+	}
+	select {
+	case _, ok := <-ev:
+		if ok {
+			t.Fatal("an event instead of the end of the stream")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the event stream did not end")
+	}
+}

@@ -579,16 +579,27 @@ func (s *Server) inboxEvents(w http.ResponseWriter, r *http.Request) error {
 	}
 	t := time.NewTicker(eventsHeartbeat)
 	defer t.Stop()
+	closing := context.Background().Done()
+	if s.Streams != nil {
+		closing = s.Streams.Done()
+	}
 	for {
 		select {
 		case <-r.Context().Done():
+			return nil
+		case <-closing:
+			// The node shuts down: the browser reconnects to another one.
 			return nil
 		case <-t.C:
 			s.Inbox.Heartbeat(r.Context(), a)
 			w.Write([]byte(": ping\n\n"))
 		case ev, ok := <-st.Events():
 			if !ok {
-				return nil // dropped: the browser reconnects
+				// Dropped for falling behind: say so, so that the page
+				// reloads what it shows when EventSource reconnects.
+				w.Write([]byte("event: overflow\ndata: {}\n\n"))
+				rc.Flush()
+				return nil
 			}
 			var b strings.Builder
 			b.WriteString("data: ")

@@ -93,7 +93,7 @@ func (h *InboxHub) Dispatch(subject string, data []byte) {
 		return
 	}
 	h.mu.Lock()
-	defer h.mu.Unlock()
+	var slow []*InboxStream
 	for s := range h.subs[business] {
 		select {
 		case s.ch <- b:
@@ -101,33 +101,30 @@ func (h *InboxHub) Dispatch(subject string, data []byte) {
 			// Slow consumer: never block the bus; the browser reconnects
 			// and reloads.
 			s.dropped = true
-			delete(h.subs[business], s)
-			s.once.Do(func() { close(s.ch) })
-			if len(h.subs[business]) == 0 {
-				delete(h.subs, business)
-				h.ps.Unsubscribe(inboxSubjectPrefix + business)
-			}
+			slow = append(slow, s)
 		}
+	}
+	h.mu.Unlock()
+	for _, s := range slow {
+		s.Close()
 	}
 }
 
 // Subscribe connects an agent of business. Events published after it
 // returns reach the stream.
 func (h *InboxHub) Subscribe(business, agent string) (*InboxStream, error) {
+	// The bus counts interest per subject: one NATS subscription serves
+	// every stream of the business on this node.
+	if err := h.ps.Subscribe(inboxSubjectPrefix + business); err != nil {
+		return nil, err
+	}
 	s := &InboxStream{Business: business, Agent: agent, ch: make(chan []byte, streamBuffer), hub: h}
 	h.mu.Lock()
-	first := len(h.subs[business]) == 0
-	if first {
+	if h.subs[business] == nil {
 		h.subs[business] = map[*InboxStream]struct{}{}
 	}
 	h.subs[business][s] = struct{}{}
 	h.mu.Unlock()
-	if first {
-		if err := h.ps.Subscribe(inboxSubjectPrefix + business); err != nil {
-			s.Close()
-			return nil, err
-		}
-	}
 	return s, nil
 }
 
@@ -142,18 +139,17 @@ func (s *InboxStream) Dropped() bool {
 	return s.dropped
 }
 
-// Close disconnects the stream.
+// Close disconnects the stream; calls after the first do nothing.
 func (s *InboxStream) Close() {
-	h := s.hub
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if _, ok := h.subs[s.Business][s]; !ok {
-		return
-	}
-	delete(h.subs[s.Business], s)
-	s.once.Do(func() { close(s.ch) })
-	if len(h.subs[s.Business]) == 0 {
-		delete(h.subs, s.Business)
+	s.once.Do(func() {
+		h := s.hub
+		h.mu.Lock()
+		delete(h.subs[s.Business], s)
+		if len(h.subs[s.Business]) == 0 {
+			delete(h.subs, s.Business)
+		}
+		close(s.ch)
+		h.mu.Unlock()
 		h.ps.Unsubscribe(inboxSubjectPrefix + s.Business)
-	}
+	})
 }
