@@ -273,7 +273,9 @@ type InboxStore interface {
 	// Customer, LastSealed) in one transaction: an inbound message
 	// raises Unread, sets LastInboundAt and reopens a resolved
 	// conversation; in and out messages set the preview and LastAt;
-	// notes change only the version.
+	// notes change only the version. A message recorded before keeps
+	// its content; only a missing Agent is filled in (an agent's reply
+	// may be recorded first from its status).
 	RecordInboxMessage(ctx context.Context, c *Conversation, m *InboxMessage) (*InboxRecord, error)
 	// SetInboxStatus moves an outbound message's status forward (see
 	// OutboundRank); ENOTFOUND when there is no such message.

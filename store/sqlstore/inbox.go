@@ -30,7 +30,8 @@ var (
 		last_sealed = CASE WHEN last_at <= ? THEN ? ELSE last_sealed END,
 		last_at = CASE WHEN last_at < ? THEN ? ELSE last_at END,
 		version = version + 1 WHERE id = ?`)
-	qConversationBump = newQuery(`UPDATE inbox_conversations SET version = version + 1 WHERE id = ?`)
+	qInboxMessageAgent = newQuery(`UPDATE inbox_messages SET agent = ? WHERE id = ? AND agent = ''`)
+	qConversationBump  = newQuery(`UPDATE inbox_conversations SET version = version + 1 WHERE id = ?`)
 	qConversation     = newQuery(`SELECT ` + conversationColumns + ` FROM inbox_conversations WHERE id = ?`)
 	qConversations    = newQuery(`SELECT ` + conversationColumns + ` FROM inbox_conversations WHERE business = ?
 		AND (? = '' OR state = ?) AND (? = '' OR assignee = ?) AND (? = '' OR labels LIKE ?) AND (? = 0 OR unread > 0)
@@ -109,6 +110,13 @@ func (s *Store) RecordInboxMessage(ctx context.Context, c *parley.Conversation, 
 		}
 		if rec.NewMessage, err = rowsAffected(res); err != nil {
 			return err
+		}
+		if !rec.NewMessage && m.Agent != "" {
+			// Recorded first from its status (the device was quicker than
+			// the sender): keep who sent it.
+			if _, err := tx.ExecContext(ctx, s.sql(qInboxMessageAgent), m.Agent, m.ID); err != nil {
+				return err
+			}
 		}
 		if rec.NewMessage {
 			switch m.Direction {

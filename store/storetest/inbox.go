@@ -100,6 +100,19 @@ func testInbox(t *testing.T, open func(t *testing.T) parley.Store) {
 		if _, err := s.RecordInboxMessage(ctx, inboxConv(f, cust, "x"), inboxMsg("wamid.o", parley.DirectionOut, 0)); err != nil {
 			t.Fatal(err)
 		}
+		// The same message with its agent (the sender recorded it after its
+		// status did): the agent is kept, nothing else changes.
+		withAgent := inboxMsg("wamid.o", parley.DirectionOut, time.Hour)
+		withAgent.Agent, withAgent.Sealed = "agent-7", []byte("other")
+		if rec, err := s.RecordInboxMessage(ctx, inboxConv(f, cust, "y"), withAgent); err != nil || rec.NewMessage {
+			t.Fatalf("record again with agent = %+v, %v", rec, err)
+		}
+		withAgent.Agent = "agent-8"
+		s.RecordInboxMessage(ctx, inboxConv(f, cust, "y"), withAgent)
+		if ms, _ := s.InboxMessages(ctx, parley.ConversationID(f.n.ID, cust), time.Time{}, 5); len(ms) != 1 || ms[0].Agent != "agent-7" ||
+			string(ms[0].Sealed) != "sealed wamid.o" || !ms[0].CreatedAt.Equal(at(0)) {
+			t.Fatalf("after recording again: %+v", ms)
+		}
 		m, changed, err := s.SetInboxStatus(ctx, "wamid.o", parley.OutboundDelivered, 0, t0.Add(time.Second))
 		if err != nil || !changed || m.Status != parley.OutboundDelivered || !m.UpdatedAt.Equal(at(time.Second)) || m.Conversation == "" {
 			t.Fatalf("SetInboxStatus delivered = %+v, %v, %v", m, changed, err)
@@ -242,6 +255,17 @@ func testInbox(t *testing.T, open func(t *testing.T) parley.Store) {
 		if err := s.DeleteQuickReply(ctx, f.b.ID, "/hours"); err != nil {
 			t.Fatal(err)
 		}
+		// At most MaxQuickReplies per business; replacing one at the limit
+		// is fine.
+		for i := len(qs) - 1; i < parley.MaxQuickReplies; i++ {
+			if err := s.PutQuickReply(ctx, &parley.QuickReply{Business: f.b.ID, Shortcut: fmt.Sprintf("/q%d", i), Text: "t", UpdatedAt: t0}); err != nil {
+				t.Fatalf("quick reply %d: %v", i, err)
+			}
+		}
+		wantCode(t, "PutQuickReply(one too many)", s.PutQuickReply(ctx, &parley.QuickReply{Business: f.b.ID, Shortcut: "/more", Text: "t"}), parley.ETOOLARGE)
+		if err := s.PutQuickReply(ctx, &parley.QuickReply{Business: f.b.ID, Shortcut: "/thanks", Text: "changed"}); err != nil {
+			t.Fatalf("replacing at the limit: %v", err)
+		}
 
 		st, err := s.InboxSettings(ctx, f.b.ID)
 		if err != nil || st.Version != 0 || st.GreetingEnabled {
@@ -379,6 +403,15 @@ func testAgents(t *testing.T, open func(t *testing.T) parley.Store) {
 				t.Fatal(err)
 			}
 			ids = append(ids, a.ID)
+		}
+		// TouchAgent only moves forward.
+		s.TouchAgent(ctx, ids[1], t0.Add(-time.Hour))
+		if a, _ := s.Agent(ctx, ids[1]); !a.LastSeenAt.Equal(at(-time.Hour)) {
+			t.Fatalf("LastSeenAt = %v", a.LastSeenAt)
+		}
+		s.TouchAgent(ctx, ids[1], t0.Add(-2*time.Hour))
+		if a, _ := s.Agent(ctx, ids[1]); !a.LastSeenAt.Equal(at(-time.Hour)) {
+			t.Fatalf("LastSeenAt went back to %v", a.LastSeenAt)
 		}
 		_, err := s.NextAgent(ctx, f.b.ID, t0, t0)
 		wantCode(t, "NextAgent(nobody online)", err, parley.ENOTFOUND)
