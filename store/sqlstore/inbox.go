@@ -32,8 +32,8 @@ var (
 		version = version + 1 WHERE id = ?`)
 	qInboxMessageAgent = newQuery(`UPDATE inbox_messages SET agent = ? WHERE id = ? AND agent = ''`)
 	qConversationBump  = newQuery(`UPDATE inbox_conversations SET version = version + 1 WHERE id = ?`)
-	qConversation     = newQuery(`SELECT ` + conversationColumns + ` FROM inbox_conversations WHERE id = ?`)
-	qConversations    = newQuery(`SELECT ` + conversationColumns + ` FROM inbox_conversations WHERE business = ?
+	qConversation      = newQuery(`SELECT ` + conversationColumns + ` FROM inbox_conversations WHERE id = ?`)
+	qConversations     = newQuery(`SELECT ` + conversationColumns + ` FROM inbox_conversations WHERE business = ?
 		AND (? = '' OR state = ?) AND (? = '' OR assignee = ?) AND (? = '' OR labels LIKE ?) AND (? = 0 OR unread > 0)
 		AND (? = '' OR customer LIKE ?) AND (CAST(? AS BIGINT) = 0 OR last_at < ?)
 		ORDER BY last_at DESC, id LIMIT ?`)
