@@ -26,6 +26,7 @@ type agentClient struct {
 	http *http.Client
 	csrf string
 	me   map[string]any
+	addr string // X-Forwarded-For (nodes with TrustProxy), so that many agents sign in from "different" addresses
 }
 
 var agentSeq atomic.Int64
@@ -63,6 +64,9 @@ func (a *agentClient) do(method, path string, body any, out any, csrf bool) int 
 	}
 	if csrf {
 		req.Header.Set("X-CSRF-Token", a.csrf)
+	}
+	if a.addr != "" {
+		req.Header.Set("X-Forwarded-For", a.addr)
 	}
 	resp, err := a.http.Do(req)
 	if err != nil {
