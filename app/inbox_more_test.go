@@ -136,3 +136,61 @@ func TestInboxStreamsEndOnShutdown(t *testing.T) {
 		t.Fatal("the event stream did not end")
 	}
 }
+
+// Owners and admins manage the team through the inbox API, within their
+// role; an agent reacts to a customer's message with a Cloud API message
+// object, and the customer receives the reaction.
+func TestInboxTeamAndReactions(t *testing.T) {
+	n := startNode(t, app.Config{})
+	b := createBusiness(t, n, nil)
+	owner := signIn(t, n, b.WABAID, "owner")
+	admin := signIn(t, n, b.WABAID, "admin")
+	var ag map[string]any
+	if code := admin.do("POST", "/agents", map[string]any{"email": "new@shop.example", "role": "owner", "password": "long enough pw"}, nil, true); code != 403 {
+		t.Fatalf("admin adds an owner: %d, want 403", code)
+	}
+	if code := admin.do("POST", "/agents", map[string]any{"email": "new@shop.example", "role": "agent", "password": "long enough pw"}, &ag, true); code != 200 {
+		t.Fatalf("admin adds an agent: %d %v", code, ag)
+	}
+	agent := newAgentClient(t, n)
+	if code := agent.login("new@shop.example", "long enough pw"); code != 200 {
+		t.Fatalf("new agent login: %d", code)
+	}
+	if code := agent.do("POST", "/agents", map[string]any{"email": "x@shop.example", "role": "agent", "password": "long enough pw"}, nil, true); code != 403 {
+		t.Fatalf("agent adds an agent: %d, want 403", code)
+	}
+	if code := admin.do("DELETE", "/agents/"+owner.me["id"].(string), nil, nil, true); code != 403 {
+		t.Fatalf("admin removes the owner: %d, want 403", code)
+	}
+	if code := owner.do("DELETE", "/agents/"+owner.me["id"].(string), nil, nil, true); code != 400 {
+		t.Fatalf("owner removes itself: %d, want 400", code)
+	}
+
+	ev := agent.events()
+	c := customer{t: t, n: n, phone: "+4915100000731"}
+	mid := c.post("/messages", map[string]string{"to": "+" + b.Account, "text": "is the red one in stock?"})
+	e := waitEvent(t, ev, "customer message", func(e map[string]any) bool { return msgOf(e)["direction"] == "in" })
+	conv, wamid := e["conversation"].(map[string]any)["id"].(string), msgOf(e)["id"].(string)
+	if mid == "" || wamid == "" {
+		t.Fatalf("ids %q %q", mid, wamid)
+	}
+	var out map[string]any
+	if code := agent.do("POST", "/conversations/"+conv+"/messages", map[string]any{"message": map[string]any{"type": "reaction",
+		"reaction": map[string]string{"message_id": wamid, "emoji": "👍"}}}, &out, true); code != 200 {
+		t.Fatalf("react: %d %v", code, out)
+	}
+	if code := agent.do("POST", "/conversations/"+conv+"/messages", map[string]any{"message": map[string]any{"type": "text"}}, &out, true); code != 400 {
+		t.Fatalf("invalid message object: %d, want 400", code)
+	}
+	got := c.inbox(1)[0]
+	if got["type"] != "reaction" || got["reaction"].(map[string]any)["emoji"] != "👍" {
+		t.Fatalf("customer received %v, want the reaction", got)
+	}
+	// The owner removes the agent: its session ends with it.
+	if code := owner.do("DELETE", "/agents/"+ag["id"].(string), nil, nil, true); code != 204 {
+		t.Fatalf("owner removes the agent: %d", code)
+	}
+	if code := agent.do("GET", "/me", nil, nil, false); code != 401 {
+		t.Fatalf("removed agent's session: %d, want 401", code)
+	}
+}

@@ -36,6 +36,8 @@ func (s *Server) inboxRoutes(mux *http.ServeMux) {
 	mux.Handle("POST "+p+"/totp/confirm", s.agent(s.inboxConfirmTOTP))
 	mux.Handle("DELETE "+p+"/totp", s.agent(s.inboxDisableTOTP))
 	mux.Handle("GET "+p+"/agents", s.agent(s.inboxAgents))
+	mux.Handle("POST "+p+"/agents", s.agent(s.inboxAddAgent))
+	mux.Handle("DELETE "+p+"/agents/{id}", s.agent(s.inboxRemoveAgent))
 	mux.Handle("GET "+p+"/audit", s.agent(s.inboxAudit))
 
 	mux.Handle("GET "+p+"/conversations", s.agent(s.inboxConversations))
@@ -239,6 +241,32 @@ func (s *Server) inboxAgents(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+func (s *Server) inboxAddAgent(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Email    string `json:"email"`
+		Name     string `json:"name,omitempty"`
+		Role     string `json:"role"`
+		Password string `json:"password"`
+	}
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	a, err := s.Inbox.AddTeamAgent(r.Context(), agentOf(r), req.Email, req.Name, req.Role, req.Password)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, agentView(a, time.Now()))
+	return nil
+}
+
+func (s *Server) inboxRemoveAgent(w http.ResponseWriter, r *http.Request) error {
+	if err := s.Inbox.RemoveTeamAgent(r.Context(), agentOf(r), r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
 func (s *Server) inboxAudit(w http.ResponseWriter, r *http.Request) error {
 	before, _ := strconv.ParseInt(r.URL.Query().Get("before"), 10, 64)
 	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
@@ -324,12 +352,13 @@ func (s *Server) inboxReply(w http.ResponseWriter, r *http.Request) error {
 	var req struct {
 		Text      string                `json:"text,omitempty"`
 		Template  *parley.CloudTemplate `json:"template,omitempty"`
+		Message   *parley.CloudMessage  `json:"message,omitempty"`
 		ContextID string                `json:"context_id,omitempty"`
 	}
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	m, err := s.Inbox.Reply(r.Context(), agentOf(r), r.PathValue("id"), service.Reply{Text: req.Text, Template: req.Template, ContextID: req.ContextID})
+	m, err := s.Inbox.Reply(r.Context(), agentOf(r), r.PathValue("id"), service.Reply{Text: req.Text, Template: req.Template, Message: req.Message, ContextID: req.ContextID})
 	if err != nil {
 		return err
 	}

@@ -185,11 +185,14 @@ func (s *Inbox) History(ctx context.Context, a *AgentAuth, customer string) ([]C
 	return out, nil
 }
 
-// Reply is what an agent sends: a text, or a template (the only thing
-// allowed outside the 24-hour window).
+// Reply is what an agent sends: a text, a template (the only thing
+// allowed outside the 24-hour window), or any other Cloud API message
+// (a reaction, media by id, a location, …) in Message, validated as
+// the Cloud API validates it.
 type Reply struct {
 	Text      string
 	Template  *parley.CloudTemplate
+	Message   *parley.CloudMessage
 	ContextID string // the wamid it answers
 }
 
@@ -207,15 +210,21 @@ func (s *Inbox) Reply(ctx context.Context, a *AgentAuth, id string, r Reply) (*M
 	}
 	msg := &parley.CloudMessage{MessagingProduct: "whatsapp", To: c.Customer}
 	switch {
-	case r.Template != nil && r.Text == "":
+	case r.Template != nil && r.Text == "" && r.Message == nil:
 		msg.Type, msg.Template = parley.MessageTemplate, r.Template
-	case r.Template == nil && strings.TrimSpace(r.Text) != "":
-		if c.LastInboundAt.IsZero() || s.clock.Now().Sub(c.LastInboundAt) > 24*time.Hour {
-			return nil, parley.Errorf(parley.EINVALID, "the customer has not written in the last 24 hours: only a template may be sent")
-		}
+	case r.Template == nil && strings.TrimSpace(r.Text) != "" && r.Message == nil:
 		msg.Type, msg.Text = parley.MessageText, &parley.CloudText{Body: r.Text}
+	case r.Template == nil && r.Text == "" && r.Message != nil:
+		if r.Message.IsRead() {
+			return nil, parley.Errorf(parley.EINVALID, "mark the conversation read instead of sending a read receipt")
+		}
+		msg = r.Message
+		msg.MessagingProduct, msg.To, msg.RecipientType = "whatsapp", c.Customer, ""
 	default:
-		return nil, parley.Errorf(parley.EINVALID, "send either a text or a template")
+		return nil, parley.Errorf(parley.EINVALID, "send one of a text, a template or a message")
+	}
+	if msg.Type != parley.MessageTemplate && (c.LastInboundAt.IsZero() || s.clock.Now().Sub(c.LastInboundAt) > 24*time.Hour) {
+		return nil, parley.Errorf(parley.EINVALID, "the customer has not written in the last 24 hours: only a template may be sent")
 	}
 	if r.ContextID != "" {
 		msg.Context = &parley.CloudContext{MessageID: r.ContextID}
@@ -522,4 +531,47 @@ func (s *Inbox) Subscribe(ctx context.Context, a *AgentAuth) (*InboxStream, erro
 // TeamAgents lists the agent's colleagues.
 func (s *Inbox) TeamAgents(ctx context.Context, a *AgentAuth) ([]parley.Agent, error) {
 	return s.store.Agents(ctx, a.Agent.Business)
+}
+
+// AddTeamAgent adds a colleague (owners and admins; only an owner may
+// add an owner).
+func (s *Inbox) AddTeamAgent(ctx context.Context, a *AgentAuth, email, name, role, password string) (*parley.Agent, error) {
+	if err := a.require(parley.AgentAdmin); err != nil {
+		return nil, err
+	}
+	if role == parley.AgentOwner && !a.Can(parley.AgentOwner) {
+		return nil, parley.Errorf(parley.EFORBIDDEN, "only an owner may add an owner")
+	}
+	ag, err := s.AddAgent(ctx, a.Agent.Business, email, name, role, password)
+	if err != nil {
+		return nil, err
+	}
+	s.audit(ctx, a.Agent.Business, a.Agent.ID, "team.add", ag.ID, ag.Email+" "+ag.Role)
+	return ag, nil
+}
+
+// RemoveTeamAgent removes a colleague (owners and admins; only an owner
+// may remove an owner; nobody removes themselves).
+func (s *Inbox) RemoveTeamAgent(ctx context.Context, a *AgentAuth, id string) error {
+	if err := a.require(parley.AgentAdmin); err != nil {
+		return err
+	}
+	ag, err := s.store.Agent(ctx, id)
+	if parley.Match(err, parley.ENOTFOUND) || (err == nil && ag.Business != a.Agent.Business) {
+		return parley.Errorf(parley.ENOTFOUND, "no such agent")
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case ag.ID == a.Agent.ID:
+		return parley.Errorf(parley.EINVALID, "you cannot remove yourself")
+	case ag.Role == parley.AgentOwner && !a.Can(parley.AgentOwner):
+		return parley.Errorf(parley.EFORBIDDEN, "only an owner may remove an owner")
+	}
+	if err := s.store.DeleteAgent(ctx, ag.ID); err != nil {
+		return err
+	}
+	s.audit(ctx, a.Agent.Business, a.Agent.ID, "team.remove", ag.ID, ag.Email)
+	return nil
 }
