@@ -1,12 +1,18 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha1"
+	"crypto/sha256"
 	"encoding/base32"
 	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -192,5 +198,83 @@ func TestInboxTeamAndReactions(t *testing.T) {
 	}
 	if code := agent.do("GET", "/me", nil, nil, false); code != 401 {
 		t.Fatalf("removed agent's session: %d, want 401", code)
+	}
+}
+
+// Media in the inbox: an agent uploads a picture and sends it; the
+// customer receives those bytes; the customer sends a document, which
+// the agent downloads (as an inert attachment); another business's agent
+// cannot.
+func TestInboxMedia(t *testing.T) {
+	n := startNode(t, app.Config{})
+	b := createBusiness(t, n, nil)
+	agent := signIn(t, n, b.WABAID, "agent")
+	stranger := signIn(t, n, createBusiness(t, n, nil).WABAID, "agent")
+	ev := agent.events()
+	c := customer{t: t, n: n, phone: "+4915100000741"}
+	c.post("/messages", map[string]string{"to": "+" + b.Account, "text": "photo please"})
+	conv := waitEvent(t, ev, "customer message", func(e map[string]any) bool { return msgOf(e)["direction"] == "in" })["conversation"].(map[string]any)["id"].(string)
+
+	img := bytes.Repeat([]byte("\x89PNG-agent-image"), 1000)
+	upload := func(a *agentClient) (int, map[string]any) {
+		req, _ := http.NewRequest("POST", n.base+"/business/api/conversations/"+conv+"/media?filename=shoe.png", bytes.NewReader(img))
+		req.Header.Set("Content-Type", "image/png")
+		req.Header.Set("X-CSRF-Token", a.csrf)
+		resp, err := a.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
+	if code, _ := upload(stranger); code != 404 {
+		t.Fatalf("stranger uploads into the conversation: %d, want 404", code)
+	}
+	code, up := upload(agent)
+	if code != 200 || up["size"] != float64(len(img)) {
+		t.Fatalf("upload: %d %v", code, up)
+	}
+	if code := agent.do("POST", "/conversations/"+conv+"/messages", map[string]any{"message": map[string]any{"type": "image",
+		"image": map[string]string{"id": up["id"].(string), "caption": "this one"}}}, nil, true); code != 200 {
+		t.Fatalf("send image: %d", code)
+	}
+	line := c.inbox(1)[0]
+	sum := sha256.Sum256(img)
+	if media, _ := line["media"].(map[string]any); line["type"] != "image" || media["sha256"] != hex.EncodeToString(sum[:]) {
+		t.Fatalf("customer received %v, want the uploaded image", line)
+	}
+
+	doc := []byte("<html><script>alert(1)</script></html>")
+	req, _ := http.NewRequest("POST", n.base+"/admin/v1/customers/4915100000741/files?to=%2B"+b.Account+"&kind=document&filename=x.html", bytes.NewReader(doc))
+	req.Header.Set("Authorization", "Bearer "+adminToken(t, n))
+	req.Header.Set("Content-Type", "text/plain")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("customer send-file: %d", resp.StatusCode)
+	}
+	e := waitEvent(t, ev, "customer document", func(e map[string]any) bool { return msgOf(e)["type"] == "document" })
+	id := msgOf(e)["content"].(map[string]any)["document"].(map[string]any)["id"].(string)
+	get := func(a *agentClient) (*http.Response, []byte) {
+		resp, err := a.http.Get(n.base + "/business/api/media/" + id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp, body
+	}
+	resp, body := get(agent)
+	if resp.StatusCode != 200 || !bytes.Equal(body, doc) || !strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment") ||
+		!strings.HasPrefix(resp.Header.Get("Content-Security-Policy"), "sandbox") {
+		t.Fatalf("download: %d %q %v", resp.StatusCode, body, resp.Header)
+	}
+	if resp, _ := get(stranger); resp.StatusCode != 404 {
+		t.Fatalf("stranger downloads: %d, want 404", resp.StatusCode)
 	}
 }

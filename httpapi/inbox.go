@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"context"
+	"encoding/hex"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -61,6 +63,10 @@ func (s *Server) inboxRoutes(mux *http.ServeMux) {
 	mux.Handle("GET "+p+"/settings", s.agent(s.inboxSettings))
 	mux.Handle("PUT "+p+"/settings", s.agent(s.inboxPutSettings))
 	mux.Handle("GET "+p+"/events", s.agent(s.inboxEvents))
+	if s.Business != nil {
+		mux.Handle("POST "+p+"/conversations/{id}/media", s.agent(s.inboxUpload))
+		mux.Handle("GET "+p+"/media/{id}", s.agent(s.inboxMedia))
+	}
 }
 
 const agentKey ctxKey = 1
@@ -641,4 +647,51 @@ func (s *Server) inboxEvents(w http.ResponseWriter, r *http.Request) error {
 			return nil
 		}
 	}
+}
+
+// inboxUpload stores a file for a reply on the conversation's number:
+// the body is the file, Content-Type its type, ?filename= its name. The
+// answer's id goes into a reply's message object
+// ({"type":"image","image":{"id":…}}), as with the Cloud API's media.
+func (s *Server) inboxUpload(w http.ResponseWriter, r *http.Request) error {
+	a := agentOf(r)
+	c, err := s.Inbox.Conversation(r.Context(), a, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	mt := r.Header.Get("Content-Type")
+	body := http.MaxBytesReader(w, r.Body, parley.MaxCloudMedia+1)
+	m, err := s.Business.UploadMedia(r.Context(), &service.Caller{Business: a.Agent.Business}, c.Number, mt, body,
+		func() (string, string, error) { return mt, r.URL.Query().Get("filename"), nil })
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": m.ID, "mime_type": m.MIMEType, "size": m.Size})
+	return nil
+}
+
+// inboxMedia serves a media object of the agent's business (customers'
+// files by the id in their message, and uploads), always as an
+// attachment in a sandbox, so that a file never runs as a page of the
+// inbox's origin.
+func (s *Server) inboxMedia(w http.ResponseWriter, r *http.Request) error {
+	m, rd, err := s.Business.OpenMedia(r.Context(), &service.Caller{Business: agentOf(r).Agent.Business}, r.PathValue("id"))
+	if err != nil {
+		if parley.Match(err, parley.ENOTFOUND) {
+			return parley.Errorf(parley.ENOTFOUND, "no such media")
+		}
+		return err
+	}
+	h := w.Header()
+	h.Set("Content-Type", m.MIMEType)
+	h.Set("Cache-Control", "private, max-age=300")
+	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
+	params := map[string]string{}
+	if m.Filename != "" {
+		params["filename"] = m.Filename
+	}
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", params))
+	h.Set("ETag", strconv.Quote(hex.EncodeToString(m.SHA256)))
+	http.ServeContent(w, r, "", m.CreatedAt, rd)
+	return nil
 }
