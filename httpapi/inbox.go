@@ -296,17 +296,21 @@ func (s *Server) inboxAudit(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// millis parses a unix-milliseconds query parameter (absent: zero time).
-func millis(r *http.Request, name string) (time.Time, error) {
-	v := r.URL.Query().Get(name)
+// before parses the paging parameter "before" (unix milliseconds, as
+// the API's times are): it includes that whole millisecond, since stored
+// times are finer, so paging never skips an item; items of that
+// millisecond already shown come again (clients dedupe by id). Absent:
+// the zero time.
+func before(r *http.Request) (time.Time, error) {
+	v := r.URL.Query().Get("before")
 	if v == "" {
 		return time.Time{}, nil
 	}
 	ms, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || ms <= 0 {
-		return time.Time{}, parley.Errorf(parley.EINVALID, "%s must be unix milliseconds", name)
+		return time.Time{}, parley.Errorf(parley.EINVALID, "before must be unix milliseconds")
 	}
-	return time.UnixMilli(ms), nil
+	return time.UnixMilli(ms + 1), nil
 }
 
 func (s *Server) inboxConversations(w http.ResponseWriter, r *http.Request) error {
@@ -315,7 +319,7 @@ func (s *Server) inboxConversations(w http.ResponseWriter, r *http.Request) erro
 	cq.State, cq.Assignee, cq.Label, cq.Search = q.Get("state"), q.Get("assignee"), q.Get("label"), q.Get("q")
 	cq.Unread = q.Get("unread") == "1" || q.Get("unread") == "true"
 	var err error
-	if cq.Before, err = millis(r, "before"); err != nil {
+	if cq.Before, err = before(r); err != nil {
 		return err
 	}
 	if v := q.Get("limit"); v != "" {
@@ -341,12 +345,12 @@ func (s *Server) inboxConversation(w http.ResponseWriter, r *http.Request) error
 }
 
 func (s *Server) inboxMessages(w http.ResponseWriter, r *http.Request) error {
-	before, err := millis(r, "before")
+	older, err := before(r)
 	if err != nil {
 		return err
 	}
 	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
-	ms, err := s.Inbox.Messages(r.Context(), agentOf(r), r.PathValue("id"), before, limit)
+	ms, err := s.Inbox.Messages(r.Context(), agentOf(r), r.PathValue("id"), older, limit)
 	if err != nil {
 		return err
 	}
