@@ -11,11 +11,13 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/app"
 )
 
@@ -328,6 +330,24 @@ func TestInboxEndToEnd(t *testing.T) {
 	var cv map[string]any
 	if code := agent.do("POST", "/conversations/"+convID+"/read", nil, &cv, true); code != 200 || cv["unread"] != float64(0) {
 		t.Fatalf("read: %d %v", code, cv)
+	}
+	// …and sends the customer a read receipt through the Cloud API path:
+	// the hosted device handles the queued mark-as-read.
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		q, err := n.m.Store().NextOutbound(t.Context(), b.PhoneNumberID, 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(q, func(o parley.Outbound) bool { return o.Type == parley.MessageRead && o.Status == parley.OutboundRead })
+		if i >= 0 {
+			if !strings.Contains(string(q[i].Body), in["id"].(string)) {
+				t.Fatalf("read receipt for %s, want the customer's message %s", q[i].Body, in["id"])
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no read receipt handled: %+v", q)
+		}
 	}
 
 	// Concurrent edits: the second change with the same version loses.

@@ -300,11 +300,7 @@ func (s *Inbox) recordOutbound(ctx context.Context, n *parley.BusinessNumber, o 
 	}
 	m := &parley.InboxMessage{ID: o.WAMID, Direction: parley.DirectionOut, Type: o.Type, ContextID: o.ContextID, Status: parley.OutboundAccepted,
 		Agent: agent, CreatedAt: o.CreatedAt, UpdatedAt: o.CreatedAt}
-	obj := body[o.Type]
-	if o.Type == "contacts" {
-		obj, _ = json.Marshal(map[string]json.RawMessage{"contacts": body["contacts"]})
-	}
-	return s.record(ctx, n, o.To, m, obj, agent)
+	return s.record(ctx, n, o.To, m, body[o.Type], agent)
 }
 
 // sendText sends a text through the Cloud API path and records it.

@@ -345,11 +345,15 @@ func (s *Inbox) SetLabels(ctx context.Context, a *AgentAuth, id string, labels [
 }
 
 // MarkRead clears the unread count and sends the customer a read
-// receipt for their last message (as the Cloud API's mark-as-read).
+// receipt for their last message (as the Cloud API's mark-as-read); a
+// conversation without unread messages is left as it is.
 func (s *Inbox) MarkRead(ctx context.Context, a *AgentAuth, id string) (*ConversationView, error) {
 	c, err := s.conversation(ctx, a, id)
 	if err != nil {
 		return nil, err
+	}
+	if c.Unread == 0 {
+		return s.conversationView(c), nil
 	}
 	ms, err := s.store.InboxMessages(ctx, c.ID, time.Time{}, 50)
 	if err != nil {
