@@ -278,3 +278,62 @@ func TestInboxMedia(t *testing.T) {
 		t.Fatalf("stranger downloads: %d, want 404", resp.StatusCode)
 	}
 }
+
+// The 24-hour window: after it closed the conversation says so, a text
+// reply is refused before it is sent, the approved templates are
+// offered, and a template reply goes out on the Cloud API path.
+func TestInboxWindowAndTemplates(t *testing.T) {
+	clk := &fakeClock{t: time.Now()}
+	n := startNode(t, app.Config{Clock: clk})
+	b := createBusiness(t, n, nil)
+	createTemplates(t, n, b, "order_update")
+	email, pw := addAgent(t, n, b.WABAID, "agent")
+	agent := newAgentClient(t, n)
+	if agent.login(email, pw) != 200 {
+		t.Fatal("login")
+	}
+	ev := agent.events()
+	c := customer{t: t, n: n, phone: "+4915100000751"}
+	c.post("/messages", map[string]string{"to": "+" + b.Account, "text": "my order?"})
+	e := waitEvent(t, ev, "customer message", func(e map[string]any) bool { return msgOf(e)["direction"] == "in" })
+	conv := e["conversation"].(map[string]any)
+	if conv["window_open"] != true {
+		t.Fatalf("window closed right after the customer wrote: %v", conv)
+	}
+	id := conv["id"].(string)
+
+	clk.Add(25 * time.Hour)
+	agent = newAgentClient(t, n) // the old session expired with the hours
+	if agent.login(email, pw) != 200 {
+		t.Fatal("login after 25 hours")
+	}
+	var cv map[string]any
+	if code := agent.do("GET", "/conversations/"+id, nil, &cv, false); code != 200 || cv["window_open"] != false {
+		t.Fatalf("conversation after 25 hours: %d %v", code, cv)
+	}
+	var e2 struct {
+		Error struct{ Message string } `json:"error"`
+	}
+	if code := agent.do("POST", "/conversations/"+id+"/messages", map[string]any{"text": "sorry for the wait"}, &e2, true); code != 400 || !strings.Contains(e2.Error.Message, "24 hours") {
+		t.Fatalf("text outside the window: %d %v", code, e2)
+	}
+	var ts struct {
+		Templates []map[string]any `json:"templates"`
+	}
+	if code := agent.do("GET", "/templates", nil, &ts, false); code != 200 || len(ts.Templates) != 1 || ts.Templates[0]["name"] != "order_update" {
+		t.Fatalf("templates: %d %v", code, ts)
+	}
+	var tpl map[string]any
+	json.Unmarshal(fixture(t, "send/template_positional.json"), &tpl)
+	var out map[string]any
+	if code := agent.do("POST", "/conversations/"+id+"/messages", map[string]any{"template": tpl["template"]}, &out, true); code != 200 || out["type"] != "template" {
+		t.Fatalf("template reply: %d %v", code, out)
+	}
+	// Accepted on the Cloud API path as a template to the customer (its
+	// delivery outside the window is TestBusinessDeliveryEndToEnd's; here
+	// the fake clock's jump has expired the hosted device's lease).
+	o, err := n.m.Store().Outbound(t.Context(), out["id"].(string))
+	if err != nil || o.Type != "template" || o.To != "4915100000751" {
+		t.Fatalf("outbound of the template reply: %+v, %v", o, err)
+	}
+}

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"mime"
 	"net/http"
 	"strconv"
@@ -66,6 +67,7 @@ func (s *Server) inboxRoutes(mux *http.ServeMux) {
 	if s.Business != nil {
 		mux.Handle("POST "+p+"/conversations/{id}/media", s.agent(s.inboxUpload))
 		mux.Handle("GET "+p+"/media/{id}", s.agent(s.inboxMedia))
+		mux.Handle("GET "+p+"/templates", s.agent(s.inboxTemplates))
 	}
 }
 
@@ -697,5 +699,32 @@ func (s *Server) inboxMedia(w http.ResponseWriter, r *http.Request) error {
 	h.Set("Content-Disposition", mime.FormatMediaType("attachment", params))
 	h.Set("ETag", strconv.Quote(hex.EncodeToString(m.SHA256)))
 	http.ServeContent(w, r, "", m.CreatedAt, rd)
+	return nil
+}
+
+// inboxTemplates lists the business's approved templates, which agents
+// may send outside the 24-hour window: name, language, category,
+// parameter format and the components as approved (their texts show
+// where the parameters go).
+func (s *Server) inboxTemplates(w http.ResponseWriter, r *http.Request) error {
+	a := agentOf(r)
+	biz := a.Agent.Business
+	ts, _, err := s.Business.Templates(r.Context(), &service.Caller{Business: biz},
+		parley.TemplateFilter{Business: biz, Status: parley.TemplateApproved, Limit: 1000})
+	if err != nil {
+		return err
+	}
+	type templateJSON struct {
+		Name            string          `json:"name"`
+		Language        string          `json:"language"`
+		Category        string          `json:"category"`
+		ParameterFormat string          `json:"parameter_format"`
+		Components      json.RawMessage `json:"components"`
+	}
+	out := []templateJSON{}
+	for _, t := range ts {
+		out = append(out, templateJSON{t.Name, t.Language, t.Category, t.ParameterFormat, t.Components})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"templates": out})
 	return nil
 }
