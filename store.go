@@ -176,6 +176,7 @@ type Store interface {
 	OutboundQueue
 	WebhookOutbox
 	ConsentStore
+	InboxStore
 	Ping(ctx context.Context) error
 	Close() error
 }

@@ -71,6 +71,10 @@ type Config struct {
 	// WebhookConcurrency bounds POSTs in flight (64).
 	WebhookResolver    webhook.EndpointResolver
 	WebhookConcurrency int
+
+	// InboxHours tells the business inbox whether a number is open (the
+	// away message); nil: always open.
+	InboxHours service.OpenHours
 }
 
 // AdminTokenFile is the name of the operator token file in the data dir.
@@ -85,6 +89,7 @@ type Main struct {
 	hub   *gateway.Hub
 	media *service.Media
 	biz   *service.Business
+	inbox *service.Inbox
 	hooks *webhook.Dispatcher
 	// hosted runs this node's share of hosted devices (business numbers,
 	// sandbox customers).
@@ -138,6 +143,9 @@ func (m *Main) DataDir() string { return m.cfg.DataDir }
 
 // Business is the node's business platform service (after Start).
 func (m *Main) Business() *service.Business { return m.biz }
+
+// Inbox is the node's business inbox service (after Start).
+func (m *Main) Inbox() *service.Inbox { return m.inbox }
 
 // Store is the node's store (after Start), for tests and tools.
 func (m *Main) Store() parley.Store { return m.store }
@@ -235,6 +243,16 @@ func (m *Main) Start(ctx context.Context) (err error) {
 	m.consent = service.NewConsent(m.store, m.biz, atRest, cfg.Clock, m.log)
 	m.consent.Webhooks = hooks
 	bizDevices.Consent = m.consent
+	// The business inbox records what the hosted business devices report,
+	// after the webhooks; its live events travel over the bus.
+	inboxHub := service.NewInboxHub(m.bus, atRest, m.log)
+	m.inbox = service.NewInbox(m.store, atRest, m.biz, inboxHub, cfg.Clock, m.log)
+	// The away message follows the opening hours of the number's profile
+	// unless the configuration answers "open now" itself.
+	if m.inbox.Hours = cfg.InboxHours; m.inbox.Hours == nil {
+		m.inbox.Hours = service.ProfileHours(m.store)
+	}
+	bizDevices.Webhooks = hosted.InboxWebhooks{Next: hooks, Inbox: m.inbox}
 	bizDevices.Media = m.biz
 	bizDevices.HTTP = webhook.NewClient(webhook.ClientOptions{AllowPrivate: cfg.WebhookAllowPrivate || cfg.Dev, Timeout: time.Minute,
 		MaxConnsPerHost: 8}) // media links of sends
@@ -250,7 +268,13 @@ func (m *Main) Start(ctx context.Context) (err error) {
 		n.OnWebhooks(m.hooks.Wake) // events committed on this node go out at once
 	}
 	hubRef.Notifier = m.hub
-	m.bus.SetHandler(m.hub.Dispatch)
+	m.bus.SetHandler(func(subject string, data []byte) {
+		if service.IsInboxSubject(subject) {
+			inboxHub.Dispatch(subject, data)
+			return
+		}
+		m.hub.Dispatch(subject, data)
+	})
 	m.ws, err = ws.NewServer(m.hub, ws.Options{
 		MaxMessageSize: 1 << 20,
 		IdleTimeout:    cfg.IdleTimeout,
@@ -269,9 +293,12 @@ func (m *Main) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("web client: %w", err)
 	}
+	// Event streams end when shutdown begins (http.Server.Shutdown waits
+	// for handlers, and a stream never returns by itself).
+	streams, endStreams := context.WithCancel(context.Background())
 	api := &httpapi.Server{
 		Accounts: accounts, Messaging: messaging, Keys: keys, Groups: groups, Media: m.media, Business: m.biz, Sandbox: sandbox, Webhooks: m.hooks,
-		Directory: directory, Consent: m.consent, Link: bus.Link{B: m.bus}, SMSLog: m.store,
+		Directory: directory, Consent: m.consent, Inbox: m.inbox, Streams: streams, Link: bus.Link{B: m.bus}, SMSLog: m.store,
 		DevSMS: provider.Development(), AdminHash: adminHash, WS: m.ws, Web: webClient,
 		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), Log: m.log, TrustProxy: cfg.TrustProxy,
 		Ready: func(ctx context.Context) error {
@@ -288,6 +315,7 @@ func (m *Main) Start(ctx context.Context) (err error) {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(m.log.Handler(), slog.LevelWarn),
 	}
+	m.http.RegisterOnShutdown(endStreams)
 	m.ln, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

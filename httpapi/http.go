@@ -29,6 +29,8 @@ type Server struct {
 	Sandbox   SandboxAPI         // sandbox customers (operator API); served only when set
 	Webhooks  WebhookOperator    // dead webhook events; the operator's routes are served only when set
 	Consent   *service.Consent   // the opt-in ledger: GDPR routes and the operator's consent routes; served only when set
+	Inbox     *service.Inbox     // the business inbox API (/business/api) and agent admin; served only when set
+	Streams   context.Context    // its end ends long-lived responses (the inbox's event streams) on shutdown; nil: never
 	Link      service.Link
 	SMSLog    parley.SMSLog
 	DevSMS    bool         // the development SMS provider is in use

@@ -78,6 +78,8 @@ func (s *Server) Handler() http.Handler {
 	if s.Consent != nil {
 		s.consentRoutes(mux)
 	}
+	s.inboxRoutes(mux)
+	s.agentAdminRoutes(mux)
 	if s.Webhooks != nil {
 		mux.Handle("GET /admin/v1/webhooks/failed", s.admin(s.adminFailedWebhooks))
 		mux.Handle("POST /admin/v1/webhooks/replay", s.admin(s.adminReplayWebhooks))
@@ -107,7 +109,7 @@ func (s *Server) Handler() http.Handler {
 // isAPIPath reports whether p belongs to an API, whose unknown paths get
 // JSON errors rather than the web client.
 func isAPIPath(p string) bool {
-	for _, prefix := range []string{"/v1/", "/admin/"} {
+	for _, prefix := range []string{"/v1/", "/admin/", "/business/api/"} {
 		if strings.HasPrefix(p, prefix) || p == strings.TrimSuffix(prefix, "/") {
 			return true
 		}

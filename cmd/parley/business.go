@@ -30,6 +30,8 @@ commands:
         give a number the directory's verified badge (or take it away)
   listing [--listed true|false] [--category C] [--lat DEG --lng DEG] [--address A] [--city C] NUMBER
         list or unlist a number in the business directory on the business's behalf
+  agent add|list|remove|reset-password --waba ID ...
+        the business inbox's agents ('parley admin business agent -h')
 `
 
 const tokenUsage = `usage: parley admin token COMMAND [flags]
@@ -72,6 +74,8 @@ func (a *adminClient) business(ctx context.Context, args []string) error {
 		return a.businessVerify(ctx, args[1:])
 	case "listing":
 		return a.businessListing(ctx, args[1:])
+	case "agent":
+		return a.agents(ctx, args[1:])
 	case "-h", "--help", "help":
 		fmt.Print(businessUsage)
 		return nil

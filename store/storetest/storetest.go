@@ -50,6 +50,8 @@ func Run(t *testing.T, open func(t *testing.T) parley.Store) {
 		{"Outbound", testOutbound},
 		{"Webhooks", testWebhooks},
 		{"Consent", testConsent},
+		{"Inbox", testInbox},
+		{"Agents", testAgents},
 		{"Lifecycle", testLifecycle},
 		{"TwoNodes", testTwoNodes},
 	}

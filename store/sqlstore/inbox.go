@@ -1,0 +1,274 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/parley-chat/parley"
+)
+
+const conversationColumns = `id, business, number, customer, state, assignee, labels, unread, last_sealed, last_at, last_inbound_at,
+	away_sent_at, version, created_at`
+
+const inboxMessageColumns = `id, conversation, business, direction, type, sealed, context_id, status, error_code, agent, created_at, updated_at`
+
+var (
+	qInsertConversation = newQuery(`INSERT INTO inbox_conversations (id, business, number, customer, state, last_sealed, last_at,
+		version, created_at) VALUES (?, ?, ?, ?, 'open', ?, ?, 0, ?) ON CONFLICT DO NOTHING`)
+	qInsertInboxMessage = newQuery(`INSERT INTO inbox_messages (` + inboxMessageColumns + `)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
+	qConversationInbound = newQuery(`UPDATE inbox_conversations SET unread = unread + 1,
+		last_inbound_at = CASE WHEN last_inbound_at < ? THEN ? ELSE last_inbound_at END,
+		state = CASE WHEN state = 'resolved' THEN 'open' ELSE state END,
+		last_sealed = CASE WHEN last_at <= ? THEN ? ELSE last_sealed END,
+		last_at = CASE WHEN last_at < ? THEN ? ELSE last_at END,
+		version = version + 1 WHERE id = ?`)
+	qConversationOutbound = newQuery(`UPDATE inbox_conversations SET
+		last_sealed = CASE WHEN last_at <= ? THEN ? ELSE last_sealed END,
+		last_at = CASE WHEN last_at < ? THEN ? ELSE last_at END,
+		version = version + 1 WHERE id = ?`)
+	qInboxMessageAgent = newQuery(`UPDATE inbox_messages SET agent = ? WHERE id = ? AND agent = ''`)
+	qConversationBump  = newQuery(`UPDATE inbox_conversations SET version = version + 1 WHERE id = ?`)
+	qConversation      = newQuery(`SELECT ` + conversationColumns + ` FROM inbox_conversations WHERE id = ?`)
+	qConversations     = newQuery(`SELECT ` + conversationColumns + ` FROM inbox_conversations WHERE business = ?
+		AND (? = '' OR state = ?) AND (? = '' OR assignee = ?) AND (? = '' OR labels LIKE ?) AND (? = 0 OR unread > 0)
+		AND (? = '' OR customer LIKE ?) AND (CAST(? AS BIGINT) = 0 OR last_at < ?)
+		ORDER BY last_at DESC, id LIMIT ?`)
+	qUpdateConversation = newQuery(`UPDATE inbox_conversations SET state = ?, assignee = ?, labels = ?, unread = ?, away_sent_at = ?,
+		version = version + 1 WHERE id = ? AND version = ? RETURNING version`)
+	qSetInboxStatus = newQuery(`UPDATE inbox_messages SET status = ?, error_code = ?, updated_at = ? WHERE id = ? AND direction = 'out'`)
+	qInboxMessage   = newQuery(`SELECT ` + inboxMessageColumns + ` FROM inbox_messages WHERE id = ?`)
+	qInboxMessages  = newQuery(`SELECT ` + inboxMessageColumns + ` FROM inbox_messages WHERE conversation = ? AND (CAST(? AS BIGINT) = 0 OR created_at < ?)
+		ORDER BY created_at DESC, id DESC LIMIT ?`)
+	qRecentInboxMessages = newQuery(`SELECT ` + inboxMessageColumns + ` FROM inbox_messages WHERE business = ? AND direction <> 'note'
+		ORDER BY created_at DESC, id DESC LIMIT ?`)
+)
+
+// labelsText stores labels as ",a,b," so that one LIKE finds a label.
+func labelsText(l []string) string {
+	if len(l) == 0 {
+		return ""
+	}
+	return "," + strings.Join(l, ",") + ","
+}
+
+func labelsOf(s string) []string {
+	var out []string
+	for _, l := range strings.Split(s, ",") {
+		if l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func scanConversation(r scanner) (*parley.Conversation, error) {
+	var c parley.Conversation
+	var labels string
+	var lastAt, inAt, awayAt, created int64
+	if err := r.Scan(&c.ID, &c.Business, &c.Number, &c.Customer, &c.State, &c.Assignee, &labels, &c.Unread, &c.LastSealed,
+		&lastAt, &inAt, &awayAt, &c.Version, &created); err != nil {
+		return nil, err
+	}
+	c.Labels, c.LastSealed = labelsOf(labels), blob(c.LastSealed)
+	c.LastAt, c.LastInboundAt, c.AwaySentAt, c.CreatedAt = fromMicros(lastAt), fromMicros(inAt), fromMicros(awayAt), fromMicros(created)
+	return &c, nil
+}
+
+func scanInboxMessage(r scanner) (*parley.InboxMessage, error) {
+	var m parley.InboxMessage
+	var created, updated int64
+	if err := r.Scan(&m.ID, &m.Conversation, &m.Business, &m.Direction, &m.Type, &m.Sealed, &m.ContextID, &m.Status, &m.ErrorCode,
+		&m.Agent, &created, &updated); err != nil {
+		return nil, err
+	}
+	m.CreatedAt, m.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return &m, nil
+}
+
+// RecordInboxMessage commits a message and its conversation's change in
+// one transaction.
+func (s *Store) RecordInboxMessage(ctx context.Context, c *parley.Conversation, m *parley.InboxMessage) (*parley.InboxRecord, error) {
+	rec := &parley.InboxRecord{}
+	err := s.writeTx(ctx, "RecordInboxMessage", func(tx *sql.Tx) error {
+		*rec = parley.InboxRecord{}
+		at := micros(m.CreatedAt)
+		res, err := tx.ExecContext(ctx, s.sql(qInsertConversation), c.ID, c.Business, c.Number, c.Customer, blob(c.LastSealed), at, at)
+		if err != nil {
+			return err
+		}
+		if rec.NewConversation, err = rowsAffected(res); err != nil {
+			return err
+		}
+		res, err = tx.ExecContext(ctx, s.sql(qInsertInboxMessage), m.ID, c.ID, c.Business, m.Direction, m.Type, m.Sealed, m.ContextID,
+			m.Status, m.ErrorCode, m.Agent, at, micros(m.UpdatedAt))
+		if err != nil {
+			return err
+		}
+		if rec.NewMessage, err = rowsAffected(res); err != nil {
+			return err
+		}
+		if !rec.NewMessage && m.Agent != "" {
+			// Recorded first from its status (the device was quicker than
+			// the sender): keep who sent it.
+			if _, err := tx.ExecContext(ctx, s.sql(qInboxMessageAgent), m.Agent, m.ID); err != nil {
+				return err
+			}
+		}
+		if rec.NewMessage {
+			switch m.Direction {
+			case parley.DirectionIn:
+				_, err = tx.ExecContext(ctx, s.sql(qConversationInbound), at, at, at, blob(c.LastSealed), at, at, c.ID)
+			case parley.DirectionOut:
+				_, err = tx.ExecContext(ctx, s.sql(qConversationOutbound), at, blob(c.LastSealed), at, at, c.ID)
+			default:
+				_, err = tx.ExecContext(ctx, s.sql(qConversationBump), c.ID)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		rec.Conversation, err = scanConversation(tx.QueryRowContext(ctx, s.sql(qConversation), c.ID))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	m.Conversation, m.Business = c.ID, c.Business
+	return rec, nil
+}
+
+// SetInboxStatus moves an outbound message's status forward.
+func (s *Store) SetInboxStatus(ctx context.Context, id, status string, code int, at time.Time) (*parley.InboxMessage, bool, error) {
+	var m *parley.InboxMessage
+	changed := false
+	err := s.writeTx(ctx, "SetInboxStatus", func(tx *sql.Tx) error {
+		var err error
+		m, err = scanInboxMessage(tx.QueryRowContext(ctx, s.sql(qInboxMessage)+s.d.LockRows, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return s.notFound("SetInboxStatus", "no inbox message %s", id)
+		}
+		if err != nil {
+			return err
+		}
+		if m.Direction != parley.DirectionOut || parley.OutboundRank(status) <= parley.OutboundRank(m.Status) {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, s.sql(qSetInboxStatus), status, code, micros(at), id); err != nil {
+			return err
+		}
+		m.Status, m.ErrorCode, m.UpdatedAt, changed = status, code, at.UTC().Truncate(time.Microsecond), true
+		return nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return m, changed, nil
+}
+
+// Conversation returns a conversation by id.
+func (s *Store) Conversation(ctx context.Context, id string) (*parley.Conversation, error) {
+	c, err := scanConversation(s.r.QueryRowContext(ctx, s.sql(qConversation), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, s.notFound("Conversation", "no such conversation")
+	}
+	if err != nil {
+		return nil, s.wrap("Conversation", err)
+	}
+	return c, nil
+}
+
+// Conversations lists the conversations f selects, newest first.
+func (s *Store) Conversations(ctx context.Context, f parley.ConversationFilter) ([]parley.Conversation, error) {
+	limit := f.Limit
+	if limit <= 0 || limit > 500 {
+		limit = 50
+	}
+	assignee := f.Assignee
+	if assignee == "none" {
+		assignee = ""
+	}
+	label := ""
+	if f.Label != "" {
+		label = "%," + f.Label + ",%"
+	}
+	unread := 0
+	if f.Unread {
+		unread = 1
+	}
+	customer := ""
+	if f.Customer != "" {
+		customer = f.Customer + "%"
+	}
+	rows, err := s.r.QueryContext(ctx, s.sql(qConversations), f.Business, f.State, f.State, f.Assignee, assignee, label, label,
+		unread, customer, customer, micros(f.Before), micros(f.Before), limit)
+	if err != nil {
+		return nil, s.wrap("Conversations", err)
+	}
+	defer rows.Close()
+	var out []parley.Conversation
+	for rows.Next() {
+		c, err := scanConversation(rows)
+		if err != nil {
+			return nil, s.wrap("Conversations", err)
+		}
+		out = append(out, *c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap("Conversations", err)
+	}
+	return out, nil
+}
+
+// UpdateConversation stores the mutable fields if the version matches.
+func (s *Store) UpdateConversation(ctx context.Context, c *parley.Conversation) error {
+	var v int64
+	err := s.w.QueryRowContext(ctx, s.sql(qUpdateConversation), c.State, c.Assignee, labelsText(c.Labels), c.Unread, micros(c.AwaySentAt),
+		c.ID, c.Version).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		if _, gerr := s.Conversation(ctx, c.ID); gerr != nil {
+			return gerr
+		}
+		e := parley.Errorf(parley.ECONFLICT, "the conversation was changed by someone else; reload it and try again")
+		e.Op = s.op("UpdateConversation")
+		return e
+	}
+	if err != nil {
+		return s.wrap("UpdateConversation", err)
+	}
+	c.Version = v
+	return nil
+}
+
+func (s *Store) inboxMessages(ctx context.Context, name string, q query, args ...any) ([]parley.InboxMessage, error) {
+	rows, err := s.r.QueryContext(ctx, s.sql(q), args...)
+	if err != nil {
+		return nil, s.wrap(name, err)
+	}
+	defer rows.Close()
+	var out []parley.InboxMessage
+	for rows.Next() {
+		m, err := scanInboxMessage(rows)
+		if err != nil {
+			return nil, s.wrap(name, err)
+		}
+		out = append(out, *m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap(name, err)
+	}
+	return out, nil
+}
+
+// InboxMessages returns a conversation's messages, newest first.
+func (s *Store) InboxMessages(ctx context.Context, conversation string, before time.Time, limit int) ([]parley.InboxMessage, error) {
+	return s.inboxMessages(ctx, "InboxMessages", qInboxMessages, conversation, micros(before), micros(before), limit)
+}
+
+// RecentInboxMessages returns a business's latest messages.
+func (s *Store) RecentInboxMessages(ctx context.Context, business string, limit int) ([]parley.InboxMessage, error) {
+	return s.inboxMessages(ctx, "RecentInboxMessages", qRecentInboxMessages, business, limit)
+}

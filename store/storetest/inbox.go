@@ -1,0 +1,461 @@
+package storetest
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/parley-chat/parley"
+)
+
+func inboxConv(f *bizFixture, customer string, preview string) *parley.Conversation {
+	return &parley.Conversation{ID: parley.ConversationID(f.n.ID, customer), Business: f.b.ID, Number: f.n.ID, Customer: customer,
+		LastSealed: []byte(preview)}
+}
+
+func inboxMsg(id, dir string, d time.Duration) *parley.InboxMessage {
+	m := &parley.InboxMessage{ID: id, Direction: dir, Type: "text", Sealed: []byte("sealed " + id), CreatedAt: t0.Add(d), UpdatedAt: t0.Add(d)}
+	if dir == parley.DirectionOut {
+		m.Status = parley.OutboundAccepted
+	}
+	if dir == parley.DirectionNote {
+		m.Type, m.Agent = "note", "agent-1"
+	}
+	return m
+}
+
+func testInbox(t *testing.T, open func(t *testing.T) parley.Store) {
+	t.Run("RecordAndList", func(t *testing.T) {
+		s := open(t)
+		ctx := ctxT(t)
+		f := mustBusiness(t, s)
+		cust := newPhone()
+		rec, err := s.RecordInboxMessage(ctx, inboxConv(f, cust, "p1"), inboxMsg("wamid.in1", parley.DirectionIn, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := rec.Conversation
+		if !rec.NewConversation || !rec.NewMessage || c.State != parley.ConversationOpen || c.Unread != 1 || !c.LastInboundAt.Equal(at(0)) ||
+			!c.LastAt.Equal(at(0)) || string(c.LastSealed) != "p1" || c.Business != f.b.ID || c.Customer != cust || c.Version != 1 {
+			t.Fatalf("first record = %+v, conversation %+v", rec, c)
+		}
+		// The same message again changes nothing.
+		rec, err = s.RecordInboxMessage(ctx, inboxConv(f, cust, "p1 again"), inboxMsg("wamid.in1", parley.DirectionIn, 0))
+		if err != nil || rec.NewMessage || rec.NewConversation || rec.Conversation.Unread != 1 || rec.Conversation.Version != 1 {
+			t.Fatalf("duplicate record = %+v (%+v), %v", rec, rec.Conversation, err)
+		}
+		// An outbound message sets the preview, not the unread count; an
+		// older message does not replace a newer preview.
+		rec, err = s.RecordInboxMessage(ctx, inboxConv(f, cust, "p2"), inboxMsg("wamid.out1", parley.DirectionOut, time.Minute))
+		if err != nil || rec.Conversation.Unread != 1 || string(rec.Conversation.LastSealed) != "p2" || !rec.Conversation.LastAt.Equal(at(time.Minute)) {
+			t.Fatalf("outbound record = %+v, %v", rec.Conversation, err)
+		}
+		rec, err = s.RecordInboxMessage(ctx, inboxConv(f, cust, "old"), inboxMsg("wamid.in0", parley.DirectionIn, -time.Minute))
+		if err != nil || rec.Conversation.Unread != 2 || string(rec.Conversation.LastSealed) != "p2" || !rec.Conversation.LastInboundAt.Equal(at(0)) {
+			t.Fatalf("older inbound = %+v, %v", rec.Conversation, err)
+		}
+		// A note changes only the version.
+		v := rec.Conversation.Version
+		rec, err = s.RecordInboxMessage(ctx, inboxConv(f, cust, "note"), inboxMsg("note.1", parley.DirectionNote, 2*time.Minute))
+		if err != nil || rec.Conversation.Version != v+1 || string(rec.Conversation.LastSealed) != "p2" || rec.Conversation.Unread != 2 {
+			t.Fatalf("note = %+v, %v", rec.Conversation, err)
+		}
+		msgs, err := s.InboxMessages(ctx, c.ID, time.Time{}, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, m := range msgs {
+			ids = append(ids, m.ID)
+		}
+		if want := []string{"note.1", "wamid.out1", "wamid.in1", "wamid.in0"}; !slices.Equal(ids, want) {
+			t.Fatalf("InboxMessages = %v, want %v", ids, want)
+		}
+		m := msgs[1]
+		if m.Conversation != c.ID || m.Business != f.b.ID || m.Direction != parley.DirectionOut || !bytes.Equal(m.Sealed, []byte("sealed wamid.out1")) ||
+			m.Status != parley.OutboundAccepted || !m.CreatedAt.Equal(at(time.Minute)) {
+			t.Fatalf("message = %+v", m)
+		}
+		if msgs, err := s.InboxMessages(ctx, c.ID, at(0), 1); err != nil || len(msgs) != 1 || msgs[0].ID != "wamid.in0" {
+			t.Fatalf("InboxMessages before t0 = %+v, %v", msgs, err)
+		}
+		recent, err := s.RecentInboxMessages(ctx, f.b.ID, 10)
+		if err != nil || len(recent) != 3 || recent[0].ID != "wamid.out1" {
+			t.Fatalf("RecentInboxMessages = %+v, %v (notes are left out)", recent, err)
+		}
+		if got, err := s.Conversation(ctx, c.ID); err != nil || got.Unread != 2 {
+			t.Fatalf("Conversation = %+v, %v", got, err)
+		}
+		_, err = s.Conversation(ctx, "nope")
+		wantCode(t, "Conversation(unknown)", err, parley.ENOTFOUND)
+	})
+
+	t.Run("Status", func(t *testing.T) {
+		s := open(t)
+		ctx := ctxT(t)
+		f := mustBusiness(t, s)
+		cust := newPhone()
+		if _, err := s.RecordInboxMessage(ctx, inboxConv(f, cust, "x"), inboxMsg("wamid.o", parley.DirectionOut, 0)); err != nil {
+			t.Fatal(err)
+		}
+		// The same message with its agent (the sender recorded it after its
+		// status did): the agent is kept, nothing else changes.
+		withAgent := inboxMsg("wamid.o", parley.DirectionOut, time.Hour)
+		withAgent.Agent, withAgent.Sealed = "agent-7", []byte("other")
+		if rec, err := s.RecordInboxMessage(ctx, inboxConv(f, cust, "y"), withAgent); err != nil || rec.NewMessage {
+			t.Fatalf("record again with agent = %+v, %v", rec, err)
+		}
+		withAgent.Agent = "agent-8"
+		s.RecordInboxMessage(ctx, inboxConv(f, cust, "y"), withAgent)
+		if ms, _ := s.InboxMessages(ctx, parley.ConversationID(f.n.ID, cust), time.Time{}, 5); len(ms) != 1 || ms[0].Agent != "agent-7" ||
+			string(ms[0].Sealed) != "sealed wamid.o" || !ms[0].CreatedAt.Equal(at(0)) {
+			t.Fatalf("after recording again: %+v", ms)
+		}
+		m, changed, err := s.SetInboxStatus(ctx, "wamid.o", parley.OutboundDelivered, 0, t0.Add(time.Second))
+		if err != nil || !changed || m.Status != parley.OutboundDelivered || !m.UpdatedAt.Equal(at(time.Second)) || m.Conversation == "" {
+			t.Fatalf("SetInboxStatus delivered = %+v, %v, %v", m, changed, err)
+		}
+		m, changed, err = s.SetInboxStatus(ctx, "wamid.o", parley.OutboundSent, 0, t0)
+		if err != nil || changed || m.Status != parley.OutboundDelivered {
+			t.Fatalf("SetInboxStatus back to sent = %+v, %v, %v", m, changed, err)
+		}
+		m, changed, err = s.SetInboxStatus(ctx, "wamid.o", parley.OutboundFailed, 131047, t0)
+		if err != nil || !changed || m.ErrorCode != 131047 {
+			t.Fatalf("SetInboxStatus failed = %+v, %v, %v", m, changed, err)
+		}
+		_, _, err = s.SetInboxStatus(ctx, "wamid.none", parley.OutboundSent, 0, t0)
+		wantCode(t, "SetInboxStatus(unknown)", err, parley.ENOTFOUND)
+	})
+
+	t.Run("FilterAndUpdate", func(t *testing.T) {
+		s := open(t)
+		ctx := ctxT(t)
+		f, other := mustBusiness(t, s), mustBusiness(t, s)
+		c1, c2, c3 := "4930111", "4930222", "4940333"
+		for i, cu := range []string{c1, c2, c3} {
+			if _, err := s.RecordInboxMessage(ctx, inboxConv(f, cu, "x"), inboxMsg(fmt.Sprintf("w.%d", i), parley.DirectionIn, time.Duration(i)*time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := s.RecordInboxMessage(ctx, inboxConv(other, c1, "x"), inboxMsg("w.other", parley.DirectionIn, 0)); err != nil {
+			t.Fatal(err)
+		}
+		conv, _ := s.Conversation(ctx, parley.ConversationID(f.n.ID, c2))
+		conv.State, conv.Assignee, conv.Labels, conv.Unread = parley.ConversationPending, "agent-a", []string{"vip", "urgent"}, 0
+		v := conv.Version
+		if err := s.UpdateConversation(ctx, conv); err != nil || conv.Version != v+1 {
+			t.Fatalf("UpdateConversation = %v, version %d", err, conv.Version)
+		}
+		stale := *conv
+		stale.Version = v
+		wantCode(t, "UpdateConversation(stale)", s.UpdateConversation(ctx, &stale), parley.ECONFLICT)
+		unknown := *conv
+		unknown.ID = "unknown"
+		wantCode(t, "UpdateConversation(unknown)", s.UpdateConversation(ctx, &unknown), parley.ENOTFOUND)
+
+		list := func(fl parley.ConversationFilter) []string {
+			t.Helper()
+			fl.Business = f.b.ID
+			cs, err := s.Conversations(ctx, fl)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, c := range cs {
+				if c.Business != f.b.ID {
+					t.Fatalf("conversation of another business: %+v", c)
+				}
+				out = append(out, c.Customer)
+			}
+			return out
+		}
+		for _, tc := range []struct {
+			name string
+			f    parley.ConversationFilter
+			want []string
+		}{
+			{"all", parley.ConversationFilter{}, []string{c3, c2, c1}},
+			{"state", parley.ConversationFilter{State: parley.ConversationPending}, []string{c2}},
+			{"assignee", parley.ConversationFilter{Assignee: "agent-a"}, []string{c2}},
+			{"unassigned", parley.ConversationFilter{Assignee: "none"}, []string{c3, c1}},
+			{"label", parley.ConversationFilter{Label: "urgent"}, []string{c2}},
+			{"labelPrefix", parley.ConversationFilter{Label: "urg"}, nil},
+			{"unread", parley.ConversationFilter{Unread: true}, []string{c3, c1}},
+			{"customer", parley.ConversationFilter{Customer: "4930"}, []string{c2, c1}},
+			{"before", parley.ConversationFilter{Before: t0.Add(2 * time.Minute)}, []string{c2, c1}},
+			{"limit", parley.ConversationFilter{Limit: 1}, []string{c3}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				if got := list(tc.f); !slices.Equal(got, tc.want) {
+					t.Errorf("Conversations(%+v) = %v, want %v", tc.f, got, tc.want)
+				}
+			})
+		}
+		got, _ := s.Conversation(ctx, conv.ID)
+		if !slices.Equal(got.Labels, []string{"vip", "urgent"}) || got.Assignee != "agent-a" || got.State != parley.ConversationPending {
+			t.Fatalf("stored conversation = %+v", got)
+		}
+		// A resolved conversation reopens when the customer writes.
+		got.State = parley.ConversationResolved
+		if err := s.UpdateConversation(ctx, got); err != nil {
+			t.Fatal(err)
+		}
+		rec, err := s.RecordInboxMessage(ctx, inboxConv(f, c2, "again"), inboxMsg("w.again", parley.DirectionIn, time.Hour))
+		if err != nil || rec.Conversation.State != parley.ConversationOpen || rec.Conversation.Unread != 1 {
+			t.Fatalf("reopen = %+v, %v", rec.Conversation, err)
+		}
+
+		// Labels: deleting one takes it off conversations.
+		for _, l := range []parley.Label{{Business: f.b.ID, Name: "vip", Color: "#ff0000"}, {Business: f.b.ID, Name: "urgent", Color: "#00ff00"},
+			{Business: other.b.ID, Name: "vip", Color: "#0000ff"}} {
+			if err := s.PutLabel(ctx, &l); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.PutLabel(ctx, &parley.Label{Business: f.b.ID, Name: "vip", Color: "#123456"}); err != nil {
+			t.Fatal(err)
+		}
+		labels, err := s.Labels(ctx, f.b.ID)
+		if err != nil || len(labels) != 2 || labels[0].Name != "urgent" || labels[1].Color != "#123456" {
+			t.Fatalf("Labels = %+v, %v", labels, err)
+		}
+		if err := s.DeleteLabel(ctx, f.b.ID, "vip"); err != nil {
+			t.Fatal(err)
+		}
+		wantCode(t, "DeleteLabel(again)", s.DeleteLabel(ctx, f.b.ID, "vip"), parley.ENOTFOUND)
+		got, _ = s.Conversation(ctx, conv.ID)
+		if !slices.Equal(got.Labels, []string{"urgent"}) {
+			t.Fatalf("labels after deleting vip = %v", got.Labels)
+		}
+		if l, _ := s.Labels(ctx, other.b.ID); len(l) != 1 {
+			t.Fatalf("the other business's labels = %+v", l)
+		}
+	})
+
+	t.Run("QuickRepliesAndSettings", func(t *testing.T) {
+		s := open(t)
+		ctx := ctxT(t)
+		f, other := mustBusiness(t, s), mustBusiness(t, s)
+		for _, q := range []parley.QuickReply{{Business: f.b.ID, Shortcut: "/thanks", Text: "Thank you {{name}}", UpdatedAt: t0},
+			{Business: f.b.ID, Shortcut: "/hours", Text: "9 to 5", UpdatedAt: t0}, {Business: f.b.ID, Shortcut: "/hours", Text: "9 to 6", UpdatedAt: t0}} {
+			if err := s.PutQuickReply(ctx, &q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		qs, err := s.QuickReplies(ctx, f.b.ID)
+		if err != nil || len(qs) != 2 || qs[0].Shortcut != "/hours" || qs[0].Text != "9 to 6" || !qs[1].UpdatedAt.Equal(at(0)) {
+			t.Fatalf("QuickReplies = %+v, %v", qs, err)
+		}
+		if qs, _ := s.QuickReplies(ctx, other.b.ID); len(qs) != 0 {
+			t.Fatalf("other business sees %+v", qs)
+		}
+		wantCode(t, "DeleteQuickReply(other business)", s.DeleteQuickReply(ctx, other.b.ID, "/hours"), parley.ENOTFOUND)
+		if err := s.DeleteQuickReply(ctx, f.b.ID, "/hours"); err != nil {
+			t.Fatal(err)
+		}
+		// At most MaxQuickReplies per business; replacing one at the limit
+		// is fine.
+		for i := len(qs) - 1; i < parley.MaxQuickReplies; i++ {
+			if err := s.PutQuickReply(ctx, &parley.QuickReply{Business: f.b.ID, Shortcut: fmt.Sprintf("/q%d", i), Text: "t", UpdatedAt: t0}); err != nil {
+				t.Fatalf("quick reply %d: %v", i, err)
+			}
+		}
+		wantCode(t, "PutQuickReply(one too many)", s.PutQuickReply(ctx, &parley.QuickReply{Business: f.b.ID, Shortcut: "/more", Text: "t"}), parley.ETOOLARGE)
+		if err := s.PutQuickReply(ctx, &parley.QuickReply{Business: f.b.ID, Shortcut: "/thanks", Text: "changed"}); err != nil {
+			t.Fatalf("replacing at the limit: %v", err)
+		}
+
+		st, err := s.InboxSettings(ctx, f.b.ID)
+		if err != nil || st.Version != 0 || st.GreetingEnabled {
+			t.Fatalf("InboxSettings (never set) = %+v, %v", st, err)
+		}
+		st.GreetingEnabled, st.Greeting, st.UpdatedAt = true, "Hello {{name}}", t0
+		if err := s.PutInboxSettings(ctx, st); err != nil || st.Version != 1 {
+			t.Fatalf("PutInboxSettings = %v, version %d", err, st.Version)
+		}
+		stale := *st
+		stale.Version = 0
+		wantCode(t, "PutInboxSettings(second insert)", s.PutInboxSettings(ctx, &stale), parley.ECONFLICT)
+		st.AwayEnabled, st.Away = true, "closed"
+		if err := s.PutInboxSettings(ctx, st); err != nil || st.Version != 2 {
+			t.Fatalf("PutInboxSettings update = %v, version %d", err, st.Version)
+		}
+		stale.Version = 1
+		wantCode(t, "PutInboxSettings(stale)", s.PutInboxSettings(ctx, &stale), parley.ECONFLICT)
+		got, err := s.InboxSettings(ctx, f.b.ID)
+		if err != nil || !got.GreetingEnabled || got.Greeting != "Hello {{name}}" || !got.AwayEnabled || got.Away != "closed" || got.Version != 2 {
+			t.Fatalf("InboxSettings = %+v, %v", got, err)
+		}
+	})
+}
+
+func testAgents(t *testing.T, open func(t *testing.T) parley.Store) {
+	t.Run("CRUD", func(t *testing.T) {
+		s := open(t)
+		ctx := ctxT(t)
+		f := mustBusiness(t, s)
+		a := &parley.Agent{ID: "ag-" + newPhone(), Business: f.b.ID, Email: newPhone() + "@example.com", Name: "Ann", Role: parley.AgentOwner,
+			PasswordHash: "$argon2id$x", CreatedAt: t0}
+		if err := s.CreateAgent(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		dup := *a
+		dup.ID = "ag-other"
+		wantCode(t, "CreateAgent(same email)", s.CreateAgent(ctx, &dup), parley.ECONFLICT)
+		got, err := s.AgentByEmail(ctx, a.Email)
+		if err != nil || got.ID != a.ID || got.PasswordHash != a.PasswordHash || got.TOTPSealed != nil || !got.CreatedAt.Equal(at(0)) {
+			t.Fatalf("AgentByEmail = %+v, %v", got, err)
+		}
+		a.Name, a.Role, a.PasswordHash, a.TOTPSealed, a.TOTPLastStep = "Anna", parley.AgentAdmin, "$argon2id$y", []byte("totp"), 42
+		if err := s.UpdateAgent(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		got, err = s.Agent(ctx, a.ID)
+		if err != nil || got.Name != "Anna" || got.Role != parley.AgentAdmin || got.PasswordHash != "$argon2id$y" || string(got.TOTPSealed) != "totp" || got.TOTPLastStep != 42 {
+			t.Fatalf("Agent = %+v, %v", got, err)
+		}
+		if as, err := s.Agents(ctx, f.b.ID); err != nil || len(as) != 1 {
+			t.Fatalf("Agents = %+v, %v", as, err)
+		}
+		// Lock-out after max failures; success clears the count.
+		for i := 1; i <= 3; i++ {
+			locked, err := s.AgentLoginFailed(ctx, a.ID, 3, t0.Add(time.Hour))
+			if err != nil || locked != (i == 3) {
+				t.Fatalf("failure %d: locked %v, %v", i, locked, err)
+			}
+		}
+		got, _ = s.Agent(ctx, a.ID)
+		if !got.LockedUntil.Equal(at(time.Hour)) || got.Failures != 0 {
+			t.Fatalf("after lock-out: %+v", got)
+		}
+		s.AgentLoginFailed(ctx, a.ID, 3, t0)
+		if err := s.AgentLoginSucceeded(ctx, a.ID); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ = s.Agent(ctx, a.ID); got.Failures != 0 {
+			t.Fatalf("failures after success = %d", got.Failures)
+		}
+
+		// Sessions.
+		x := &parley.AgentSession{ID: "s1", Hash: []byte("hash-" + a.ID), CSRFHash: []byte("csrf"), Agent: a.ID, Business: f.b.ID,
+			UserAgent: "test", CreatedAt: t0, LastSeenAt: t0, ExpiresAt: t0.Add(time.Hour)}
+		if err := s.CreateAgentSession(ctx, x); err != nil {
+			t.Fatal(err)
+		}
+		x2 := *x
+		x2.ID, x2.Hash, x2.CreatedAt = "s2", []byte("hash2-"+a.ID), t0.Add(time.Second)
+		if err := s.CreateAgentSession(ctx, &x2); err != nil {
+			t.Fatal(err)
+		}
+		gs, err := s.AgentSession(ctx, x.Hash)
+		if err != nil || gs.ID != "s1" || !bytes.Equal(gs.CSRFHash, []byte("csrf")) || gs.Business != f.b.ID || !gs.ExpiresAt.Equal(at(time.Hour)) {
+			t.Fatalf("AgentSession = %+v, %v", gs, err)
+		}
+		if err := s.TouchAgentSession(ctx, "s1", t0.Add(time.Minute), t0.Add(2*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if gs, _ = s.AgentSession(ctx, x.Hash); !gs.ExpiresAt.Equal(at(2*time.Hour)) || !gs.LastSeenAt.Equal(at(time.Minute)) {
+			t.Fatalf("touched session = %+v", gs)
+		}
+		ss, err := s.AgentSessions(ctx, a.ID, t0)
+		if err != nil || len(ss) != 2 || ss[0].ID != "s2" {
+			t.Fatalf("AgentSessions = %+v, %v", ss, err)
+		}
+		if ss, _ := s.AgentSessions(ctx, a.ID, t0.Add(90*time.Minute)); len(ss) != 1 {
+			t.Fatalf("AgentSessions after s2 expired = %+v", ss)
+		}
+		if err := s.RevokeAgentSession(ctx, a.ID, "s2", t0); err != nil {
+			t.Fatal(err)
+		}
+		wantCode(t, "RevokeAgentSession(again)", s.RevokeAgentSession(ctx, a.ID, "s2", t0), parley.ENOTFOUND)
+		wantCode(t, "RevokeAgentSession(other agent)", s.RevokeAgentSession(ctx, "ag-other", "s1", t0), parley.ENOTFOUND)
+		if gs, _ = s.AgentSession(ctx, x2.Hash); !gs.RevokedAt.Equal(at(0)) {
+			t.Fatalf("revoked session = %+v", gs)
+		}
+		if err := s.RevokeAgentSession(ctx, a.ID, "", t0); err != nil {
+			t.Fatal(err)
+		}
+		if ss, _ := s.AgentSessions(ctx, a.ID, t0); len(ss) != 0 {
+			t.Fatalf("sessions after revoking all = %+v", ss)
+		}
+
+		if err := s.DeleteAgent(ctx, a.ID); err != nil {
+			t.Fatal(err)
+		}
+		_, err = s.Agent(ctx, a.ID)
+		wantCode(t, "Agent(deleted)", err, parley.ENOTFOUND)
+		_, err = s.AgentSession(ctx, x.Hash)
+		wantCode(t, "AgentSession(deleted agent)", err, parley.ENOTFOUND)
+		wantCode(t, "DeleteAgent(again)", s.DeleteAgent(ctx, a.ID), parley.ENOTFOUND)
+	})
+
+	t.Run("RoundRobin", func(t *testing.T) {
+		s := open(t)
+		ctx := ctxT(t)
+		f := mustBusiness(t, s)
+		var ids []string
+		for i := range 3 {
+			a := &parley.Agent{ID: fmt.Sprintf("rr-%s-%d", f.b.ID, i), Business: f.b.ID, Email: fmt.Sprintf("rr%d-%s@example.com", i, f.b.ID),
+				Role: parley.AgentMember, PasswordHash: "h", CreatedAt: t0}
+			if err := s.CreateAgent(ctx, a); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, a.ID)
+		}
+		// TouchAgent only moves forward.
+		s.TouchAgent(ctx, ids[1], t0.Add(-time.Hour))
+		if a, _ := s.Agent(ctx, ids[1]); !a.LastSeenAt.Equal(at(-time.Hour)) {
+			t.Fatalf("LastSeenAt = %v", a.LastSeenAt)
+		}
+		s.TouchAgent(ctx, ids[1], t0.Add(-2*time.Hour))
+		if a, _ := s.Agent(ctx, ids[1]); !a.LastSeenAt.Equal(at(-time.Hour)) {
+			t.Fatalf("LastSeenAt went back to %v", a.LastSeenAt)
+		}
+		_, err := s.NextAgent(ctx, f.b.ID, t0, t0)
+		wantCode(t, "NextAgent(nobody online)", err, parley.ENOTFOUND)
+		s.TouchAgent(ctx, ids[0], t0.Add(time.Second))
+		s.TouchAgent(ctx, ids[2], t0.Add(time.Second))
+		var got []string
+		for i := range 4 {
+			a, err := s.NextAgent(ctx, f.b.ID, t0, t0.Add(time.Duration(i+1)*time.Minute))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, a.ID)
+		}
+		if want := []string{ids[0], ids[2], ids[0], ids[2]}; !slices.Equal(got, want) {
+			t.Fatalf("round robin = %v, want %v", got, want)
+		}
+	})
+
+	t.Run("Audit", func(t *testing.T) {
+		s := open(t)
+		ctx := ctxT(t)
+		f, other := mustBusiness(t, s), mustBusiness(t, s)
+		for i := range 3 {
+			e := &parley.AuditEntry{Business: f.b.ID, Agent: "a1", Action: fmt.Sprintf("act%d", i), Target: "c1", Detail: "d", At: t0}
+			if err := s.AppendAudit(ctx, e); err != nil || e.Seq == 0 {
+				t.Fatalf("AppendAudit = %v, seq %d", err, e.Seq)
+			}
+		}
+		s.AppendAudit(ctx, &parley.AuditEntry{Business: other.b.ID, Action: "x", At: t0})
+		es, err := s.Audit(ctx, f.b.ID, 0, 10)
+		if err != nil || len(es) != 3 || es[0].Action != "act2" || es[2].Agent != "a1" || !es[0].At.Equal(at(0)) {
+			t.Fatalf("Audit = %+v, %v", es, err)
+		}
+		if page, _ := s.Audit(ctx, f.b.ID, es[0].Seq, 1); len(page) != 1 || page[0].Action != "act1" {
+			t.Fatalf("Audit page = %+v", page)
+		}
+		// The database itself refuses to change the log.
+		if r, ok := s.(Reopener); ok {
+			if err := r.Exec(ctx, "UPDATE inbox_audit SET action = 'forged'"); err == nil {
+				t.Error("an UPDATE of inbox_audit succeeded")
+			}
+			if err := r.Exec(ctx, "DELETE FROM inbox_audit"); err == nil {
+				t.Error("a DELETE from inbox_audit succeeded")
+			}
+		}
+	})
+}
