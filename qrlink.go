@@ -28,13 +28,12 @@ type QRLink struct {
 
 // Limits of QR codes and short links (cloud-api reference §8.1).
 const (
-	MaxPrefilled     = 140  // characters of prefilled_message
-	MaxQRLinks       = 2000 // live codes per number
-	QRCodeLength     = 14
-	QRCodeAlphabet   = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-	QRFormatSVG      = "SVG"
-	QRFormatPNG      = "PNG"
-	ReasonQRLinkGone = "qrdl_deleted" // ENOTFOUND: a deleted code (its link "has expired")
+	MaxPrefilled   = 140  // characters of prefilled_message
+	MaxQRLinks     = 2000 // live codes per number
+	QRCodeLength   = 14
+	QRCodeAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	QRFormatSVG    = "SVG"
+	QRFormatPNG    = "PNG"
 )
 
 // NewQRCode returns a random code.

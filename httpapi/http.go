@@ -25,6 +25,8 @@ type Server struct {
 	Keys      *service.Keys     // the key directory; its routes are served only when set
 	Media     *service.Media    // media blobs; their routes are served only when set
 	Business  *service.Business // the business platform's operator routes; served only when set
+	Links     *service.Links    // public reads behind click-to-chat and QR codes; served only when set
+	PublicURL string            // the server's public base URL ("": the request's); see cloudapi.BaseURL
 	Sandbox   SandboxAPI        // sandbox customers (operator API); served only when set
 	Webhooks  WebhookOperator   // dead webhook events; the operator's routes are served only when set
 	Link      service.Link
