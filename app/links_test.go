@@ -188,7 +188,9 @@ func TestQRCodesAndShortLinks(t *testing.T) {
 	wantGraphError(t, st, body, 400, 100, 33)
 	st, body = graph(t, n, "DELETE", path+"/"+c.Code, b.AccessToken, nil)
 	wantGraphError(t, st, body, 400, 100, 33)
-	var perr struct{ Error struct{ Code, Message string } }
+	var perr struct {
+		Error struct{ Code, Message string }
+	}
 	if st := call(t, "GET", n.base+"/v1/public/links/"+c.Code, "", nil, &perr); st != 410 || perr.Error.Code != "expired" {
 		t.Errorf("public link after delete: %d %+v, want 410 expired", st, perr)
 	}
