@@ -138,28 +138,41 @@ func (s *Links) PublicCode(ctx context.Context, code, addr string) (*parley.QRLi
 	if err := s.allowPublic(addr); err != nil {
 		return nil, nil, err
 	}
-	return s.publicCode(ctx, code)
-}
-
-func (s *Links) publicCode(ctx context.Context, code string) (*parley.QRLink, *BusinessCard, error) {
-	if !parley.ValidQRCode(code) {
-		return nil, nil, parley.Errorf(parley.ENOTFOUND, "there is no QR code or short link %q", code)
-	}
-	l, err := s.store.QRLink(ctx, code)
-	if parley.Match(err, parley.ENOTFOUND) {
-		return nil, nil, parley.Errorf(parley.ENOTFOUND, "there is no QR code or short link %s", code)
-	}
+	l, err := s.liveCode(ctx, code)
 	if err != nil {
 		return nil, nil, err
-	}
-	if !l.DeletedAt.IsZero() {
-		return nil, nil, parley.Errorf(parley.EEXPIRED, "this QR code or short link has expired")
 	}
 	card, err := s.biz.Card(ctx, l.Account)
 	if err != nil {
 		return nil, nil, err
 	}
 	return l, card, nil
+}
+
+// liveCode returns a live code; ENOTFOUND when unknown, EEXPIRED when
+// deleted.
+func (s *Links) liveCode(ctx context.Context, code string) (*parley.QRLink, error) {
+	if !parley.ValidQRCode(code) {
+		return nil, parley.Errorf(parley.ENOTFOUND, "there is no QR code or short link %q", clipCode(code))
+	}
+	l, err := s.store.QRLink(ctx, code)
+	if parley.Match(err, parley.ENOTFOUND) {
+		return nil, parley.Errorf(parley.ENOTFOUND, "there is no QR code or short link %s", code)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !l.DeletedAt.IsZero() {
+		return nil, parley.Errorf(parley.EEXPIRED, "this QR code or short link has expired")
+	}
+	return l, nil
+}
+
+func clipCode(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
 }
 
 // PublicCard returns the public card of a business number for anyone
@@ -181,6 +194,5 @@ func (s *Links) QRImage(ctx context.Context, code, addr string) (*parley.QRLink,
 	if err := s.allowPublic(addr); err != nil {
 		return nil, err
 	}
-	l, _, err := s.publicCode(ctx, code)
-	return l, err
+	return s.liveCode(ctx, code)
 }
