@@ -307,3 +307,14 @@ func TestReferralEndToEnd(t *testing.T) {
 		t.Errorf("a malformed referral was passed on: %v", third)
 	}
 }
+
+// A public URL that links cannot be built on stops the node at start.
+func TestPublicURLChecked(t *testing.T) {
+	for _, bad := range []string{"ftp://chat.example.test", "chat.example.test", "https://chat.example.test/?x=1", "https://user@chat.example.test", "https://"} {
+		m := app.New(app.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), PublicURL: bad})
+		if err := m.Start(t.Context()); err == nil || !strings.Contains(err.Error(), "public URL") {
+			t.Errorf("PublicURL %q: Start = %v, want a public URL error", bad, err)
+		}
+		m.Close()
+	}
+}
