@@ -13,8 +13,12 @@ export interface Referral {
 
 const key = (chat: string) => 'referral:' + chat;
 
+// A referral is kept for a day: a message written much later was not
+// prompted by the link.
+const keepFor = 24 * 3600 * 1000;
+
 export function putReferral(chat: string, r: Referral) {
-  localStorage.setItem(key(chat), JSON.stringify(r));
+  localStorage.setItem(key(chat), JSON.stringify({ r, at: Date.now() }));
 }
 
 // takeReferral returns the chat's pending referral and forgets it.
@@ -22,5 +26,8 @@ export function takeReferral(chat: string): Referral | undefined {
   const raw = localStorage.getItem(key(chat));
   if (!raw) return undefined;
   localStorage.removeItem(key(chat));
-  try { return JSON.parse(raw); } catch { return undefined; }
+  try {
+    const { r, at } = JSON.parse(raw);
+    return Date.now() - at < keepFor ? r : undefined;
+  } catch { return undefined; }
 }
