@@ -170,6 +170,7 @@ type Store interface {
 	SandboxStore
 	BusinessChatStore
 	BusinessMediaStore
+	QRLinkStore
 	BusinessStore
 	DirectoryStore
 	TemplateStore

@@ -49,6 +49,7 @@ type Config struct {
 	Retention       time.Duration // how long undelivered items are kept (30 days)
 	AdminToken      string        // operator token; empty: read or generated in DataDir
 	TrustProxy      bool
+	PublicURL       string // public base URL for short links and QR codes ("https://chat.example.com"); "": each request's
 	Limits          service.Limits
 	ShutdownTimeout time.Duration // hard deadline for a graceful stop (15s)
 	IdleTimeout     time.Duration // WebSocket idle timeout (75s; clients ping every 25s)
@@ -163,6 +164,9 @@ func (m *Main) Start(ctx context.Context) (err error) {
 		}
 	}()
 	cfg := m.cfg
+	if err := checkPublicURL(cfg.PublicURL); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
@@ -253,6 +257,7 @@ func (m *Main) Start(ctx context.Context) (err error) {
 		m.inbox.Hours = service.ProfileHours(m.store)
 	}
 	bizDevices.Webhooks = hosted.InboxWebhooks{Next: hooks, Inbox: m.inbox}
+	links := service.NewLinks(m.biz, m.store)
 	bizDevices.Media = m.biz
 	bizDevices.HTTP = webhook.NewClient(webhook.ClientOptions{AllowPrivate: cfg.WebhookAllowPrivate || cfg.Dev, Timeout: time.Minute,
 		MaxConnsPerHost: 8}) // media links of sends
@@ -298,7 +303,8 @@ func (m *Main) Start(ctx context.Context) (err error) {
 	streams, endStreams := context.WithCancel(context.Background())
 	api := &httpapi.Server{
 		Accounts: accounts, Messaging: messaging, Keys: keys, Groups: groups, Media: m.media, Business: m.biz, Sandbox: sandbox, Webhooks: m.hooks,
-		Directory: directory, Consent: m.consent, Inbox: m.inbox, Streams: streams, Link: bus.Link{B: m.bus}, SMSLog: m.store,
+		Directory: directory, Consent: m.consent, Inbox: m.inbox, Streams: streams, Links: links, PublicURL: cfg.PublicURL,
+		Link: bus.Link{B: m.bus}, SMSLog: m.store,
 		DevSMS: provider.Development(), AdminHash: adminHash, WS: m.ws, Web: webClient,
 		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), Log: m.log, TrustProxy: cfg.TrustProxy,
 		Ready: func(ctx context.Context) error {
@@ -308,7 +314,7 @@ func (m *Main) Start(ctx context.Context) (err error) {
 			return m.bus.Ready()
 		},
 	}
-	cloud := (&cloudapi.API{Business: m.biz, Directory: directory, Consent: m.consent, Log: m.log, TrustProxy: cfg.TrustProxy}).Handler()
+	cloud := (&cloudapi.API{Business: m.biz, Directory: directory, Consent: m.consent, Links: links, Log: m.log, TrustProxy: cfg.TrustProxy, PublicURL: cfg.PublicURL}).Handler()
 	m.http = &http.Server{
 		Handler:           withCloudAPI(cloud, cloudapi.Docs(), api.Handler()),
 		ReadHeaderTimeout: 10 * time.Second,

@@ -61,6 +61,7 @@ type InboundMessage struct {
 	Type      string          // text, interactive, reaction, … (unsupported for what has no Cloud API form)
 	Object    json.RawMessage // the type's object ("text":{"body":…} → {"body":…})
 	ContextID string          // the wamid it answers, if any
+	Referral  *sdk.Referral   // how the customer came to the chat (link, short link, QR code, website button), if told
 }
 
 // BusinessWebhooks turns what a hosted business device sees into webhook
@@ -225,7 +226,7 @@ func InboundWAMID(messageID string) string {
 
 // inbound shapes a customer's message for the Cloud API.
 func inbound(e *sdk.Message) *InboundMessage {
-	in := &InboundMessage{WAMID: InboundWAMID(e.ID), From: e.From, Timestamp: e.Timestamp, Type: "unsupported"}
+	in := &InboundMessage{WAMID: InboundWAMID(e.ID), From: e.From, Timestamp: e.Timestamp, Type: "unsupported", Referral: referralOf(e.Raw)}
 	obj := func(v any) json.RawMessage { b, _ := json.Marshal(v); return b }
 	var ctxRef struct {
 		Context *sdk.ReplyContext `json:"context"`

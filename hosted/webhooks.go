@@ -105,6 +105,9 @@ func (w *Webhooks) Inbound(ctx context.Context, n *parley.BusinessNumber, in *In
 	if in.ContextID != "" {
 		m.Context = &webhook.Context{From: strings.TrimPrefix(n.DisplayPhone, "+"), ID: in.ContextID}
 	}
+	if r := in.Referral; r != nil {
+		m.Referral = &webhook.Referral{SourceURL: r.SourceURL, SourceID: r.SourceID, SourceType: r.SourceType, Body: r.Body, Headline: r.Headline}
+	}
 	if in.Type == "unsupported" {
 		m.Object = nil
 		m.Errors = []webhook.Error{{Code: 131051, Title: "Message type unknown", Message: "Message type unknown",

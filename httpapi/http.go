@@ -31,6 +31,8 @@ type Server struct {
 	Consent   *service.Consent   // the opt-in ledger: GDPR routes and the operator's consent routes; served only when set
 	Inbox     *service.Inbox     // the business inbox API (/business/api) and agent admin; served only when set
 	Streams   context.Context    // its end ends long-lived responses (the inbox's event streams) on shutdown; nil: never
+	Links     *service.Links     // public reads behind click-to-chat and QR codes; served only when set
+	PublicURL string             // the server's public base URL ("": the request's); see cloudapi.BaseURL
 	Link      service.Link
 	SMSLog    parley.SMSLog
 	DevSMS    bool         // the development SMS provider is in use

@@ -36,6 +36,9 @@ func (s *Server) Handler() http.Handler {
 	}
 	mux.Handle("GET /v1/accounts/{id}/presence", s.authed(s.presence))
 	s.directoryRoutes(mux)
+	if s.Links != nil {
+		s.linkRoutes(mux)
+	}
 	if s.Keys != nil {
 		mux.Handle("PUT /v1/keys", s.authed(s.putKeys))
 		mux.Handle("POST /v1/keys/prekeys", s.authed(s.addPrekeys))

@@ -80,6 +80,7 @@ type Payload struct {
 	Media     *Attachment `json:"media,omitempty"`
 	Caption   string      `json:"caption,omitempty"`
 	ExpiresIn *int64      `json:"expires_in,omitempty"` // timer
+	Referral  *Referral   `json:"referral,omitempty"`   // how a business chat was started (referral.go)
 }
 
 // TextPayload returns the plaintext of a text message.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -80,7 +81,11 @@ func TestBrowser(t *testing.T) {
 	ctx := context.Background()
 	tctx, tcancel := context.WithTimeout(ctx, 8*time.Minute)
 	defer tcancel()
-	cmd := exec.CommandContext(tctx, node, "--test", "--test-concurrency=1", "e2e/")
+	args := []string{"--test", "--test-concurrency=1", "e2e/"}
+	if f := os.Getenv("PARLEY_E2E"); f != "" { // e.g. "e2e/links.test.mjs" or "--test-name-pattern=button e2e/links.test.mjs"
+		args = append(args[:2], strings.Fields(f)...)
+	}
+	cmd := exec.CommandContext(tctx, node, args...)
 	cmd.Env = append(os.Environ(), "PARLEY_URL="+url, "PARLEY_ADMIN_TOKEN="+adminToken, "PARLEY_CHROMIUM="+chromium,
 		"PARLEY_CONTROL="+ctl.URL)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr

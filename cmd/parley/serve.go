@@ -27,6 +27,7 @@ func serve(ctx context.Context, args []string) error {
 	fs.DurationVar(&cfg.MediaGrace, "media-grace", 24*time.Hour, "how long media are kept after every copy of the messages naming them was delivered")
 	fs.StringVar(&cfg.AdminToken, "admin-token", "", "operator token (default: generated into DATA/admin-token)")
 	fs.BoolVar(&cfg.TrustProxy, "trust-proxy", false, "take client addresses from X-Forwarded-For (only behind a proxy)")
+	fs.StringVar(&cfg.PublicURL, "public-url", "", "public base URL of this server (https://chat.example.com) for the links and QR codes it hands out; empty: the Host of each request")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "graceful shutdown deadline")
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", 75*time.Second, "close WebSocket connections silent for this long")
 	fs.IntVar(&cfg.Limits.RequestsPerIP, "rate-ip", 60, "registration requests per client IP per hour")

@@ -19,8 +19,12 @@ type API struct {
 	Business   *service.Business
 	Directory  *service.Directory // the directory_listing extension; nil: not served
 	Consent    *service.Consent   // the opt-in ledger's extension routes; nil: not served
+	Links      *service.Links     // QR codes and short links
 	Log        *slog.Logger
-	TrustProxy bool // take client addresses from X-Forwarded-For
+	TrustProxy bool // take client addresses from X-Forwarded-For (and the scheme from X-Forwarded-Proto)
+	// PublicURL is the server's public base URL for the links it hands
+	// out (deep_link_url, qr_image_url); "": the request's.
+	PublicURL string
 }
 
 // Match reports whether path belongs to the Cloud API: its first segment
@@ -121,11 +125,16 @@ func (a *API) routes(mux router) {
 	mux.Handle("POST /{id}/media", a.authed(a.uploadMedia))
 	mux.Handle("GET /{id}/download", a.authed(a.downloadMedia))
 	a.consentRoutes(mux)
+	mux.Handle("POST /{id}/message_qrdls", a.authed(a.createQRDL))
+	mux.Handle("GET /{id}/message_qrdls", a.authed(a.listQRDLs))
+	mux.Handle("GET /{id}/message_qrdls/{code}", a.authed(a.getQRDL))
+	mux.Handle("DELETE /{id}/message_qrdls/{code}", a.authed(a.deleteQRDL))
 	mux.Handle("GET /{id}", a.authed(a.getObject))
 	mux.Handle("POST /{id}", a.authed(a.updateObject))
 	mux.Handle("DELETE /{id}", a.authed(a.deleteObject))
 	for _, p := range []string{"/{id}/messages", "/{id}/media", "/{id}/download", "/{id}/message_templates", "/{id}/message_templates/{template}", "/{id}/phone_numbers", "/{id}/whatsapp_business_profile",
-		"/{id}/directory_listing", "/{id}/subscribed_apps", "/{id}/subscriptions", "/{id}/consents", "/{id}/consents/verify", "/{id}/consent_keywords", "/{id}"} {
+		"/{id}/directory_listing", "/{id}/subscribed_apps", "/{id}/subscriptions", "/{id}/consents", "/{id}/consents/verify", "/{id}/consent_keywords",
+		"/{id}/message_qrdls", "/{id}/message_qrdls/{code}", "/{id}"} {
 		mux.Handle(p, a.authed(func(w http.ResponseWriter, r *http.Request) error {
 			return unsupported(r.PathValue("id"))
 		}))

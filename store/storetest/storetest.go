@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) parley.Store) {
 		{"BusinessChats", testBusinessChats},
 		{"Reach", testReach},
 		{"BusinessMedia", testBusinessMedia},
+		{"QRLinks", testQRLinks},
 		{"Business", testBusiness},
 		{"Directory", testDirectory},
 		{"Templates", testTemplates},

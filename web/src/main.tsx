@@ -8,6 +8,8 @@ import { BusinessView, DirectoryView } from './directory';
 import { loadCore, type Core, type Credentials } from './core';
 import { kv, wipe } from './db';
 import { errorText, t } from './i18n';
+import { LinkGate } from './landing';
+import { applyLink } from './links';
 import { Login } from './login';
 import { app, closeChat, notify, openChat, start, useApp } from './state';
 import './style.css';
@@ -72,7 +74,11 @@ function Main() {
       else if (app.open && /^(directory|business\/)/.test(h)) { app.open = ''; notify(); }
       else if (app.open) closeChat();
     };
-    route();
+    const linked = applyLink(); // a click-to-chat link opens its chat, the text in the composer
+    // The chat waits for the session's credentials (its business card is
+    // read with them).
+    const open = () => (app.creds ? openChat(linked!) : setTimeout(open, 20));
+    if (linked) open(); else route();
     window.addEventListener('popstate', route);
     return () => window.removeEventListener('popstate', route);
   }, []);
@@ -113,7 +119,7 @@ const root = document.getElementById('app')!;
 performance.mark('parley-boot');
 loadCore()
   .then((core) => {
-    render(<Shell core={core} />, root);
+    render(<LinkGate><Shell core={core} /></LinkGate>, root);
     performance.mark('parley-interactive');
     document.documentElement.dataset.ready = '1';
   })

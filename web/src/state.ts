@@ -6,6 +6,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { Core, CoreEvent, Credentials, Group, Session } from './core';
 import { kv, messages as msgDB, type Attachment, type Msg, type Status } from './db';
 import { t } from './i18n';
+import { takeReferral } from './referral';
 
 export interface Chat {
   id: string;            // "a:<account>" or "g:<group>"
@@ -445,6 +446,8 @@ function newClientId(): string {
 // lost when the page closes or the network is down; the core sends it
 // (retrying across reconnects) with its client id.
 export async function sendPayload(chat: string, payload: any, local: Partial<Msg>, media?: string[]) {
+  const referral = takeReferral(chat); // the first message of a chat opened by a link says where it came from
+  if (referral) payload = { ...payload, referral };
   const id = newClientId();
   const m: Msg = { id, chat, from: app.creds!.account, mine: true, ts: Date.now(), kind: 'text', status: 'pending',
     payload: JSON.stringify(payload), ...local };
