@@ -387,7 +387,8 @@ type ConsentStore interface {
 	PutConsentKeywords(ctx context.Context, k *ConsentKeywords) error
 	// BusinessDataOf returns what the business platform stores about a
 	// customer (by wa_id) outside the ledger; EraseBusinessDataOf deletes
-	// it and returns how many rows it deleted.
+	// it, and the business inbox's conversations with the customer and
+	// their messages, and returns how many rows it deleted.
 	BusinessDataOf(ctx context.Context, customer string) (*BusinessDataOf, error)
 	EraseBusinessDataOf(ctx context.Context, customer string) (int, error)
 }

@@ -289,6 +289,9 @@ type InboxStore interface {
 	// InboxMessages returns up to limit messages of a conversation
 	// created before before (zero: any), newest first.
 	InboxMessages(ctx context.Context, conversation string, before time.Time, limit int) ([]InboxMessage, error)
+	// CustomerConversations returns the customer's conversations with
+	// every business (for the customer's own export, GDPR Art. 15).
+	CustomerConversations(ctx context.Context, customer string) ([]Conversation, error)
 	// RecentInboxMessages returns the business's latest limit in and out
 	// messages, newest first.
 	RecentInboxMessages(ctx context.Context, business string, limit int) ([]InboxMessage, error)

@@ -257,6 +257,7 @@ func (m *Main) Start(ctx context.Context) (err error) {
 		m.inbox.Hours = service.ProfileHours(m.store)
 	}
 	bizDevices.Webhooks = hosted.InboxWebhooks{Next: hooks, Inbox: m.inbox}
+	m.consent.Inbox = m.inbox // GDPR export and erasure cover the inbox's copies
 	links := service.NewLinks(m.biz, m.store)
 	bizDevices.Media = m.biz
 	bizDevices.HTTP = webhook.NewClient(webhook.ClientOptions{AllowPrivate: cfg.WebhookAllowPrivate || cfg.Dev, Timeout: time.Minute,

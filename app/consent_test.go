@@ -295,6 +295,13 @@ func TestConsentExportAndErase(t *testing.T) {
 		Business struct {
 			Messages []map[string]any `json:"messages"`
 			Windows  []map[string]any `json:"windows"`
+			Inbox    []struct {
+				Conversation map[string]any `json:"conversation"`
+				Messages     []struct {
+					Direction string          `json:"direction"`
+					Content   json.RawMessage `json:"content"`
+				} `json:"messages"`
+			} `json:"inbox"`
 		} `json:"business"`
 	}
 	var x export
@@ -343,7 +350,7 @@ func TestConsentExportAndErase(t *testing.T) {
 		if st := call(t, "GET", n.base+"/admin/v1/customers/4915100000403/export", adminToken(t, n), nil, &x); st != 200 {
 			t.Fatalf("operator export: %d", st)
 		}
-		if len(x.Business.Messages) == 1 && len(x.Business.Windows) == 1 {
+		if len(x.Business.Messages) == 1 && len(x.Business.Windows) == 1 && len(x.Business.Inbox) == 1 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -354,16 +361,26 @@ func TestConsentExportAndErase(t *testing.T) {
 	if x.Business.Messages[0]["direction"] != "from_customer" || x.Business.Windows[0]["phone_number_id"] != b.PhoneNumberID {
 		t.Fatalf("business records %+v", x.Business)
 	}
+	// The business inbox's copy of the conversation, opened from its seal.
+	if in := x.Business.Inbox[0]; in.Conversation["phone_number_id"] != b.PhoneNumberID || len(in.Messages) != 1 ||
+		in.Messages[0].Direction != "in" || !strings.Contains(string(in.Messages[0].Content), `"body":"hello"`) {
+		t.Fatalf("inbox in the export %+v", x.Business.Inbox)
+	}
 	var er2 struct {
 		Records int `json:"business_records_deleted"`
 	}
-	if st := call(t, "POST", n.base+"/admin/v1/customers/4915100000403/erase", adminToken(t, n), nil, &er2); st != 200 || er2.Records != 2 {
+	// Message link, window, the inbox's message and its conversation.
+	if st := call(t, "POST", n.base+"/admin/v1/customers/4915100000403/erase", adminToken(t, n), nil, &er2); st != 200 || er2.Records != 4 {
 		t.Fatalf("operator erase: %d %+v", st, er2)
 	}
 	x = export{}
 	call(t, "GET", n.base+"/admin/v1/customers/4915100000403/export", adminToken(t, n), nil, &x)
-	if len(x.Business.Messages)+len(x.Business.Windows) != 0 {
+	if len(x.Business.Messages)+len(x.Business.Windows)+len(x.Business.Inbox) != 0 {
 		t.Fatalf("after the operator's erasure %+v", x.Business)
+	}
+	convs, err := n.m.Store().Conversations(t.Context(), parley.ConversationFilter{Business: b.WABAID})
+	if err != nil || len(convs) != 0 {
+		t.Fatalf("the business inbox after erasure: %d conversations (%v)", len(convs), err)
 	}
 	if st := call(t, "POST", n.base+"/admin/v1/customers/4915100000499/erase", adminToken(t, n), nil, nil); st != 404 {
 		t.Fatalf("erase of an unknown number: %d, want 404", st)

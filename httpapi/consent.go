@@ -93,9 +93,9 @@ func exportJSON(x *service.CustomerExport) map[string]any {
 			"created_at": rfc3339(x.Account.CreatedAt)},
 		"devices":  devs,
 		"consents": cons,
-		"business": map[string]any{"messages": msgs, "windows": wins, "reach": reach},
+		"business": map[string]any{"messages": msgs, "windows": wins, "reach": reach, "inbox": x.Inbox},
 		"not_included": "end-to-end encrypted messages and files waiting for delivery (the server cannot read them) " +
-			"and the contents of business chats (kept by the businesses' systems, not by Parley)",
+			"and what businesses keep in their own systems (through webhooks and the API)",
 		"exported_at": rfc3339(x.ExportedAt),
 	}
 }

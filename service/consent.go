@@ -41,6 +41,9 @@ type Consent struct {
 	clock    parley.Clock
 	log      *slog.Logger
 	Webhooks ConsentWebhooks // nil: no webhooks
+	// Inbox is the business inbox, whose copies of the customer's
+	// conversations the export includes (nil: none kept).
+	Inbox *Inbox
 }
 
 // NewConsent returns the ledger service. hasher makes the customers'
@@ -363,6 +366,7 @@ type CustomerExport struct {
 	Devices      []parley.Device
 	Consents     []parley.ConsentEntry
 	BusinessData *parley.BusinessDataOf
+	Inbox        []CustomerInbox // the business inbox's conversations with the customer, opened
 	ExportedAt   time.Time
 }
 
@@ -390,7 +394,13 @@ func (s *Consent) Export(ctx context.Context, account string) (*CustomerExport, 
 	if cons == nil {
 		cons = []parley.ConsentEntry{}
 	}
-	return &CustomerExport{Account: a, Devices: devs, Consents: cons, BusinessData: bd, ExportedAt: s.clock.Now()}, nil
+	x := &CustomerExport{Account: a, Devices: devs, Consents: cons, BusinessData: bd, Inbox: []CustomerInbox{}, ExportedAt: s.clock.Now()}
+	if s.Inbox != nil {
+		if x.Inbox, err = s.Inbox.CustomerData(ctx, account); err != nil {
+			return nil, err
+		}
+	}
+	return x, nil
 }
 
 // Erasure says what an erasure removed.
@@ -402,7 +412,8 @@ type Erasure struct {
 
 // Erase deletes what businesses' platform data holds about an account
 // (GDPR Art. 17): the personal fields of its consent entries (wa_id,
-// evidence) and the message links, service windows and reach records.
+// evidence), the message links, service windows and reach records, and
+// the business inbox's conversations with it (messages and notes).
 // The ledger keeps the entries' digests and the keyed pseudonym, so
 // ledgers still verify and an opt-out keeps suppressing marketing.
 func (s *Consent) Erase(ctx context.Context, account string) (*Erasure, error) {

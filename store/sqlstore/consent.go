@@ -48,6 +48,10 @@ var (
 	qEraseMessagesOf  = newQuery(`DELETE FROM business_messages WHERE customer = ?`)
 	qEraseWindowsOf   = newQuery(`DELETE FROM business_windows WHERE customer = ?`)
 	qEraseReachOf     = newQuery(`DELETE FROM business_reach WHERE customer = ?`)
+	// The business inbox's copies of the customer's conversations: their
+	// messages (and agents' notes about them) first, then the conversations.
+	qEraseInboxMessagesOf = newQuery(`DELETE FROM inbox_messages WHERE conversation IN (SELECT id FROM inbox_conversations WHERE customer = ?)`)
+	qEraseInboxOf         = newQuery(`DELETE FROM inbox_conversations WHERE customer = ?`)
 )
 
 const consentColumns = `business, seq, number, customer, customer_key, action, purposes, source_type, source_id, evidence,
@@ -290,7 +294,7 @@ func (s *Store) EraseBusinessDataOf(ctx context.Context, customer string) (int, 
 	total := 0
 	err := s.writeTx(ctx, "EraseBusinessDataOf", func(tx *sql.Tx) error {
 		total = 0
-		for _, q := range []query{qEraseMessagesOf, qEraseWindowsOf, qEraseReachOf} {
+		for _, q := range []query{qEraseMessagesOf, qEraseWindowsOf, qEraseReachOf, qEraseInboxMessagesOf, qEraseInboxOf} {
 			res, err := tx.ExecContext(ctx, s.sql(q), customer)
 			if err != nil {
 				return err

@@ -43,7 +43,8 @@ var (
 	qInboxMessage   = newQuery(`SELECT ` + inboxMessageColumns + ` FROM inbox_messages WHERE id = ?`)
 	qInboxMessages  = newQuery(`SELECT ` + inboxMessageColumns + ` FROM inbox_messages WHERE conversation = ? AND (CAST(? AS BIGINT) = 0 OR created_at < ?)
 		ORDER BY created_at DESC, id DESC LIMIT ?`)
-	qRecentInboxMessages = newQuery(`SELECT ` + inboxMessageColumns + ` FROM inbox_messages WHERE business = ? AND direction <> 'note'
+	qCustomerConversations = newQuery(`SELECT ` + conversationColumns + ` FROM inbox_conversations WHERE customer = ? ORDER BY created_at, id`)
+	qRecentInboxMessages   = newQuery(`SELECT ` + inboxMessageColumns + ` FROM inbox_messages WHERE business = ? AND direction <> 'note'
 		ORDER BY created_at DESC, id DESC LIMIT ?`)
 )
 
@@ -219,6 +220,27 @@ func (s *Store) Conversations(ctx context.Context, f parley.ConversationFilter) 
 	}
 	if err := rows.Err(); err != nil {
 		return nil, s.wrap("Conversations", err)
+	}
+	return out, nil
+}
+
+// CustomerConversations returns a customer's conversations with every business.
+func (s *Store) CustomerConversations(ctx context.Context, customer string) ([]parley.Conversation, error) {
+	rows, err := s.r.QueryContext(ctx, s.sql(qCustomerConversations), customer)
+	if err != nil {
+		return nil, s.wrap("CustomerConversations", err)
+	}
+	defer rows.Close()
+	var out []parley.Conversation
+	for rows.Next() {
+		c, err := scanConversation(rows)
+		if err != nil {
+			return nil, s.wrap("CustomerConversations", err)
+		}
+		out = append(out, *c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap("CustomerConversations", err)
 	}
 	return out, nil
 }

@@ -27,6 +27,43 @@ func inboxMsg(id, dir string, d time.Duration) *parley.InboxMessage {
 }
 
 func testInbox(t *testing.T, open func(t *testing.T) parley.Store) {
+	// A customer's conversations with two businesses are found for their
+	// export, and the erasure of their business data deletes them with
+	// their messages and notes, leaving other customers' alone.
+	t.Run("CustomerExportAndErase", func(t *testing.T) {
+		s := open(t)
+		ctx := ctxT(t)
+		f1, f2 := mustBusiness(t, s), mustBusiness(t, s)
+		cust, other := newPhone(), newPhone()
+		for _, r := range []struct {
+			f    *bizFixture
+			cust string
+			id   string
+			dir  string
+		}{{f1, cust, "wamid.x1", parley.DirectionIn}, {f1, cust, "note.x1", parley.DirectionNote}, {f2, cust, "wamid.x2", parley.DirectionIn},
+			{f1, other, "wamid.y1", parley.DirectionIn}} {
+			if _, err := s.RecordInboxMessage(ctx, inboxConv(r.f, r.cust, "p"), inboxMsg(r.id, r.dir, 0)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		convs, err := s.CustomerConversations(ctx, cust)
+		if err != nil || len(convs) != 2 || convs[0].Customer != cust || convs[1].Customer != cust || convs[0].Business == convs[1].Business {
+			t.Fatalf("CustomerConversations = %+v, %v", convs, err)
+		}
+		n, err := s.EraseBusinessDataOf(ctx, cust)
+		if err != nil || n != 5 { // three messages (one a note) and two conversations
+			t.Fatalf("EraseBusinessDataOf = %d, %v; want 5 rows", n, err)
+		}
+		if convs, err := s.CustomerConversations(ctx, cust); err != nil || len(convs) != 0 {
+			t.Fatalf("after erasure: %+v, %v", convs, err)
+		}
+		if ms, err := s.InboxMessages(ctx, parley.ConversationID(f1.n.ID, cust), time.Time{}, 10); err != nil || len(ms) != 0 {
+			t.Fatalf("messages after erasure: %+v, %v", ms, err)
+		}
+		if convs, err := s.CustomerConversations(ctx, other); err != nil || len(convs) != 1 {
+			t.Fatalf("another customer's conversation after erasure: %+v, %v", convs, err)
+		}
+	})
 	t.Run("RecordAndList", func(t *testing.T) {
 		s := open(t)
 		ctx := ctxT(t)
