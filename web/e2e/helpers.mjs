@@ -22,10 +22,18 @@ export function phone() {
   return '+4917' + String(Date.now() % 1e6).padStart(6, '0') + String(++seq).padStart(2, '0');
 }
 
+// otp reads the code the development SMS provider recorded for number,
+// waiting up to 10 s for it: the page's code request may still be on its
+// way when a test asks.
 export async function otp(number) {
-  const r = await fetch(`${base}/admin/v1/otp?phone=${encodeURIComponent(number)}`, { headers: { Authorization: `Bearer ${token}` } });
-  if (!r.ok) throw new Error(`otp: ${r.status} ${await r.text()}`);
-  return (await r.json()).code;
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const r = await fetch(`${base}/admin/v1/otp?phone=${encodeURIComponent(number)}`, { headers: { Authorization: `Bearer ${token}` } });
+    if (r.ok) return (await r.json()).code;
+    const body = await r.text();
+    if (r.status !== 404 || Date.now() > deadline) throw new Error(`otp: ${r.status} ${body}`);
+    await new Promise((ok) => setTimeout(ok, 50));
+  }
 }
 
 // register opens a new browser context and registers number in it.
