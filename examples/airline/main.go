@@ -14,14 +14,12 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
-	"os/signal"
 	"time"
 
 	"github.com/parley-chat/parley/examples/cloudapi"
+	"github.com/parley-chat/parley/examples/internal/serve"
 )
 
 // demoBookings are the bookings the example knows.
@@ -46,28 +44,8 @@ func New(api *cloudapi.Client, bookings map[string]Booking, log *slog.Logger) *A
 func main() {
 	addr := flag.String("addr", ":8091", "address of the check-in page")
 	flag.Parse()
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	api := &cloudapi.Client{BaseURL: os.Getenv("PARLEY_API"), Token: os.Getenv("ACCESS_TOKEN"),
-		PhoneNumberID: os.Getenv("PHONE_NUMBER_ID"), WABAID: os.Getenv("WABA_ID")}
-	if api.BaseURL == "" || api.Token == "" || api.PhoneNumberID == "" || api.WABAID == "" {
-		fmt.Fprintln(os.Stderr, "set PARLEY_API, ACCESS_TOKEN, PHONE_NUMBER_ID and WABA_ID (parley admin business create --json prints them)")
-		os.Exit(2)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	a := New(api, demoBookings(time.Now()), log)
-	if err := a.Setup(ctx); err != nil {
-		log.Error("setting up the template", "err", err)
-		os.Exit(1)
-	}
-	srv := &http.Server{Addr: *addr, Handler: a, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		<-ctx.Done()
-		srv.Shutdown(context.Background())
-	}()
-	log.Info("check-in page listening", "addr", *addr)
-	if err := srv.ListenAndServe(); err != http.ErrServerClosed {
-		log.Error("serve", "err", err)
-		os.Exit(1)
-	}
+	serve.Main(*addr, "check-in page", func(ctx context.Context, api *cloudapi.Client, log *slog.Logger) (http.Handler, error) {
+		a := New(api, demoBookings(time.Now()), log)
+		return a, a.Setup(ctx)
+	})
 }

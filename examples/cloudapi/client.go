@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"os"
 	"strings"
 )
 
@@ -247,4 +248,17 @@ func (c *Client) RecordConsent(ctx context.Context, waID, action string, purpose
 		return "", err
 	}
 	return out.Hash, nil
+}
+
+// FromEnv returns the client configured by PARLEY_API (the base URL with
+// its version, e.g. http://localhost:8080/v24.0), ACCESS_TOKEN,
+// PHONE_NUMBER_ID and WABA_ID — what `parley admin business create
+// --json` prints.
+func FromEnv() (*Client, error) {
+	c := &Client{BaseURL: os.Getenv("PARLEY_API"), Token: os.Getenv("ACCESS_TOKEN"),
+		PhoneNumberID: os.Getenv("PHONE_NUMBER_ID"), WABAID: os.Getenv("WABA_ID")}
+	if c.BaseURL == "" || c.Token == "" || c.PhoneNumberID == "" || c.WABAID == "" {
+		return nil, fmt.Errorf("set PARLEY_API, ACCESS_TOKEN, PHONE_NUMBER_ID and WABA_ID (parley admin business create --json prints them)")
+	}
+	return c, nil
 }

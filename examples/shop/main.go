@@ -17,43 +17,20 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
-	"os/signal"
-	"time"
 
 	"github.com/parley-chat/parley/examples/cloudapi"
+	"github.com/parley-chat/parley/examples/internal/serve"
 )
 
 func main() {
 	addr := flag.String("addr", ":8090", "address the carrier posts events to")
 	flag.Parse()
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	api := &cloudapi.Client{BaseURL: os.Getenv("PARLEY_API"), Token: os.Getenv("ACCESS_TOKEN"),
-		PhoneNumberID: os.Getenv("PHONE_NUMBER_ID"), WABAID: os.Getenv("WABA_ID")}
-	if api.BaseURL == "" || api.Token == "" || api.PhoneNumberID == "" || api.WABAID == "" {
-		fmt.Fprintln(os.Stderr, "set PARLEY_API, ACCESS_TOKEN, PHONE_NUMBER_ID and WABA_ID (parley admin business create --json prints them)")
-		os.Exit(2)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	n := &Notifier{API: api, Log: log}
-	if err := n.Setup(ctx); err != nil {
-		log.Error("setting up templates", "err", err)
-		os.Exit(1)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/parcel-events", n)
-	srv := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		<-ctx.Done()
-		srv.Shutdown(context.Background())
-	}()
-	log.Info("shop notifier listening", "addr", *addr)
-	if err := srv.ListenAndServe(); err != http.ErrServerClosed {
-		log.Error("serve", "err", err)
-		os.Exit(1)
-	}
+	serve.Main(*addr, "shop notifier", func(ctx context.Context, api *cloudapi.Client, log *slog.Logger) (http.Handler, error) {
+		n := &Notifier{API: api, Log: log}
+		mux := http.NewServeMux()
+		mux.Handle("/parcel-events", n)
+		return mux, n.Setup(ctx)
+	})
 }
