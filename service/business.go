@@ -150,11 +150,19 @@ type Caller struct {
 }
 
 // NewGraphID returns a random Graph id: 16 decimal digits, the first
-// not 0, about 53 bits of randomness.
+// not 0, about 53 bits of randomness, and below 2^53. Meta's payloads
+// carry some ids as JSON numbers (message_template_id in template
+// webhooks), and JavaScript parses numbers as doubles: an id above 2^53
+// would arrive changed in every Node.js integration.
 func NewGraphID() string {
-	n, _ := rand.Int(rand.Reader, big.NewInt(9_000_000_000_000_000))
-	return n.Add(n, big.NewInt(1_000_000_000_000_000)).String()
+	n, _ := rand.Int(rand.Reader, big.NewInt(maxGraphID-minGraphID))
+	return n.Add(n, big.NewInt(minGraphID)).String()
 }
+
+const (
+	minGraphID = 1_000_000_000_000_000 // the smallest id of 16 digits
+	maxGraphID = 1 << 53               // 9,007,199,254,740,992: exact in a float64
+)
 
 // Access tokens have the form "PAT" + 16 hex digits (the token id, which
 // selects the row) + 43 characters of base64url secret, whose SHA-256
