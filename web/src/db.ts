@@ -30,6 +30,9 @@ export interface Msg {
   payload?: string;      // the raw payload (for forwarding, unknown types)
   forwarded?: boolean;
   hidden?: boolean;      // deleted for me
+  chosen?: { id: string; title: string }; // business message: the reply button or list row tapped
+  ttl?: number;          // disappearing message: seconds (counted from sending, or for received ones from reading)
+  expires?: number;      // disappearing message: when it is deleted here (ms)
 }
 
 let dbp: Promise<IDBDatabase> | undefined;

@@ -224,6 +224,7 @@ async function onMessage(e: Extract<CoreEvent, { type: 'message' }>) {
     case 'interactive_reply':
       m.text = p.button_reply?.title ?? p.list_reply?.title ?? '';
       if (p.context?.message_id) m.replyTo = p.context.message_id;
+      if (mine) await markChosen(chat, p.context?.message_id, p.button_reply ?? p.list_reply);
       break;
     case 'timer':
       m.kind = 'system'; m.text = 'timer';
@@ -283,7 +284,9 @@ export function preview(m: Msg): string {
     case 'text': return m.text ?? '';
     case 'image': return '📷 ' + (m.caption || t('photo'));
     case 'document': return '📄 ' + (m.media?.name || t('document'));
-    case 'video': case 'audio': case 'sticker': return m.caption || m.kind;
+    case 'video': return '🎬 ' + (m.caption || t('video'));
+    case 'audio': return '🎵 ' + (m.caption || t('audio'));
+    case 'sticker': return t('sticker');
     case 'business': return businessText(m.business) || t('business');
     case 'system':
       if (m.text === 'group') return groupLine(m);
@@ -301,7 +304,7 @@ export function businessText(b: any): string {
   if (b.type === 'text') return b.text?.body ?? '';
   if (b.type === 'interactive') return b.interactive?.body?.text ?? '';
   if (b.type === 'template') return templateBody(b.template) || t('template') + (b.template?.name ? ': ' + b.template.name : '');
-  if (b.type === 'image' || b.type === 'document') return b[b.type]?.caption ?? b.type;
+  if (['image', 'document', 'video', 'audio', 'sticker'].includes(b.type)) return b[b.type]?.caption || t(b.type === 'image' ? 'photo' : b.type);
   return '';
 }
 
@@ -501,7 +504,20 @@ export async function setMarketing(account: string, on: boolean) {
   } catch (e: any) { notice(t('status_failed') + ': ' + (e?.message ?? e)); }
 }
 
+// markChosen records on a business message which of its reply buttons or
+// list rows was tapped (here or on another own device).
+async function markChosen(chat: string, wamid: string | undefined, r: { id?: string; title?: string } | undefined) {
+  if (!wamid || !r?.id) return;
+  for (const b of app.msgs.values()) {
+    if (b.chat === chat && b.kind === 'business' && b.wamid === wamid) {
+      await save({ ...b, chosen: { id: r.id, title: r.title ?? '' } });
+      return;
+    }
+  }
+}
+
 export async function sendButtonReply(m: Msg, id: string, title: string) {
+  await save({ ...m, chosen: { id, title } });
   const payload = { type: 'interactive_reply', context: { message_id: m.wamid }, button_reply: { id, title } };
   return sendPayload(m.chat, payload, { text: title, replyTo: ref(m) });
 }
@@ -509,6 +525,7 @@ export async function sendButtonReply(m: Msg, id: string, title: string) {
 export async function sendListReply(m: Msg, row: { id: string; title: string; description?: string }) {
   const list_reply: any = { id: row.id, title: row.title };
   if (row.description) list_reply.description = row.description;
+  await save({ ...m, chosen: { id: row.id, title: row.title } });
   const payload = { type: 'interactive_reply', context: { message_id: m.wamid }, list_reply };
   return sendPayload(m.chat, payload, { text: row.title, replyTo: ref(m) });
 }
