@@ -5,7 +5,7 @@ import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { Msg } from './db';
 import {
   app, byRef, businessCard, setMarketing, businessText, chatMessages, sendListReply, templateBody, templateParams, type BusinessCard, chatName, closeChat, displayName, groupLine, markRead, media, preview,
-  resend, sendButtonReply, sendFile, sendReaction, sendText, typing, useApp, chats, deleteForMe, deleteForEveryone, forward,
+  resend, sendButtonReply, setTimer, TIMERS, duration, sendFile, sendReaction, sendText, typing, useApp, chats, deleteForMe, deleteForEveryone, forward,
 } from './state';
 import { errorText, t, time } from './i18n';
 import { HoursTable, MentionCards, OpenState } from './directory';
@@ -37,6 +37,7 @@ export function ChatView({ chat }: { chat: string }) {
   else if (pres?.online) status = t('online');
   else if (pres?.lastSeen) status = t('lastSeen', { time: time(pres.lastSeen) });
   const group = chat.startsWith('g:') ? app.groups.get(chat.slice(2)) : undefined;
+  const timer = app.timers.get(chat) ?? 0;
   if (group) status = (group.Members ?? []).map((m) => displayName(m.Account)).join(', ');
 
   return (
@@ -46,7 +47,14 @@ export function ChatView({ chat }: { chat: string }) {
         <div class="title">
           <h2>{name}{card && <span class="verified" role="img" aria-label={t('verified')} title={t('verified')} data-testid="verified">✔</span>}</h2>
           <p class="status" aria-live="polite" data-testid="chat-status">{status}</p>
+          {timer > 0 && <p class="status timer-state" data-testid="timer">⏱ {t('timerState', { d: duration(timer) })}</p>}
         </div>
+        {!card && (
+          <select class="timer" aria-label={t('timerLabel')} title={t('timerLabel')} value={String(timer)}
+            onChange={(e) => setTimer(chat, Number(e.currentTarget.value))}>
+            {(TIMERS.includes(timer) ? TIMERS : [...TIMERS, timer]).map((s) => <option key={s} value={String(s)}>⏱ {s ? duration(s) : t('timerOffShort')}</option>)}
+          </select>
+        )}
         {card && <button type="button" class="secondary" onClick={() => setInfo(info === 'business' ? '' : 'business')}>{t('businessInfo')}</button>}
         {peer && <button type="button" class="secondary" onClick={() => setInfo('safety')}>{t('safety')}</button>}
         {group && <button type="button" class="secondary" onClick={() => setInfo('members')}>{t('info')}</button>}
@@ -84,6 +92,7 @@ function Bubble({ m, group, onReply, onSafety }: { m: Msg; group: boolean; onRep
       <Body m={m} />
       <MentionCards m={m} />
       <span class="foot">
+        {m.ttl && <span class="ttl" role="img" aria-label={t('disappearing')} title={t('disappearing')} data-testid="ttl">⏱</span>}
         <time>{time(m.ts)}</time>
         {m.mine && <Ticks m={m} />}
       </span>

@@ -26,7 +26,7 @@ export type CoreEvent =
 export interface Session {
   account: string;
   device: number;
-  send(o: { to?: string; group?: string; payload: unknown; media?: string[]; clientId?: string }): Promise<{ id: string; clientId: string; ts: number }>;
+  send(o: { to?: string; group?: string; payload: unknown; media?: string[]; clientId?: string; expiresIn?: number }): Promise<{ id: string; clientId: string; ts: number }>;
   upload(kind: string, data: Uint8Array, mime: string, name: string): Promise<Attachment>;
   download(a: Attachment): Promise<Uint8Array>;
   markRead(from: string, ids: string[]): Promise<void>;

@@ -74,7 +74,13 @@ export const kv = {
 export const messages = {
   all: (): Promise<Msg[]> => tx('messages', 'readonly', (s) => s.getAll()),
   put: (m: Msg): Promise<void> => tx('messages', 'readwrite', (s) => { s.put(m); }),
+  del: (ids: string[]): Promise<void> => tx('messages', 'readwrite', (s) => { for (const id of ids) s.delete(id); }),
 };
+
+// delBlobs drops cached attachment bytes.
+export function delBlobs(ids: string[]): Promise<void> {
+  return tx('kv', 'readwrite', (s) => { for (const id of ids) s.delete('blob:' + id); });
+}
 
 // wipe deletes everything this device stored (log out).
 export async function wipe(): Promise<void> {
