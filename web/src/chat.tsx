@@ -178,7 +178,7 @@ function Media({ m, kind }: { m: Msg; kind: MediaKind }) {
       return u;
     } catch (e) { setErr(errorText(e)); return ''; }
   };
-  useEffect(() => { if (inline) load(); }, [a.id]);
+  useEffect(() => { if (inline && !m.evicted) load(); }, [a.id]);
   useEffect(() => () => { if (url) URL.revokeObjectURL(url); }, [url]);
   const save = async () => {
     const u = url || await load();
@@ -188,6 +188,14 @@ function Media({ m, kind }: { m: Msg; kind: MediaKind }) {
     l.click();
   };
   const label = m.caption || a.name || t(kind === 'document' ? 'document' : kind === 'image' ? 'photo' : kind);
+  if (m.evicted) {
+    return (
+      <div class="media" data-media={kind}>
+        <p class="text muted" data-testid="evicted">{t('evicted', { name: a.name || t(kind === 'image' ? 'photo' : kind) })}</p>
+        {m.caption && <p class="text">{m.caption}</p>}
+      </div>
+    );
+  }
   return (
     <div class="media" data-media={kind}>
       {kind === 'image' && url && <img src={url} alt={label} />}

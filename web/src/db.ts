@@ -33,6 +33,7 @@ export interface Msg {
   chosen?: { id: string; title: string }; // business message: the reply button or list row tapped
   ttl?: number;          // disappearing message: seconds (counted from sending, or for received ones from reading)
   expires?: number;      // disappearing message: when it is deleted here (ms)
+  evicted?: boolean;     // its cached attachment was removed to stay within the storage budget
 }
 
 let dbp: Promise<IDBDatabase> | undefined;

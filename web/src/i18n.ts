@@ -140,6 +140,7 @@ const en = {
   hours: '{n} h',
   minutes: '{n} min',
   disappearing: 'Disappearing message',
+  evicted: '{name} was removed from this browser to save space.',
   timerOff: '{who} turned disappearing messages off.',
   // The business directory and mention-to-chat (directory.tsx).
   directory: 'Directory',
@@ -316,6 +317,7 @@ const de: Strings = {
   hours: '{n} Std.',
   minutes: '{n} Min.',
   disappearing: 'Selbstlöschende Nachricht',
+  evicted: '{name} wurde aus diesem Browser entfernt, um Platz zu sparen.',
   timerOff: '{who} hat selbstlöschende Nachrichten ausgeschaltet.',
   directory: 'Verzeichnis',
   dirTitle: 'Firmenverzeichnis',

@@ -7,6 +7,7 @@ import type { Core, CoreEvent, Credentials, Group, Session } from './core';
 import { delBlobs, kv, messages as msgDB, type Attachment, type Msg, type Status } from './db';
 import { t } from './i18n';
 import { takeReferral } from './referral';
+import { caps, planPrune } from './prune';
 
 export interface Chat {
   id: string;            // "a:<account>" or "g:<group>"
@@ -102,6 +103,31 @@ async function save(m: Msg) {
   if (m.serverId) app.byServer.set(m.serverId, m.id);
   notify();
   await msgDB.put(m);
+  schedulePrune();
+}
+
+// --- bounds of what this browser keeps (src/prune.ts) ---
+
+let pruneTimer: ReturnType<typeof setTimeout> | undefined;
+function schedulePrune() {
+  if (!pruneTimer) pruneTimer = setTimeout(() => { pruneTimer = undefined; prune().catch((e) => console.error('prune:', e)); }, 1000);
+}
+
+// prune deletes the oldest messages beyond the caps (with their cached
+// attachments) and the oldest cached attachments beyond the byte budget
+// (their messages stay, marked evicted).
+export async function prune() {
+  const items = [...app.msgs.values()].map((m) => ({ id: m.id, chat: m.chat, ts: m.ts,
+    keep: m.mine && (m.status === 'pending' || m.status === 'failed'), blob: m.media && !m.evicted ? m.media.size : undefined }));
+  const plan = planPrune(items, caps(localStorage.getItem('parley.caps')));
+  const gone = plan.drop.map((id) => app.msgs.get(id)).filter((m): m is Msg => !!m);
+  if (gone.length) await drop(gone);
+  for (const id of plan.dropBlobs) {
+    const m = app.msgs.get(id);
+    if (!m?.media) continue;
+    await delBlobs([m.media.id]);
+    await save({ ...m, evicted: true });
+  }
 }
 
 // --- start and events ---
@@ -119,6 +145,7 @@ export async function start(core: Core, creds: Credentials) {
   timers?.forEach(([c, v]) => app.timers.set(c, v));
   await sweep();
   setInterval(sweep, SWEEP_EVERY);
+  await prune();
   notify();
   app.session = await core.start(creds, kv, onEvent);
   refreshGroups();
