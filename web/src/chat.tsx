@@ -5,7 +5,7 @@ import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { Msg } from './db';
 import {
   app, byRef, businessCard, setMarketing, businessText, chatMessages, sendListReply, templateBody, templateParams, type BusinessCard, chatName, closeChat, displayName, groupLine, markRead, media, preview,
-  resend, sendButtonReply, setTimer, TIMERS, duration, sendFile, sendReaction, sendText, typing, useApp, chats, deleteForMe, deleteForEveryone, forward,
+  resend, notify, sendButtonReply, setTimer, TIMERS, duration, sendFile, sendReaction, sendText, typing, useApp, chats, deleteForMe, deleteForEveryone, forward,
 } from './state';
 import { errorText, t, time } from './i18n';
 import { HoursTable, MentionCards, OpenState } from './directory';
@@ -401,6 +401,12 @@ function Members({ chat, onClose }: { chat: string; onClose: () => void }) {
   const g = app.groups.get(chat.slice(2))!;
   const [add, setAdd] = useState('');
   const [err, setErr] = useState('');
+  const me = app.creds!.account;
+  const iAmAdmin = (g.Members ?? []).some((m) => m.Account === me && m.Role === 'admin');
+  // act runs a change of the member list and reloads the group.
+  const act = async (fn: () => Promise<unknown>) => {
+    try { await fn(); app.groups.set(g.ID, await app.session!.group(g.ID)); setErr(''); notify(); } catch (e) { setErr(errorText(e)); }
+  };
   const leave = async () => {
     try { await app.session!.leaveGroup(g.ID); onClose(); } catch (e) { setErr(errorText(e)); }
   };
@@ -413,7 +419,21 @@ function Members({ chat, onClose }: { chat: string; onClose: () => void }) {
   return (
     <div class="dialog" role="dialog" aria-label={t('membersTitle')}>
       <h3>{t('membersTitle')}</h3>
-      <ul>{(g.Members ?? []).map((m) => <li key={m.Account}>{displayName(m.Account)} {m.Role === 'admin' && <small>({t('admin')})</small>}</li>)}</ul>
+      <ul class="members">{(g.Members ?? []).map((m) => (
+        <li key={m.Account} data-member={m.Account}>
+          {displayName(m.Account)} {m.Role === 'admin' && <small>({t('admin')})</small>}
+          {iAmAdmin && m.Account !== me && (
+            <span class="member-actions">
+              <button type="button" class="secondary" onClick={() => act(() => app.session!.setAdmin(g.ID, m.Account, m.Role !== 'admin'))}
+                aria-label={t(m.Role === 'admin' ? 'dismissAdmin' : 'makeAdmin') + ' ' + displayName(m.Account)}>
+                {t(m.Role === 'admin' ? 'dismissAdmin' : 'makeAdmin')}
+              </button>
+              <button type="button" class="secondary" onClick={() => act(() => app.session!.removeMember(g.ID, m.Account))}
+                aria-label={t('removeMember') + ' ' + displayName(m.Account)}>{t('removeMember')}</button>
+            </span>
+          )}
+        </li>
+      ))}</ul>
       <form onSubmit={submit}>
         <label for="add-members">{t('addMembers')}</label>
         <input id="add-members" value={add} onInput={(e) => setAdd(e.currentTarget.value)} />

@@ -36,6 +36,8 @@ export interface Session {
   groups(): Promise<Group[] | null>;
   group(id: string): Promise<Group>;
   addMembers(id: string, members: string[]): Promise<Group>;
+  removeMember(id: string, account: string): Promise<void>;
+  setAdmin(id: string, account: string, admin: boolean): Promise<Group>;
   leaveGroup(id: string): Promise<void>;
   safetyNumber(account: string): Promise<{ digits: string; text: string }>;
   approveLink(code: string): Promise<unknown>;

@@ -494,6 +494,8 @@ export function groupLine(m: Msg): string {
     case 'removed': return t('groupRemoved', { actor, who });
     case 'left': return t('groupLeft', { who });
     case 'renamed': return t('groupRenamed', { actor, name: p.name });
+    case 'promoted': return t('groupPromoted', { actor, who });
+    case 'demoted': return t('groupDemoted', { actor, who });
   }
   return t('groupChanged');
 }

@@ -251,6 +251,14 @@ func (s *session) object() js.Value {
 			return s.client.AddGroupMembers(s.ctx, id, members...)
 		})
 	})
+	method(o, "removeMember", func(a []js.Value) any {
+		id, acct := str(a, 0), str(a, 1)
+		return async(func() (any, error) { return nil, s.client.RemoveGroupMember(s.ctx, id, acct) })
+	})
+	method(o, "setAdmin", func(a []js.Value) any {
+		id, acct, admin := str(a, 0), str(a, 1), arg(a, 2).Truthy()
+		return async(func() (any, error) { return s.client.SetGroupAdmin(s.ctx, id, acct, admin) })
+	})
 	method(o, "leaveGroup", func(a []js.Value) any {
 		id := str(a, 0)
 		return async(func() (any, error) { return nil, s.client.LeaveGroup(s.ctx, id) })
