@@ -27,7 +27,9 @@ export interface Plan {
 }
 
 export function planPrune(items: Item[], caps: Caps): Plan {
-  const newest = [...items].sort((a, b) => b.ts - a.ts || (a.id < b.id ? 1 : -1));
+  // Newest first; among equal times the later in items (the order the
+  // messages arrived in, which is also the order the chat shows) is newer.
+  const newest = items.map((m, i) => ({ m, i })).sort((a, b) => b.m.ts - a.m.ts || b.i - a.i).map((x) => x.m);
   const perChat = new Map<string, number>();
   const drop: string[] = [];
   const dropBlobs: string[] = [];

@@ -113,7 +113,8 @@ function schedulePrune() {
   if (!pruneTimer) pruneTimer = setTimeout(() => { pruneTimer = undefined; prune().catch((e) => console.error('prune:', e)); }, 1000);
 }
 
-// prune deletes the oldest messages beyond the caps (with their cached
+// prune deletes the oldest messages beyond the caps (app.msgs iterates in
+// arrival order, which breaks ties of equal times) (with their cached
 // attachments) and the oldest cached attachments beyond the byte budget
 // (their messages stay, marked evicted).
 export async function prune() {

@@ -23,6 +23,11 @@ test('the total cap drops the oldest messages across chats', () => {
   assert.deepEqual(p.drop.sort(), ['a-0', 'a-1']);
 });
 
+test('among messages of the same millisecond the one that arrived first is the oldest', () => {
+  const items = [{ id: 'z', chat: 'a', ts: 5 }, { id: 'b', chat: 'a', ts: 5 }, { id: 'm', chat: 'a', ts: 5 }];
+  assert.deepEqual(planPrune(items, { perChat: 2, total: 100, blobBytes: 100 }).drop, ['z']);
+});
+
 test('unsent own messages are never dropped', () => {
   const items = [...msgs('a', 3, 0, { keep: true }), ...msgs('a', 3, 10)];
   const p = planPrune(items, { perChat: 2, total: 100, blobBytes: 100 });
