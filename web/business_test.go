@@ -296,6 +296,14 @@ func serveCloud(t *testing.T, mux *http.ServeMux, base func() string) (stop func
 		w.Header().Set("Content-Type", "application/pdf")
 		io.WriteString(w, "%PDF-1.4 the menu")
 	})
+	// A video, an audio file and a sticker: the bytes are not real media,
+	// the test compares what the browser decrypts with them.
+	for path, typ := range map[string]string{"clip.mp4": "video/mp4", "tune.mp3": "audio/mpeg", "wave.webp": "image/webp"} {
+		mux.HandleFunc("GET /files/"+path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", typ)
+			io.WriteString(w, "parley test file "+path)
+		})
+	}
 	mux.HandleFunc("GET /cloud/webhooks", func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		cur := b

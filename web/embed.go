@@ -147,8 +147,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // csp allows only the client's own files; 'wasm-unsafe-eval' lets it
-// compile its WebAssembly core, blob: shows decrypted images.
-const csp = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' blob: data:; " +
+// compile its WebAssembly core, blob: shows decrypted images and plays
+// decrypted video and audio.
+const csp = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; " +
 	"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 func acceptsGzip(r *http.Request) bool {

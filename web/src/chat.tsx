@@ -5,11 +5,12 @@ import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { Msg } from './db';
 import {
   app, byRef, businessCard, setMarketing, businessText, chatMessages, sendListReply, templateBody, templateParams, type BusinessCard, chatName, closeChat, displayName, groupLine, markRead, media, preview,
-  resend, sendButtonReply, sendFile, sendReaction, sendText, typing, useApp, chats, deleteForMe, deleteForEveryone, forward,
+  resend, notify, sendButtonReply, setTimer, TIMERS, duration, sendFile, sendReaction, sendText, typing, useApp, chats, deleteForMe, deleteForEveryone, forward,
 } from './state';
 import { errorText, t, time } from './i18n';
 import { HoursTable, MentionCards, OpenState } from './directory';
 
+const MEDIA_TYPES: MediaKind[] = ['image', 'video', 'audio', 'sticker', 'document'];
 const EMOJI = ['👍', '❤️', '😂', '😮', '🙏'];
 
 export function ChatView({ chat }: { chat: string }) {
@@ -36,6 +37,7 @@ export function ChatView({ chat }: { chat: string }) {
   else if (pres?.online) status = t('online');
   else if (pres?.lastSeen) status = t('lastSeen', { time: time(pres.lastSeen) });
   const group = chat.startsWith('g:') ? app.groups.get(chat.slice(2)) : undefined;
+  const timer = app.timers.get(chat) ?? 0;
   if (group) status = (group.Members ?? []).map((m) => displayName(m.Account)).join(', ');
 
   return (
@@ -45,7 +47,14 @@ export function ChatView({ chat }: { chat: string }) {
         <div class="title">
           <h2>{name}{card && <span class="verified" role="img" aria-label={t('verified')} title={t('verified')} data-testid="verified">✔</span>}</h2>
           <p class="status" aria-live="polite" data-testid="chat-status">{status}</p>
+          {timer > 0 && <p class="status timer-state" data-testid="timer">⏱ {t('timerState', { d: duration(timer) })}</p>}
         </div>
+        {!card && (
+          <select class="timer" aria-label={t('timerLabel')} title={t('timerLabel')} value={String(timer)}
+            onChange={(e) => setTimer(chat, Number(e.currentTarget.value))}>
+            {(TIMERS.includes(timer) ? TIMERS : [...TIMERS, timer]).map((s) => <option key={s} value={String(s)}>⏱ {s ? duration(s) : t('timerOffShort')}</option>)}
+          </select>
+        )}
         {card && <button type="button" class="secondary" onClick={() => setInfo(info === 'business' ? '' : 'business')}>{t('businessInfo')}</button>}
         {peer && <button type="button" class="secondary" onClick={() => setInfo('safety')}>{t('safety')}</button>}
         {group && <button type="button" class="secondary" onClick={() => setInfo('members')}>{t('info')}</button>}
@@ -83,6 +92,7 @@ function Bubble({ m, group, onReply, onSafety }: { m: Msg; group: boolean; onRep
       <Body m={m} />
       <MentionCards m={m} />
       <span class="foot">
+        {m.ttl && <span class="ttl" role="img" aria-label={t('disappearing')} title={t('disappearing')} data-testid="ttl">⏱</span>}
         <time>{time(m.ts)}</time>
         {m.mine && <Ticks m={m} />}
       </span>
@@ -130,8 +140,7 @@ function Ticks({ m }: { m: Msg }) {
 function Body({ m }: { m: Msg }) {
   switch (m.kind) {
     case 'text': return <p class="text">{m.text}</p>;
-    case 'image': return <Media m={m} image />;
-    case 'document': case 'video': case 'audio': case 'sticker': return <Media m={m} />;
+    case 'image': case 'document': case 'video': case 'audio': case 'sticker': return <Media m={m} kind={kindOf(m.kind, m.media?.mime)} />;
     case 'business': return <Business m={m} />;
     case 'waiting': return <p class="text muted">{t('undecryptable')}</p>;
     case 'deleted': return <p class="text muted">{t('deletedMsg')}</p>;
@@ -139,10 +148,28 @@ function Body({ m }: { m: Msg }) {
   }
 }
 
-function Media({ m, image }: { m: Msg; image?: boolean }) {
+// MediaKind is how an attachment is shown: an image, a video or audio
+// player with controls, a sticker (an image with alt text), or a
+// document to download.
+type MediaKind = 'image' | 'video' | 'audio' | 'sticker' | 'document';
+
+// kindOf picks the presentation of an attachment from the message kind,
+// or from its MIME type where the kind says nothing (template headers).
+export function kindOf(kind: string | undefined, mime: string | undefined): MediaKind {
+  if (kind === 'image' || kind === 'video' || kind === 'audio' || kind === 'sticker' || kind === 'document') return kind;
+  const m = (mime ?? '').toLowerCase();
+  if (m === 'image/webp') return 'sticker';
+  if (m.startsWith('image/')) return 'image';
+  if (m.startsWith('video/')) return 'video';
+  if (m.startsWith('audio/')) return 'audio';
+  return 'document';
+}
+
+function Media({ m, kind }: { m: Msg; kind: MediaKind }) {
   const [url, setUrl] = useState('');
   const [err, setErr] = useState('');
   const a = m.media!;
+  const inline = kind !== 'document';
   const load = async () => {
     try {
       const b = await media(a);
@@ -151,7 +178,7 @@ function Media({ m, image }: { m: Msg; image?: boolean }) {
       return u;
     } catch (e) { setErr(errorText(e)); return ''; }
   };
-  useEffect(() => { if (image) load(); }, [a.id]);
+  useEffect(() => { if (inline && !m.evicted) load(); }, [a.id]);
   useEffect(() => () => { if (url) URL.revokeObjectURL(url); }, [url]);
   const save = async () => {
     const u = url || await load();
@@ -160,10 +187,22 @@ function Media({ m, image }: { m: Msg; image?: boolean }) {
     l.href = u; l.download = a.name || 'file';
     l.click();
   };
+  const label = m.caption || a.name || t(kind === 'document' ? 'document' : kind === 'image' ? 'photo' : kind);
+  if (m.evicted) {
+    return (
+      <div class="media" data-media={kind}>
+        <p class="text muted" data-testid="evicted">{t('evicted', { name: a.name || t(kind === 'image' ? 'photo' : kind) })}</p>
+        {m.caption && <p class="text">{m.caption}</p>}
+      </div>
+    );
+  }
   return (
-    <div class="media">
-      {image && url && <img src={url} alt={m.caption || a.name || t('photo')} />}
-      {!image && <button type="button" class="doc" onClick={save}>📄 {a.name || t('document')} ({Math.ceil(a.size / 1024)} KB) — {t('download')}</button>}
+    <div class="media" data-media={kind}>
+      {kind === 'image' && url && <img src={url} alt={label} />}
+      {kind === 'sticker' && url && <img class="sticker" src={url} alt={t('sticker')} />}
+      {kind === 'video' && url && <video controls preload="metadata" aria-label={label}><source src={url} type={a.mime} /></video>}
+      {kind === 'audio' && url && <audio controls preload="metadata" aria-label={label}><source src={url} type={a.mime} /></audio>}
+      {kind === 'document' && <button type="button" class="doc" onClick={save}>📄 {a.name || t('document')} ({Math.ceil(a.size / 1024)} KB) — {t('download')}</button>}
       {err && <p class="error" role="alert">{err}</p>}
       {m.caption && <p class="text">{m.caption}</p>}
     </div>
@@ -181,25 +220,27 @@ function Business({ m }: { m: Msg }) {
     ? (i.action?.buttons ?? []).map((x: any) => x.reply).filter(Boolean) : [];
   const header = i?.header;
   if (b.type === 'template') return <Template m={m} />;
-  if ((b.type === 'image' || b.type === 'document') && m.media) {
+  if (MEDIA_TYPES.includes(b.type) && m.media) {
     const o = b[b.type] ?? {};
     return (
       <div class="business" data-type={b.type}>
-        <Media m={{ ...m, caption: o.caption, media: { ...m.media, name: m.media.name || o.filename } }} image={b.type === 'image'} />
+        <Media m={{ ...m, caption: o.caption, media: { ...m.media, name: m.media.name || o.filename } }} kind={b.type} />
       </div>
     );
   }
   return (
     <div class="business" data-type={i ? 'interactive:' + i.type : b.type}>
       {header?.type === 'text' && header.text && <strong>{header.text}</strong>}
-      {header && header.type !== 'text' && m.media && <Media m={{ ...m, caption: undefined }} image={header.type === 'image'} />}
+      {header && header.type !== 'text' && m.media && <Media m={{ ...m, caption: undefined }} kind={kindOf(header.type, m.media.mime)} />}
       <p class="text">{businessText(b) || t('unsupported')}</p>
       {i?.footer?.text && <small>{i.footer.text}</small>}
       {buttons.length > 0 && (
         <div class="buttons">
-          {buttons.map((x) => <button type="button" key={x.id} onClick={() => sendButtonReply(m, x.id, x.title)}>{x.title}</button>)}
+          {buttons.map((x) => <button type="button" key={x.id} class={m.chosen?.id === x.id ? 'chosen' : undefined}
+            aria-pressed={m.chosen?.id === x.id} onClick={() => sendButtonReply(m, x.id, x.title)}>{x.title}</button>)}
         </div>
       )}
+      {m.chosen && <p class="chosen muted" data-testid="chosen">✓ {t('youChose', { title: m.chosen.title })}</p>}
       {i?.type === 'cta_url' && i.action?.parameters?.url && (
         <div class="buttons">
           <a class="button" href={i.action.parameters.url} target="_blank" rel="noopener noreferrer"
@@ -215,7 +256,7 @@ function Business({ m }: { m: Msg }) {
                 <div key={k} role="group" aria-label={sec.title}>
                   {sec.title && <h4>{sec.title}</h4>}
                   {(sec.rows ?? []).map((r: any) => (
-                    <button type="button" role="option" aria-selected={false} key={r.id}
+                    <button type="button" role="option" aria-selected={m.chosen?.id === r.id} key={r.id}
                       onClick={() => { setListOpen(false); sendListReply(m, r); }}>
                       <span>{r.title}</span>{r.description && <small>{r.description}</small>}
                     </button>
@@ -230,6 +271,13 @@ function Business({ m }: { m: Msg }) {
   );
 }
 
+// headerKind is the media type of a template's header parameter.
+function headerKind(tpl: any): string | undefined {
+  const c = (tpl?.components ?? []).find((x: any) => (x.type ?? '').toLowerCase() === 'header');
+  const p = (c?.parameters ?? []).find((x: any) => ['image', 'video', 'document'].includes(x.type));
+  return p?.type;
+}
+
 function Template({ m }: { m: Msg }) {
   const tpl = m.business?.template ?? {};
   const header = templateParams(tpl, 'header');
@@ -238,7 +286,7 @@ function Template({ m }: { m: Msg }) {
     <div class="business template" data-type="template">
       <small class="muted">{t('template')}: {tpl.name}{tpl.language?.code ? ' (' + tpl.language.code + ')' : ''}</small>
       {header.filter(Boolean).length > 0 && <strong>{header.join(' ')}</strong>}
-      {m.media && <Media m={{ ...m, caption: undefined }} image={(m.media.mime ?? '').startsWith('image/')} />}
+      {m.media && <Media m={{ ...m, caption: undefined }} kind={kindOf(headerKind(tpl), m.media.mime)} />}
       {body && <p class="text">{body}</p>}
     </div>
   );
@@ -353,6 +401,12 @@ function Members({ chat, onClose }: { chat: string; onClose: () => void }) {
   const g = app.groups.get(chat.slice(2))!;
   const [add, setAdd] = useState('');
   const [err, setErr] = useState('');
+  const me = app.creds!.account;
+  const iAmAdmin = (g.Members ?? []).some((m) => m.Account === me && m.Role === 'admin');
+  // act runs a change of the member list and reloads the group.
+  const act = async (fn: () => Promise<unknown>) => {
+    try { await fn(); app.groups.set(g.ID, await app.session!.group(g.ID)); setErr(''); notify(); } catch (e) { setErr(errorText(e)); }
+  };
   const leave = async () => {
     try { await app.session!.leaveGroup(g.ID); onClose(); } catch (e) { setErr(errorText(e)); }
   };
@@ -365,7 +419,21 @@ function Members({ chat, onClose }: { chat: string; onClose: () => void }) {
   return (
     <div class="dialog" role="dialog" aria-label={t('membersTitle')}>
       <h3>{t('membersTitle')}</h3>
-      <ul>{(g.Members ?? []).map((m) => <li key={m.Account}>{displayName(m.Account)} {m.Role === 'admin' && <small>({t('admin')})</small>}</li>)}</ul>
+      <ul class="members">{(g.Members ?? []).map((m) => (
+        <li key={m.Account} data-member={m.Account}>
+          {displayName(m.Account)} {m.Role === 'admin' && <small>({t('admin')})</small>}
+          {iAmAdmin && m.Account !== me && (
+            <span class="member-actions">
+              <button type="button" class="secondary" onClick={() => act(() => app.session!.setAdmin(g.ID, m.Account, m.Role !== 'admin'))}
+                aria-label={t(m.Role === 'admin' ? 'dismissAdmin' : 'makeAdmin') + ' ' + displayName(m.Account)}>
+                {t(m.Role === 'admin' ? 'dismissAdmin' : 'makeAdmin')}
+              </button>
+              <button type="button" class="secondary" onClick={() => act(() => app.session!.removeMember(g.ID, m.Account))}
+                aria-label={t('removeMember') + ' ' + displayName(m.Account)}>{t('removeMember')}</button>
+            </span>
+          )}
+        </li>
+      ))}</ul>
       <form onSubmit={submit}>
         <label for="add-members">{t('addMembers')}</label>
         <input id="add-members" value={add} onInput={(e) => setAdd(e.currentTarget.value)} />

@@ -26,7 +26,7 @@ export type CoreEvent =
 export interface Session {
   account: string;
   device: number;
-  send(o: { to?: string; group?: string; payload: unknown; media?: string[]; clientId?: string }): Promise<{ id: string; clientId: string; ts: number }>;
+  send(o: { to?: string; group?: string; payload: unknown; media?: string[]; clientId?: string; expiresIn?: number }): Promise<{ id: string; clientId: string; ts: number }>;
   upload(kind: string, data: Uint8Array, mime: string, name: string): Promise<Attachment>;
   download(a: Attachment): Promise<Uint8Array>;
   markRead(from: string, ids: string[]): Promise<void>;
@@ -36,6 +36,8 @@ export interface Session {
   groups(): Promise<Group[] | null>;
   group(id: string): Promise<Group>;
   addMembers(id: string, members: string[]): Promise<Group>;
+  removeMember(id: string, account: string): Promise<void>;
+  setAdmin(id: string, account: string, admin: boolean): Promise<Group>;
   leaveGroup(id: string): Promise<void>;
   safetyNumber(account: string): Promise<{ digits: string; text: string }>;
   approveLink(code: string): Promise<unknown>;

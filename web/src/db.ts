@@ -30,6 +30,10 @@ export interface Msg {
   payload?: string;      // the raw payload (for forwarding, unknown types)
   forwarded?: boolean;
   hidden?: boolean;      // deleted for me
+  chosen?: { id: string; title: string }; // business message: the reply button or list row tapped
+  ttl?: number;          // disappearing message: seconds (counted from sending, or for received ones from reading)
+  expires?: number;      // disappearing message: when it is deleted here (ms)
+  evicted?: boolean;     // its cached attachment was removed to stay within the storage budget
 }
 
 let dbp: Promise<IDBDatabase> | undefined;
@@ -71,7 +75,13 @@ export const kv = {
 export const messages = {
   all: (): Promise<Msg[]> => tx('messages', 'readonly', (s) => s.getAll()),
   put: (m: Msg): Promise<void> => tx('messages', 'readwrite', (s) => { s.put(m); }),
+  del: (ids: string[]): Promise<void> => tx('messages', 'readwrite', (s) => { for (const id of ids) s.delete(id); }),
 };
+
+// delBlobs drops cached attachment bytes.
+export function delBlobs(ids: string[]): Promise<void> {
+  return tx('kv', 'readwrite', (s) => { for (const id of ids) s.delete('blob:' + id); });
+}
 
 // wipe deletes everything this device stored (log out).
 export async function wipe(): Promise<void> {

@@ -4,9 +4,10 @@
 
 import { useEffect, useState } from 'preact/hooks';
 import type { Core, CoreEvent, Credentials, Group, Session } from './core';
-import { kv, messages as msgDB, type Attachment, type Msg, type Status } from './db';
+import { delBlobs, kv, messages as msgDB, type Attachment, type Msg, type Status } from './db';
 import { t } from './i18n';
 import { takeReferral } from './referral';
+import { caps, planPrune } from './prune';
 
 export interface Chat {
   id: string;            // "a:<account>" or "g:<group>"
@@ -33,6 +34,7 @@ export const app = {
   open: '' as string,                     // the open chat
   notices: [] as Notice[],
   known: new Set<string>(),               // 1:1 chats started here without messages yet
+  timers: new Map<string, number>(),      // chat → disappearing-message timer (seconds)
 };
 
 const listeners = new Set<() => void>();
@@ -101,6 +103,32 @@ async function save(m: Msg) {
   if (m.serverId) app.byServer.set(m.serverId, m.id);
   notify();
   await msgDB.put(m);
+  schedulePrune();
+}
+
+// --- bounds of what this browser keeps (src/prune.ts) ---
+
+let pruneTimer: ReturnType<typeof setTimeout> | undefined;
+function schedulePrune() {
+  if (!pruneTimer) pruneTimer = setTimeout(() => { pruneTimer = undefined; prune().catch((e) => console.error('prune:', e)); }, 1000);
+}
+
+// prune deletes the oldest messages beyond the caps (app.msgs iterates in
+// arrival order, which breaks ties of equal times) (with their cached
+// attachments) and the oldest cached attachments beyond the byte budget
+// (their messages stay, marked evicted).
+export async function prune() {
+  const items = [...app.msgs.values()].map((m) => ({ id: m.id, chat: m.chat, ts: m.ts,
+    keep: m.mine && (m.status === 'pending' || m.status === 'failed'), blob: m.media && !m.evicted ? m.media.size : undefined }));
+  const plan = planPrune(items, caps(localStorage.getItem('parley.caps')));
+  const gone = plan.drop.map((id) => app.msgs.get(id)).filter((m): m is Msg => !!m);
+  if (gone.length) await drop(gone);
+  for (const id of plan.dropBlobs) {
+    const m = app.msgs.get(id);
+    if (!m?.media) continue;
+    await delBlobs([m.media.id]);
+    await save({ ...m, evicted: true });
+  }
 }
 
 // --- start and events ---
@@ -114,6 +142,11 @@ export async function start(core: Core, creds: Credentials) {
   }
   const known: string[] | undefined = await kv.get('known');
   known?.forEach((k) => app.known.add(k));
+  const timers: [string, number][] | undefined = await kv.get('timers');
+  timers?.forEach(([c, v]) => app.timers.set(c, v));
+  await sweep();
+  setInterval(sweep, SWEEP_EVERY);
+  await prune();
   notify();
   app.session = await core.start(creds, kv, onEvent);
   refreshGroups();
@@ -185,6 +218,12 @@ async function onMessage(e: Extract<CoreEvent, { type: 'message' }>) {
   const mine = e.from === app.creds!.account;
   const m: Msg = { id: e.id, chat, from: e.from, mine, ts: e.ts, kind: 'text', status: mine ? 'sent' : undefined,
     seen: mine || undefined, payload: e.payload };
+  if (e.expiresIn > 0) {
+    // Own messages (sent from another device) disappear that long after
+    // sending; received ones that long after they were read here.
+    m.ttl = e.expiresIn;
+    if (mine) m.expires = e.ts + e.expiresIn * 1000;
+  }
   if (e.error) {
     m.kind = 'unknown';
     m.error = e.error;
@@ -224,9 +263,12 @@ async function onMessage(e: Extract<CoreEvent, { type: 'message' }>) {
     case 'interactive_reply':
       m.text = p.button_reply?.title ?? p.list_reply?.title ?? '';
       if (p.context?.message_id) m.replyTo = p.context.message_id;
+      if (mine) await markChosen(chat, p.context?.message_id, p.button_reply ?? p.list_reply);
       break;
     case 'timer':
-      m.kind = 'system'; m.text = 'timer';
+      m.kind = 'system'; m.text = 'timer'; m.seen = true;
+      m.ttl = undefined; m.expires = undefined;
+      await setTimerHere(chat, Number(p.expires_in ?? 0));
       break;
     default:
       m.kind = 'unknown';
@@ -283,7 +325,9 @@ export function preview(m: Msg): string {
     case 'text': return m.text ?? '';
     case 'image': return '📷 ' + (m.caption || t('photo'));
     case 'document': return '📄 ' + (m.media?.name || t('document'));
-    case 'video': case 'audio': case 'sticker': return m.caption || m.kind;
+    case 'video': return '🎬 ' + (m.caption || t('video'));
+    case 'audio': return '🎵 ' + (m.caption || t('audio'));
+    case 'sticker': return t('sticker');
     case 'business': return businessText(m.business) || t('business');
     case 'system':
       if (m.text === 'group') return groupLine(m);
@@ -301,7 +345,7 @@ export function businessText(b: any): string {
   if (b.type === 'text') return b.text?.body ?? '';
   if (b.type === 'interactive') return b.interactive?.body?.text ?? '';
   if (b.type === 'template') return templateBody(b.template) || t('template') + (b.template?.name ? ': ' + b.template.name : '');
-  if (b.type === 'image' || b.type === 'document') return b[b.type]?.caption ?? b.type;
+  if (['image', 'document', 'video', 'audio', 'sticker'].includes(b.type)) return b[b.type]?.caption || t(b.type === 'image' ? 'photo' : b.type);
   return '';
 }
 
@@ -382,8 +426,61 @@ function timerLine(m: Msg): string {
   let secs = 0;
   try { secs = Number(JSON.parse(m.payload ?? '{}').expires_in ?? 0); } catch { /* off */ }
   if (!secs) return t('timerOff', { who: displayName(m.from) });
-  const d = secs >= 86400 ? Math.round(secs / 86400) + ' d' : secs >= 3600 ? Math.round(secs / 3600) + ' h' : Math.round(secs / 60) + ' min';
-  return t('timerOn', { who: displayName(m.from), d });
+  return t('timerOn', { who: displayName(m.from), d: duration(secs) });
+}
+
+// duration says a timer in days, hours or minutes.
+export function duration(secs: number): string {
+  if (secs >= 86400 && secs % 86400 === 0) return t(secs === 86400 ? 'oneDay' : 'days', { n: secs / 86400 });
+  if (secs >= 3600) return t('hours', { n: Math.round(secs / 3600) });
+  return t('minutes', { n: Math.max(1, Math.round(secs / 60)) });
+}
+
+// --- disappearing messages (docs/protocol.md) ---
+
+// TIMERS are the choices the chat header offers (seconds; 0: off).
+export const TIMERS = [0, 86400, 7 * 86400, 90 * 86400];
+// EXPIRING are the payload types sent with the chat's timer: content, not
+// control messages (timer changes, reactions, deletions, consent).
+const EXPIRING = new Set(['text', 'image', 'video', 'audio', 'document', 'sticker', 'interactive_reply']);
+const SWEEP_EVERY = 5000;
+
+async function setTimerHere(chat: string, secs: number) {
+  if (!Number.isFinite(secs) || secs < 0) secs = 0;
+  if (secs) app.timers.set(chat, secs); else app.timers.delete(chat);
+  await kv.put('timers', [...app.timers]);
+  notify();
+}
+
+// setTimer changes the chat's disappearing-message timer: a timer payload
+// to the chat (every device of both sides applies it to what it sends
+// from then on), and the notice in the chat here.
+export async function setTimer(chat: string, secs: number) {
+  if ((app.timers.get(chat) ?? 0) === secs) return;
+  const payload = { type: 'timer', expires_in: secs };
+  await setTimerHere(chat, secs);
+  await sendPayload(chat, payload, { kind: 'system', text: 'timer', seen: true });
+}
+
+// sweep deletes disappearing messages whose time is up, from the screen
+// and from IndexedDB, with their cached attachments.
+export async function sweep() {
+  const now = Date.now();
+  const gone = [...app.msgs.values()].filter((m) => m.expires && m.expires <= now);
+  if (!gone.length) return;
+  await drop(gone);
+}
+
+// drop deletes messages here (memory and IndexedDB) with their blobs.
+export async function drop(list: Msg[]) {
+  for (const m of list) {
+    app.msgs.delete(m.id);
+    if (m.serverId) app.byServer.delete(m.serverId);
+  }
+  notify();
+  await msgDB.del(list.map((m) => m.id));
+  const blobs = list.filter((m) => m.media).map((m) => m.media!.id);
+  if (blobs.length) await delBlobs(blobs);
 }
 
 export function groupLine(m: Msg): string {
@@ -398,6 +495,8 @@ export function groupLine(m: Msg): string {
     case 'removed': return t('groupRemoved', { actor, who });
     case 'left': return t('groupLeft', { who });
     case 'renamed': return t('groupRenamed', { actor, name: p.name });
+    case 'promoted': return t('groupPromoted', { actor, who });
+    case 'demoted': return t('groupDemoted', { actor, who });
   }
   return t('groupChanged');
 }
@@ -428,7 +527,7 @@ export async function markRead(chat: string) {
   const bySender = new Map<string, string[]>();
   for (const m of unread) {
     bySender.set(m.from, [...(bySender.get(m.from) ?? []), m.id]);
-    await save({ ...m, seen: true });
+    await save({ ...m, seen: true, expires: m.ttl ? Date.now() + m.ttl * 1000 : undefined });
   }
   for (const [from, ids] of bySender) app.session?.markRead(from, ids).catch(() => {});
 }
@@ -449,8 +548,10 @@ export async function sendPayload(chat: string, payload: any, local: Partial<Msg
   const referral = takeReferral(chat); // the first message of a chat opened by a link says where it came from
   if (referral) payload = { ...payload, referral };
   const id = newClientId();
-  const m: Msg = { id, chat, from: app.creds!.account, mine: true, ts: Date.now(), kind: 'text', status: 'pending',
-    payload: JSON.stringify(payload), ...local };
+  const ttl = EXPIRING.has(payload.type) ? app.timers.get(chat) || undefined : undefined;
+  const ts = Date.now();
+  const m: Msg = { id, chat, from: app.creds!.account, mine: true, ts, kind: 'text', status: 'pending',
+    payload: JSON.stringify(payload), ttl, expires: ttl ? ts + ttl * 1000 : undefined, ...local };
   await save(m);
   await deliver(m, media);
 }
@@ -458,7 +559,8 @@ export async function sendPayload(chat: string, payload: any, local: Partial<Msg
 async function deliver(m: Msg, media?: string[]) {
   try {
     const p = JSON.parse(m.payload!);
-    const r = await app.session!.send({ ...target(m.chat), payload: p, media: media ?? (m.media ? [m.media.id] : undefined), clientId: m.id });
+    const r = await app.session!.send({ ...target(m.chat), payload: p, media: media ?? (m.media ? [m.media.id] : undefined), clientId: m.id,
+      expiresIn: m.ttl });
     const cur = app.msgs.get(m.id) ?? m;
     await save({ ...cur, serverId: r.id, ts: cur.ts, status: cur.status === 'pending' || cur.status === 'failed' ? 'sent' : cur.status });
   } catch (e: any) {
@@ -501,7 +603,20 @@ export async function setMarketing(account: string, on: boolean) {
   } catch (e: any) { notice(t('status_failed') + ': ' + (e?.message ?? e)); }
 }
 
+// markChosen records on a business message which of its reply buttons or
+// list rows was tapped (here or on another own device).
+async function markChosen(chat: string, wamid: string | undefined, r: { id?: string; title?: string } | undefined) {
+  if (!wamid || !r?.id) return;
+  for (const b of app.msgs.values()) {
+    if (b.chat === chat && b.kind === 'business' && b.wamid === wamid) {
+      await save({ ...b, chosen: { id: r.id, title: r.title ?? '' } });
+      return;
+    }
+  }
+}
+
 export async function sendButtonReply(m: Msg, id: string, title: string) {
+  await save({ ...m, chosen: { id, title } });
   const payload = { type: 'interactive_reply', context: { message_id: m.wamid }, button_reply: { id, title } };
   return sendPayload(m.chat, payload, { text: title, replyTo: ref(m) });
 }
@@ -509,6 +624,7 @@ export async function sendButtonReply(m: Msg, id: string, title: string) {
 export async function sendListReply(m: Msg, row: { id: string; title: string; description?: string }) {
   const list_reply: any = { id: row.id, title: row.title };
   if (row.description) list_reply.description = row.description;
+  await save({ ...m, chosen: { id: row.id, title: row.title } });
   const payload = { type: 'interactive_reply', context: { message_id: m.wamid }, list_reply };
   return sendPayload(m.chat, payload, { text: row.title, replyTo: ref(m) });
 }

@@ -146,6 +146,9 @@ type outgoing struct {
 	Payload  json.RawMessage `json:"payload"`
 	Media    []string        `json:"media"`
 	ClientID string          `json:"clientId"`
+	// ExpiresIn (seconds, 0: never) makes the message disappear: the
+	// chat's disappearing-message timer.
+	ExpiresIn int64 `json:"expiresIn"`
 }
 
 type sent struct {
@@ -167,9 +170,11 @@ func (s *session) object() js.Value {
 			}
 			var r *sdk.SendResult
 			if out.Group != "" {
-				r, err = s.m.SendGroupMessage(s.ctx, sdk.GroupMessage{Group: out.Group, Plaintext: out.Payload, ClientID: out.ClientID, Media: out.Media})
+				r, err = s.m.SendGroupMessage(s.ctx, sdk.GroupMessage{Group: out.Group, Plaintext: out.Payload, ClientID: out.ClientID, Media: out.Media,
+					ExpiresIn: time.Duration(out.ExpiresIn) * time.Second})
 			} else {
-				r, err = s.m.Send(s.ctx, sdk.Outgoing{To: out.To, Plaintext: out.Payload, ClientID: out.ClientID, Media: out.Media})
+				r, err = s.m.Send(s.ctx, sdk.Outgoing{To: out.To, Plaintext: out.Payload, ClientID: out.ClientID, Media: out.Media,
+					ExpiresIn: time.Duration(out.ExpiresIn) * time.Second})
 			}
 			if err != nil {
 				return nil, err
@@ -245,6 +250,14 @@ func (s *session) object() js.Value {
 			}
 			return s.client.AddGroupMembers(s.ctx, id, members...)
 		})
+	})
+	method(o, "removeMember", func(a []js.Value) any {
+		id, acct := str(a, 0), str(a, 1)
+		return async(func() (any, error) { return nil, s.client.RemoveGroupMember(s.ctx, id, acct) })
+	})
+	method(o, "setAdmin", func(a []js.Value) any {
+		id, acct, admin := str(a, 0), str(a, 1), arg(a, 2).Truthy()
+		return async(func() (any, error) { return s.client.SetGroupAdmin(s.ctx, id, acct, admin) })
 	})
 	method(o, "leaveGroup", func(a []js.Value) any {
 		id := str(a, 0)
