@@ -258,6 +258,7 @@ func (m *Main) Start(ctx context.Context) (err error) {
 	}
 	bizDevices.Webhooks = hosted.InboxWebhooks{Next: hooks, Inbox: m.inbox}
 	m.consent.Inbox = m.inbox // GDPR export and erasure cover the inbox's copies
+	m.inbox.Web, m.inbox.Consent = m.store, m.consent // website chat (docs/inbox.md)
 	links := service.NewLinks(m.biz, m.store)
 	bizDevices.Media = m.biz
 	bizDevices.HTTP = webhook.NewClient(webhook.ClientOptions{AllowPrivate: cfg.WebhookAllowPrivate || cfg.Dev, Timeout: time.Minute,
