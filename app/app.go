@@ -257,7 +257,7 @@ func (m *Main) Start(ctx context.Context) (err error) {
 		m.inbox.Hours = service.ProfileHours(m.store)
 	}
 	bizDevices.Webhooks = hosted.InboxWebhooks{Next: hooks, Inbox: m.inbox}
-	m.consent.Inbox = m.inbox // GDPR export and erasure cover the inbox's copies
+	m.consent.Inbox = m.inbox                         // GDPR export and erasure cover the inbox's copies
 	m.inbox.Web, m.inbox.Consent = m.store, m.consent // website chat (docs/inbox.md)
 	links := service.NewLinks(m.biz, m.store)
 	bizDevices.Media = m.biz
