@@ -499,7 +499,11 @@ func (s *Inbox) ExpandQuickReply(ctx context.Context, a *AgentAuth, conversation
 	}
 	for _, q := range qs {
 		if q.Shortcut == strings.ToLower(shortcut) {
-			return parley.ExpandVariables(q.Text, "+"+c.Customer), nil
+			name := "+" + c.Customer
+			if parley.IsWebCustomer(c.Customer) {
+				name = "" // a website visitor has no number
+			}
+			return parley.ExpandVariables(q.Text, name), nil
 		}
 	}
 	return "", parley.Errorf(parley.ENOTFOUND, "no quick reply %s", shortcut)

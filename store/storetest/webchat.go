@@ -116,6 +116,21 @@ func testWebChat(t *testing.T, open func(t *testing.T) parley.Store) {
 		t.Errorf("SetWebHandoff after moving = %v, want ECONFLICT", err)
 	}
 
+	// Erasing the customer (GDPR Art. 17) erases the web conversation
+	// they moved to the messenger and the number the visitor gave.
+	if _, err := s.EraseBusinessDataOf(ctx, cust); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Conversation(ctx, webConv.ID); !parley.Match(err, parley.ENOTFOUND) {
+		t.Errorf("the moved web conversation after erasure: %v, want ENOTFOUND", err)
+	}
+	if ms, _ := s.InboxMessages(ctx, webConv.ID, time.Time{}, 10); len(ms) != 0 {
+		t.Errorf("%d web messages after erasure", len(ms))
+	}
+	if got, _ := s.WebVisitor(ctx, v.Hash); got.HandoffPhone != "" {
+		t.Errorf("the given number after erasure: %q", got.HandoffPhone)
+	}
+
 	// Origins.
 	if os, err := s.WebOrigins(ctx, f.b.ID); err != nil || len(os) != 0 {
 		t.Fatalf("WebOrigins before = %v, %v", os, err)
