@@ -14,7 +14,9 @@ import (
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/app"
+	"github.com/parley-chat/parley/bus/natstest"
 	"github.com/parley-chat/parley/sdk"
+	"github.com/parley-chat/parley/store/postgres/pgtest"
 )
 
 const shopOrigin = "https://shop.example"
@@ -426,5 +428,36 @@ func TestWebChatHandoff(t *testing.T) {
 	es, _ = n.m.Store().ConsentEntries(t.Context(), b.WABAID, 0, 100)
 	if len(es) != len(opt) {
 		t.Fatalf("%d consent entries after reusing the reference, want %d", len(es), len(opt))
+	}
+}
+
+// Two nodes sharing PostgreSQL and NATS: a visitor connected to node b
+// gets the reply an agent sends on node a; a token made on one node
+// works on the other.
+func TestWebChatTwoNodes(t *testing.T) {
+	natsURL, dsn, key := natstest.URL(t), pgtest.DSN(t), sharedKey(t)
+	na := startNode(t, app.Config{Database: dsn, NATS: natsURL, Node: "webchat-a", AtRestKeyFile: key})
+	nb := startNode(t, app.Config{Database: dsn, NATS: natsURL, Node: "webchat-b", AtRestKeyFile: key})
+	b := createBusiness(t, na, nil)
+	if st := call(t, "PUT", na.base+"/admin/v1/businesses/"+b.WABAID+"/webchat", adminToken(t, na), map[string]any{"origins": []string{shopOrigin}}, nil); st != 200 {
+		t.Fatalf("operator PUT webchat: %d", st)
+	}
+	agent := signIn(t, na, b.WABAID, "agent")
+	evA := agent.events()
+	v := newVisitor(t, na, b.Account)
+	onB := *v
+	onB.n = nb
+	evV := onB.events()
+	if st, _ := onB.do("POST", "/messages", map[string]string{"text": "hello from node b"}, nil); st != 201 {
+		t.Fatalf("send on node b: %d", st)
+	}
+	ev := waitEvent(t, evA, "visitor message on node a", func(ev map[string]any) bool { return textOf(msgOf(ev)) == "hello from node b" })
+	convID := ev["conversation"].(map[string]any)["id"].(string)
+	if st := agent.do("POST", "/conversations/"+convID+"/messages", map[string]string{"text": "answered on node a"}, nil, true); st != 200 {
+		t.Fatalf("reply: %d", st)
+	}
+	got := waitEvent(t, evV, "reply on node b", func(map[string]any) bool { return true })
+	if got["text"] != "answered on node a" || got["from"] != "business" {
+		t.Fatalf("visitor on node b got %v", got)
 	}
 }
