@@ -456,6 +456,10 @@ func TestWebChatTwoNodes(t *testing.T) {
 	if st := agent.do("POST", "/conversations/"+convID+"/messages", map[string]string{"text": "answered on node a"}, nil, true); st != 200 {
 		t.Fatalf("reply: %d", st)
 	}
+	mine := waitEvent(t, evV, "own message on node b", func(map[string]any) bool { return true })
+	if mine["text"] != "hello from node b" || mine["from"] != "visitor" {
+		t.Fatalf("visitor's first event %v, want its own message (another tab shows it too)", mine)
+	}
 	got := waitEvent(t, evV, "reply on node b", func(map[string]any) bool { return true })
 	if got["text"] != "answered on node a" || got["from"] != "business" {
 		t.Fatalf("visitor on node b got %v", got)

@@ -316,14 +316,15 @@ func (s *Inbox) WebSubscribe(ctx context.Context, v *parley.WebVisitor, addr str
 }
 
 // WebEvent returns the message a business event carries for visitor v:
-// only messages to the visitor in its own conversation (never notes,
-// never another conversation's).
+// only messages of its own conversation, the business's and its own
+// (sent from another tab), never agents' notes, never another
+// conversation's.
 func WebEvent(v *parley.WebVisitor, ev []byte) (*WebMessageView, bool) {
 	var e InboxEvent
 	if json.Unmarshal(ev, &e) != nil || e.Type != "message" || e.Message == nil {
 		return nil, false
 	}
-	if e.Message.Conversation != WebConversationID(v) || e.Message.Direction != parley.DirectionOut {
+	if e.Message.Conversation != WebConversationID(v) || (e.Message.Direction != parley.DirectionOut && e.Message.Direction != parley.DirectionIn) {
 		return nil, false
 	}
 	return webView(e.Message), true
