@@ -429,6 +429,20 @@ func TestWebChatHandoff(t *testing.T) {
 	if len(es) != len(opt) {
 		t.Fatalf("%d consent entries after reusing the reference, want %d", len(es), len(opt))
 	}
+	// The customer's data export (GDPR Art. 15) includes the website chat.
+	data, err := n.m.Inbox().CustomerData(t.Context(), "4915100000801")
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, ci := range data {
+		if ci.Conversation.ID == webConv && ci.Conversation.Channel == "web" && len(ci.Messages) > 0 {
+			found = strings.Contains(string(ci.Messages[0].Content), "I'd rather continue in the app")
+		}
+	}
+	if !found {
+		t.Fatalf("the export lacks the website chat: %d conversations", len(data))
+	}
 }
 
 // Two nodes sharing PostgreSQL and NATS: a visitor connected to node b
