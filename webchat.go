@@ -83,7 +83,12 @@ func NormalizeWebOrigin(o string) (string, error) {
 	default:
 		return "", bad
 	}
-	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host), nil
+	scheme, hostport := strings.ToLower(u.Scheme), strings.ToLower(u.Host)
+	// Browsers leave the default port out of Origin.
+	if p := u.Port(); (scheme == "https" && p == "443") || (scheme == "http" && p == "80") {
+		hostport = strings.TrimSuffix(hostport, ":"+p)
+	}
+	return scheme + "://" + hostport, nil
 }
 
 // WebChatStore keeps website visitors and the businesses' allowed

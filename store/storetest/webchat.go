@@ -135,7 +135,7 @@ func testWebChat(t *testing.T, open func(t *testing.T) parley.Store) {
 	if os, err := s.WebOrigins(ctx, f.b.ID); err != nil || len(os) != 0 {
 		t.Fatalf("WebOrigins before = %v, %v", os, err)
 	}
-	if err := s.SetWebOrigins(ctx, f.b.ID, []string{"https://Shop.Example", "https://shop.example/", "http://127.0.0.1:8080"}); err != nil {
+	if err := s.SetWebOrigins(ctx, f.b.ID, []string{"https://Shop.Example", "https://shop.example/", "https://shop.example:443", "http://127.0.0.1:8080"}); err != nil {
 		t.Fatal(err)
 	}
 	if os, _ := s.WebOrigins(ctx, f.b.ID); !slices.Equal(os, []string{"http://127.0.0.1:8080", "https://shop.example"}) {
