@@ -44,6 +44,7 @@ type Conversation struct {
 	LastInboundAt time.Time // the customer's last message: the 24-hour window
 	AwaySentAt    time.Time // when the away message was last sent
 	Version       int64     // incremented by every change (optimistic concurrency)
+	Linked        string    // website chat: the conversation this one moved to (web) or continues (messenger); ""
 	CreatedAt     time.Time
 }
 

@@ -178,6 +178,7 @@ type Store interface {
 	WebhookOutbox
 	ConsentStore
 	InboxStore
+	WebChatStore
 	Ping(ctx context.Context) error
 	Close() error
 }

@@ -258,6 +258,8 @@ func (m *Main) Start(ctx context.Context) (err error) {
 	}
 	bizDevices.Webhooks = hosted.InboxWebhooks{Next: hooks, Inbox: m.inbox}
 	m.consent.Inbox = m.inbox // GDPR export and erasure cover the inbox's copies
+	// Website chat (docs/inbox.md): visitors, and the opt-in of those who move to the messenger.
+	m.inbox.Web, m.inbox.Consent = m.store, m.consent
 	links := service.NewLinks(m.biz, m.store)
 	bizDevices.Media = m.biz
 	bizDevices.HTTP = webhook.NewClient(webhook.ClientOptions{AllowPrivate: cfg.WebhookAllowPrivate || cfg.Dev, Timeout: time.Minute,

@@ -47,6 +47,9 @@ func (w InboxWebhooks) Inbound(ctx context.Context, n *parley.BusinessNumber, in
 			return err
 		}
 	}
-	return w.Inbox.RecordInbound(ctx, n, service.InboundChat{WAMID: in.WAMID, From: in.From, Timestamp: in.Timestamp, Type: in.Type,
-		Object: in.Object, ContextID: in.ContextID})
+	chat := service.InboundChat{WAMID: in.WAMID, From: in.From, Timestamp: in.Timestamp, Type: in.Type, Object: in.Object, ContextID: in.ContextID}
+	if in.Referral != nil {
+		chat.ReferralID = in.Referral.SourceID
+	}
+	return w.Inbox.RecordInbound(ctx, n, chat)
 }

@@ -52,6 +52,10 @@ type InboundChat struct {
 	Type      string
 	Object    json.RawMessage
 	ContextID string
+	// ReferralID is the referral's source_id when the message came from a
+	// click-to-chat link, QR code or button (a website chat's handoff
+	// reference starts with WebHandoffRefPrefix).
+	ReferralID string
 }
 
 // AwayInterval is the least time between two away messages in one
@@ -77,6 +81,11 @@ type Inbox struct {
 	// SearchDepth is how many of a business's latest messages a text
 	// search decrypts (2000).
 	SearchDepth int
+	// Web keeps website chat visitors (webchat.go); nil: no website chat.
+	Web WebChatStore
+	// Consent records the opt-in of a visitor who moved a website chat
+	// to the messenger; nil: not recorded.
+	Consent *Consent
 }
 
 // NewInbox returns the inbox. hub may be nil (no live updates).
@@ -105,6 +114,13 @@ type ConversationView struct {
 	WindowOpen      bool     `json:"window_open"`                 // free-form replies are allowed
 	WindowExpiresAt int64    `json:"window_expires_at,omitempty"` // unix milliseconds
 	Version         int64    `json:"version"`
+	// Website chat: "web" for a website visitor (customer "web:<visitor
+	// id>", no 24-hour window), "messenger" otherwise; the messenger
+	// conversation a web conversation moved to, and the web conversation
+	// a messenger conversation continues.
+	Channel   string `json:"channel"`
+	MovedTo   string `json:"moved_to,omitempty"`
+	MovedFrom string `json:"moved_from,omitempty"`
 }
 
 // MessageView is a timeline entry as agents see it.
@@ -123,7 +139,7 @@ type MessageView struct {
 
 func (s *Inbox) conversationView(c *parley.Conversation) *ConversationView {
 	v := &ConversationView{ID: c.ID, Number: c.Number, Customer: c.Customer, State: c.State, Assignee: c.Assignee, Labels: c.Labels,
-		Unread: c.Unread, LastAt: c.LastAt.UnixMilli(), Version: c.Version}
+		Unread: c.Unread, LastAt: c.LastAt.UnixMilli(), Version: c.Version, Channel: parley.ChannelOf(c.Customer)}
 	if v.Labels == nil {
 		v.Labels = []string{}
 	}
@@ -139,6 +155,11 @@ func (s *Inbox) conversationView(c *parley.Conversation) *ConversationView {
 		exp := c.LastInboundAt.Add(24 * time.Hour)
 		v.WindowOpen = s.clock.Now().Before(exp)
 		v.WindowExpiresAt = exp.UnixMilli()
+	}
+	if v.Channel == parley.ChannelWeb {
+		v.WindowOpen, v.WindowExpiresAt, v.MovedTo = true, 0, c.Linked
+	} else {
+		v.MovedFrom = c.Linked
 	}
 	return v
 }
@@ -234,6 +255,11 @@ func (s *Inbox) RecordInbound(ctx context.Context, n *parley.BusinessNumber, in 
 	rec, err := s.record(ctx, n, in.From, m, in.Object, "")
 	if err != nil || !rec.NewMessage {
 		return err
+	}
+	if in.ReferralID != "" {
+		// After the greeting and away message, which update the
+		// conversation at the version recorded.
+		defer s.claimWebHandoff(ctx, n, in, rec.Conversation)
 	}
 	settings, err := s.store.InboxSettings(ctx, n.Business)
 	if err != nil {

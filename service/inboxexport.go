@@ -3,6 +3,8 @@ package service
 import (
 	"context"
 	"time"
+
+	"github.com/parley-chat/parley"
 )
 
 // CustomerInbox is one conversation of a customer with a business as the
@@ -19,6 +21,17 @@ func (s *Inbox) CustomerData(ctx context.Context, customer string) ([]CustomerIn
 	convs, err := s.store.CustomerConversations(ctx, customer)
 	if err != nil {
 		return nil, err
+	}
+	// A website chat the customer moved to the messenger is theirs too.
+	for i := range convs {
+		if convs[i].Linked == "" || parley.IsWebCustomer(convs[i].Customer) {
+			continue
+		}
+		if web, err := s.store.Conversation(ctx, convs[i].Linked); err == nil && parley.IsWebCustomer(web.Customer) {
+			convs = append(convs, *web)
+		} else if err != nil && !parley.Match(err, parley.ENOTFOUND) {
+			return nil, err
+		}
 	}
 	out := make([]CustomerInbox, 0, len(convs))
 	for i := range convs {

@@ -204,6 +204,9 @@ func (s *Inbox) Reply(ctx context.Context, a *AgentAuth, id string, r Reply) (*M
 	if err != nil {
 		return nil, err
 	}
+	if parley.IsWebCustomer(c.Customer) {
+		return s.webReply(ctx, a, c, r)
+	}
 	n, err := s.store.BusinessNumber(ctx, c.Number)
 	if err != nil {
 		return nil, err
@@ -360,7 +363,7 @@ func (s *Inbox) MarkRead(ctx context.Context, a *AgentAuth, id string) (*Convers
 		return nil, err
 	}
 	for _, m := range ms {
-		if m.Direction == parley.DirectionIn {
+		if m.Direction == parley.DirectionIn && !parley.IsWebCustomer(c.Customer) {
 			_, err := s.send.Send(ctx, &Caller{Business: c.Business}, c.Number,
 				&parley.CloudMessage{MessagingProduct: "whatsapp", Status: "read", MessageID: m.ID})
 			if err != nil {
@@ -496,7 +499,11 @@ func (s *Inbox) ExpandQuickReply(ctx context.Context, a *AgentAuth, conversation
 	}
 	for _, q := range qs {
 		if q.Shortcut == strings.ToLower(shortcut) {
-			return parley.ExpandVariables(q.Text, "+"+c.Customer), nil
+			name := "+" + c.Customer
+			if parley.IsWebCustomer(c.Customer) {
+				name = "" // a website visitor has no number
+			}
+			return parley.ExpandVariables(q.Text, name), nil
 		}
 	}
 	return "", parley.Errorf(parley.ENOTFOUND, "no quick reply %s", shortcut)

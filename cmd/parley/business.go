@@ -32,6 +32,8 @@ commands:
         list or unlist a number in the business directory on the business's behalf
   agent add|list|remove|reset-password --waba ID ...
         the business inbox's agents ('parley admin business agent -h')
+  webchat --waba ID [--origin URL]... [--clear]
+        show or set the websites allowed to use the business's website chat
 `
 
 const tokenUsage = `usage: parley admin token COMMAND [flags]
@@ -76,6 +78,8 @@ func (a *adminClient) business(ctx context.Context, args []string) error {
 		return a.businessListing(ctx, args[1:])
 	case "agent":
 		return a.agents(ctx, args[1:])
+	case "webchat":
+		return a.webchat(ctx, args[1:])
 	case "-h", "--help", "help":
 		fmt.Print(businessUsage)
 		return nil

@@ -52,6 +52,14 @@ var (
 	// messages (and agents' notes about them) first, then the conversations.
 	qEraseInboxMessagesOf = newQuery(`DELETE FROM inbox_messages WHERE conversation IN (SELECT id FROM inbox_conversations WHERE customer = ?)`)
 	qEraseInboxOf         = newQuery(`DELETE FROM inbox_conversations WHERE customer = ?`)
+	// Website chats the customer moved to the messenger (webchat.go) are
+	// theirs too; so is the number a visitor gave.
+	qEraseMovedWebMessagesOf = newQuery(`DELETE FROM inbox_messages WHERE conversation IN
+		(SELECT linked FROM inbox_conversations WHERE customer = ? AND linked <> '')`)
+	qEraseMovedWebOf = newQuery(`DELETE FROM inbox_conversations WHERE id IN
+		(SELECT linked FROM inbox_conversations WHERE customer = ? AND linked <> '')`)
+	qEraseWebHandoffOf = newQuery(`UPDATE webchat_visitors SET handoff_phone = '', handoff_ref_hash = NULL, handoff_expires = 0
+		WHERE handoff_phone = ?`)
 )
 
 const consentColumns = `business, seq, number, customer, customer_key, action, purposes, source_type, source_id, evidence,
@@ -294,7 +302,8 @@ func (s *Store) EraseBusinessDataOf(ctx context.Context, customer string) (int, 
 	total := 0
 	err := s.writeTx(ctx, "EraseBusinessDataOf", func(tx *sql.Tx) error {
 		total = 0
-		for _, q := range []query{qEraseMessagesOf, qEraseWindowsOf, qEraseReachOf, qEraseInboxMessagesOf, qEraseInboxOf} {
+		for _, q := range []query{qEraseMessagesOf, qEraseWindowsOf, qEraseReachOf, qEraseMovedWebMessagesOf, qEraseMovedWebOf,
+			qEraseWebHandoffOf, qEraseInboxMessagesOf, qEraseInboxOf} {
 			res, err := tx.ExecContext(ctx, s.sql(q), customer)
 			if err != nil {
 				return err

@@ -11,7 +11,7 @@ import (
 )
 
 const conversationColumns = `id, business, number, customer, state, assignee, labels, unread, last_sealed, last_at, last_inbound_at,
-	away_sent_at, version, created_at`
+	away_sent_at, version, created_at, linked`
 
 const inboxMessageColumns = `id, conversation, business, direction, type, sealed, context_id, status, error_code, agent, created_at, updated_at`
 
@@ -71,7 +71,7 @@ func scanConversation(r scanner) (*parley.Conversation, error) {
 	var labels string
 	var lastAt, inAt, awayAt, created int64
 	if err := r.Scan(&c.ID, &c.Business, &c.Number, &c.Customer, &c.State, &c.Assignee, &labels, &c.Unread, &c.LastSealed,
-		&lastAt, &inAt, &awayAt, &c.Version, &created); err != nil {
+		&lastAt, &inAt, &awayAt, &c.Version, &created, &c.Linked); err != nil {
 		return nil, err
 	}
 	c.Labels, c.LastSealed = labelsOf(labels), blob(c.LastSealed)

@@ -52,6 +52,7 @@ func Run(t *testing.T, open func(t *testing.T) parley.Store) {
 		{"Webhooks", testWebhooks},
 		{"Consent", testConsent},
 		{"Inbox", testInbox},
+		{"WebChat", testWebChat},
 		{"Agents", testAgents},
 		{"Lifecycle", testLifecycle},
 		{"TwoNodes", testTwoNodes},
