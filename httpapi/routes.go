@@ -82,6 +82,7 @@ func (s *Server) Handler() http.Handler {
 		s.consentRoutes(mux)
 	}
 	s.inboxRoutes(mux)
+	s.inboxProfileRoutes(mux)
 	s.agentAdminRoutes(mux)
 	if s.Webhooks != nil {
 		mux.Handle("GET /admin/v1/webhooks/failed", s.admin(s.adminFailedWebhooks))
