@@ -1,0 +1,206 @@
+// The business app (issue 7): an owner signs in, sets up quick replies,
+// a label and the away message, edits the profile and opening hours
+// (closed today) and sees the preview; a sandbox customer writes; the
+// away message reaches the customer; two agents see the conversation
+// live; one assigns it to herself and answers with a quick reply, which
+// the customer receives; labels and notes persist after a reload; HTML
+// in a customer's message and in a note is shown as text.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { base, launch, phone } from './helpers.mjs';
+
+const token = process.env.PARLEY_ADMIN_TOKEN;
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+async function operator(method, path, body) {
+  const r = await fetch(base + path, { method, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await r.text();
+  assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+async function customerInbox(number) {
+  return (await operator('GET', `/admin/v1/customers/${number.slice(1)}/inbox`)).messages;
+}
+
+async function until(what, f, ms = 20000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > end) assert.fail('timed out waiting for ' + what);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+async function signIn(email, password, opts = {}) {
+  const context = await browser.newContext({ locale: 'en-US', ...opts });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e));
+  await page.goto(base + '/business/');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByTestId('me').waitFor();
+  return { context, page };
+}
+
+const WEEK = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
+
+test('owner sets up the profile; two agents work a customer conversation live', async () => {
+  const biz = await operator('POST', '/admin/v1/businesses', { name: 'Lucky Shrub', phone: phone() });
+  const pw = 'correct horse battery';
+  const stamp = Date.now();
+  const ann = `ann${stamp}@shrub.example`, bob = `bob${stamp}@shrub.example`;
+  await operator('POST', `/admin/v1/businesses/${biz.waba_id}/agents`, { email: ann, name: 'Ann', role: 'owner', password: pw });
+  await operator('POST', `/admin/v1/businesses/${biz.waba_id}/agents`, { email: bob, name: 'Bob', role: 'agent', password: pw });
+
+  // A wrong password is said plainly.
+  const probe = await browser.newContext({ locale: 'en-US' });
+  const pp = await probe.newPage();
+  await pp.goto(base + '/business/');
+  await pp.getByLabel('Email').fill(ann);
+  await pp.getByLabel('Password').fill('wrong password');
+  await pp.getByRole('button', { name: 'Sign in' }).click();
+  await pp.getByText('The email, password or code is wrong.').waitFor();
+  await probe.close();
+
+  const owner = await signIn(ann, pw);
+  const o = owner.page;
+
+  // Settings: a quick reply, a label, the away message with its preview.
+  await o.getByRole('link', { name: 'Settings' }).click();
+  await o.getByLabel('Shortcut (e.g. /thanks)').fill('/thanks');
+  await o.locator('form.inline-form').first().getByLabel('Text ({{name}} is the customer)').fill('Thank you {{name}}, we will call you back.');
+  await o.getByRole('button', { name: 'Add' }).first().click();
+  await o.getByTestId('quick-replies').getByText('/thanks').waitFor();
+  await o.getByLabel('Label name').fill('vip');
+  await o.getByLabel('Colour').fill('#c2185b');
+  await o.getByRole('button', { name: 'Add' }).nth(1).click();
+  await o.locator('.rows .chip', { hasText: 'vip' }).waitFor();
+  const away = o.getByRole('group', { name: 'Away message outside opening hours' });
+  await away.getByLabel('On').check();
+  await away.getByLabel('Text ({{name}} is the customer)').fill('We are closed, {{name}}. Back tomorrow!');
+  assert.equal(await o.getByTestId('away-preview').textContent(), 'We are closed, +49 151 23456789. Back tomorrow!');
+  await o.getByRole('button', { name: 'Save' }).click();
+  await o.getByText('Saved.').waitFor();
+
+  // Profile and opening hours: open only tomorrow (UTC), so closed now.
+  await o.getByRole('link', { name: 'Profile' }).click();
+  await o.getByLabel('About (status text)').fill('Plants and pots');
+  await o.getByLabel('Address').fill('Gartenstraße 1, 10115 Berlin');
+  await o.getByLabel('Email').fill('hello@shrub.example');
+  await o.getByLabel('Website 1').fill('https://shrub.example');
+  await o.getByLabel('Category').selectOption('RETAIL');
+  await o.getByLabel('Publish opening hours').check();
+  await o.getByLabel('Time zone').fill('UTC');
+  const tomorrow = WEEK[(new Date().getUTCDay() + 1) % 7];
+  const row = o.locator(`tr[data-day=${tomorrow}]`);
+  await row.getByRole('button', { name: /Add hours/ }).click();
+  await row.locator('input[type=time]').first().fill('09:00');
+  await row.locator('input[type=time]').nth(1).fill('17:00');
+  await o.getByRole('button', { name: '+ Add a date' }).click();
+  await o.getByLabel('Date', { exact: true }).fill('2099-12-24');
+  await o.getByLabel('Note (e.g. Christmas Eve)').fill('Christmas Eve');
+  await o.getByRole('button', { name: 'Save' }).click();
+  await o.getByText('Saved.').waitFor();
+  const preview = o.getByTestId('preview');
+  await preview.getByText('Plants and pots').waitFor();
+  await preview.getByTestId('open-state').getByText(/Closed now — opens/).waitFor();
+  await preview.getByText('09:00–17:00').waitFor();
+  await preview.getByText('2099-12-24: Closed (Christmas Eve)').waitFor();
+  await o.reload();
+  assert.equal(await o.getByLabel('Address').inputValue(), 'Gartenstraße 1, 10115 Berlin');
+  assert.equal(await o.getByLabel('Time zone').inputValue(), 'UTC');
+
+  // Both agents on the inbox; the second one in another browser context.
+  await o.getByRole('link', { name: 'Inbox' }).click();
+  const agent = await signIn(bob, pw);
+  const a = agent.page;
+
+  // The customer writes, with HTML in it.
+  const customer = phone();
+  await customerInbox(customer); // creates the sandbox customer
+  const evil = 'Hi <script>window.pwned=1</script><b>bold</b> <img src=x onerror="window.pwned=2">';
+  await operator('POST', `/admin/v1/customers/${customer.slice(1)}/messages`, { to: '+' + biz.account, text: evil });
+
+  // Live in both inboxes, without a reload.
+  const conv = (p) => p.locator(`a.conv[data-customer="${customer.slice(1)}"]`);
+  await conv(o).waitFor({ timeout: 15000 });
+  await conv(a).waitFor({ timeout: 15000 });
+  await conv(a).locator('.badge').waitFor();
+
+  // The away message went out (closed now) and reached the customer.
+  const awayText = `We are closed, ${customer}. Back tomorrow!`;
+  await until('the away message at the customer', async () => (await customerInbox(customer)).some((m) => m.text?.body === awayText));
+
+  // Bob opens the conversation: the message is text, the window is open.
+  await conv(a).click();
+  const timeline = a.locator('ol.timeline');
+  await timeline.locator('li.msg.in p.text', { hasText: '<script>window.pwned=1</script>' }).waitFor();
+  assert.equal(await timeline.locator('li.msg.in p.text').first().textContent(), evil);
+  assert.equal(await timeline.locator('script, b, img').count(), 0);
+  await timeline.locator('li.msg.out p.text', { hasText: awayText }).waitFor();
+  await a.getByTestId('window').getByText(/24-hour window: 2\d h \d+ min left|24-hour window: 23 h/).waitFor();
+
+  // Bob assigns it to himself; Ann sees it live.
+  await a.getByRole('button', { name: 'Assign to me' }).click();
+  await conv(o).getByText('→ Bob').waitFor();
+
+  // Bob answers with the quick reply: /tha, Enter picks it, Enter sends.
+  const box = a.getByRole('textbox', { name: 'Reply' });
+  await box.fill('/tha');
+  await a.getByRole('option', { name: /\/thanks/ }).waitFor();
+  await box.press('Enter');
+  const reply = `Thank you ${customer}, we will call you back.`;
+  await until('the expanded quick reply', async () => (await box.inputValue()) === reply);
+  await box.press('Enter');
+  await timeline.locator('li.msg.out p.text', { hasText: reply }).waitFor();
+  await until('the reply at the customer', async () => (await customerInbox(customer)).some((m) => m.text?.body === reply));
+  await timeline.locator('li.msg.out', { hasText: reply }).locator('[data-status=sent], [data-status=delivered], [data-status=read]').waitFor();
+
+  // A label and a note with HTML and a mention.
+  await a.getByRole('checkbox', { name: 'vip' }).check();
+  await conv(o).locator('.chip', { hasText: 'vip' }).waitFor();
+  await a.getByRole('tab', { name: 'Internal note' }).click();
+  const noteText = `<script>window.pwned=3</script> @ann${stamp} please call back`;
+  await a.getByRole('textbox', { name: 'Internal note' }).fill(noteText);
+  await a.getByRole('button', { name: 'Add note' }).click();
+  await timeline.locator('li.msg.note p.text', { hasText: noteText }).waitFor();
+
+  // Ann sees the note live in the conversation; after a reload everything is still there.
+  await conv(o).click();
+  await o.locator('li.msg.note p.text', { hasText: noteText }).waitFor();
+  await a.reload();
+  await a.locator('li.msg.note p.text', { hasText: noteText }).waitFor();
+  await a.locator('li.msg.note').getByText('Note by Bob').waitFor();
+  assert.ok(await a.getByRole('checkbox', { name: 'vip' }).isChecked());
+  assert.equal(await a.locator('ol.timeline script').count(), 0);
+  for (const p of [o, a]) assert.equal(await p.evaluate(() => window.pwned), undefined);
+
+  // The draft survives an ended session: sign out elsewhere, type, come back.
+  await box.fill('unsent draft');
+  await agent.context.clearCookies();
+  await a.getByRole('button', { name: 'Send' }).click();
+  await a.getByText('Your session has ended.', { exact: false }).waitFor();
+  await a.getByLabel('Email').fill(bob);
+  await a.getByLabel('Password').fill(pw);
+  await a.getByRole('button', { name: 'Sign in' }).click();
+  assert.equal(await a.getByRole('textbox', { name: 'Reply' }).inputValue(), 'unsent draft');
+
+  await owner.context.close();
+  await agent.context.close();
+});
+
+test('German strings follow the browser language', async () => {
+  const context = await browser.newContext({ locale: 'de-DE' });
+  const page = await context.newPage();
+  await page.goto(base + '/business/');
+  await page.getByRole('button', { name: 'Anmelden' }).waitFor();
+  await page.getByLabel('Passwort').waitFor();
+  await context.close();
+});
