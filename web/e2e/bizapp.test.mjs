@@ -38,7 +38,7 @@ async function until(what, f, ms = 20000) {
 }
 
 async function signIn(email, password, opts = {}) {
-  const context = await browser.newContext({ locale: 'en-US', ...opts });
+  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1100, height: 700 }, ...opts });
   const page = await context.newPage();
   page.on('pageerror', (e) => console.error('page error:', e));
   await page.goto(base + '/business/');
@@ -47,6 +47,14 @@ async function signIn(email, password, opts = {}) {
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByTestId('me').waitFor();
   return { context, page };
+}
+
+// shot saves a screenshot into docs/screenshots when PARLEY_SCREENS is
+// set (PARLEY_SCREENS=1 PARLEY_E2E=e2e/bizapp.test.mjs go test ./web -run TestBrowser).
+async function shot(page, name) {
+  if (!process.env.PARLEY_SCREENS) return;
+  await page.mouse.move(0, 0);
+  await page.screenshot({ path: new URL('../../docs/screenshots/' + name, import.meta.url).pathname });
 }
 
 const WEEK = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
@@ -181,6 +189,13 @@ test('owner sets up the profile; two agents work a customer conversation live', 
   assert.ok(await a.getByRole('checkbox', { name: 'vip' }).isChecked());
   assert.equal(await a.locator('ol.timeline script').count(), 0);
   for (const p of [o, a]) assert.equal(await p.evaluate(() => window.pwned), undefined);
+  await shot(a, 'business-inbox.png');
+  await a.setViewportSize({ width: 390, height: 760 });
+  await shot(a, 'business-conversation-mobile.png');
+  await a.setViewportSize({ width: 1100, height: 700 });
+  await o.getByRole('link', { name: 'Profile' }).click();
+  await o.getByTestId('preview').getByText('Plants and pots').waitFor();
+  await shot(o, 'business-profile.png');
 
   // The draft survives an ended session: sign out elsewhere, type, come back.
   await box.fill('unsent draft');
