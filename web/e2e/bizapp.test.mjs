@@ -86,6 +86,12 @@ test('owner sets up the profile; two agents work a customer conversation live', 
   await o.locator('form.inline-form').first().getByLabel('Text ({{name}} is the customer)').fill('Thank you {{name}}, we will call you back.');
   await o.getByRole('button', { name: 'Add' }).first().click();
   await o.getByTestId('quick-replies').getByText('/thanks').waitFor();
+  // Too long: the server's reason is shown, nothing is added.
+  await o.getByLabel('Shortcut (e.g. /thanks)').fill('/long');
+  await o.locator('form.inline-form').first().getByLabel('Text ({{name}} is the customer)').fill('x'.repeat(4097));
+  await o.getByRole('button', { name: 'Add' }).first().click();
+  await o.getByRole('alert').getByText('quick reply text must have at most 4096 characters').waitFor();
+  assert.equal(await o.getByTestId('quick-replies').getByText('/long').count(), 0);
   await o.getByLabel('Label name').fill('vip');
   await o.getByLabel('Colour').fill('#c2185b');
   await o.getByRole('button', { name: 'Add' }).nth(1).click();

@@ -44,6 +44,10 @@ const when = (ms: number) => {
 
 const plus = (n: string) => '+' + n;
 
+// newer reports whether snapshot a of a conversation is strictly newer
+// than b (events can arrive out of order across nodes).
+const newer = (a: Conversation, b: Conversation) => a.version > b.version || a.last_at > b.last_at;
+
 function agentName(agents: Agent[], id?: string) {
   if (!id) return '';
   const a = agents.find((x) => x.id === id);
@@ -68,9 +72,19 @@ export function Inbox({ me, path }: { me: Agent; path: string }) {
     if (assignee) p.set('assignee', assignee);
     if (label) p.set('label', label);
     if (q.trim()) p.set('q', q.trim());
+    const started = Date.now();
     try {
       const r = await api<{ conversations: Conversation[] }>('GET', '/conversations?' + p);
-      setList(r.conversations); setErr('');
+      // Events that arrived while the request ran may be newer than its answer: keep them.
+      setList((old) => {
+        const got = new Map(r.conversations.map((c) => [c.id, c]));
+        for (const c of old) {
+          const g = got.get(c.id);
+          if (g ? newer(c, g) : c.last_at >= started && c.state === tab) got.set(c.id, c);
+        }
+        return [...got.values()].sort((a, b) => b.last_at - a.last_at);
+      });
+      setErr('');
     } catch (e) { setErr(errorText(e)); }
   }
   async function loadTeam() {
@@ -89,6 +103,8 @@ export function Inbox({ me, path }: { me: Agent; path: string }) {
     const fits = c.state === f.tab && (!f.label || c.labels.includes(f.label)) &&
       (!f.assignee || (f.assignee === 'me' ? c.assignee === me.id : f.assignee === 'none' ? !c.assignee : c.assignee === f.assignee)) && !f.q;
     setList((old) => {
+      const cur = old.find((x) => x.id === c.id);
+      if (cur && newer(cur, c)) return old; // an older snapshot delivered late
       const rest = old.filter((x) => x.id !== c.id);
       if (!fits) return f.q && old.some((x) => x.id === c.id) ? old.map((x) => (x.id === c.id ? c : x)) : rest;
       return [c, ...rest].sort((a, b) => b.last_at - a.last_at);
@@ -217,7 +233,8 @@ function ConversationView({ id, me, agents, labels }: { id: string; me: Agent; a
   useEffect(() => { load(); const h = setInterval(() => tick((x) => x + 1), 30000); return () => clearInterval(h); }, [id]);
   useEffect(() => { end.current?.scrollIntoView({ block: 'end' }); }, [msgs.length]);
   useListener((ev) => {
-    if (ev.conversation?.id === id) setConv(ev.conversation);
+    const c = ev.conversation;
+    if (c?.id === id) setConv((cur) => (cur && newer(cur, c) ? cur : c));
     const m = ev.message;
     if (m && m.conversation === id) {
       setMsgs((old) => (old.some((x) => x.id === m.id) ? old.map((x) => (x.id === m.id ? m : x)) : [...old, m]));
