@@ -177,6 +177,20 @@ test('owner sets up the profile; two agents work a customer conversation live', 
   await until('the reply at the customer', async () => (await customerInbox(customer)).some((m) => m.text?.body === reply));
   await timeline.locator('li.msg.out', { hasText: reply }).locator('[data-status=sent], [data-status=delivered], [data-status=read]').waitFor();
 
+  // A reaction and an image; the customer gets both, the image shows in the timeline.
+  const inMsg = timeline.locator('li.msg.in').first();
+  await inMsg.getByRole('button', { name: 'React 👍' }).click();
+  await inMsg.getByLabel('reacted 👍').waitFor();
+  await until('the reaction at the customer', async () => (await customerInbox(customer)).some((m) => m.type === 'reaction' && m.reaction?.emoji === '👍'));
+  const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+  await box.fill('Our shop');
+  await a.getByLabel(/Attach a file/).setInputFiles({ name: 'shop.png', mimeType: 'image/png', buffer: png });
+  const img = timeline.locator('li.msg.out img');
+  await img.waitFor();
+  await until('the image to load', () => img.evaluate((e) => e.complete && e.naturalWidth === 1));
+  await timeline.locator('li.msg.out figcaption', { hasText: 'Our shop' }).waitFor();
+  await until('the image at the customer', async () => (await customerInbox(customer)).some((m) => m.type === 'image'));
+
   // A label and a note with HTML and a mention.
   await a.getByRole('checkbox', { name: 'vip' }).check();
   await conv(o).locator('.chip', { hasText: 'vip' }).waitFor();

@@ -58,3 +58,25 @@ export function draft(key: string): string { return sessionStorage.getItem('draf
 export function saveDraft(key: string, text: string) {
   if (text) sessionStorage.setItem('draft:' + key, text); else sessionStorage.removeItem('draft:' + key);
 }
+
+// upload sends a file for a reply (POST /conversations/{id}/media) and
+// returns its media id.
+export async function upload(conversation: string, file: File): Promise<{ id: string; mime_type: string }> {
+  let r: Response;
+  try {
+    r = await fetch(`${base}/conversations/${conversation}/media?filename=${encodeURIComponent(file.name)}`, {
+      method: 'POST', headers: { 'Content-Type': file.type || 'application/octet-stream', 'X-CSRF-Token': csrf }, body: file, credentials: 'same-origin',
+    });
+  } catch {
+    throw new ApiError(0, 'network', '');
+  }
+  const data = await r.json().catch(() => null);
+  if (!r.ok) {
+    if (r.status === 401) expiredHandler();
+    throw new ApiError(r.status, data?.error?.code ?? '', data?.error?.message ?? r.statusText);
+  }
+  return data;
+}
+
+// expire tells the app that the session has ended.
+export function expire() { expiredHandler(); }

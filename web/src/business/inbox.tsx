@@ -5,7 +5,7 @@
 // stream. Text is rendered as text only.
 
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { api, ApiError, draft, saveDraft, type Agent, type Conversation, type InboxEvent, type Label, type Message, type QuickReply, type Template } from './api';
+import { api, ApiError, draft, expire, saveDraft, upload, type Agent, type Conversation, type InboxEvent, type Label, type Message, type QuickReply, type Template } from './api';
 import { lang, t } from './i18n';
 import { errorText, navigate } from './nav';
 
@@ -26,7 +26,7 @@ function useEvents(onReady: () => void) {
       for (const l of listeners) l(ev);
     };
     es.onerror = () => {
-      if (es.readyState === EventSource.CLOSED) api('GET', '/me').catch((e) => { if (e instanceof ApiError && e.status === 401) location.reload(); });
+      if (es.readyState === EventSource.CLOSED) api('GET', '/me').catch((e) => { if (e instanceof ApiError && e.status === 401) expire(); });
     };
     return () => es.close();
   }, []);
@@ -250,6 +250,13 @@ function ConversationView({ id, me, agents, labels }: { id: string; me: Agent; a
     }
   }
 
+  async function react(target: string, emoji: string) {
+    try {
+      const m = await api<Message>('POST', `/conversations/${id}/messages`, { message: { type: 'reaction', reaction: { message_id: target, emoji } } });
+      setMsgs((old) => (old.some((x) => x.id === m.id) ? old : [...old, m]));
+    } catch (e) { setErr(errorText(e)); }
+  }
+
   if (!conv) return <section class="pane">{err ? <p class="error" role="alert">{err}</p> : <p class="muted">…</p>}</section>;
   const reactions = new Map<string, string[]>();
   for (const m of msgs) if (m.type === 'reaction' && m.content?.reaction?.message_id) {
@@ -302,6 +309,9 @@ function ConversationView({ id, me, agents, labels }: { id: string; me: Agent; a
               {m.direction === 'out' && m.agent && <span>{agentName(agents, m.agent)} · </span>}
               <time>{when(m.created_at)}</time> <Ticks m={m} />
               {(reactions.get(m.id) ?? []).map((r, i) => <span class="reaction" key={i} aria-label={t('reacted', { emoji: r })}>{r}</span>)}
+              {m.direction === 'in' && open && m.type !== 'reaction' && (
+                <button type="button" class="react" aria-label={t('react', { emoji: '👍' })} onClick={() => react(m.id, '👍')}>👍</button>
+              )}
             </span>
           </li>
         ))}
@@ -355,6 +365,23 @@ function Composer({ conv, agents, open, onSent }: { conv: Conversation; agents: 
       onSent(m); edit('');
     } catch (x) { setErr(errorText(x)); } finally { setBusy(false); }
   }
+  async function attach(e: Event) {
+    const input = e.currentTarget as HTMLInputElement;
+    const file = input.files?.[0];
+    input.value = '';
+    if (!file) return;
+    setBusy(true); setErr('');
+    try {
+      const up = await upload(conv.id, file);
+      const kind = /^image\/(jpeg|png)$/.test(up.mime_type) ? 'image' : up.mime_type.startsWith('video/') ? 'video'
+        : up.mime_type.startsWith('audio/') ? 'audio' : 'document';
+      const obj: Record<string, string> = { id: up.id };
+      if (kind === 'document') obj.filename = file.name;
+      if (kind !== 'audio' && text.trim()) obj.caption = text;
+      onSent(await api<Message>('POST', `/conversations/${conv.id}/messages`, { message: { type: kind, [kind]: obj } }));
+      if (obj.caption) edit('');
+    } catch (x) { setErr(errorText(x)); } finally { setBusy(false); }
+  }
   function onKey(e: KeyboardEvent) {
     if (matches.length) {
       if (e.key === 'ArrowDown') { e.preventDefault(); setPick((pick + 1) % matches.length); return; }
@@ -393,7 +420,10 @@ function Composer({ conv, agents, open, onSent }: { conv: Conversation; agents: 
           {mentionList.length > 0 && <p class="muted small">{mentionList.map((a) => '@' + a.email.split('@')[0]).join(' ')}</p>}
           <small id="composer-hint">{mode === 'reply' ? t('replyHint') : t('noteHint')}</small>
           {err && <p class="error" role="alert">{err}</p>}
-          <button type="submit" disabled={busy || !text.trim()}>{mode === 'reply' ? t('send') : t('addNote')}</button>
+          <div class="send-row">
+            {mode === 'reply' && <label class="attach">{t('attach')}<input type="file" onChange={attach} disabled={busy} /></label>}
+            <button type="submit" disabled={busy || !text.trim()}>{mode === 'reply' ? t('send') : t('addNote')}</button>
+          </div>
         </form>
       )}
     </div>
