@@ -231,6 +231,46 @@ test('owner sets up the profile; two agents work a customer conversation live', 
   await agent.context.close();
 });
 
+test('outside the 24-hour window the composer offers templates only', async () => {
+  const biz = await operator('POST', '/admin/v1/businesses', { name: 'Template Shop', phone: phone() });
+  const graph = async (path, body) => {
+    const r = await fetch(`${base}/v24.0/${path}`, { method: 'POST', headers: { Authorization: `Bearer ${biz.access_token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    const out = await r.json();
+    assert.ok(r.ok, JSON.stringify(out));
+    return out;
+  };
+  const tpl = await graph(`${biz.waba_id}/message_templates`, { name: 'order_ready', language: 'en_US', category: 'UTILITY',
+    components: [{ type: 'BODY', text: 'Hello, your order {{1}} is ready for pickup.', example: { body_text: [['#41']] } }] });
+  assert.equal(tpl.status, 'APPROVED');
+  const customer = phone();
+  await customerInbox(customer);
+  // An integration writes first (a template through the Cloud API): the conversation has no customer message, so no window.
+  await graph(`${biz.phone_number_id}/messages`, { messaging_product: 'whatsapp', to: customer.slice(1), type: 'template',
+    template: { name: 'order_ready', language: { code: 'en_US' }, components: [{ type: 'body', parameters: [{ type: 'text', text: '#41' }] }] } });
+  const email = `tpl${Date.now()}@shop.example`;
+  await operator('POST', `/admin/v1/businesses/${biz.waba_id}/agents`, { email, name: 'Tess', role: 'agent', password: 'correct horse battery' });
+  const { context, page } = await signIn(email, 'correct horse battery');
+  const conv = page.locator(`a.conv[data-customer="${customer.slice(1)}"]`);
+  await conv.click({ timeout: 15000 });
+  await page.getByTestId('window').getByText('The 24-hour window is closed: only templates can be sent.').waitFor();
+  await page.locator('li.msg.out', { hasText: 'Template: order_ready: #41' }).waitFor();
+  await page.getByRole('tab', { name: 'Reply' }).click();
+  assert.equal(await page.getByRole('textbox', { name: 'Reply' }).count(), 0);
+  await page.getByLabel('Template', { exact: true }).selectOption({ label: 'order_ready (en_US)' });
+  await page.getByText('Hello, your order {{1}} is ready for pickup.').waitFor();
+  await page.getByLabel('Parameter 1').fill('#42');
+  await page.getByRole('button', { name: 'Send template' }).click();
+  await page.locator('li.msg.out', { hasText: 'Template: order_ready: #42' }).waitFor();
+  await until('the template at the customer', async () => (await customerInbox(customer)).some((m) => m.type === 'template' &&
+    JSON.stringify(m.template).includes('#42')));
+  // Notes are still possible.
+  await page.getByRole('tab', { name: 'Internal note' }).click();
+  await page.getByRole('textbox', { name: 'Internal note' }).fill('sent the pickup reminder');
+  await page.getByRole('button', { name: 'Add note' }).click();
+  await page.locator('li.msg.note', { hasText: 'sent the pickup reminder' }).waitFor();
+  await context.close();
+});
+
 test('German strings follow the browser language', async () => {
   const context = await browser.newContext({ locale: 'de-DE' });
   const page = await context.newPage();

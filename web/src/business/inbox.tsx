@@ -452,12 +452,13 @@ function TemplatePicker({ conv, onSent }: { conv: Conversation; onSent: (m: Mess
     <form class="templates" onSubmit={send}>
       <p class="notice">{t('windowClosed')}</p>
       {list && list.length === 0 ? <p class="muted">{t('noTemplates')}</p> : (
-        <label>{t('template')}
-          <select value={sel} onChange={(e) => { setSel(e.currentTarget.value); setParams([]); }}>
+        <>
+          <label for="tpl-select">{t('template')}</label>
+          <select id="tpl-select" value={sel} onChange={(e) => { setSel(e.currentTarget.value); setParams([]); }}>
             <option value="">{t('chooseTemplate')}</option>
             {(list ?? []).map((x) => <option key={x.name + x.language} value={x.name + '/' + x.language}>{x.name} ({x.language})</option>)}
           </select>
-        </label>
+        </>
       )}
       {bodyText && <p class="text tpl-body">{bodyText}</p>}
       {Array.from({ length: count }, (_, i) => (
