@@ -194,7 +194,10 @@ test('owner sets up the profile; two agents work a customer conversation live', 
   // A label and a note with HTML and a mention.
   await a.getByRole('checkbox', { name: 'vip' }).check();
   await conv(o).locator('.chip', { hasText: 'vip' }).waitFor();
-  await a.getByRole('tab', { name: 'Internal note' }).click();
+  // The composer's modes are ARIA tabs: arrow keys switch them.
+  await a.getByRole('tab', { name: 'Reply' }).focus();
+  await a.keyboard.press('ArrowRight');
+  assert.equal(await a.getByRole('tab', { name: 'Internal note' }).getAttribute('aria-selected'), 'true');
   const noteText = `<script>window.pwned=3</script> @ann${stamp} please call back`;
   await a.getByRole('textbox', { name: 'Internal note' }).fill(noteText);
   await a.getByRole('button', { name: 'Add note' }).click();

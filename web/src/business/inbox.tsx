@@ -7,7 +7,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, ApiError, draft, expire, saveDraft, upload, type Agent, type Conversation, type InboxEvent, type Label, type Message, type QuickReply, type Template } from './api';
 import { lang, t } from './i18n';
-import { errorText, navigate } from './nav';
+import { errorText, navigate, tabKeys } from './nav';
 
 type Listener = (ev: InboxEvent) => void;
 const listeners = new Set<Listener>();
@@ -115,9 +115,9 @@ export function Inbox({ me, path }: { me: Agent; path: string }) {
   return (
     <div class={'inbox' + (selected ? ' has-selection' : '')}>
       <section class="list" aria-label={t('inbox')}>
-        <div role="tablist" class="tabs" aria-label={t('state')}>
+        <div role="tablist" class="tabs" aria-label={t('state')} onKeyDown={tabKeys}>
           {(['open', 'pending', 'resolved'] as const).map((s) => (
-            <button type="button" role="tab" key={s} aria-selected={tab === s} class={tab === s ? 'on' : ''} onClick={() => setTab(s)}>{t(s)}</button>
+            <button type="button" role="tab" key={s} aria-selected={tab === s} tabIndex={tab === s ? 0 : -1} class={tab === s ? 'on' : ''} onClick={() => setTab(s)}>{t(s)}</button>
           ))}
         </div>
         <label class="sr" for="search">{t('search')}</label>
@@ -398,9 +398,9 @@ function Composer({ conv, agents, open, onSent }: { conv: Conversation; agents: 
   }
   return (
     <div class="composer">
-      <div role="tablist" class="tabs small">
-        <button type="button" role="tab" aria-selected={mode === 'reply'} class={mode === 'reply' ? 'on' : ''} onClick={() => setMode('reply')}>{t('reply')}</button>
-        <button type="button" role="tab" aria-selected={mode === 'note'} class={mode === 'note' ? 'on' : ''} onClick={() => setMode('note')}>{t('note')}</button>
+      <div role="tablist" class="tabs small" onKeyDown={tabKeys}>
+        <button type="button" role="tab" aria-selected={mode === 'reply'} tabIndex={mode === 'reply' ? 0 : -1} class={mode === 'reply' ? 'on' : ''} onClick={() => setMode('reply')}>{t('reply')}</button>
+        <button type="button" role="tab" aria-selected={mode === 'note'} tabIndex={mode === 'note' ? 0 : -1} class={mode === 'note' ? 'on' : ''} onClick={() => setMode('note')}>{t('note')}</button>
       </div>
       {mode === 'reply' && !open ? <TemplatePicker conv={conv} onSent={onSent} /> : (
         <form onSubmit={submit} class={mode}>
