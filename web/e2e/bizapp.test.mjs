@@ -86,6 +86,8 @@ test('owner sets up the profile; two agents work a customer conversation live', 
   await o.locator('form.inline-form').first().getByLabel('Text ({{name}} is the customer)').fill('Thank you {{name}}, we will call you back.');
   await o.getByRole('button', { name: 'Add' }).first().click();
   await o.getByTestId('quick-replies').getByText('/thanks').waitFor();
+  await o.getByRole('button', { name: 'Edit /thanks' }).click();
+  assert.equal(await o.locator('form.inline-form').first().getByLabel('Text ({{name}} is the customer)').inputValue(), 'Thank you {{name}}, we will call you back.');
   // Too long: the server's reason is shown, nothing is added.
   await o.getByLabel('Shortcut (e.g. /thanks)').fill('/long');
   await o.locator('form.inline-form').first().getByLabel('Text ({{name}} is the customer)').fill('x'.repeat(4097));
@@ -147,6 +149,9 @@ test('owner sets up the profile; two agents work a customer conversation live', 
   await conv(o).waitFor({ timeout: 15000 });
   await conv(a).waitFor({ timeout: 15000 });
   await conv(a).locator('.badge').waitFor();
+  await a.getByLabel('Unread only').check();
+  await conv(a).waitFor();
+  await a.getByLabel('Unread only').uncheck();
 
   // The away message went out (closed now) and reached the customer.
   const awayText = `We are closed, ${customer}. Back tomorrow!`;

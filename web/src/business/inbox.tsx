@@ -43,6 +43,7 @@ const when = (ms: number) => {
 };
 
 const plus = (n: string) => '+' + n;
+const PAGE = 100;
 
 // newer reports whether snapshot a of a conversation is strictly newer
 // than b (events can arrive out of order across nodes).
@@ -59,19 +60,40 @@ export function Inbox({ me, path }: { me: Agent; path: string }) {
   const [q, setQ] = useState('');
   const [assignee, setAssignee] = useState('');
   const [label, setLabel] = useState('');
+  const [unreadOnly, setUnreadOnly] = useState(false);
+  const [more, setMore] = useState(false);
   const [list, setList] = useState<Conversation[]>([]);
   const [err, setErr] = useState('');
   const [agents, setAgents] = useState<Agent[]>([]);
   const [labels, setLabels] = useState<Label[]>([]);
   const selected = path.startsWith('/business/c/') ? decodeURIComponent(path.slice('/business/c/'.length)) : '';
-  const filters = useRef({ tab, assignee, label, q });
-  filters.current = { tab, assignee, label, q };
+  const filters = useRef({ tab, assignee, label, q, unreadOnly });
+  filters.current = { tab, assignee, label, q, unreadOnly };
 
-  async function load() {
-    const p = new URLSearchParams({ state: tab, limit: '100' });
+  function query(): URLSearchParams {
+    const p = new URLSearchParams({ state: tab, limit: String(PAGE) });
     if (assignee) p.set('assignee', assignee);
     if (label) p.set('label', label);
+    if (unreadOnly) p.set('unread', '1');
     if (q.trim()) p.set('q', q.trim());
+    return p;
+  }
+  // loadMore pages on by last_at (the API includes that millisecond, so
+  // merge by id).
+  async function loadMore() {
+    const p = query();
+    p.set('before', String(list[list.length - 1].last_at));
+    try {
+      const r = await api<{ conversations: Conversation[] }>('GET', '/conversations?' + p);
+      setList((old) => {
+        const seen = new Set(old.map((c) => c.id));
+        return [...old, ...r.conversations.filter((c) => !seen.has(c.id))];
+      });
+      setMore(r.conversations.length === PAGE);
+    } catch (e) { setErr(errorText(e)); }
+  }
+  async function load() {
+    const p = query();
     const started = Date.now();
     try {
       const r = await api<{ conversations: Conversation[] }>('GET', '/conversations?' + p);
@@ -84,6 +106,7 @@ export function Inbox({ me, path }: { me: Agent; path: string }) {
         }
         return [...got.values()].sort((a, b) => b.last_at - a.last_at);
       });
+      setMore(r.conversations.length === PAGE);
       setErr('');
     } catch (e) { setErr(errorText(e)); }
   }
@@ -94,13 +117,13 @@ export function Inbox({ me, path }: { me: Agent; path: string }) {
     } catch (e) { setErr(errorText(e)); }
   }
   useEffect(() => { loadTeam(); }, []);
-  useEffect(() => { const h = setTimeout(load, q ? 250 : 0); return () => clearTimeout(h); }, [tab, assignee, label, q]);
+  useEffect(() => { const h = setTimeout(load, q ? 250 : 0); return () => clearTimeout(h); }, [tab, assignee, label, unreadOnly, q]);
   useEvents(() => { load(); loadTeam(); });
   useListener((ev) => {
     const c = ev.conversation;
     if (!c) return;
     const f = filters.current;
-    const fits = c.state === f.tab && (!f.label || c.labels.includes(f.label)) &&
+    const fits = c.state === f.tab && (!f.label || c.labels.includes(f.label)) && (!f.unreadOnly || c.unread > 0) &&
       (!f.assignee || (f.assignee === 'me' ? c.assignee === me.id : f.assignee === 'none' ? !c.assignee : c.assignee === f.assignee)) && !f.q;
     setList((old) => {
       const cur = old.find((x) => x.id === c.id);
@@ -138,6 +161,7 @@ export function Inbox({ me, path }: { me: Agent; path: string }) {
             </select>
           </label>
         </div>
+        <label class="check"><input type="checkbox" checked={unreadOnly} onChange={(e) => setUnreadOnly(e.currentTarget.checked)} />{t('unreadOnly')}</label>
         {err && <p class="error" role="alert">{err}</p>}
         {list.length === 0 ? <p class="muted">{t('noConversations')}</p> : (
           <ul class="convs">
@@ -160,6 +184,7 @@ export function Inbox({ me, path }: { me: Agent; path: string }) {
             ))}
           </ul>
         )}
+        {more && <button type="button" class="secondary" onClick={loadMore}>{t('loadMore')}</button>}
       </section>
       {selected ? <ConversationView key={selected} id={selected} me={me} agents={agents} labels={labels} />
         : <section class="pane empty"><p class="muted">{t('pick')}</p></section>}

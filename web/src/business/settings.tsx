@@ -43,6 +43,7 @@ function QuickReplies() {
       <ul class="rows" data-testid="quick-replies">
         {list.map((q) => (
           <li key={q.shortcut}><strong>{q.shortcut}</strong> <span class="text">{q.text}</span>
+            <button type="button" class="secondary small" aria-label={`${t('edit')} ${q.shortcut}`} onClick={() => { setShortcut(q.shortcut); setText(q.text); }}>{t('edit')}</button>
             <button type="button" class="secondary small" aria-label={`${t('remove')} ${q.shortcut}`} onClick={() => del(q.shortcut)}>{t('remove')}</button></li>
         ))}
       </ul>
