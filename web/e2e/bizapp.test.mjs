@@ -279,6 +279,54 @@ test('outside the 24-hour window the composer offers templates only', async () =
   await context.close();
 });
 
+test('concurrent edits by two agents: a clear message, nothing lost', async () => {
+  const biz = await operator('POST', '/admin/v1/businesses', { name: 'Busy Shop', phone: phone() });
+  const pw = 'correct horse battery';
+  const stamp = Date.now();
+  await operator('POST', `/admin/v1/businesses/${biz.waba_id}/agents`, { email: `cat${stamp}@shop.example`, name: 'Cat', role: 'owner', password: pw });
+  await operator('POST', `/admin/v1/businesses/${biz.waba_id}/agents`, { email: `dan${stamp}@shop.example`, name: 'Dan', role: 'admin', password: pw });
+  const cat = await signIn(`cat${stamp}@shop.example`, pw);
+  const dan = await signIn(`dan${stamp}@shop.example`, pw);
+
+  // The profile: both open it, Cat saves first, Dan's save is refused with a message and his text stays; saving again applies it.
+  for (const p of [cat.page, dan.page]) await p.getByRole('link', { name: 'Profile' }).click();
+  await cat.page.getByLabel('About (status text)').fill('Cat was here');
+  await cat.page.getByRole('button', { name: 'Save' }).click();
+  await cat.page.getByText('Saved.').waitFor();
+  await dan.page.getByLabel('About (status text)').fill('Dan was here');
+  await dan.page.getByRole('button', { name: 'Save' }).click();
+  await dan.page.getByRole('alert').getByText('Someone else changed this in the meantime').waitFor();
+  assert.equal(await dan.page.getByLabel('About (status text)').inputValue(), 'Dan was here');
+  await dan.page.getByRole('button', { name: 'Save' }).click();
+  await dan.page.getByText('Saved.').waitFor();
+
+  // A conversation: Dan's page gets no live updates (its event stream is cut), Cat resolves it, Dan's change of the
+  // state is refused with a message and the conversation is reloaded; his second try works.
+  await dan.page.route('**/business/api/events', (r) => r.abort());
+  for (const p of [cat.page, dan.page]) await p.getByRole('link', { name: 'Inbox' }).click();
+  const customer = phone();
+  await customerInbox(customer);
+  await operator('POST', `/admin/v1/customers/${customer.slice(1)}/messages`, { to: '+' + biz.account, text: 'is my order ready?' });
+  const conv = (p) => p.locator(`a.conv[data-customer="${customer.slice(1)}"]`);
+  await conv(cat.page).click({ timeout: 15000 });
+  await until('the conversation on the page without events', async () => {
+    await dan.page.getByRole('tab', { name: 'Pending' }).click();
+    await dan.page.getByRole('tab', { name: 'Open' }).click();
+    return (await conv(dan.page).count()) > 0;
+  });
+  await conv(dan.page).click();
+  await cat.page.getByRole('combobox', { name: 'State' }).selectOption('resolved');
+  await cat.page.getByRole('tab', { name: 'Resolved' }).click();
+  await conv(cat.page).waitFor();
+  await dan.page.getByRole('combobox', { name: 'State' }).selectOption('pending');
+  await dan.page.getByRole('alert').getByText('Someone else changed this in the meantime').waitFor();
+  assert.equal(await dan.page.getByRole('combobox', { name: 'State' }).inputValue(), 'resolved');
+  await dan.page.getByRole('combobox', { name: 'State' }).selectOption('pending');
+  await until('the state saved', async () => (await dan.page.getByRole('alert').count()) === 0 && (await dan.page.getByRole('combobox', { name: 'State' }).inputValue()) === 'pending');
+  await cat.context.close();
+  await dan.context.close();
+});
+
 test('German strings follow the browser language', async () => {
   const context = await browser.newContext({ locale: 'de-DE' });
   const page = await context.newPage();

@@ -138,7 +138,7 @@ export function Inbox({ me, path }: { me: Agent; path: string }) {
   return (
     <div class={'inbox' + (selected ? ' has-selection' : '')}>
       <section class="list" aria-label={t('inbox')}>
-        <div role="tablist" class="tabs" aria-label={t('state')} onKeyDown={tabKeys}>
+        <div role="tablist" class="tabs" aria-label={t('byState')} onKeyDown={tabKeys}>
           {(['open', 'pending', 'resolved'] as const).map((s) => (
             <button type="button" role="tab" key={s} aria-selected={tab === s} tabIndex={tab === s ? 0 : -1} class={tab === s ? 'on' : ''} onClick={() => setTab(s)}>{t(s)}</button>
           ))}
@@ -146,20 +146,22 @@ export function Inbox({ me, path }: { me: Agent; path: string }) {
         <label class="sr" for="search">{t('search')}</label>
         <input id="search" type="search" placeholder={t('search')} value={q} onInput={(e) => setQ(e.currentTarget.value)} />
         <div class="filters">
-          <label>{t('assigneeFilter')}
-            <select value={assignee} onChange={(e) => setAssignee(e.currentTarget.value)}>
+          <span class="field">
+            <label for="f-assignee">{t('assigneeFilter')}</label>
+            <select id="f-assignee" value={assignee} onChange={(e) => setAssignee(e.currentTarget.value)}>
               <option value="">{t('anyone')}</option>
               <option value="me">{t('me')}</option>
               <option value="none">{t('nobody')}</option>
               {agents.filter((a) => a.id !== me.id).map((a) => <option key={a.id} value={a.id}>{a.name || a.email}</option>)}
             </select>
-          </label>
-          <label>{t('labelFilter')}
-            <select value={label} onChange={(e) => setLabel(e.currentTarget.value)}>
+          </span>
+          <span class="field">
+            <label for="f-label">{t('labelFilter')}</label>
+            <select id="f-label" value={label} onChange={(e) => setLabel(e.currentTarget.value)}>
               <option value="">{t('anyLabel')}</option>
               {labels.map((l) => <option key={l.name} value={l.name}>{l.name}</option>)}
             </select>
-          </label>
+          </span>
         </div>
         <label class="check"><input type="checkbox" checked={unreadOnly} onChange={(e) => setUnreadOnly(e.currentTarget.checked)} />{t('unreadOnly')}</label>
         {err && <p class="error" role="alert">{err}</p>}
@@ -246,11 +248,12 @@ function ConversationView({ id, me, agents, labels }: { id: string; me: Agent; a
   const [, tick] = useState(0);
   const end = useRef<HTMLLIElement>(null);
 
-  async function load() {
+  async function load(keepErr = false) {
     try {
       const [c, m] = await Promise.all([api<Conversation>('GET', '/conversations/' + id),
         api<{ messages: Message[] }>('GET', '/conversations/' + id + '/messages?limit=200')]);
-      setConv(c); setMsgs(m.messages.slice().reverse()); setErr('');
+      setConv(c); setMsgs(m.messages.slice().reverse());
+      if (!keepErr) setErr('');
       if (c.unread > 0) api<Conversation>('POST', '/conversations/' + id + '/read').then(setConv).catch(() => {});
       api<{ conversations: Conversation[] }>('GET', '/customers/' + c.customer + '/conversations').then((h) => setHistory(h.conversations)).catch(() => {});
     } catch (e) { setErr(errorText(e)); }
@@ -271,7 +274,7 @@ function ConversationView({ id, me, agents, labels }: { id: string; me: Agent; a
     if (!conv) return;
     try { setConv(await api<Conversation>('PUT', '/conversations/' + id + path, { ...body, version: conv.version })); setErr(''); } catch (e) {
       setErr(errorText(e));
-      if (e instanceof ApiError && e.status === 409) load();
+      if (e instanceof ApiError && e.status === 409) load(true); // show what changed; the message stays
     }
   }
 
@@ -300,18 +303,20 @@ function ConversationView({ id, me, agents, labels }: { id: string; me: Agent; a
         <p class={'window ' + (open ? 'is-open' : 'is-closed')} data-testid="window">{open ? t('windowLeft', { time: left(remaining) }) : t('windowClosed')}</p>
       </header>
       <div class="conv-tools">
-        <label>{t('state')}
-          <select value={conv.state} onChange={(e) => change('/state', { state: e.currentTarget.value })}>
+        <span class="field">
+          <label for="conv-state">{t('state')}</label>
+          <select id="conv-state" value={conv.state} onChange={(e) => change('/state', { state: e.currentTarget.value })}>
             {(['open', 'pending', 'resolved'] as const).map((s) => <option key={s} value={s}>{t(s)}</option>)}
           </select>
-        </label>
-        <label>{t('assign')}
-          <select value={conv.assignee ?? ''} onChange={(e) => change('/assignee', { agent: e.currentTarget.value })}>
+        </span>
+        <span class="field">
+          <label for="conv-assignee">{t('assign')}</label>
+          <select id="conv-assignee" value={conv.assignee ?? ''} onChange={(e) => change('/assignee', { agent: e.currentTarget.value })}>
             <option value="">{t('unassigned')}</option>
             {agents.map((a) => <option key={a.id} value={a.id}>{a.id === me.id ? `${a.name || a.email} (${t('me')})` : a.name || a.email}{a.online ? ' • ' + t('online') : ''}</option>)}
             <option value="auto">{t('roundRobin')}</option>
           </select>
-        </label>
+        </span>
         {conv.assignee !== me.id && <button type="button" class="secondary" onClick={() => change('/assignee', { agent: me.id })}>{t('assignMe')}</button>}
         <fieldset class="labels">
           <legend>{t('labels')}</legend>
