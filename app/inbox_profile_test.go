@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/parley-chat/parley/app"
+	"github.com/parley-chat/parley/store/postgres/pgtest"
 )
 
 // The business app's profile editor: agents of the business read the
@@ -14,7 +15,12 @@ import (
 // are 400 with the reason, the change is in the audit log and in what
 // the Cloud API and the away-message check read.
 func TestInboxProfile(t *testing.T) {
-	n := startNode(t, app.Config{})
+	t.Run("SQLite", func(t *testing.T) { testInboxProfile(t, app.Config{}) })
+	t.Run("PostgreSQL", func(t *testing.T) { testInboxProfile(t, app.Config{Database: pgtest.DSN(t)}) })
+}
+
+func testInboxProfile(t *testing.T, cfg app.Config) {
+	n := startNode(t, cfg)
 	b := createBusiness(t, n, nil)
 	other := createBusiness(t, n, nil)
 	owner := signIn(t, n, b.WABAID, "owner")
