@@ -63,6 +63,7 @@ test('a click-to-chat link: landing page, registration, prefilled composer, refe
   const me = phone();
   await page.getByLabel('Phone number').fill(me);
   await page.getByRole('button', { name: 'Send code' }).click();
+  await page.getByLabel('Code from the SMS').waitFor(); // the code exists once the form asks for it
   await page.getByLabel('Code from the SMS').fill(await otp(me));
   await page.getByRole('button', { name: 'Log in' }).click();
 
