@@ -104,6 +104,7 @@ test('owner sets up the profile; two agents work a customer conversation live', 
   assert.equal(await o.getByTestId('away-preview').textContent(), 'We are closed, +49 151 23456789. Back tomorrow!');
   await o.getByRole('button', { name: 'Save' }).click();
   await o.getByText('Saved.').waitFor();
+  await shot(o, 'business-settings.png');
 
   // Profile and opening hours: open only tomorrow (UTC), so closed now.
   await o.getByRole('link', { name: 'Profile' }).click();
