@@ -313,7 +313,7 @@ test('concurrent edits by two agents: a clear message, nothing lost', async () =
   await until('the conversation on the page without events', async () => {
     await dan.page.getByRole('tab', { name: 'Pending' }).click();
     await dan.page.getByRole('tab', { name: 'Open' }).click();
-    return (await conv(dan.page).count()) > 0;
+    return conv(dan.page).waitFor({ timeout: 1000 }).then(() => true, () => false);
   });
   await conv(dan.page).click();
   await cat.page.getByRole('combobox', { name: 'State' }).selectOption('resolved');

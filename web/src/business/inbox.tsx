@@ -83,8 +83,10 @@ export function Inbox({ me, path }: { me: Agent; path: string }) {
   async function loadMore() {
     const p = query();
     p.set('before', String(list[list.length - 1].last_at));
+    const my = loads.current;
     try {
       const r = await api<{ conversations: Conversation[] }>('GET', '/conversations?' + p);
+      if (my !== loads.current) return;
       setList((old) => {
         const seen = new Set(old.map((c) => c.id));
         return [...old, ...r.conversations.filter((c) => !seen.has(c.id))];
@@ -92,11 +94,14 @@ export function Inbox({ me, path }: { me: Agent; path: string }) {
       setMore(r.conversations.length === PAGE);
     } catch (e) { setErr(errorText(e)); }
   }
+  const loads = useRef(0);
   async function load() {
     const p = query();
     const started = Date.now();
+    const my = ++loads.current;
     try {
       const r = await api<{ conversations: Conversation[] }>('GET', '/conversations?' + p);
+      if (my !== loads.current) return; // the filters changed meanwhile: a newer load is under way
       // Events that arrived while the request ran may be newer than its answer: keep them.
       setList((old) => {
         const got = new Map(r.conversations.map((c) => [c.id, c]));
