@@ -83,6 +83,7 @@ func (s *Server) Handler() http.Handler {
 	}
 	s.inboxRoutes(mux)
 	s.webchatRoutes(mux)
+	s.inboxProfileRoutes(mux)
 	s.agentAdminRoutes(mux)
 	if s.Webhooks != nil {
 		mux.Handle("GET /admin/v1/webhooks/failed", s.admin(s.adminFailedWebhooks))

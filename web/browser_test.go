@@ -71,6 +71,7 @@ func TestBrowser(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /stop", func(http.ResponseWriter, *http.Request) { n.stop() })
 	mux.HandleFunc("POST /start", func(http.ResponseWriter, *http.Request) { n.start() })
+	serveInboxSeed(mux, func() *app.Main { n.mu.Lock(); defer n.mu.Unlock(); return n.m })
 	stopBusiness := serveBusiness(t, mux, func() string { return url })
 	defer stopBusiness()
 	stopCloud := serveCloud(t, mux, func() string { return url })

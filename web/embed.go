@@ -30,8 +30,9 @@ type file struct {
 }
 
 // Handler serves the web client at /: files from dist, index.html for
-// client routes (paths without an extension), Content-Encoding gzip for
-// browsers that accept it.
+// client routes (paths without an extension), business.html (the
+// business app) for routes under /business/ except /business/api/,
+// Content-Encoding gzip for browsers that accept it.
 type Handler struct {
 	files map[string]*file
 }
@@ -106,6 +107,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if name == "" {
 		name = "index.html"
 	}
+	if name == "business" || strings.HasPrefix(name, "business/") {
+		if name == "business/api" || strings.HasPrefix(name, "business/api/") {
+			http.NotFound(w, r) // the inbox API is never a page
+			return
+		}
+		if path.Ext(name) == "" {
+			name = "business.html" // a route of the business app
+		}
+	}
 	f := h.files[name]
 	if f == nil && path.Ext(name) == "" {
 		name, f = "index.html", h.files["index.html"] // a client route
@@ -123,7 +133,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		hd.Set("Cache-Control", "no-cache")
 	}
-	if name == "index.html" {
+	if name == "index.html" || name == "business.html" {
 		hd.Set("Content-Security-Policy", csp)
 		hd.Set("Referrer-Policy", "no-referrer")
 		hd.Set("X-Frame-Options", "DENY")

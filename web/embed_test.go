@@ -51,6 +51,10 @@ func TestHandler(t *testing.T) {
 		{"WasmUnpackedWithoutGzip", "GET", "/parley.wasm", "", 200, "application/wasm", "", "\x00asm"},
 		{"WasmGzipRefused", "GET", "/parley.wasm", "gzip;q=0", 200, "application/wasm", "", "\x00asm"},
 		{"WasmExec", "HEAD", "/wasm_exec.js", "gzip", 200, "text/javascript; charset=utf-8", "gzip", ""},
+		{"BusinessApp", "GET", "/business/", "gzip", 200, "text/html; charset=utf-8", "", "/assets/business-"},
+		{"BusinessRouteGetsBusinessApp", "GET", "/business/c/abc", "", 200, "text/html; charset=utf-8", "", "/assets/business-"},
+		{"BusinessAPIIsNoPage", "GET", "/business/api/nope", "", 404, "", "", ""},
+		{"IndexIsNotBusiness", "GET", "/chats/business", "", 200, "text/html; charset=utf-8", "", "parley.wasm"},
 		{"MissingAsset", "GET", "/assets/nope.js", "", 404, "", "", ""},
 		{"Post", "POST", "/", "", 405, "", "", ""},
 	}

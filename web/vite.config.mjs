@@ -13,5 +13,8 @@ export default defineConfig({
     modulePreload: { polyfill: false },
     reportCompressedSize: false,
     assetsInlineLimit: 0,
+    // Two entries: the messenger (index.html, with the WebAssembly core)
+    // and the business app (business.html, served at /business/).
+    rollupOptions: { input: { index: 'index.html', business: 'business.html' } },
   },
 });

@@ -1,0 +1,106 @@
+// The business app (docs/inbox.md, "Business app"): agents sign in and
+// work the inbox, owners and admins edit the business profile and the
+// standard messages. Served by the node at /business/; it talks only to
+// /business/api. Everything people typed is rendered as text (JSX
+// children), never as HTML.
+
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { api, ApiError, onExpired, setCSRF, type Agent } from './api';
+import { errorText, navigate } from './nav';
+import { t, lang } from './i18n';
+import { Inbox } from './inbox';
+import { ProfilePage } from './profile';
+import { SettingsPage } from './settings';
+import './business.css';
+
+document.documentElement.lang = lang;
+document.title = t('title');
+
+function usePath(): string {
+  const [p, setP] = useState(location.pathname);
+  useEffect(() => {
+    const f = () => setP(location.pathname);
+    addEventListener('popstate', f);
+    return () => removeEventListener('popstate', f);
+  }, []);
+  return p;
+}
+
+function SignIn({ expired, onDone }: { expired: boolean; onDone: (a: Agent) => void }) {
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [code, setCode] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [err, setErr] = useState('');
+  async function submit(e: Event) {
+    e.preventDefault();
+    setBusy(true); setErr('');
+    try {
+      const r = await api<{ agent: Agent; csrf_token: string }>('POST', '/login', { email, password, code: code || undefined });
+      setCSRF(r.csrf_token);
+      onDone(r.agent);
+    } catch (x) {
+      if (x instanceof ApiError) {
+        setErr(x.status === 401 ? t('wrongCredentials') : x.status === 423 ? t('locked') : x.status === 429 ? t('rateLimited') : errorText(x));
+      } else setErr(errorText(x));
+    } finally { setBusy(false); }
+  }
+  return (
+    <main class="signin">
+      <h1>{t('title')}</h1>
+      <form onSubmit={submit} aria-describedby="signin-status">
+        <h2>{t('signInTitle')}</h2>
+        {expired && <p class="notice" role="status">{t('expired')}</p>}
+        <label>{t('email')}<input type="email" autocomplete="username" required value={email} onInput={(e) => setEmail(e.currentTarget.value)} /></label>
+        <label>{t('password')}<input type="password" autocomplete="current-password" required value={password} onInput={(e) => setPassword(e.currentTarget.value)} /></label>
+        <label>{t('code')}<input inputMode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" value={code} onInput={(e) => setCode(e.currentTarget.value)} aria-describedby="code-hint" /></label>
+        <small id="code-hint">{t('codeHint')}</small>
+        <p id="signin-status" class="error" role="alert">{err}</p>
+        <button type="submit" disabled={busy}>{busy ? t('signingIn') : t('signIn')}</button>
+      </form>
+    </main>
+  );
+}
+
+function App() {
+  const [me, setMe] = useState<Agent | null | undefined>(undefined);
+  const [expired, setExpired] = useState(false);
+  const path = usePath();
+  useEffect(() => {
+    onExpired(() => { setExpired(true); setMe(null); });
+    api<{ agent: Agent; csrf_token: string }>('GET', '/me')
+      .then((r) => { setCSRF(r.csrf_token); setMe(r.agent); })
+      .catch(() => setMe(null));
+  }, []);
+  if (me === undefined) return <p class="boot" role="status">{t('title')}…</p>;
+  if (me === null) return <SignIn expired={expired} onDone={(a) => { setExpired(false); setMe(a); }} />;
+  const admin = me.role !== 'agent';
+  const page = path.startsWith('/business/profile') ? 'profile' : path.startsWith('/business/settings') ? 'settings' : 'inbox';
+  const link = (to: string, name: 'inbox' | 'profile' | 'settings') => (
+    <a href={to} aria-current={page === name ? 'page' : undefined} onClick={(e) => { e.preventDefault(); navigate(to); }}>{t(name)}</a>
+  );
+  async function signOut() {
+    try { await api('POST', '/logout'); } catch { /* gone anyway */ }
+    setExpired(false); setMe(null);
+  }
+  return (
+    <div class="shell">
+      <header class="top">
+        <span class="brand">{t('title')}</span>
+        <nav aria-label={t('title')}>
+          {link('/business/', 'inbox')}
+          {link('/business/profile', 'profile')}
+          {link('/business/settings', 'settings')}
+        </nav>
+        <span class="who" data-testid="me">{me.name || me.email}</span>
+        <button type="button" class="secondary" onClick={signOut}>{t('signOut')}</button>
+      </header>
+      {page === 'inbox' && <Inbox me={me} path={path} />}
+      {page === 'profile' && <ProfilePage admin={admin} />}
+      {page === 'settings' && <SettingsPage me={me} admin={admin} />}
+    </div>
+  );
+}
+
+render(<App />, document.getElementById('app')!);
