@@ -26,9 +26,12 @@ async function admin(method, path, body) {
   return JSON.parse(text);
 }
 
+let agentEmail = ''; // the last agent agentAPI created (password 'correct horse battery')
+
 // agentAPI signs an agent in and returns a caller of the inbox API.
 async function agentAPI(waba) {
   const email = `gardener${Date.now()}@shop.example`;
+  agentEmail = email;
   await admin('POST', `/admin/v1/businesses/${waba}/agents`, { email, name: 'Gardener', role: 'owner', password: 'correct horse battery' });
   const r = await fetch(`${base}/business/api/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ email, password: 'correct horse battery' }) });
@@ -86,6 +89,20 @@ test('a visitor chats on the example website; the agent\'s reply appears live, a
   const [conv] = await webConversations(api);
   assert.equal(conv.customer.startsWith('web:'), true);
   assert.equal(conv.preview, 'Do you deliver to Berlin? <b>bold?</b>');
+  // In the business app the visitor is a website visitor, with a reply box
+  // (no 24-hour window, no template-only composer).
+  const agentCtx = await browser.newContext({ locale: 'en-US', viewport: { width: 1100, height: 700 } });
+  const app = await agentCtx.newPage();
+  await app.goto(base + '/business/');
+  await app.getByLabel('Email').fill(agentEmail);
+  await app.getByLabel('Password').fill('correct horse battery');
+  await app.getByRole('button', { name: 'Sign in' }).click();
+  await app.locator(`[data-conversation="${conv.id}"]`).getByText(/^Website visitor /).click();
+  await app.getByRole('heading', { name: /^Website visitor / }).waitFor();
+  assert.match(await app.getByTestId('window').textContent(), /reply any time/);
+  await app.getByRole('textbox', { name: 'Reply' }).waitFor();
+  await agentCtx.close();
+
   await api('POST', `/conversations/${conv.id}/messages`, { text: 'Yes, all of Germany within two days.' });
   const theirs = panel.locator('li[data-from="business"]', { hasText: 'Yes, all of Germany within two days.' });
   await theirs.waitFor({ timeout: 10000 });

@@ -9,6 +9,7 @@ export interface Conversation {
   id: string; phone_number_id: string; customer: string; state: 'open' | 'pending' | 'resolved'; assignee?: string;
   labels: string[]; unread: number; preview: string; last_at: number; last_inbound_at?: number;
   window_open: boolean; window_expires_at?: number; version: number;
+  channel?: 'messenger' | 'web'; moved_to?: string; moved_from?: string;
 }
 export interface Message {
   id: string; conversation: string; direction: 'in' | 'out' | 'note'; type: string; content: any;

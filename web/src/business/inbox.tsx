@@ -42,7 +42,9 @@ const when = (ms: number) => {
   return new Intl.DateTimeFormat(lang, today ? { hour: '2-digit', minute: '2-digit' } : { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' }).format(d);
 };
 
-const plus = (n: string) => '+' + n;
+// who names a conversation's customer: the number, or for the website
+// chat an anonymous visitor (customer "web:<id>") by the start of its id.
+const who = (c: Conversation) => (c.channel === 'web' ? t('webVisitor', { id: c.customer.slice(4, 10) }) : '+' + c.customer);
 const PAGE = 100;
 
 // newer reports whether snapshot a of a conversation is strictly newer
@@ -177,7 +179,7 @@ export function Inbox({ me, path }: { me: Agent; path: string }) {
                 <a href={'/business/c/' + c.id} class={'conv' + (c.id === selected ? ' active' : '')} data-conversation={c.id} data-customer={c.customer}
                   aria-current={c.id === selected ? 'true' : undefined} onClick={(e) => { e.preventDefault(); navigate('/business/c/' + c.id); }}>
                   <span class="conv-top">
-                    <strong>{plus(c.customer)}</strong>
+                    <strong>{who(c)}</strong>
                     <time>{when(c.last_at)}</time>
                   </span>
                   <span class="conv-preview">{c.preview}</span>
@@ -299,13 +301,17 @@ function ConversationView({ id, me, agents, labels }: { id: string; me: Agent; a
   }
   const shown = msgs.filter((m) => !(m.type === 'reaction' && msgs.some((x) => x.id === m.content?.reaction?.message_id)));
   const remaining = conv.window_expires_at ? conv.window_expires_at - Date.now() : 0;
-  const open = conv.window_open && remaining > 0;
+  // Website visitors have no 24-hour window: replies go to the widget.
+  const web = conv.channel === 'web';
+  const open = web || (conv.window_open && remaining > 0);
   return (
-    <section class="pane conversation" aria-label={t('conversationWith', { who: plus(conv.customer) })}>
+    <section class="pane conversation" aria-label={t('conversationWith', { who: who(conv) })}>
       <header class="conv-head">
         <button type="button" class="secondary back" onClick={() => navigate('/business/')}>{t('back')}</button>
-        <h2>{plus(conv.customer)}</h2>
-        <p class={'window ' + (open ? 'is-open' : 'is-closed')} data-testid="window">{open ? t('windowLeft', { time: left(remaining) }) : t('windowClosed')}</p>
+        <h2>{who(conv)}</h2>
+        <p class={'window ' + (open ? 'is-open' : 'is-closed')} data-testid="window">{web ? t('webWindow') : open ? t('windowLeft', { time: left(remaining) }) : t('windowClosed')}</p>
+        {conv.moved_to && <p class="moved"><a href={'/business/c/' + conv.moved_to} onClick={(e) => { e.preventDefault(); navigate('/business/c/' + conv.moved_to); }}>{t('movedTo')}</a></p>}
+        {conv.moved_from && <p class="moved"><a href={'/business/c/' + conv.moved_from} onClick={(e) => { e.preventDefault(); navigate('/business/c/' + conv.moved_from); }}>{t('movedFrom')}</a></p>}
       </header>
       <div class="conv-tools">
         <span class="field">
