@@ -608,22 +608,13 @@ func (s *Server) inboxEvents(w http.ResponseWriter, r *http.Request) error {
 	}
 	defer st.Close()
 	s.Inbox.Heartbeat(r.Context(), a)
-	rc := http.NewResponseController(w)
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	w.Write([]byte("retry: 2000\nevent: ready\ndata: {}\n\n"))
-	if err := rc.Flush(); err != nil {
+	rc, ok := openStream(w, "retry: 2000\nevent: ready\ndata: {}\n\n")
+	if !ok {
 		return nil
 	}
 	t := time.NewTicker(eventsHeartbeat)
 	defer t.Stop()
-	closing := context.Background().Done()
-	if s.Streams != nil {
-		closing = s.Streams.Done()
-	}
+	closing := s.streamsClosing()
 	for {
 		select {
 		case <-r.Context().Done():
@@ -727,4 +718,26 @@ func (s *Server) inboxTemplates(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"templates": out})
 	return nil
+}
+
+// openStream starts a Server-Sent Events response with its first bytes
+// and reports whether they reached the client.
+func openStream(w http.ResponseWriter, first string) (*http.ResponseController, bool) {
+	rc := http.NewResponseController(w)
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	w.Write([]byte(first))
+	return rc, rc.Flush() == nil
+}
+
+// streamsClosing is closed when the node shuts down, which ends every
+// event stream (browsers reconnect to another node); nil Streams: never.
+func (s *Server) streamsClosing() <-chan struct{} {
+	if s.Streams == nil {
+		return nil
+	}
+	return s.Streams.Done()
 }

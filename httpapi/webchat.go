@@ -167,22 +167,13 @@ func (s *Server) webchatEvents(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	defer st.Close()
-	rc := http.NewResponseController(w)
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	w.Write([]byte("event: ready\ndata: {}\n\n"))
-	if err := rc.Flush(); err != nil {
+	rc, ok := openStream(w, "event: ready\ndata: {}\n\n")
+	if !ok {
 		return nil
 	}
 	t := time.NewTicker(eventsHeartbeat)
 	defer t.Stop()
-	closing := context.Background().Done()
-	if s.Streams != nil {
-		closing = s.Streams.Done()
-	}
+	closing := s.streamsClosing()
 	for {
 		select {
 		case <-r.Context().Done():
