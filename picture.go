@@ -40,6 +40,10 @@ const MaxPictureSize = 5 << 20
 // UploadSessionTTL is how long an upload session and its handle live.
 const UploadSessionTTL = 24 * time.Hour
 
+// MaxOpenUploads bounds a business's live upload sessions (and so the
+// bytes they keep: 20 × 5 MB).
+const MaxOpenUploads = 20
+
 // SniffPicture returns image/jpeg or image/png by the data's magic bytes,
 // or "" for anything else.
 func SniffPicture(data []byte) string {
@@ -64,6 +68,8 @@ type PictureStore interface {
 	// FinishUpload stores the bytes and handle of an empty session;
 	// ECONFLICT when it already has them, ENOTFOUND when unknown.
 	FinishUpload(ctx context.Context, id string, data []byte, handle string) error
+	// OpenUploads counts a business's sessions not expired at now.
+	OpenUploads(ctx context.Context, business string, now time.Time) (int, error)
 	// DeleteExpiredUploads deletes the sessions expired at now.
 	DeleteExpiredUploads(ctx context.Context, now time.Time) (int64, error)
 	// PutProfileWithPicture stores the whole profile and, in the same

@@ -227,4 +227,12 @@ func testProfilePicture(t *testing.T, cfg app.Config) {
 	if !found {
 		t.Fatalf("audit has no profile.picture entry: %v", audit.Entries)
 	}
+
+	// At most 20 live sessions per business (b has one): then code 4.
+	for range 19 {
+		startUpload(t, n, b, len(pic), "image/png")
+	}
+	st, body = graph(t, n, "POST", "/v24.0/"+b.AppID+"/uploads?file_length=10&file_type=image/png", b.AccessToken, nil)
+	wantGraphError(t, st, body, 400, 4, 0)
+	startUpload(t, n, other, len(pic), "image/png") // another business is not affected
 }

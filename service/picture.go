@@ -46,6 +46,13 @@ func (s *Business) StartUpload(ctx context.Context, c *Caller, appID, fileName s
 	if _, err := s.store.DeleteExpiredUploads(ctx, now); err != nil {
 		s.log.Warn("deleting expired upload sessions", "err", err)
 	}
+	if open, err := s.store.OpenUploads(ctx, app.Business, now); err != nil {
+		return nil, err
+	} else if open >= parley.MaxOpenUploads {
+		e := parley.Errorf(parley.ERATELIMIT, "Application request limit reached: at most %d upload sessions of a business may be open (they expire after 24 hours).", parley.MaxOpenUploads)
+		e.Reason = parley.ReasonCallLimit
+		return nil, e
+	}
 	var b [16]byte
 	rand.Read(b[:])
 	u := &parley.UploadSession{ID: "upload:" + hex.EncodeToString(b[:]), Business: app.Business, App: app.ID, FileName: fileName,

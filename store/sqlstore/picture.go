@@ -17,6 +17,7 @@ var (
 	qUploadHandle = newQuery(`SELECT ` + uploadColumns + ` FROM upload_sessions WHERE handle = ?`)
 	qFinishUpload = newQuery(`UPDATE upload_sessions SET data = ?, handle = ? WHERE id = ? AND handle IS NULL`)
 	qUploadExists = newQuery(`SELECT 1 FROM upload_sessions WHERE id = ?`)
+	qOpenUploads  = newQuery(`SELECT COUNT(*) FROM upload_sessions WHERE business = ? AND expires_at > ?`)
 	qExpireUpload = newQuery(`DELETE FROM upload_sessions WHERE expires_at <= ?`)
 	qPutPicture   = newQuery(`INSERT INTO business_pictures (number, mime_type, data, updated_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (number) DO UPDATE SET mime_type = excluded.mime_type, data = excluded.data, updated_at = excluded.updated_at`)
@@ -93,6 +94,13 @@ func (s *Store) FinishUpload(ctx context.Context, id string, data []byte, handle
 	e := parley.Errorf(parley.ECONFLICT, "the upload session already has its file")
 	e.Op = s.op("FinishUpload")
 	return e
+}
+
+// OpenUploads counts a business's sessions not expired at now.
+func (s *Store) OpenUploads(ctx context.Context, business string, now time.Time) (int, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, s.sql(qOpenUploads), business, micros(now)).Scan(&n)
+	return n, s.wrapIf("OpenUploads", err)
 }
 
 // DeleteExpiredUploads deletes the sessions expired at now.

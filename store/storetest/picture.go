@@ -43,6 +43,15 @@ func testPicture(t *testing.T, open func(t *testing.T) parley.Store) {
 	wantCode(t, "UploadSession unknown", err, parley.ENOTFOUND)
 
 	// Expiry.
+	if n, err := s.OpenUploads(ctxT(t), u.Business, at(time.Hour-time.Second)); err != nil || n != 1 {
+		t.Errorf("OpenUploads before expiry = %d, %v; want 1", n, err)
+	}
+	if n, err := s.OpenUploads(ctxT(t), "2000000000000009", at(0)); err != nil || n != 0 {
+		t.Errorf("OpenUploads of another business = %d, %v; want 0", n, err)
+	}
+	if n, err := s.OpenUploads(ctxT(t), u.Business, at(time.Hour)); err != nil || n != 0 {
+		t.Errorf("OpenUploads at expiry = %d, %v; want 0", n, err)
+	}
 	if n, err := s.DeleteExpiredUploads(ctxT(t), at(time.Hour-time.Second)); err != nil || n != 0 {
 		t.Errorf("DeleteExpiredUploads before expiry = %d, %v; want 0", n, err)
 	}
