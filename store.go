@@ -179,6 +179,7 @@ type Store interface {
 	ConsentStore
 	InboxStore
 	WebChatStore
+	PictureStore
 	Ping(ctx context.Context) error
 	Close() error
 }

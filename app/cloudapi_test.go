@@ -547,7 +547,7 @@ func TestCloudAPIProfileAndNumbers(t *testing.T) {
 	n := startNode(t, app.Config{})
 	b := createBusiness(t, n, nil)
 	prof := "/v24.0/" + b.PhoneNumberID + "/whatsapp_business_profile"
-	st, got := graph(t, n, "POST", prof, b.AccessToken, []byte(`{"messaging_product":"whatsapp","about":"Succulent specialists!","address":"1 Hacker Way, Menlo Park, CA 94025","description":"We grow them","email":"lucky@luckyshrub.com","websites":["https://www.luckyshrub.com/"],"vertical":"RETAIL","profile_picture_handle":"4::aW1h"}`))
+	st, got := graph(t, n, "POST", prof, b.AccessToken, []byte(`{"messaging_product":"whatsapp","about":"Succulent specialists!","address":"1 Hacker Way, Menlo Park, CA 94025","description":"We grow them","email":"lucky@luckyshrub.com","websites":["https://www.luckyshrub.com/"],"vertical":"RETAIL"}`))
 	if st != 200 || string(got) != `{"success":true}` {
 		t.Fatalf("update profile: %d %s", st, got)
 	}

@@ -19,6 +19,7 @@ func (s *Server) inboxProfileRoutes(mux *http.ServeMux) {
 	mux.Handle("GET "+inboxPrefix+"/numbers", s.agent(s.inboxNumbers))
 	mux.Handle("GET "+inboxPrefix+"/numbers/{id}/profile", s.agent(s.inboxProfile))
 	mux.Handle("PUT "+inboxPrefix+"/numbers/{id}/profile", s.agent(s.inboxPutProfile))
+	mux.Handle("PUT "+inboxPrefix+"/numbers/{id}/picture", s.agent(s.inboxPutPicture))
 }
 
 func (s *Server) inboxProfiles() *service.InboxProfiles {
@@ -58,16 +59,18 @@ type profileEditJSON struct {
 	OpeningHours *parley.OpeningHours `json:"opening_hours"`
 }
 
-func profileAnswer(w http.ResponseWriter, n *parley.BusinessNumber, p *parley.BusinessProfile, now time.Time) {
+func profileAnswer(w http.ResponseWriter, n *parley.BusinessNumber, p *parley.BusinessProfile, pictureURL string, now time.Time) {
 	out := struct {
-		Number    inboxNumberJSON `json:"number"`
-		Profile   profileEditJSON `json:"profile"`
-		Hours     *hoursJSON      `json:"hours,omitempty"` // as the customer's card shows it
-		UpdatedAt int64           `json:"updated_at"`      // the version to send back with a change; 0: never saved
+		Number     inboxNumberJSON `json:"number"`
+		Profile    profileEditJSON `json:"profile"`
+		PictureURL string          `json:"picture_url,omitempty"` // the public picture route`
+		Hours      *hoursJSON      `json:"hours,omitempty"`       // as the customer's card shows it
+		UpdatedAt  int64           `json:"updated_at"`            // the version to send back with a change; 0: never saved
 	}{
 		Number: inboxNumberJSON{ID: n.ID, Account: n.Account, DisplayPhone: n.DisplayPhone, VerifiedName: n.VerifiedName},
 		Profile: profileEditJSON{About: p.About, Address: p.Address, Description: p.Description, Email: p.Email,
 			Websites: p.Websites, Vertical: p.Vertical},
+		PictureURL: pictureURL,
 	}
 	if out.Profile.Websites == nil {
 		out.Profile.Websites = []string{}
@@ -89,7 +92,7 @@ func (s *Server) inboxProfile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	profileAnswer(w, n, p, ps.Now())
+	profileAnswer(w, n, p, s.pictureURL(r, n), ps.Now())
 	return nil
 }
 
@@ -119,6 +122,6 @@ func (s *Server) inboxPutProfile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	profileAnswer(w, n, saved, ps.Now())
+	profileAnswer(w, n, saved, s.pictureURL(r, n), ps.Now())
 	return nil
 }

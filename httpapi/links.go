@@ -14,6 +14,7 @@ import (
 // are rate-limited per client address:
 //
 //	GET /v1/public/businesses/{account}  a business's public card (404 for accounts that are no business)
+//	GET /v1/public/businesses/{account}/picture  its profile picture (404 when none; cacheable)
 //	GET /v1/public/links/{code}          a short link's number, business name and prefilled message (410 once deleted)
 //	GET /qr/{code}.png, /qr/{code}.svg   the QR image of /message/{code}?src=qr
 //
@@ -22,6 +23,7 @@ import (
 
 func (s *Server) linkRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /v1/public/businesses/{account}", s.handle(s.publicCard))
+	mux.Handle("GET /v1/public/businesses/{account}/picture", s.handle(s.publicPicture))
 	mux.Handle("GET /v1/public/links/{code}", s.handle(s.publicLink))
 	mux.Handle("GET /qr/{file}", s.handle(s.qrImage))
 }
@@ -31,6 +33,7 @@ type publicCardJSON struct {
 	VerifiedName string         `json:"verified_name"`
 	Hosted       bool           `json:"hosted"`
 	Profile      *publicProfile `json:"profile,omitempty"`
+	PictureURL   string         `json:"picture_url,omitempty"`
 }
 
 type publicProfile struct {
@@ -46,6 +49,9 @@ func (s *Server) publicCard(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	out := publicCardJSON{Account: c.Account, VerifiedName: c.VerifiedName, Hosted: c.Hosted}
+	if c.Picture != nil {
+		out.PictureURL = picturePath(c.Account, c.Picture)
+	}
 	if p := c.Profile; p != nil {
 		out.Profile = &publicProfile{About: p.About, Description: p.Description, Websites: p.Websites, Vertical: p.Vertical}
 	}

@@ -340,7 +340,11 @@ func (s *Server) businessCard(w http.ResponseWriter, r *http.Request) error {
 		Profile      *profile     `json:"profile,omitempty"`
 		Hours        *hoursJSON   `json:"hours,omitempty"`   // when opening hours are published
 		Listing      *ListingJSON `json:"listing,omitempty"` // when listed in the directory
+		PictureURL   string       `json:"picture_url,omitempty"`
 	}{Account: c.Account, VerifiedName: c.VerifiedName, Hosted: c.Hosted}
+	if c.Picture != nil {
+		out.PictureURL = picturePath(c.Account, c.Picture)
+	}
 	if p := c.Profile; p != nil {
 		out.Profile = &profile{About: p.About, Address: p.Address, Description: p.Description, Email: p.Email, Websites: p.Websites, Vertical: p.Vertical}
 		if !p.Hours.IsZero() {

@@ -23,6 +23,7 @@ type BusinessStore interface {
 	parley.TemplateStore
 	parley.OutboundQueue
 	parley.BusinessMediaStore
+	parley.PictureStore
 	Listing(ctx context.Context, number string) (*parley.DirectoryListing, error)
 }
 
@@ -330,6 +331,7 @@ type BusinessCard struct {
 	Hosted       bool // the number's messages are handled by the platform's hosted device
 	Profile      *parley.BusinessProfile
 	Listing      *parley.DirectoryListing // its directory listing: Verified always, the rest when Listed
+	Picture      *parley.ProfilePicture   // without its bytes; nil: none
 	Now          time.Time                // when the card was made, for "open now"
 }
 
@@ -348,6 +350,9 @@ func (s *Business) Card(ctx context.Context, account string) (*BusinessCard, err
 	if p, err := s.store.Profile(ctx, n.ID); err == nil {
 		card.Profile = p
 	} else if !parley.Match(err, parley.ENOTFOUND) {
+		return nil, err
+	}
+	if card.Picture, err = s.PictureInfo(ctx, n.ID); err != nil {
 		return nil, err
 	}
 	l, err := s.store.Listing(ctx, n.ID)
@@ -390,6 +395,7 @@ func (s *Business) UpdateProfile(ctx context.Context, c *Caller, numberID string
 	set(&p.Description, u.Description)
 	set(&p.Email, u.Email)
 	set(&p.Vertical, u.Vertical)
+	oldHandle := p.PictureHandle
 	set(&p.PictureHandle, u.PictureHandle)
 	if u.Websites != nil {
 		p.Websites = *u.Websites
@@ -401,7 +407,14 @@ func (s *Business) UpdateProfile(ctx context.Context, c *Caller, numberID string
 		return err
 	}
 	p.UpdatedAt = s.clock.Now()
-	return s.store.PutProfile(ctx, p)
+	if u.PictureHandle == nil || *u.PictureHandle == oldHandle { // the same handle keeps the picture
+		return s.store.PutProfile(ctx, p)
+	}
+	pic, err := s.pictureOf(ctx, c.Business, p.Number, *u.PictureHandle, p.UpdatedAt)
+	if err != nil {
+		return err
+	}
+	return s.store.PutProfileWithPicture(ctx, p, pic)
 }
 
 // ttlCache keeps values read from the store for a short time, so that

@@ -157,6 +157,7 @@ func serveBusiness(t *testing.T, mux *http.ServeMux, base func() string) (stop f
 // receiver that checks every delivery's signature with the app secret.
 type cloudBusiness struct {
 	PhoneNumberID string `json:"phone_number_id"`
+	AppID         string `json:"app_id"`
 	Account       string `json:"account"`
 	AccessToken   string `json:"access_token"`
 	AppSecret     string `json:"app_secret"`
@@ -254,9 +255,15 @@ func serveCloud(t *testing.T, mux *http.ServeMux, base func() string) (stop func
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
+		handle, err := uploadPicture(base(), nb.AppID, nb.AccessToken)
+		if err != nil {
+			http.Error(w, "picture: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
 		presp, err := post(base()+"/v24.0/"+nb.PhoneNumberID+"/whatsapp_business_profile", nb.AccessToken, map[string]any{
 			"messaging_product": "whatsapp", "about": "Succulents since 1999", "address": "1 Garden Way, Springfield",
-			"description": "Plants delivered to your door", "email": "hello@shrub.example", "websites": []string{"https://shrub.example"}})
+			"description": "Plants delivered to your door", "email": "hello@shrub.example", "websites": []string{"https://shrub.example"},
+			"profile_picture_handle": handle})
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return

@@ -35,7 +35,7 @@ func Match(path string) bool {
 	if seg == "" {
 		return false
 	}
-	if isVersion(seg) {
+	if isVersion(seg) || strings.HasPrefix(seg, "upload:") { // upload sessions (uploads.go)
 		return true
 	}
 	return allDigits(seg)
@@ -123,6 +123,7 @@ func (a *API) routes(mux router) {
 	mux.Handle("POST /{id}/subscriptions", a.authed(a.setAppSubscription))
 	mux.Handle("DELETE /{id}/subscriptions", a.authed(a.deleteAppSubscription))
 	mux.Handle("POST /{id}/media", a.authed(a.uploadMedia))
+	mux.Handle("POST /{id}/uploads", a.authed(a.startUpload))
 	mux.Handle("GET /{id}/download", a.authed(a.downloadMedia))
 	a.consentRoutes(mux)
 	mux.Handle("POST /{id}/message_qrdls", a.authed(a.createQRDL))
@@ -132,7 +133,7 @@ func (a *API) routes(mux router) {
 	mux.Handle("GET /{id}", a.authed(a.getObject))
 	mux.Handle("POST /{id}", a.authed(a.updateObject))
 	mux.Handle("DELETE /{id}", a.authed(a.deleteObject))
-	for _, p := range []string{"/{id}/messages", "/{id}/media", "/{id}/download", "/{id}/message_templates", "/{id}/message_templates/{template}", "/{id}/phone_numbers", "/{id}/whatsapp_business_profile",
+	for _, p := range []string{"/{id}/messages", "/{id}/media", "/{id}/uploads", "/{id}/download", "/{id}/message_templates", "/{id}/message_templates/{template}", "/{id}/phone_numbers", "/{id}/whatsapp_business_profile",
 		"/{id}/directory_listing", "/{id}/subscribed_apps", "/{id}/subscriptions", "/{id}/consents", "/{id}/consents/verify", "/{id}/consent_keywords",
 		"/{id}/message_qrdls", "/{id}/message_qrdls/{code}", "/{id}"} {
 		mux.Handle(p, a.authed(func(w http.ResponseWriter, r *http.Request) error {

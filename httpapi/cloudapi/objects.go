@@ -80,6 +80,9 @@ func templateObject(t *parley.Template) object {
 // media object or an app, whichever of the caller's the id names.
 func (a *API) getObject(w http.ResponseWriter, r *http.Request) error {
 	ctx, c, id := r.Context(), caller(r), r.PathValue("id")
+	if service.IsUploadID(id) {
+		return a.uploadStatus(w, r, id)
+	}
 	fields := r.URL.Query().Get("fields")
 	if n, err := a.Business.Number(ctx, c, id); err == nil {
 		writeJSON(w, http.StatusOK, pick(numberObject(ctx, a, c, n), fields, numberDefaultFields))
@@ -118,6 +121,9 @@ func (a *API) getObject(w http.ResponseWriter, r *http.Request) error {
 // updateObject is POST /{id}; for phone numbers Parley supports
 // webhook_configuration (the per-number callback override).
 func (a *API) updateObject(w http.ResponseWriter, r *http.Request) error {
+	if id := r.PathValue("id"); service.IsUploadID(id) {
+		return a.uploadFile(w, r, id)
+	}
 	p, err := readParams(w, r)
 	if err != nil {
 		return err
@@ -165,7 +171,11 @@ func (a *API) listNumbers(w http.ResponseWriter, r *http.Request) error {
 
 // getProfile is GET /{phone-number-id}/whatsapp_business_profile.
 func (a *API) getProfile(w http.ResponseWriter, r *http.Request) error {
-	p, err := a.Business.Profile(r.Context(), caller(r), r.PathValue("id"))
+	n, err := a.Business.Number(r.Context(), caller(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	p, err := a.Business.Profile(r.Context(), caller(r), n.ID)
 	if err != nil {
 		return err
 	}
@@ -178,7 +188,9 @@ func (a *API) getProfile(w http.ResponseWriter, r *http.Request) error {
 	if p.Vertical == "" {
 		o["vertical"] = "UNDEFINED"
 	}
-	if p.PictureHandle != "" {
+	if u := a.pictureURL(r, n); u != "" {
+		o["profile_picture_url"] = u
+	} else if p.PictureHandle != "" {
 		o["profile_picture_url"] = ""
 	}
 	if !p.Hours.IsZero() {

@@ -414,9 +414,19 @@ func (s *Store) Profile(ctx context.Context, number string) (*parley.BusinessPro
 
 // PutProfile stores the whole profile.
 func (s *Store) PutProfile(ctx context.Context, p *parley.BusinessProfile) error {
-	websites, err := json.Marshal(p.Websites)
+	args, err := profileArgs(p)
 	if err != nil {
 		return s.wrap("PutProfile", err)
+	}
+	_, err = s.w.ExecContext(ctx, s.sql(qPutProfile), args...)
+	return s.wrapIf("PutProfile", err)
+}
+
+// profileArgs are the arguments of qPutProfile.
+func profileArgs(p *parley.BusinessProfile) ([]any, error) {
+	websites, err := json.Marshal(p.Websites)
+	if err != nil {
+		return nil, err
 	}
 	if p.Websites == nil {
 		websites = []byte("[]")
@@ -424,12 +434,11 @@ func (s *Store) PutProfile(ctx context.Context, p *parley.BusinessProfile) error
 	var hours []byte
 	if !p.Hours.IsZero() {
 		if hours, err = json.Marshal(p.Hours); err != nil {
-			return s.wrap("PutProfile", err)
+			return nil, err
 		}
 	}
-	_, err = s.w.ExecContext(ctx, s.sql(qPutProfile), p.Number, p.About, p.Address, p.Description, p.Email, string(websites),
-		p.Vertical, p.PictureHandle, string(hours), micros(p.UpdatedAt))
-	return s.wrapIf("PutProfile", err)
+	return []any{p.Number, p.About, p.Address, p.Description, p.Email, string(websites),
+		p.Vertical, p.PictureHandle, string(hours), micros(p.UpdatedAt)}, nil
 }
 
 // wrapIf is wrap for a possibly nil error.

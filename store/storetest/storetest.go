@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) parley.Store) {
 		{"Consent", testConsent},
 		{"Inbox", testInbox},
 		{"WebChat", testWebChat},
+		{"Picture", testPicture},
 		{"Agents", testAgents},
 		{"Lifecycle", testLifecycle},
 		{"TwoNodes", testTwoNodes},

@@ -133,6 +133,13 @@ test('owner sets up the profile; two agents work a customer conversation live', 
   await o.reload();
   assert.equal(await o.getByLabel('Address').inputValue(), 'Gartenstraße 1, 10115 Berlin');
   assert.equal(await o.getByLabel('Time zone').inputValue(), 'UTC');
+  // The profile picture: uploaded from the editor, shown (loaded) in the preview.
+  const logo = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+  await o.getByLabel(/Profile picture/).setInputFiles({ name: 'logo.png', mimeType: 'image/png', buffer: logo });
+  const pic = o.getByTestId('preview-picture');
+  await pic.waitFor();
+  await until('the picture to load', () => pic.evaluate((e) => e.complete && e.naturalWidth === 1));
+  assert.match(await pic.getAttribute('src'), /^\/v1\/public\/businesses\/\d+\/picture\?v=\d+$/);
 
   // Both agents on the inbox; the second one in another browser context.
   await o.getByRole('link', { name: 'Inbox' }).click();

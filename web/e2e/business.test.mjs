@@ -129,6 +129,10 @@ test('a real business: verified name, hosted notice and profile; reply buttons t
   for (const s of ['Succulents since 1999', '1 Garden Way, Springfield', 'Plants delivered to your door', 'hello@shrub.example', 'https://shrub.example']) {
     await card.getByText(s).waitFor();
   }
+  // The profile picture, uploaded through the Cloud API's resumable upload.
+  const pic = card.getByTestId('business-picture');
+  await pic.waitFor();
+  await page.waitForFunction((e) => e.complete && e.naturalWidth === 8, await pic.elementHandle());
   // The marketing switch reaches the business as a user_preferences webhook.
   await card.getByRole('button', { name: 'Stop marketing messages' }).click();
   await card.getByText('You stopped marketing messages from this business.').waitFor();

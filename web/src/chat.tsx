@@ -297,6 +297,7 @@ function Profile({ card, onClose }: { card: BusinessCard; onClose: () => void })
   const rows: [string, any][] = [[t('about'), p.about], [t('address'), p.address], [t('description'), p.description]];
   return (
     <div class="dialog" role="dialog" aria-label={t('businessInfo')}>
+      {card.picture_url && app.creds && <img class="bizpic" src={app.creds.server.replace(/\/$/, '') + card.picture_url} alt="" width={96} height={96} data-testid="business-picture" />}
       <h3>{card.verified_name} <span class="verified" role="img" aria-label={t('verified')}>✔</span></h3>
       <p class="muted">+{card.account}</p>
       <dl>

@@ -379,6 +379,7 @@ export function templateBody(tpl: any): string {
 
 export interface BusinessCard {
   account: string; verified_name: string; hosted: boolean;
+  picture_url?: string; // a path on the server: /v1/public/businesses/{account}/picture?v=…
   profile?: { about?: string; address?: string; description?: string; email?: string; websites?: string[]; vertical?: string };
 }
 

@@ -34,11 +34,12 @@ export function onExpired(f: () => void) { expiredHandler = f; }
 
 export async function api<T = any>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = {};
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const raw = body instanceof Blob; // a file, sent as is (its type is the Content-Type)
+  if (body !== undefined && !raw) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && method !== 'HEAD') headers['X-CSRF-Token'] = csrf;
   let r: Response;
   try {
-    r = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
+    r = await fetch(base + path, { method, headers, body: body === undefined ? undefined : raw ? (body as Blob) : JSON.stringify(body), credentials: 'same-origin' });
   } catch {
     throw new ApiError(0, 'network', '');
   }

@@ -100,6 +100,7 @@ const en = {
   tzShown: 'Times in {tz}',
   previewSaved: 'Open now / closed is shown for the saved hours.',
   onlyAdmins: 'Only owners and admins can change this.',
+  picture: 'Profile picture (JPEG or PNG, up to 5 MB)',
   // Settings
   quickReplies: 'Quick replies',
   shortcut: 'Shortcut (e.g. /thanks)',
@@ -216,6 +217,7 @@ const de: Record<Key, string> = {
   tzShown: 'Zeiten in {tz}',
   previewSaved: 'Geöffnet/geschlossen gilt für die gespeicherten Zeiten.',
   onlyAdmins: 'Nur Inhaber und Admins können das ändern.',
+  picture: 'Profilbild (JPEG oder PNG, bis 5 MB)',
   quickReplies: 'Schnellantworten',
   shortcut: 'Kürzel (z. B. /danke)',
   text: 'Text ({{name}} ist der Kunde)',

@@ -15,7 +15,7 @@ type Weekday = 'monday' | 'tuesday' | 'wednesday' | 'thursday' | 'friday' | 'sat
 interface Hours { time_zone: string; weekly: Partial<Record<Weekday, Interval[]>>; exceptions?: Exception[] }
 interface Profile { about: string; address: string; description: string; email: string; websites: string[]; vertical: string; opening_hours: Hours | null }
 interface Number { id: string; account: string; display_phone_number: string; verified_name: string }
-interface ProfileAnswer { number: Number; profile: Profile; hours?: { open_now: boolean; next_change?: number }; updated_at: number }
+interface ProfileAnswer { number: Number; profile: Profile; hours?: { open_now: boolean; next_change?: number }; updated_at: number; picture_url?: string }
 
 const WEEK: Weekday[] = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
 const VERTICALS = ['RESTAURANT', 'GROCERY', 'RETAIL', 'APPAREL', 'BEAUTY', 'HEALTH', 'HOTEL', 'TRAVEL', 'AUTO', 'EDU',
@@ -66,6 +66,16 @@ export function ProfilePage({ admin }: { admin: boolean }) {
     } finally { setBusy(false); }
   }
 
+  async function upload(e: Event) {
+    const f = (e.currentTarget as HTMLInputElement).files?.[0];
+    if (!f) return;
+    setBusy(true); setErr(''); setMsg('');
+    try {
+      const a = await api<ProfileAnswer>('PUT', `/numbers/${sel}/picture`, f);
+      setAns(a); setMsg(t('saved')); // the other fields keep the agent's edits
+    } catch (x) { setErr(errorText(x)); } finally { setBusy(false); }
+  }
+
   const set = (k: keyof Profile, v: any) => setP((o) => (o ? { ...o, [k]: v } : o));
   const hours = p?.opening_hours ?? null;
   const setHours = (h: Hours | null) => set('opening_hours', h);
@@ -86,6 +96,7 @@ export function ProfilePage({ admin }: { admin: boolean }) {
           <form onSubmit={save} class="card-form">
             <fieldset disabled={!admin}>
               <legend class="sr">{t('profileTitle')}</legend>
+              <label>{t('picture')}<input type="file" accept="image/jpeg,image/png" onChange={upload} /></label>
               <label>{t('about')}<input maxLength={139} value={p.about} onInput={(e) => set('about', e.currentTarget.value)} /></label>
               <label>{t('description')}<textarea maxLength={512} rows={3} value={p.description} onInput={(e) => set('description', e.currentTarget.value)} /></label>
               <label>{t('address')}<input maxLength={256} value={p.address} onInput={(e) => set('address', e.currentTarget.value)} /></label>
@@ -107,7 +118,7 @@ export function ProfilePage({ admin }: { admin: boolean }) {
           </form>
           <aside class="preview" aria-label={t('preview')}>
             <h2>{t('preview')}</h2>
-            <Card n={ans.number} p={p} state={ans.hours} savedHours={ans.profile.opening_hours} />
+            <Card n={ans.number} p={p} state={ans.hours} savedHours={ans.profile.opening_hours} picture={ans.picture_url} />
           </aside>
         </div>
       )}
@@ -192,13 +203,14 @@ function changeTime(ms: number, tz: string): string {
 // number, open now (for the saved hours, as the server computes it for
 // customers), about, description, address, email, websites, category and
 // the opening hours with upcoming exceptions.
-function Card({ n, p, state, savedHours }: { n: Number; p: Profile; state?: { open_now: boolean; next_change?: number }; savedHours: Hours | null }) {
+function Card({ n, p, state, savedHours, picture }: { n: Number; p: Profile; state?: { open_now: boolean; next_change?: number }; savedHours: Hours | null; picture?: string }) {
   const oh = p.opening_hours;
   let today = '';
   try { today = oh ? new Intl.DateTimeFormat('en-CA', { timeZone: oh.time_zone, dateStyle: 'short' }).format(Date.now()) : ''; } catch { /* unknown zone while typing */ }
   const upcoming = (oh?.exceptions ?? []).filter((e) => e.date >= today).slice(0, 5);
   return (
     <div class="bizcard" data-testid="preview">
+      {picture && <img class="bizpic" src={picture} alt={t('picture')} width={96} height={96} data-testid="preview-picture" />}
       <h3>{n.verified_name}</h3>
       <p class="muted">{n.display_phone_number}</p>
       {state && savedHours && (
