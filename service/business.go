@@ -23,6 +23,7 @@ type BusinessStore interface {
 	parley.TemplateStore
 	parley.OutboundQueue
 	parley.BusinessMediaStore
+	parley.CatalogStore
 	Listing(ctx context.Context, number string) (*parley.DirectoryListing, error)
 }
 
