@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -10,7 +12,7 @@ import (
 // testCatalogs: catalogs are created up to a per-business limit and
 // listed per business; products are created, updated in place by
 // retailer id (keeping their id), listed, read and deleted, up to a
-// per-catalog limit.
+// per-catalog limit (also when created at once).
 func testCatalogs(t *testing.T, open func(t *testing.T) parley.Store) {
 	s := open(t)
 	f := mustBusiness(t, s)
@@ -84,4 +86,36 @@ func testCatalogs(t *testing.T, open func(t *testing.T) parley.Store) {
 	if list, err := s.Products(ctxT(t), c1.ID); err != nil || len(list) != 1 || list[0].RetailerID != "SKU-0" {
 		t.Errorf("Products after delete = %+v, %v; want SKU-0", list, err)
 	}
+
+	t.Run("ConcurrentLimit", func(t *testing.T) {
+		g := mustBusiness(t, s)
+		c := &parley.Catalog{ID: graphID(), Business: g.b.ID, Name: "Many", CreatedAt: at(0)}
+		if err := s.CreateCatalog(ctxT(t), c, 10); err != nil {
+			t.Fatalf("CreateCatalog: %v", err)
+		}
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		ok := 0
+		for i := range 16 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				p := &parley.Product{ID: graphID(), Catalog: c.ID, RetailerID: fmt.Sprintf("sku-%02d", i), Name: "x", Currency: "EUR",
+					URL: "https://shop.example", Availability: parley.AvailabilityInStock, UpdatedAt: at(0)}
+				err := s.PutProduct(ctxT(t), p, 5)
+				if err != nil && !parley.Match(err, parley.ERATELIMIT) && !parley.Match(err, parley.EUNAVAILABLE) {
+					t.Errorf("PutProduct: %v", err)
+				}
+				if err == nil {
+					mu.Lock()
+					ok++
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		if list, _ := s.Products(ctxT(t), c.ID); ok > 5 || ok == 0 || len(list) != ok {
+			t.Errorf("%d concurrent creations succeeded, %d stored; want 1 to 5, as many stored", ok, len(list))
+		}
+	})
 }
