@@ -338,15 +338,6 @@ func (m *CloudMessage) IsRead() bool { return m.Status != "" }
 
 // invalid is the validation error of the Cloud API: code 100 with
 // details.
-// noCatalog refuses product and product_list messages once their shape
-// is valid: they show items of a Commerce Manager catalog, and Parley has
-// no catalogs (docs/cloudapi.md). Meta's code for a type it cannot deliver
-// (131051) tells integrations to fall back, e.g. to an image with a
-// cta_url button.
-func noCatalog() *Error {
-	return reasonError(EINVALID, ReasonUnsupportedType, "Product messages (interactive product and product_list) need a product catalog; this server has no catalogs. Send the product as an image or a cta_url message instead.")
-}
-
 func invalid(format string, args ...any) *Error { return Errorf(EINVALID, format, args...) }
 
 func tooLong(field string, n int) *Error {
@@ -658,7 +649,6 @@ func (it *CloudInteractive) validate() error {
 		if it.Header != nil {
 			return invalid("Single-product messages have no header.")
 		}
-		return noCatalog()
 	case "product_list":
 		if a.CatalogID == "" {
 			return invalid("The parameter interactive.action.catalog_id is required.")
@@ -687,7 +677,6 @@ func (it *CloudInteractive) validate() error {
 		if items > 30 {
 			return invalid("A product list may hold at most 30 products.")
 		}
-		return noCatalog()
 	case "location_request_message":
 		if a == nil || a.Name != "send_location" {
 			return invalid("Param interactive.action.name must be \"send_location\".")

@@ -171,6 +171,7 @@ type Store interface {
 	BusinessChatStore
 	BusinessMediaStore
 	QRLinkStore
+	CatalogStore
 	BusinessStore
 	DirectoryStore
 	TemplateStore

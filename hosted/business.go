@@ -80,6 +80,8 @@ type BusinessStore interface {
 	parley.BusinessChatStore
 	TemplateByName(ctx context.Context, business, name, language string) (*parley.Template, error)
 	BusinessNumberByAccount(ctx context.Context, account string) (*parley.BusinessNumber, error)
+	Catalog(ctx context.Context, id string) (*parley.Catalog, error)
+	Product(ctx context.Context, catalog, retailerID string) (*parley.Product, error)
 }
 
 // Business runs hosted business devices (kind parley.HostedBusiness): it
@@ -360,6 +362,9 @@ func (b *Business) deliverOne(ctx context.Context, n *parley.BusinessNumber, m *
 	body := o.Body
 	if o.Type == parley.MessageTemplate {
 		body = b.withTemplateText(ctx, n, body)
+	}
+	if o.Type == parley.MessageInteractive {
+		body = b.withProducts(ctx, n, body)
 	}
 	out.Plaintext, _ = json.Marshal(sdk.BusinessPayload{Type: sdk.PayloadBusiness, WAMID: o.WAMID, Message: body, Media: att})
 	r, err := m.Send(ctx, out)

@@ -24,6 +24,7 @@ type BusinessStore interface {
 	parley.OutboundQueue
 	parley.BusinessMediaStore
 	parley.PictureStore
+	parley.CatalogStore
 	Listing(ctx context.Context, number string) (*parley.DirectoryListing, error)
 }
 

@@ -115,6 +115,9 @@ func (s *Business) Send(ctx context.Context, c *Caller, numberID string, m *parl
 		o.Category = ct.t.Category
 		res.MessageStatus = "accepted"
 	}
+	if err := s.checkProducts(ctx, n.Business, m); err != nil {
+		return nil, err
+	}
 
 	// Policy last, so that invalid requests use no quota.
 	rate := float64(n.Rate())

@@ -158,6 +158,7 @@ func serveBusiness(t *testing.T, mux *http.ServeMux, base func() string) (stop f
 type cloudBusiness struct {
 	PhoneNumberID string `json:"phone_number_id"`
 	AppID         string `json:"app_id"`
+	WABAID        string `json:"waba_id"`
 	Account       string `json:"account"`
 	AccessToken   string `json:"access_token"`
 	AppSecret     string `json:"app_secret"`
@@ -206,7 +207,7 @@ func (b *cloudBusiness) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveCloud adds the control endpoints of a real business:
-// POST /cloud/create (→ {account, phone_number_id}), POST /cloud/send
+// POST /cloud/create (→ {account, phone_number_id, waba_id}), POST /cloud/send
 // (a Cloud API message body, sent with the access token; the answer is
 // the Graph API's), GET /cloud/webhooks (the signed messages[] items so
 // far and the number of badly signed deliveries).
@@ -273,7 +274,7 @@ func serveCloud(t *testing.T, mux *http.ServeMux, base func() string) (stop func
 			http.Error(w, "profile: "+presp.Status, http.StatusInternalServerError)
 			return
 		}
-		json.NewEncoder(w).Encode(map[string]string{"account": nb.Account, "phone_number_id": nb.PhoneNumberID})
+		json.NewEncoder(w).Encode(map[string]string{"account": nb.Account, "phone_number_id": nb.PhoneNumberID, "waba_id": nb.WABAID})
 	})
 	mux.HandleFunc("POST /cloud/send", func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
@@ -285,6 +286,30 @@ func serveCloud(t *testing.T, mux *http.ServeMux, base func() string) (stop func
 		}
 		body, _ := io.ReadAll(r.Body)
 		resp, err := post(base()+"/v24.0/"+cur.PhoneNumberID+"/messages", cur.AccessToken, json.RawMessage(body))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		defer resp.Body.Close()
+		w.WriteHeader(resp.StatusCode)
+		io.Copy(w, resp.Body)
+	})
+	// POST /cloud/graph?method=M&path=/… calls any Cloud API path with the
+	// business's token (the body is passed on; the answer is the API's).
+	mux.HandleFunc("POST /cloud/graph", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		cur := b
+		mu.Unlock()
+		if cur == nil {
+			http.Error(w, "no business created", http.StatusConflict)
+			return
+		}
+		q := r.URL.Query()
+		body, _ := io.ReadAll(r.Body)
+		req, _ := http.NewRequest(q.Get("method"), base()+"/v24.0"+q.Get("path"), bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+cur.AccessToken)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return

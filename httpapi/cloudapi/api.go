@@ -126,6 +126,7 @@ func (a *API) routes(mux router) {
 	mux.Handle("POST /{id}/uploads", a.authed(a.startUpload))
 	mux.Handle("GET /{id}/download", a.authed(a.downloadMedia))
 	a.consentRoutes(mux)
+	a.catalogRoutes(mux)
 	mux.Handle("POST /{id}/message_qrdls", a.authed(a.createQRDL))
 	mux.Handle("GET /{id}/message_qrdls", a.authed(a.listQRDLs))
 	mux.Handle("GET /{id}/message_qrdls/{code}", a.authed(a.getQRDL))

@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) parley.Store) {
 		{"Reach", testReach},
 		{"BusinessMedia", testBusinessMedia},
 		{"QRLinks", testQRLinks},
+		{"Catalogs", testCatalogs},
 		{"Business", testBusiness},
 		{"Directory", testDirectory},
 		{"Templates", testTemplates},

@@ -9,6 +9,7 @@ import {
 } from './state';
 import { errorText, t, time } from './i18n';
 import { HoursTable, MentionCards, OpenState } from './directory';
+import { Products } from './products';
 
 const MEDIA_TYPES: MediaKind[] = ['image', 'video', 'audio', 'sticker', 'document'];
 const EMOJI = ['👍', '❤️', '😂', '😮', '🙏'];
@@ -219,6 +220,7 @@ function Business({ m }: { m: Msg }) {
   const buttons: { id: string; title: string }[] = i?.type === 'button'
     ? (i.action?.buttons ?? []).map((x: any) => x.reply).filter(Boolean) : [];
   const header = i?.header;
+  const isProduct = i?.type === 'product' || i?.type === 'product_list';
   if (b.type === 'template') return <Template m={m} />;
   if (MEDIA_TYPES.includes(b.type) && m.media) {
     const o = b[b.type] ?? {};
@@ -232,7 +234,8 @@ function Business({ m }: { m: Msg }) {
     <div class="business" data-type={i ? 'interactive:' + i.type : b.type}>
       {header?.type === 'text' && header.text && <strong>{header.text}</strong>}
       {header && header.type !== 'text' && m.media && <Media m={{ ...m, caption: undefined }} kind={kindOf(header.type, m.media.mime)} />}
-      <p class="text">{businessText(b) || t('unsupported')}</p>
+      {isProduct ? i.body?.text && <p class="text">{i.body.text}</p> : <p class="text">{businessText(b) || t('unsupported')}</p>}
+      {isProduct && <Products i={i} />}
       {i?.footer?.text && <small>{i.footer.text}</small>}
       {buttons.length > 0 && (
         <div class="buttons">

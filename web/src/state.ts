@@ -343,7 +343,13 @@ export function preview(m: Msg): string {
 export function businessText(b: any): string {
   if (!b) return '';
   if (b.type === 'text') return b.text?.body ?? '';
-  if (b.type === 'interactive') return b.interactive?.body?.text ?? '';
+  if (b.type === 'interactive') {
+    const i = b.interactive ?? {};
+    if (i.body?.text) return i.body.text;
+    if (i.type === 'product') return '🛍 ' + (i.action?.product?.name ?? t('product'));
+    if (i.type === 'product_list') return '🛍 ' + (i.header?.text ?? t('product'));
+    return '';
+  }
   if (b.type === 'template') return templateBody(b.template) || t('template') + (b.template?.name ? ': ' + b.template.name : '');
   if (['image', 'document', 'video', 'audio', 'sticker'].includes(b.type)) return b[b.type]?.caption || t(b.type === 'image' ? 'photo' : b.type);
   return '';
