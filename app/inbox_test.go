@@ -120,33 +120,7 @@ func (a *agentClient) events() <-chan map[string]any {
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
 		a.t.Fatalf("events: status %d, %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
-	ch := make(chan map[string]any, 100)
-	ready := make(chan struct{})
-	go func() {
-		defer resp.Body.Close()
-		defer cancel()
-		sc := bufio.NewScanner(resp.Body)
-		for sc.Scan() {
-			line := sc.Text()
-			if line == "event: ready" {
-				close(ready)
-				continue
-			}
-			if d, ok := strings.CutPrefix(line, "data: "); ok && d != "{}" {
-				var ev map[string]any
-				if json.Unmarshal([]byte(d), &ev) == nil {
-					ch <- ev
-				}
-			}
-		}
-		close(ch)
-	}()
-	select {
-	case <-ready:
-	case <-time.After(10 * time.Second):
-		a.t.Fatal("the event stream did not become ready")
-	}
-	return ch
+	return readEvents(a.t, resp, cancel, "the event stream")
 }
 
 // waitEvent returns the first event match accepts.
@@ -506,4 +480,38 @@ func contextWithCancel(t testing.TB) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	return ctx, cancel
+}
+
+// readEvents reads a Server-Sent Events response: it waits until the
+// stream says ready and returns its data events as they come (closed
+// when the stream ends, which also calls cancel).
+func readEvents(t testing.TB, resp *http.Response, cancel context.CancelFunc, what string) <-chan map[string]any {
+	t.Helper()
+	ch := make(chan map[string]any, 100)
+	ready := make(chan struct{})
+	go func() {
+		defer resp.Body.Close()
+		defer cancel()
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			line := sc.Text()
+			if line == "event: ready" {
+				close(ready)
+				continue
+			}
+			if d, ok := strings.CutPrefix(line, "data: "); ok && d != "{}" {
+				var ev map[string]any
+				if json.Unmarshal([]byte(d), &ev) == nil {
+					ch <- ev
+				}
+			}
+		}
+		close(ch)
+	}()
+	select {
+	case <-ready:
+	case <-time.After(10 * time.Second):
+		t.Fatal(what + " did not become ready")
+	}
+	return ch
 }

@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"io"
@@ -96,33 +95,7 @@ func (v *visitor) events() <-chan map[string]any {
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" || resp.Header.Get("Access-Control-Allow-Origin") != v.origin {
 		v.t.Fatalf("visitor events: %d %v", resp.StatusCode, resp.Header)
 	}
-	ch := make(chan map[string]any, 100)
-	ready := make(chan struct{})
-	go func() {
-		defer resp.Body.Close()
-		defer cancel()
-		sc := bufio.NewScanner(resp.Body)
-		for sc.Scan() {
-			line := sc.Text()
-			if line == "event: ready" {
-				close(ready)
-				continue
-			}
-			if d, ok := strings.CutPrefix(line, "data: "); ok && d != "{}" {
-				var ev map[string]any
-				if json.Unmarshal([]byte(d), &ev) == nil {
-					ch <- ev
-				}
-			}
-		}
-		close(ch)
-	}()
-	select {
-	case <-ready:
-	case <-time.After(10 * time.Second):
-		v.t.Fatal("the visitor's stream did not become ready")
-	}
-	return ch
+	return readEvents(v.t, resp, cancel, "the visitor's stream")
 }
 
 type webMessages struct {
