@@ -203,6 +203,24 @@ func (tm *terminal) publishKeys(ctx context.Context, p *profile.Profile, creds *
 	return nil
 }
 
+// sendOnce connects send-only, runs op with a timeout, and disconnects;
+// op's error comes back prefixed with what and explained (connErr).
+func (tm *terminal) sendOnce(ctx context.Context, p *profile.Profile, creds *sdk.Credentials, what string, timeout time.Duration,
+	op func(ctx context.Context, m *sdk.Messenger) error) error {
+	m, stop, err := tm.connect(ctx, p, creds, sdk.Options{SendOnly: true})
+	if err != nil {
+		return err
+	}
+	octx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	err = op(octx, m)
+	stop()
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, connErr(m, err))
+	}
+	return nil
+}
+
 // connect runs an end-to-end encrypting Messenger on the profile until
 // the returned stop is called; stop flushes pending acks and closes the
 // connection cleanly.
@@ -413,26 +431,22 @@ func (tm *terminal) send(ctx context.Context, dir string, args []string) error {
 	if err != nil {
 		return err
 	}
-	m, stop, err := tm.connect(ctx, p, creds, sdk.Options{SendOnly: true})
+	var r *sdk.SendResult
+	err = tm.sendOnce(ctx, p, creds, "send", *timeout, func(sctx context.Context, m *sdk.Messenger) (err error) {
+		switch {
+		case *file != "" && *group != "":
+			r, err = m.SendGroupAttachment(sctx, chat, *kind, data, mime.TypeByExtension(filepath.Ext(*file)), filepath.Base(*file), *caption, expires)
+		case *file != "":
+			r, err = m.SendAttachment(sctx, chat, *kind, data, mime.TypeByExtension(filepath.Ext(*file)), filepath.Base(*file), *caption, expires)
+		case *group != "":
+			r, err = m.SendGroupMessage(sctx, sdk.GroupMessage{Group: chat, Plaintext: sdk.TextPayload(*text), ExpiresIn: expires})
+		default:
+			r, err = m.Send(sctx, sdk.Outgoing{To: chat, Plaintext: sdk.TextPayload(*text), ExpiresIn: expires})
+		}
+		return err
+	})
 	if err != nil {
 		return err
-	}
-	sctx, cancel := context.WithTimeout(ctx, *timeout)
-	defer cancel()
-	var r *sdk.SendResult
-	switch {
-	case *file != "" && *group != "":
-		r, err = m.SendGroupAttachment(sctx, chat, *kind, data, mime.TypeByExtension(filepath.Ext(*file)), filepath.Base(*file), *caption, expires)
-	case *file != "":
-		r, err = m.SendAttachment(sctx, chat, *kind, data, mime.TypeByExtension(filepath.Ext(*file)), filepath.Base(*file), *caption, expires)
-	case *group != "":
-		r, err = m.SendGroupMessage(sctx, sdk.GroupMessage{Group: chat, Plaintext: sdk.TextPayload(*text), ExpiresIn: expires})
-	default:
-		r, err = m.Send(sctx, sdk.Outgoing{To: chat, Plaintext: sdk.TextPayload(*text), ExpiresIn: expires})
-	}
-	stop()
-	if err != nil {
-		return fmt.Errorf("send: %w", connErr(m, err))
 	}
 	fmt.Fprintln(tm.out, r.MessageID)
 	return nil
@@ -751,18 +765,9 @@ func (tm *terminal) read(ctx context.Context, dir string, args []string) error {
 	} else if err != nil {
 		return err
 	}
-	m, stop, err := tm.connect(ctx, p, creds, sdk.Options{SendOnly: true})
-	if err != nil {
-		return err
-	}
-	rctx, cancel := context.WithTimeout(ctx, chatOpTimeout)
-	defer cancel()
-	err = m.MarkRead(rctx, from, *id)
-	stop()
-	if err != nil {
-		return fmt.Errorf("read: %w", connErr(m, err))
-	}
-	return nil
+	return tm.sendOnce(ctx, p, creds, "read", chatOpTimeout, func(rctx context.Context, m *sdk.Messenger) error {
+		return m.MarkRead(rctx, from, *id)
+	})
 }
 
 // --- devices ---

@@ -39,16 +39,12 @@ func (tm *terminal) marketing(ctx context.Context, dir string, args []string) er
 		return err
 	}
 	defer p.Close()
-	m, stop, err := tm.connect(ctx, p, creds, sdk.Options{SendOnly: true})
+	err = tm.sendOnce(ctx, p, creds, "marketing", chatOpTimeout, func(sctx context.Context, m *sdk.Messenger) error {
+		_, err := m.Send(sctx, sdk.Outgoing{To: to, Plaintext: sdk.ConsentPayloadFor(*set == "on")})
+		return err
+	})
 	if err != nil {
 		return err
-	}
-	sctx, cancel := context.WithTimeout(ctx, chatOpTimeout)
-	defer cancel()
-	_, err = m.Send(sctx, sdk.Outgoing{To: to, Plaintext: sdk.ConsentPayloadFor(*set == "on")})
-	stop()
-	if err != nil {
-		return fmt.Errorf("marketing: %w", connErr(m, err))
 	}
 	fmt.Fprintf(tm.out, "marketing messages from +%s: %s\n", to, *set)
 	return nil

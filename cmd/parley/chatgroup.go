@@ -53,20 +53,16 @@ func (tm *terminal) timer(ctx context.Context, dir string, args []string) error 
 		return err
 	}
 	defer p.Close()
-	m, stop, err := tm.connect(ctx, p, creds, sdk.Options{SendOnly: true})
+	err = tm.sendOnce(ctx, p, creds, "timer", chatOpTimeout, func(sctx context.Context, m *sdk.Messenger) (err error) {
+		if *group != "" {
+			_, err = m.SendGroupMessage(sctx, sdk.GroupMessage{Group: chat, Plaintext: sdk.TimerPayload(d)})
+		} else {
+			_, err = m.Send(sctx, sdk.Outgoing{To: chat, Plaintext: sdk.TimerPayload(d)})
+		}
+		return err
+	})
 	if err != nil {
 		return err
-	}
-	sctx, cancel := context.WithTimeout(ctx, chatOpTimeout)
-	defer cancel()
-	if *group != "" {
-		_, err = m.SendGroupMessage(sctx, sdk.GroupMessage{Group: chat, Plaintext: sdk.TimerPayload(d)})
-	} else {
-		_, err = m.Send(sctx, sdk.Outgoing{To: chat, Plaintext: sdk.TimerPayload(d)})
-	}
-	stop()
-	if err != nil {
-		return fmt.Errorf("timer: %w", connErr(m, err))
 	}
 	if err := p.SetTimer(chat, d); err != nil {
 		return err
