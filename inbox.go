@@ -244,8 +244,24 @@ type InboxSettings struct {
 	Greeting        string // sent on a customer's first contact
 	AwayEnabled     bool
 	Away            string // sent when the business is closed
-	Version         int64
-	UpdatedAt       time.Time
+	// RetentionDays deletes a resolved conversation, with its messages
+	// and notes, this many days after its last message or note (0: kept
+	// until the business or the customer erases it).
+	RetentionDays int
+	Version       int64
+	UpdatedAt     time.Time
+}
+
+// MaxRetentionDays bounds InboxSettings.RetentionDays (ten years).
+const MaxRetentionDays = 3650
+
+// InboxSwept is what one retention sweep deleted of one business's inbox
+// (InboxStore.SweepInbox).
+type InboxSwept struct {
+	Business      string
+	Conversations int // resolved conversations past the business's retention
+	Web           int // website visitors' conversations past the operator's web-chat retention
+	Messages      int // their messages and notes
 }
 
 // Validate checks the settings.
@@ -260,6 +276,9 @@ func (s *InboxSettings) Validate() error {
 	}
 	if s.AwayEnabled && strings.TrimSpace(s.Away) == "" {
 		return Errorf(EINVALID, "an enabled away message needs a text")
+	}
+	if s.RetentionDays < 0 || s.RetentionDays > MaxRetentionDays {
+		return Errorf(EINVALID, "retention must be between 0 (keep) and %d days", MaxRetentionDays)
 	}
 	return nil
 }
@@ -360,4 +379,13 @@ type InboxStore interface {
 	// PutInboxSettings stores s if the stored version is s.Version
 	// (ECONFLICT otherwise) and writes the new version into s.
 	PutInboxSettings(ctx context.Context, s *InboxSettings) error
+
+	// SweepInbox deletes, in batches of at most limit conversations per
+	// transaction, the resolved conversations whose business keeps them
+	// RetentionDays and whose last activity is older than that before
+	// now, and the website visitors' conversations (any state) last active
+	// before webBefore together with the visitors last seen before it
+	// (zero webBefore: none). Messages and notes go with their
+	// conversation. It reports what it deleted per business.
+	SweepInbox(ctx context.Context, now, webBefore time.Time, limit int) ([]InboxSwept, error)
 }

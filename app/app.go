@@ -40,19 +40,23 @@ import (
 
 // Config is a node's configuration. Zero values take the defaults noted.
 type Config struct {
-	Addr            string        // listen address (":8080")
-	DataDir         string        // data dir ("./parley-data")
-	Database        string        // PostgreSQL DSN; empty: SQLite in DataDir
-	NATS            string        // NATS URL; empty: embedded server
-	Node            string        // node id; empty: generated
-	Dev             bool          // development mode (development SMS provider)
-	Retention       time.Duration // how long undelivered items are kept (30 days)
-	AdminToken      string        // operator token; empty: read or generated in DataDir
-	TrustProxy      bool
-	PublicURL       string // public base URL for short links and QR codes ("https://chat.example.com"); "": each request's
-	Limits          service.Limits
-	ShutdownTimeout time.Duration // hard deadline for a graceful stop (15s)
-	IdleTimeout     time.Duration // WebSocket idle timeout (75s; clients ping every 25s)
+	Addr      string        // listen address (":8080")
+	DataDir   string        // data dir ("./parley-data")
+	Database  string        // PostgreSQL DSN; empty: SQLite in DataDir
+	NATS      string        // NATS URL; empty: embedded server
+	Node      string        // node id; empty: generated
+	Dev       bool          // development mode (development SMS provider)
+	Retention time.Duration // how long undelivered items are kept (30 days)
+	// WebChatRetention is how long a website chat visitor and its
+	// conversation are kept after their last activity (90 days; negative:
+	// kept until the business or the visitor erases them).
+	WebChatRetention time.Duration
+	AdminToken       string // operator token; empty: read or generated in DataDir
+	TrustProxy       bool
+	PublicURL        string // public base URL for short links and QR codes ("https://chat.example.com"); "": each request's
+	Limits           service.Limits
+	ShutdownTimeout  time.Duration // hard deadline for a graceful stop (15s)
+	IdleTimeout      time.Duration // WebSocket idle timeout (75s; clients ping every 25s)
 	// SendRate and SendBurst bound one connection's sends (200/s, burst
 	// 1000; see gateway.Options).
 	SendRate, SendBurst float64
@@ -111,6 +115,9 @@ func New(cfg Config) *Main {
 	}
 	if cfg.Retention <= 0 {
 		cfg.Retention = 30 * 24 * time.Hour
+	}
+	if cfg.WebChatRetention == 0 {
+		cfg.WebChatRetention = 90 * 24 * time.Hour
 	}
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 15 * time.Second
@@ -260,6 +267,7 @@ func (m *Main) Start(ctx context.Context) (err error) {
 	m.consent.Inbox = m.inbox // GDPR export and erasure cover the inbox's copies
 	// Website chat (docs/inbox.md): visitors, and the opt-in of those who move to the messenger.
 	m.inbox.Web, m.inbox.Consent = m.store, m.consent
+	m.inbox.WebRetention = max(cfg.WebChatRetention, 0)
 	links := service.NewLinks(m.biz, m.store)
 	bizDevices.Media = m.biz
 	bizDevices.HTTP = webhook.NewClient(webhook.ClientOptions{AllowPrivate: cfg.WebhookAllowPrivate || cfg.Dev, Timeout: time.Minute,
@@ -471,8 +479,9 @@ func (m *Main) purge(ctx context.Context) error {
 
 // Sweep deletes, once, mailbox items older than the retention period,
 // items of disappearing messages that have expired, the media blobs no
-// one needs any more (service.Media.Sweep), and dead webhook events that
-// died longer than the retention period ago. Every node runs it once a
+// one needs any more (service.Media.Sweep), dead webhook events that
+// died longer than the retention period ago, and business inbox
+// conversations past their retention (service.Inbox.Sweep). Every node runs it once a
 // minute; runs on several nodes at once are harmless.
 func (m *Main) Sweep(ctx context.Context) error {
 	now := m.cfg.Clock.Now()
@@ -494,7 +503,14 @@ func (m *Main) Sweep(ctx context.Context) error {
 	if w > 0 {
 		m.log.Info("purged dead webhook events", "events", w)
 	}
-	return errors.Join(perr, xerr, merr, oerr, werr)
+	var ierr error
+	if m.inbox != nil {
+		var c int
+		if c, ierr = m.inbox.Sweep(ctx); c > 0 {
+			m.log.Info("deleted business inbox conversations past their retention", "conversations", c)
+		}
+	}
+	return errors.Join(perr, xerr, merr, oerr, werr, ierr)
 }
 
 // Close releases the bus and the store.

@@ -565,7 +565,13 @@ type settingsJSON struct {
 	Greeting        string `json:"greeting"`
 	AwayEnabled     bool   `json:"away_enabled"`
 	Away            string `json:"away"`
-	Version         int64  `json:"version"`
+	// RetentionDays: omitted in a PUT keeps the stored value.
+	RetentionDays *int  `json:"retention_days,omitempty"`
+	Version       int64 `json:"version"`
+}
+
+func settingsOf(st *parley.InboxSettings) settingsJSON {
+	return settingsJSON{st.GreetingEnabled, st.Greeting, st.AwayEnabled, st.Away, &st.RetentionDays, st.Version}
 }
 
 func (s *Server) inboxSettings(w http.ResponseWriter, r *http.Request) error {
@@ -573,7 +579,7 @@ func (s *Server) inboxSettings(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, settingsJSON{st.GreetingEnabled, st.Greeting, st.AwayEnabled, st.Away, st.Version})
+	writeJSON(w, http.StatusOK, settingsOf(st))
 	return nil
 }
 
@@ -584,10 +590,19 @@ func (s *Server) inboxPutSettings(w http.ResponseWriter, r *http.Request) error 
 	}
 	st := &parley.InboxSettings{GreetingEnabled: req.GreetingEnabled, Greeting: req.Greeting, AwayEnabled: req.AwayEnabled, Away: req.Away,
 		Version: req.Version}
+	if req.RetentionDays != nil {
+		st.RetentionDays = *req.RetentionDays
+	} else {
+		cur, err := s.Inbox.Settings(r.Context(), agentOf(r))
+		if err != nil {
+			return err
+		}
+		st.RetentionDays = cur.RetentionDays
+	}
 	if err := s.Inbox.PutSettings(r.Context(), agentOf(r), st); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, settingsJSON{st.GreetingEnabled, st.Greeting, st.AwayEnabled, st.Away, st.Version})
+	writeJSON(w, http.StatusOK, settingsOf(st))
 	return nil
 }
 

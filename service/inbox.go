@@ -86,6 +86,9 @@ type Inbox struct {
 	// Consent records the opt-in of a visitor who moved a website chat
 	// to the messenger; nil: not recorded.
 	Consent *Consent
+	// WebRetention is how long a website visitor and its conversation
+	// are kept after their last activity (Sweep; 0: kept).
+	WebRetention time.Duration
 }
 
 // NewInbox returns the inbox. hub may be nil (no live updates).

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -527,8 +528,34 @@ func (s *Inbox) PutSettings(ctx context.Context, a *AgentAuth, st *parley.InboxS
 	if err := s.store.PutInboxSettings(ctx, st); err != nil {
 		return err
 	}
-	s.audit(ctx, st.Business, a.Agent.ID, "settings.put", "", "")
+	detail := "resolved conversations kept"
+	if st.RetentionDays > 0 {
+		detail = fmt.Sprintf("resolved conversations deleted after %d days", st.RetentionDays)
+	}
+	s.audit(ctx, st.Business, a.Agent.ID, "settings.put", "", detail)
 	return nil
+}
+
+// Sweep applies the retention once (every node runs it once a minute,
+// from app.Main.Sweep): resolved conversations past their business's
+// RetentionDays, and website visitors with their conversations inactive
+// longer than WebRetention, are deleted with their messages and notes;
+// each business's audit log records what went. It returns the number of
+// conversations deleted.
+func (s *Inbox) Sweep(ctx context.Context) (int, error) {
+	now := s.clock.Now()
+	var web time.Time
+	if s.WebRetention > 0 {
+		web = now.Add(-s.WebRetention)
+	}
+	swept, err := s.store.SweepInbox(ctx, now, web, 200)
+	total := 0
+	for _, x := range swept {
+		total += x.Conversations + x.Web
+		s.audit(ctx, x.Business, "", "retention.sweep", "", fmt.Sprintf("deleted %d resolved and %d website conversations (%d messages and notes)",
+			x.Conversations, x.Web, x.Messages))
+	}
+	return total, err
 }
 
 // Subscribe connects the agent to its business's live events.

@@ -24,6 +24,7 @@ func serve(ctx context.Context, args []string) error {
 	fs.StringVar(&cfg.Node, "node", "", "node id, unique in a cluster (default: hostname plus random suffix)")
 	fs.BoolVar(&cfg.Dev, "dev", false, "development mode: development SMS provider, webhook callbacks on private addresses, verbose logs")
 	fs.DurationVar(&cfg.Retention, "retention", 30*24*time.Hour, "how long undelivered messages (and any media) are kept")
+	fs.DurationVar(&cfg.WebChatRetention, "webchat-retention", 90*24*time.Hour, "how long website chat visitors and their conversations are kept after their last activity (0: kept)")
 	fs.DurationVar(&cfg.MediaGrace, "media-grace", 24*time.Hour, "how long media are kept after every copy of the messages naming them was delivered")
 	fs.StringVar(&cfg.AdminToken, "admin-token", "", "operator token (default: generated into DATA/admin-token)")
 	fs.BoolVar(&cfg.TrustProxy, "trust-proxy", false, "take client addresses from X-Forwarded-For (only behind a proxy)")
@@ -47,6 +48,9 @@ func serve(ctx context.Context, args []string) error {
 	}
 	if err := settle(fs, config); err != nil {
 		return err
+	}
+	if cfg.WebChatRetention == 0 {
+		cfg.WebChatRetention = -1 // the flag's 0 keeps them; app.Config's 0 means the default
 	}
 	if cfg.Dev && logLevel == "info" {
 		logLevel = "debug"

@@ -51,11 +51,12 @@ var (
 		ON CONFLICT (business, shortcut) DO UPDATE SET text = excluded.text, updated_at = excluded.updated_at`)
 	qQuickReplies     = newQuery(`SELECT business, shortcut, text, updated_at FROM inbox_quick_replies WHERE business = ? ORDER BY shortcut`)
 	qDeleteQuickReply = newQuery(`DELETE FROM inbox_quick_replies WHERE business = ? AND shortcut = ?`)
-	qInboxSettings    = newQuery(`SELECT business, greeting_enabled, greeting, away_enabled, away, version, updated_at FROM inbox_settings WHERE business = ?`)
-	qInsertSettings   = newQuery(`INSERT INTO inbox_settings (business, greeting_enabled, greeting, away_enabled, away, version, updated_at)
-		VALUES (?, ?, ?, ?, ?, 1, ?) ON CONFLICT DO NOTHING`)
-	qUpdateSettings = newQuery(`UPDATE inbox_settings SET greeting_enabled = ?, greeting = ?, away_enabled = ?, away = ?, version = version + 1,
-		updated_at = ? WHERE business = ? AND version = ? RETURNING version`)
+	qInboxSettings    = newQuery(`SELECT business, greeting_enabled, greeting, away_enabled, away, retention_days, version, updated_at
+		FROM inbox_settings WHERE business = ?`)
+	qInsertSettings = newQuery(`INSERT INTO inbox_settings (business, greeting_enabled, greeting, away_enabled, away, retention_days, version, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, 1, ?) ON CONFLICT DO NOTHING`)
+	qUpdateSettings = newQuery(`UPDATE inbox_settings SET greeting_enabled = ?, greeting = ?, away_enabled = ?, away = ?, retention_days = ?,
+		version = version + 1, updated_at = ? WHERE business = ? AND version = ? RETURNING version`)
 )
 
 func scanAgent(r scanner) (*parley.Agent, error) {
@@ -418,7 +419,7 @@ func (s *Store) InboxSettings(ctx context.Context, business string) (*parley.Inb
 	x := parley.InboxSettings{Business: business}
 	var g, a int
 	var at int64
-	err := s.r.QueryRowContext(ctx, s.sql(qInboxSettings), business).Scan(&x.Business, &g, &x.Greeting, &a, &x.Away, &x.Version, &at)
+	err := s.r.QueryRowContext(ctx, s.sql(qInboxSettings), business).Scan(&x.Business, &g, &x.Greeting, &a, &x.Away, &x.RetentionDays, &x.Version, &at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return &x, nil
 	}
@@ -444,7 +445,7 @@ func (s *Store) PutInboxSettings(ctx context.Context, x *parley.InboxSettings) e
 		return e
 	}
 	if x.Version == 0 {
-		res, err := s.w.ExecContext(ctx, s.sql(qInsertSettings), x.Business, g, x.Greeting, a, x.Away, micros(x.UpdatedAt))
+		res, err := s.w.ExecContext(ctx, s.sql(qInsertSettings), x.Business, g, x.Greeting, a, x.Away, x.RetentionDays, micros(x.UpdatedAt))
 		if err != nil {
 			return s.wrap("PutInboxSettings", err)
 		}
@@ -457,7 +458,7 @@ func (s *Store) PutInboxSettings(ctx context.Context, x *parley.InboxSettings) e
 		return nil
 	}
 	var v int64
-	err := s.w.QueryRowContext(ctx, s.sql(qUpdateSettings), g, x.Greeting, a, x.Away, micros(x.UpdatedAt), x.Business, x.Version).Scan(&v)
+	err := s.w.QueryRowContext(ctx, s.sql(qUpdateSettings), g, x.Greeting, a, x.Away, x.RetentionDays, micros(x.UpdatedAt), x.Business, x.Version).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return conflict()
 	}

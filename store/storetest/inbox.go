@@ -496,3 +496,112 @@ func testAgents(t *testing.T, open func(t *testing.T) parley.Store) {
 		}
 	})
 }
+
+// testInboxRetention: a sweep deletes the resolved conversations of a
+// business that keeps them for a number of days once they are older than
+// that (with their messages and notes), the website visitors'
+// conversations and visitors inactive longer than the web retention, in
+// batches, and nothing else.
+func testInboxRetention(t *testing.T, open func(t *testing.T) parley.Store) {
+	s := open(t)
+	ctx := ctxT(t)
+	f, other := mustBusiness(t, s), mustBusiness(t, s)
+	day := 24 * time.Hour
+	record := func(f *bizFixture, customer, id, dir string, d time.Duration) {
+		t.Helper()
+		if _, err := s.RecordInboxMessage(ctx, inboxConv(f, customer, "p"), inboxMsg(id, dir, d)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resolve := func(f *bizFixture, customer string) {
+		t.Helper()
+		c, err := s.Conversation(ctx, parley.ConversationID(f.n.ID, customer))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.State = parley.ConversationResolved
+		if err := s.UpdateConversation(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old1, old2, recent, open1, kept := newPhone(), newPhone(), newPhone(), newPhone(), newPhone()
+	record(f, old1, "r.old1", parley.DirectionIn, 0)
+	record(f, old1, "r.old1.note", parley.DirectionNote, time.Hour)
+	record(f, old2, "r.old2", parley.DirectionIn, 2*day)
+	record(f, recent, "r.recent", parley.DirectionIn, 20*day)
+	record(f, open1, "r.open", parley.DirectionIn, 0) // old but not resolved
+	record(other, kept, "r.kept", parley.DirectionIn, 0)
+	for _, c := range []string{old1, old2, recent} {
+		resolve(f, c)
+	}
+	resolve(other, kept) // other keeps conversations (no retention)
+	st, err := s.InboxSettings(ctx, f.b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.RetentionDays, st.UpdatedAt = 30, t0
+	if err := s.PutInboxSettings(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.InboxSettings(ctx, f.b.ID); err != nil || got.RetentionDays != 30 {
+		t.Fatalf("InboxSettings = %+v, %v; want RetentionDays 30", got, err)
+	}
+
+	// Two visitors: one gone for long (its conversation is open), one seen lately.
+	for _, v := range []struct {
+		id   string
+		seen time.Duration
+	}{{"rv-old", 0}, {"rv-new", 9 * day}} {
+		if err := s.CreateWebVisitor(ctx, &parley.WebVisitor{ID: v.id, Business: f.b.ID, Number: f.n.ID, Hash: []byte("hash-" + v.id),
+			Origin: "https://shop.example", CreatedAt: at(0)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.TouchWebVisitor(ctx, v.id, at(v.seen)); err != nil {
+			t.Fatal(err)
+		}
+		record(f, parley.WebCustomer(v.id), "r."+v.id, parley.DirectionIn, v.seen)
+	}
+
+	// Now is day 40: resolved and older than day 10 goes; web older than day 5 goes.
+	now, webBefore := at(40*day), at(5*day)
+	swept, err := s.SweepInbox(ctx, now, webBefore, 1) // batches of one
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(swept) != 1 || swept[0].Business != f.b.ID || swept[0].Conversations != 2 || swept[0].Web != 1 || swept[0].Messages != 4 {
+		t.Fatalf("SweepInbox = %+v; want business %s: 2 conversations, 1 web, 4 messages", swept, f.b.ID)
+	}
+	for _, c := range []string{old1, old2, parley.WebCustomer("rv-old")} {
+		id := parley.ConversationID(f.n.ID, c)
+		if _, err := s.Conversation(ctx, id); !parley.Match(err, parley.ENOTFOUND) {
+			t.Errorf("Conversation(%s) after the sweep: %v, want ENOTFOUND", c, err)
+		}
+		if ms, err := s.InboxMessages(ctx, id, time.Time{}, 10); err != nil || len(ms) != 0 {
+			t.Errorf("messages of %s after the sweep: %d, %v", c, len(ms), err)
+		}
+	}
+	for _, c := range []struct {
+		f        *bizFixture
+		customer string
+	}{{f, recent}, {f, open1}, {other, kept}, {f, parley.WebCustomer("rv-new")}} {
+		if _, err := s.Conversation(ctx, parley.ConversationID(c.f.n.ID, c.customer)); err != nil {
+			t.Errorf("Conversation(%s) was swept: %v", c.customer, err)
+		}
+	}
+	if _, err := s.WebVisitor(ctx, []byte("hash-rv-old")); !parley.Match(err, parley.ENOTFOUND) {
+		t.Errorf("the visitor inactive for long: %v, want ENOTFOUND", err)
+	}
+	if _, err := s.WebVisitor(ctx, []byte("hash-rv-new")); err != nil {
+		t.Errorf("the recent visitor was swept: %v", err)
+	}
+	if swept, err := s.SweepInbox(ctx, now, webBefore, 100); err != nil || len(swept) != 0 {
+		t.Errorf("second sweep = %+v, %v; want nothing", swept, err)
+	}
+	// Without a web retention (zero webBefore) visitors stay.
+	if swept, err := s.SweepInbox(ctx, at(400*day), time.Time{}, 100); err != nil || len(swept) != 1 || swept[0].Web != 0 || swept[0].Conversations != 1 {
+		t.Errorf("sweep without web retention = %+v, %v; want only the resolved conversation of day 20", swept, err)
+	}
+	if _, err := s.WebVisitor(ctx, []byte("hash-rv-new")); err != nil {
+		t.Errorf("a sweep without web retention removed a visitor: %v", err)
+	}
+}

@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) parley.Store) {
 		{"Webhooks", testWebhooks},
 		{"Consent", testConsent},
 		{"Inbox", testInbox},
+		{"InboxRetention", testInboxRetention},
 		{"WebChat", testWebChat},
 		{"Picture", testPicture},
 		{"Agents", testAgents},

@@ -102,8 +102,11 @@ test('owner sets up the profile; two agents work a customer conversation live', 
   await away.getByLabel('On').check();
   await away.getByLabel('Text ({{name}} is the customer)').fill('We are closed, {{name}}. Back tomorrow!');
   assert.equal(await o.getByTestId('away-preview').textContent(), 'We are closed, +49 151 23456789. Back tomorrow!');
+  await o.getByLabel('Delete resolved conversations after (days, 0 = keep)').fill('30');
   await o.getByRole('button', { name: 'Save' }).click();
   await o.getByText('Saved.').waitFor();
+  const stored = await o.evaluate(() => fetch('/business/api/settings').then((r) => r.json()));
+  assert.equal(stored.retention_days, 30, 'the retention was saved');
   await shot(o, 'business-settings.png');
 
   // Profile and opening hours: open only tomorrow (UTC), so closed now.

@@ -17,7 +17,7 @@ export interface Message {
 }
 export interface Label { name: string; color: string }
 export interface QuickReply { shortcut: string; text: string }
-export interface Settings { greeting_enabled: boolean; greeting: string; away_enabled: boolean; away: string; version: number }
+export interface Settings { greeting_enabled: boolean; greeting: string; away_enabled: boolean; away: string; retention_days: number; version: number }
 export interface Template { name: string; language: string; category: string; parameter_format: string; components: any[] }
 export interface InboxEvent { type: 'message' | 'status' | 'conversation'; conversation?: Conversation; message?: Message; agent?: string; at: number }
 

@@ -94,6 +94,12 @@ function Messages({ admin }: { admin: boolean }) {
         <fieldset disabled={!admin} class="plain">
           {part('greeting', 'greeting_enabled')}
           {part('away', 'away_enabled')}
+          <fieldset>
+            <legend>{t('retention')}</legend>
+            <label>{t('retentionDays')}<input type="number" name="retention_days" min={0} max={3650} value={form.retention_days ?? 0}
+              onInput={(e) => setForm({ ...form, retention_days: Number(e.currentTarget.value) || 0 })} /></label>
+            <small>{t('retentionHint')}</small>
+          </fieldset>
           {!admin && <p class="notice">{t('onlyAdmins')}</p>}
           {err && <p class="error" role="alert">{err}</p>}
           <p role="status" class="ok">{msg}</p>
