@@ -195,9 +195,16 @@ test('owner sets up the profile; two agents work a customer conversation live', 
 
   // A reaction and an image; the customer gets both, the image shows in the timeline.
   const inMsg = timeline.locator('li.msg.in').first();
+  await inMsg.getByRole('button', { name: 'React to this message' }).click();
+  await inMsg.getByRole('button', { name: 'React ❤️' }).click();
+  await inMsg.getByLabel('reacted ❤️').waitFor();
+  await until('the reaction at the customer', async () => (await customerInbox(customer)).some((m) => m.type === 'reaction' && m.reaction?.emoji === '❤️'));
+  // A second reaction replaces the first (as in the messenger).
+  await inMsg.getByRole('button', { name: 'React to this message' }).click();
   await inMsg.getByRole('button', { name: 'React 👍' }).click();
   await inMsg.getByLabel('reacted 👍').waitFor();
-  await until('the reaction at the customer', async () => (await customerInbox(customer)).some((m) => m.type === 'reaction' && m.reaction?.emoji === '👍'));
+  assert.equal(await inMsg.getByLabel('reacted ❤️').count(), 0, 'the replaced reaction is gone');
+  await until('the new reaction at the customer', async () => (await customerInbox(customer)).some((m) => m.type === 'reaction' && m.reaction?.emoji === '👍'));
   const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
   await box.fill('Our shop');
   await a.getByLabel(/Attach a file/).setInputFiles({ name: 'shop.png', mimeType: 'image/png', buffer: png });
@@ -282,6 +289,30 @@ test('outside the 24-hour window the composer offers templates only', async () =
   await page.locator('li.msg.out', { hasText: 'Template: order_ready: #42' }).waitFor();
   await until('the template at the customer', async () => (await customerInbox(customer)).some((m) => m.type === 'template' &&
     JSON.stringify(m.template).includes('#42')));
+  // A template with named variables and an image header: the picker asks for both and uploads the image.
+  const named = await graph(`${biz.waba_id}/message_templates`, { name: 'pickup_named', language: 'en_US', category: 'UTILITY', parameter_format: 'NAMED',
+    components: [{ type: 'HEADER', format: 'IMAGE', example: { header_handle: ['4::aW1hZ2U='] } },
+      { type: 'BODY', text: 'Hi {{first_name}}, order {{order_id}} is ready.',
+        example: { body_text_named_params: [{ param_name: 'first_name', example: 'Ann' }, { param_name: 'order_id', example: '#1' }] } }] });
+  assert.equal(named.status, 'APPROVED');
+  await page.getByRole('tab', { name: 'Internal note' }).click(); // back to Reply loads the templates again
+  await page.getByRole('tab', { name: 'Reply' }).click();
+  await page.getByLabel('Template', { exact: true }).selectOption({ label: 'pickup_named (en_US)' });
+  await page.getByLabel('Variable first_name').fill('Tom');
+  await page.getByLabel('Variable order_id').fill('#43');
+  assert.equal(await page.getByTestId('template-preview').locator('.tpl-body').textContent(), 'Hi Tom, order #43 is ready.');
+  await page.getByRole('button', { name: 'Send template' }).click();
+  await page.getByRole('alert').getByText('This template needs a header image: choose a file.').waitFor();
+  const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+  await page.getByLabel('Header image').setInputFiles({ name: 'parcel.png', mimeType: 'image/png', buffer: png });
+  await page.getByRole('button', { name: 'Send template' }).click();
+  await page.locator('li.msg.out', { hasText: 'Template: pickup_named: Tom · #43' }).waitFor();
+  await until('the named template with its image at the customer', async () => (await customerInbox(customer)).some((m) => {
+    if (m.type !== 'template' || m.template?.name !== 'pickup_named') return false;
+    const header = m.template.components?.find((c) => c.type === 'header');
+    const body = m.template.components?.find((c) => c.type === 'body');
+    return header?.parameters?.[0]?.type === 'image' && body?.parameters?.some((p) => p.parameter_name === 'order_id' && p.text === '#43');
+  }));
   // Notes are still possible.
   await page.getByRole('tab', { name: 'Internal note' }).click();
   await page.getByRole('textbox', { name: 'Internal note' }).fill('sent the pickup reminder');

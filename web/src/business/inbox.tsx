@@ -8,6 +8,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, ApiError, draft, expire, saveDraft, upload, type Agent, type Conversation, type InboxEvent, type Label, type Message, type QuickReply, type Template } from './api';
 import { lang, t } from './i18n';
 import { errorText, navigate, tabKeys } from './nav';
+import { fillVars, templateVars } from './templates';
 
 type Listener = (ev: InboxEvent) => void;
 const listeners = new Set<Listener>();
@@ -293,11 +294,13 @@ function ConversationView({ id, me, agents, labels }: { id: string; me: Agent; a
   }
 
   if (!conv) return <section class="pane">{err ? <p class="error" role="alert">{err}</p> : <p class="muted">…</p>}</section>;
-  const reactions = new Map<string, string[]>();
+  // The latest reaction of each side (customer, business) per message: a
+  // new one replaces the side's earlier one, an empty emoji removes it.
+  const reactions = new Map<string, { in?: string; out?: string }>();
   for (const m of msgs) if (m.type === 'reaction' && m.content?.reaction?.message_id) {
-    const l = reactions.get(m.content.reaction.message_id) ?? [];
-    if (m.content.reaction.emoji) l.push(m.content.reaction.emoji);
-    reactions.set(m.content.reaction.message_id, l);
+    const r = reactions.get(m.content.reaction.message_id) ?? {};
+    if (m.direction === 'in' || m.direction === 'out') r[m.direction] = m.content.reaction.emoji || undefined;
+    reactions.set(m.content.reaction.message_id, r);
   }
   const shown = msgs.filter((m) => !(m.type === 'reaction' && msgs.some((x) => x.id === m.content?.reaction?.message_id)));
   const remaining = conv.window_expires_at ? conv.window_expires_at - Date.now() : 0;
@@ -349,9 +352,11 @@ function ConversationView({ id, me, agents, labels }: { id: string; me: Agent; a
             <span class="meta">
               {m.direction === 'out' && m.agent && <span>{agentName(agents, m.agent)} · </span>}
               <time>{when(m.created_at)}</time> <Ticks m={m} />
-              {(reactions.get(m.id) ?? []).map((r, i) => <span class="reaction" key={i} aria-label={t('reacted', { emoji: r })}>{r}</span>)}
+              {[reactions.get(m.id)?.in, reactions.get(m.id)?.out].filter(Boolean).map((r, i) => (
+                <span class="reaction" key={i} aria-label={t('reacted', { emoji: r! })}>{r}</span>
+              ))}
               {m.direction === 'in' && open && m.type !== 'reaction' && (
-                <button type="button" class="react" aria-label={t('react', { emoji: '👍' })} onClick={() => react(m.id, '👍')}>👍</button>
+                <ReactionPicker mine={reactions.get(m.id)?.out} onPick={(emoji) => react(m.id, emoji)} />
               )}
             </span>
           </li>
@@ -471,42 +476,105 @@ function Composer({ conv, agents, open, onSent }: { conv: Conversation; agents: 
   );
 }
 
+const REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'];
+
+// ReactionPicker offers a few reactions to a customer's message and,
+// when the business reacted already, to take it back.
+function ReactionPicker({ mine, onPick }: { mine?: string; onPick: (emoji: string) => void }) {
+  const [open, setOpen] = useState(false);
+  const pick = (e: string) => { setOpen(false); onPick(e); };
+  return (
+    <span class="react-picker" onKeyDown={(e) => { if (e.key === 'Escape') setOpen(false); }}>
+      <button type="button" class="react" aria-expanded={open} aria-label={t('reactTo')} onClick={() => setOpen(!open)}>☺︎+</button>
+      {open && (
+        <span role="group" aria-label={t('reactTo')} class="react-menu">
+          {REACTIONS.map((e) => (
+            <button type="button" class="react" key={e} aria-pressed={mine === e} aria-label={t('react', { emoji: e })} onClick={() => pick(e)}>{e}</button>
+          ))}
+          {mine && <button type="button" class="react" aria-label={t('unreact')} onClick={() => pick('')}>✕</button>}
+        </span>
+      )}
+    </span>
+  );
+}
+
+// TemplatePicker sends an approved template outside the 24-hour window:
+// positional or named variables of the header and body, a header image,
+// video or document uploaded from here, with a preview of the texts.
 function TemplatePicker({ conv, onSent }: { conv: Conversation; onSent: (m: Message) => void }) {
   const [list, setList] = useState<Template[] | null>(null);
   const [sel, setSel] = useState('');
-  const [params, setParams] = useState<string[]>([]);
+  const [head, setHead] = useState<Record<string, string>>({});
+  const [body, setBody] = useState<Record<string, string>>({});
+  const [file, setFile] = useState<File | null>(null);
+  const [busy, setBusy] = useState(false);
   const [err, setErr] = useState('');
   useEffect(() => { api<{ templates: Template[] }>('GET', '/templates').then((r) => setList(r.templates)).catch((e) => setErr(errorText(e))); }, []);
   const tpl = list?.find((x) => x.name + '/' + x.language === sel);
-  const bodyText: string = tpl?.components?.find((c: any) => c.type === 'BODY' || c.type === 'body')?.text ?? '';
-  const count = tpl?.parameter_format === 'NAMED' ? 0 : new Set(bodyText.match(/\{\{\d+\}\}/g) ?? []).size;
+  const named = tpl?.parameter_format === 'NAMED';
+  const comp = (type: string) => tpl?.components?.find((c: any) => String(c.type).toUpperCase() === type);
+  const header = comp('HEADER');
+  const headerFormat = String(header?.format ?? '').toUpperCase();
+  const headerText: string = headerFormat === 'TEXT' ? header?.text ?? '' : '';
+  const media = ['IMAGE', 'VIDEO', 'DOCUMENT'].includes(headerFormat) ? headerFormat.toLowerCase() : '';
+  const bodyText: string = comp('BODY')?.text ?? '';
+  const headVars = templateVars(headerText, named);
+  const bodyVars = templateVars(bodyText, named);
+  const param = (name: string, value: string) => (named ? { type: 'text', parameter_name: name, text: value } : { type: 'text', text: value });
+  function choose(v: string) { setSel(v); setHead({}); setBody({}); setFile(null); setErr(''); }
   async function send(e: Event) {
     e.preventDefault();
     if (!tpl) return;
-    const components = count ? [{ type: 'body', parameters: params.slice(0, count).map((p) => ({ type: 'text', text: p })) }] : [];
+    if (media && !file) { setErr(t('headerMediaMissing', { kind: t(('media_' + media) as any) })); return; }
+    setBusy(true);
     try {
+      const components: any[] = [];
+      if (media && file) {
+        const up = await upload(conv.id, file);
+        const obj: any = { id: up.id };
+        if (media === 'document') obj.filename = file.name;
+        components.push({ type: 'header', parameters: [{ type: media, [media]: obj }] });
+      } else if (headVars.length) {
+        components.push({ type: 'header', parameters: headVars.map((v) => param(v, head[v] ?? '')) });
+      }
+      if (bodyVars.length) components.push({ type: 'body', parameters: bodyVars.map((v) => param(v, body[v] ?? '')) });
       onSent(await api<Message>('POST', `/conversations/${conv.id}/messages`, { template: { name: tpl.name, language: { code: tpl.language }, components } }));
-      setSel(''); setParams([]); setErr('');
-    } catch (x) { setErr(errorText(x)); }
+      choose('');
+    } catch (x) { setErr(errorText(x)); } finally { setBusy(false); }
   }
+  const inputs = (part: string, vars: string[], values: Record<string, string>, set: (v: Record<string, string>) => void) => vars.map((v, i) => (
+    <label key={part + v}>{named ? t('paramNamed', { name: v }) : t('param', { n: Number(v) || i + 1 })}{part === 'header' ? ` (${t('templateHeader')})` : ''}
+      <input required value={values[v] ?? ''} maxLength={1024} onInput={(e) => set({ ...values, [v]: e.currentTarget.value })} /></label>
+  ));
   return (
     <form class="templates" onSubmit={send}>
       <p class="notice">{t('windowClosed')}</p>
       {list && list.length === 0 ? <p class="muted">{t('noTemplates')}</p> : (
         <>
           <label for="tpl-select">{t('template')}</label>
-          <select id="tpl-select" value={sel} onChange={(e) => { setSel(e.currentTarget.value); setParams([]); }}>
+          <select id="tpl-select" value={sel} onChange={(e) => choose(e.currentTarget.value)}>
             <option value="">{t('chooseTemplate')}</option>
             {(list ?? []).map((x) => <option key={x.name + x.language} value={x.name + '/' + x.language}>{x.name} ({x.language})</option>)}
           </select>
         </>
       )}
-      {bodyText && <p class="text tpl-body">{bodyText}</p>}
-      {Array.from({ length: count }, (_, i) => (
-        <label key={i}>{t('param', { n: i + 1 })}<input value={params[i] ?? ''} onInput={(e) => { const p = params.slice(); p[i] = e.currentTarget.value; setParams(p); }} /></label>
-      ))}
+      {tpl && (
+        <div class="bubble-preview" data-testid="template-preview">
+          {headerText && <p class="text"><strong>{fillVars(headerText, headVars, head)}</strong></p>}
+          {media && <p class="muted">{t('headerMedia', { kind: t(('media_' + media) as any) })}{file ? ': ' + file.name : ''}</p>}
+          {bodyText && <p class="text tpl-body">{fillVars(bodyText, bodyVars, body)}</p>}
+          {comp('FOOTER')?.text && <p class="muted small">{comp('FOOTER').text}</p>}
+        </div>
+      )}
+      {media && (
+        <label>{t('headerMedia', { kind: t(('media_' + media) as any) })}
+          <input type="file" accept={media === 'image' ? 'image/jpeg,image/png' : media === 'video' ? 'video/mp4,video/3gpp' : undefined}
+            onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)} /></label>
+      )}
+      {inputs('header', headVars, head, setHead)}
+      {inputs('body', bodyVars, body, setBody)}
       {err && <p class="error" role="alert">{err}</p>}
-      <button type="submit" disabled={!tpl}>{t('sendTemplate')}</button>
+      <button type="submit" disabled={!tpl || busy}>{t('sendTemplate')}</button>
     </form>
   );
 }
