@@ -68,6 +68,7 @@ func (s *Server) inboxRoutes(mux *http.ServeMux) {
 		mux.Handle("POST "+p+"/conversations/{id}/media", s.agent(s.inboxUpload))
 		mux.Handle("GET "+p+"/media/{id}", s.agent(s.inboxMedia))
 		mux.Handle("GET "+p+"/templates", s.agent(s.inboxTemplates))
+		mux.Handle("GET "+p+"/catalogs/{id}/products", s.agent(s.inboxProducts))
 	}
 }
 
@@ -712,6 +713,36 @@ func (s *Server) inboxMedia(w http.ResponseWriter, r *http.Request) error {
 // may send outside the 24-hour window: name, language, category,
 // parameter format and the components as approved (their texts show
 // where the parameters go).
+// inboxProducts returns products of one of the business's catalogs by
+// retailer id (?ids=a,b), for the product cards of the business app.
+func (s *Server) inboxProducts(w http.ResponseWriter, r *http.Request) error {
+	var ids []string
+	for id := range strings.SplitSeq(r.URL.Query().Get("ids"), ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			ids = append(ids, id)
+		}
+	}
+	ps, err := s.Business.ProductsByID(r.Context(), &service.Caller{Business: agentOf(r).Agent.Business}, r.PathValue("id"), ids)
+	if err != nil {
+		return err
+	}
+	type productJSON struct {
+		RetailerID   string `json:"retailer_id"`
+		Name         string `json:"name"`
+		Description  string `json:"description,omitempty"`
+		Price        int64  `json:"price"`
+		Currency     string `json:"currency"`
+		URL          string `json:"url,omitempty"`
+		Availability string `json:"availability"`
+	}
+	out := make([]productJSON, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, productJSON{p.RetailerID, p.Name, p.Description, p.Price, p.Currency, p.URL, p.Availability})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"products": out})
+	return nil
+}
+
 func (s *Server) inboxTemplates(w http.ResponseWriter, r *http.Request) error {
 	a := agentOf(r)
 	biz := a.Agent.Business

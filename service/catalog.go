@@ -82,6 +82,34 @@ func (s *Business) Products(ctx context.Context, c *Caller, catalogID string) ([
 	return s.store.Products(ctx, catalogID)
 }
 
+// MaxProductLookup is how many products ProductsByID looks up at once
+// (Meta's limit on the items of a product_list message).
+const MaxProductLookup = 30
+
+// ProductsByID returns the named products of a catalog of the caller's
+// business, in the order named; ids the catalog does not have (any more)
+// are left out.
+func (s *Business) ProductsByID(ctx context.Context, c *Caller, catalogID string, ids []string) ([]parley.Product, error) {
+	if len(ids) > MaxProductLookup {
+		return nil, parley.Errorf(parley.EINVALID, "at most %d products at once", MaxProductLookup)
+	}
+	if _, err := s.catalog(ctx, callerBusiness(c), catalogID); err != nil {
+		return nil, err
+	}
+	out := []parley.Product{}
+	for _, id := range ids {
+		p, err := s.store.Product(ctx, catalogID, id)
+		if parley.Match(err, parley.ENOTFOUND) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *p)
+	}
+	return out, nil
+}
+
 // DeleteProduct deletes a product of a catalog of the caller's business.
 func (s *Business) DeleteProduct(ctx context.Context, c *Caller, catalogID, retailerID string) error {
 	if _, err := s.catalog(ctx, callerBusiness(c), catalogID); err != nil {

@@ -321,6 +321,42 @@ test('outside the 24-hour window the composer offers templates only', async () =
   await context.close();
 });
 
+test('product messages of an integration show as cards with the catalog details', async () => {
+  const biz = await operator('POST', '/admin/v1/businesses', { name: 'Plant Shop', phone: phone() });
+  const graph = async (path, body) => {
+    const r = await fetch(`${base}/v24.0/${path}`, { method: 'POST', headers: { Authorization: `Bearer ${biz.access_token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    const out = await r.json();
+    assert.ok(r.ok, JSON.stringify(out));
+    return out;
+  };
+  const cat = await graph(`${biz.waba_id}/product_catalogs`, { name: 'Succulents' });
+  await graph(`${cat.id}/products`, { retailer_id: 'aloe-1', name: 'Aloe vera', description: 'Easy care', price: 1299, currency: 'USD', url: 'https://shrub.example/aloe' });
+  await graph(`${cat.id}/products`, { retailer_id: 'cactus-1', name: 'Barrel cactus', price: 750, currency: 'USD', url: 'https://shrub.example/cactus', availability: 'out of stock' });
+  const customer = phone();
+  await customerInbox(customer);
+  await operator('POST', `/admin/v1/customers/${customer.slice(1)}/messages`, { to: '+' + biz.account, text: 'what plants do you have?' });
+  await graph(`${biz.phone_number_id}/messages`, { messaging_product: 'whatsapp', to: customer.slice(1), type: 'interactive',
+    interactive: { type: 'product_list', header: { type: 'text', text: 'Spring selection' }, body: { text: 'Pick yours' },
+      action: { catalog_id: cat.id, sections: [{ title: 'Green', product_items: [{ product_retailer_id: 'aloe-1' }, { product_retailer_id: 'cactus-1' }] }] } } });
+  const email = `plants${Date.now()}@shop.example`;
+  await operator('POST', `/admin/v1/businesses/${biz.waba_id}/agents`, { email, name: 'Pia', role: 'agent', password: 'correct horse battery' });
+  const { context, page } = await signIn(email, 'correct horse battery');
+  await page.locator(`a.conv[data-customer="${customer.slice(1)}"]`).click({ timeout: 15000 });
+  const card = page.locator('li.msg.out').getByTestId('product');
+  await card.first().waitFor();
+  assert.equal(await card.count(), 2);
+  assert.match(await card.nth(0).textContent(), /Aloe vera.*Easy care.*\$12\.99.*In stock.*View product/);
+  assert.match(await card.nth(1).textContent(), /Barrel cactus.*\$7\.50.*Out of stock/);
+  await page.locator('li.msg.out').getByRole('region', { name: 'Green' }).waitFor();
+  await page.locator('li.msg.out', { hasText: 'Spring selection' }).getByText('Pick yours').waitFor();
+  // Another business's catalog is not readable through the inbox API.
+  const other = await operator('POST', '/admin/v1/businesses', { name: 'Other Shop', phone: phone() });
+  const oc = await (await fetch(`${base}/v24.0/${other.waba_id}/product_catalogs`, { method: 'POST', headers: { Authorization: `Bearer ${other.access_token}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'Secret' }) })).json();
+  const st = await page.evaluate((id) => fetch(`/business/api/catalogs/${id}/products?ids=x`).then((r) => r.status), oc.id);
+  assert.equal(st, 404, "another business's catalog");
+  await context.close();
+});
+
 test('concurrent edits by two agents: a clear message, nothing lost', async () => {
   const biz = await operator('POST', '/admin/v1/businesses', { name: 'Busy Shop', phone: phone() });
   const pw = 'correct horse battery';

@@ -8,6 +8,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, ApiError, draft, expire, saveDraft, upload, type Agent, type Conversation, type InboxEvent, type Label, type Message, type QuickReply, type Template } from './api';
 import { lang, t } from './i18n';
 import { errorText, navigate, tabKeys } from './nav';
+import { ProductCards } from './products';
 import { fillVars, templateVars } from './templates';
 
 type Listener = (ev: InboxEvent) => void;
@@ -234,6 +235,7 @@ function Body({ m }: { m: Message }) {
       return <p class="text">{t('templateMsg', { name: o.name })}{params && ': ' + params}</p>;
     }
     case 'interactive': {
+      if (o.type === 'product' || o.type === 'product_list') return <ProductCards i={o} />;
       const r = o.button_reply ?? o.list_reply;
       return <p class="text">{r ? r.title : o.body?.text ?? c.type}</p>;
     }
