@@ -303,6 +303,10 @@ type BusinessStore interface {
 	// was never set.
 	Profile(ctx context.Context, number string) (*BusinessProfile, error)
 	PutProfile(ctx context.Context, p *BusinessProfile) error
+	// PutProfileIf stores p only if the stored profile's UpdatedAt is
+	// seen to the millisecond (zero: never saved), in one statement;
+	// ECONFLICT otherwise.
+	PutProfileIf(ctx context.Context, p *BusinessProfile, seen time.Time) error
 }
 
 // TemplateStore keeps message templates.

@@ -48,9 +48,9 @@ func (p *InboxProfiles) Now() time.Time { return p.Business.clock.Now() }
 // picture with prof's. seen is the UpdatedAt (unix milliseconds) of the
 // profile the agent edited, 0 for one never saved: when the profile
 // changed since (another agent, or an integration through the Cloud
-// API), nothing is written and the answer is ECONFLICT. The check and
-// the write are two statements, so two saves within the same instant
-// on two nodes can still both pass; the later one wins then.
+// API), nothing is written and the answer is ECONFLICT. The write
+// repeats the check in its statement (PutProfileIf), so of two saves of
+// the same version on two nodes only one is stored.
 func (p *InboxProfiles) PutProfile(ctx context.Context, a *AgentAuth, numberID string, prof *parley.BusinessProfile, seen int64) (*parley.BusinessProfile, error) {
 	if err := a.require(parley.AgentAdmin); err != nil {
 		return nil, err
@@ -76,7 +76,11 @@ func (p *InboxProfiles) PutProfile(ctx context.Context, a *AgentAuth, numberID s
 		now = time.UnixMilli(seen + 1)
 	}
 	next.UpdatedAt = now
-	if err := p.Business.store.PutProfile(ctx, &next); err != nil {
+	var seenAt time.Time
+	if seen != 0 {
+		seenAt = time.UnixMilli(seen)
+	}
+	if err := p.Business.store.PutProfileIf(ctx, &next, seenAt); err != nil {
 		return nil, err
 	}
 	p.Inbox.audit(ctx, a.Agent.Business, a.Agent.ID, "profile.update", n.ID, "")

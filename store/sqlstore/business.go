@@ -17,6 +17,13 @@ const (
 	tokenColumns  = `id, business, name, hash, created_at, revoked_at`
 )
 
+// putProfileSQL inserts or replaces a whole profile.
+const putProfileSQL = `INSERT INTO business_profiles (number, about, address, description, email, websites, vertical, picture_handle, opening_hours, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (number) DO UPDATE SET about = excluded.about, address = excluded.address, description = excluded.description,
+		email = excluded.email, websites = excluded.websites, vertical = excluded.vertical, picture_handle = excluded.picture_handle,
+		opening_hours = excluded.opening_hours, updated_at = excluded.updated_at`
+
 var (
 	qInsertBusiness = newQuery(`INSERT INTO businesses (id, name, created_at) VALUES (?, ?, ?)`)
 	qBusiness       = newQuery(`SELECT id, name, created_at FROM businesses WHERE id = ?`)
@@ -48,11 +55,10 @@ var (
 		WHERE business = ? ORDER BY created_at, app`)
 
 	qProfile    = newQuery(`SELECT about, address, description, email, websites, vertical, picture_handle, opening_hours, updated_at FROM business_profiles WHERE number = ?`)
-	qPutProfile = newQuery(`INSERT INTO business_profiles (number, about, address, description, email, websites, vertical, picture_handle, opening_hours, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (number) DO UPDATE SET about = excluded.about, address = excluded.address, description = excluded.description,
-		email = excluded.email, websites = excluded.websites, vertical = excluded.vertical, picture_handle = excluded.picture_handle,
-		opening_hours = excluded.opening_hours, updated_at = excluded.updated_at`)
+	qPutProfile = newQuery(putProfileSQL)
+	// qPutProfileIf is qPutProfile that updates only the version the
+	// writer saw (updated_at in milliseconds).
+	qPutProfileIf = newQuery(putProfileSQL + ` WHERE business_profiles.updated_at / 1000 = ?`)
 )
 
 // objectNotFound is ENOTFOUND for a Graph object id (what: for the log),
@@ -420,6 +426,30 @@ func (s *Store) PutProfile(ctx context.Context, p *parley.BusinessProfile) error
 	}
 	_, err = s.w.ExecContext(ctx, s.sql(qPutProfile), args...)
 	return s.wrapIf("PutProfile", err)
+}
+
+// PutProfileIf stores the whole profile if it is still the version seen.
+func (s *Store) PutProfileIf(ctx context.Context, p *parley.BusinessProfile, seen time.Time) error {
+	args, err := profileArgs(p)
+	if err != nil {
+		return s.wrap("PutProfileIf", err)
+	}
+	var ms int64
+	if !seen.IsZero() {
+		ms = seen.UnixMilli()
+	}
+	res, err := s.w.ExecContext(ctx, s.sql(qPutProfileIf), append(args, ms)...)
+	if err != nil {
+		return s.wrap("PutProfileIf", err)
+	}
+	if ok, err := rowsAffected(res); err != nil {
+		return s.wrap("PutProfileIf", err)
+	} else if !ok {
+		e := parley.Errorf(parley.ECONFLICT, "the profile was changed by someone else since you opened it; reload it and make your changes again")
+		e.Op = s.op("PutProfileIf")
+		return e
+	}
+	return nil
 }
 
 // profileArgs are the arguments of qPutProfile.

@@ -204,6 +204,34 @@ func testBusiness(t *testing.T, open func(t *testing.T) parley.Store) {
 			t.Errorf("Profile = %+v, %v; want %+v", p, err, in)
 		}
 	})
+	// PutProfileIf writes only over the version the writer saw: of two
+	// writers of one version, the second gets ECONFLICT.
+	t.Run("ProfileIf", func(t *testing.T) {
+		s := open(t)
+		f := mustBusiness(t, s)
+		first := parley.BusinessProfile{Number: f.n.ID, About: "first", Websites: []string{}, UpdatedAt: at(time.Second)}
+		if err := s.PutProfileIf(ctxT(t), &first, time.Time{}); err != nil {
+			t.Fatalf("PutProfileIf (never saved): %v", err)
+		}
+		again := first
+		again.About, again.UpdatedAt = "again", at(2*time.Second)
+		wantCode(t, "PutProfileIf(never saved, but it was)", s.PutProfileIf(ctxT(t), &again, time.Time{}), parley.ECONFLICT)
+		a, b := first, first
+		a.About, a.UpdatedAt = "agent A", at(3*time.Second)
+		b.About, b.UpdatedAt = "agent B", at(4*time.Second)
+		if err := s.PutProfileIf(ctxT(t), &a, first.UpdatedAt); err != nil {
+			t.Fatalf("PutProfileIf (A): %v", err)
+		}
+		wantCode(t, "PutProfileIf(B over the same version)", s.PutProfileIf(ctxT(t), &b, first.UpdatedAt), parley.ECONFLICT)
+		if p, err := s.Profile(ctxT(t), f.n.ID); err != nil || p.About != "agent A" {
+			t.Fatalf("Profile = %+v, %v; want agent A's", p, err)
+		}
+		// Versions compare to the millisecond (what the API hands out).
+		b.UpdatedAt = at(5 * time.Second)
+		if err := s.PutProfileIf(ctxT(t), &b, a.UpdatedAt.Truncate(time.Millisecond)); err != nil {
+			t.Fatalf("PutProfileIf (B over A's version): %v", err)
+		}
+	})
 }
 
 func newTemplate(f *bizFixture, name, lang, status string) *parley.Template {
