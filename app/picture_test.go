@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -105,6 +106,12 @@ func testProfilePicture(t *testing.T, cfg app.Config) {
 	wantGraphError(t, st, body, 400, 100, 0)
 	st, body, _ = rawGraph(t, n, "POST", "/v24.0/"+id, "OAuth "+b.AccessToken, map[string]string{"file_offset": "0"}, pic[:len(pic)-1])
 	wantGraphError(t, st, body, 400, 100, 0)
+	// More than announced: refused after reading one byte past the length.
+	st, body, _ = rawGraph(t, n, "POST", "/v24.0/"+id, "OAuth "+b.AccessToken, map[string]string{"file_offset": "0"}, append(slices.Clip(pic), make([]byte, 4096)...))
+	wantGraphError(t, st, body, 400, 100, 0)
+	if !strings.Contains(string(body), "more than the") {
+		t.Fatalf("longer file: %s", body)
+	}
 	fake := append([]byte("GIF89a"), make([]byte, len(pic)-6)...)
 	st, body, _ = rawGraph(t, n, "POST", "/v24.0/"+id, "OAuth "+b.AccessToken, map[string]string{"file_offset": "0"}, fake)
 	wantGraphError(t, st, body, 400, 100, 0)

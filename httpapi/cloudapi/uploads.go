@@ -56,9 +56,20 @@ func (a *API) uploadFile(w http.ResponseWriter, r *http.Request, id string) erro
 	if err != nil {
 		return parley.Errorf(parley.EINVALID, "Header file_offset must be a number of bytes.")
 	}
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, parley.MaxPictureSize+1))
+	// The session first: an unknown or foreign session costs no upload,
+	// and no more than the announced length (+1, to tell a longer file)
+	// is read.
+	u, err := a.Business.UploadStatus(r.Context(), caller(r), id)
+	if err != nil {
+		return err
+	}
+	limit := min(u.FileLength, parley.MaxPictureSize) + 1
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
+		if u.FileLength < parley.MaxPictureSize {
+			return parley.Errorf(parley.EINVALID, "The file has more than the %d bytes the session announced (file_length).", u.FileLength)
+		}
 		return parley.Errorf(parley.ETOOLARGE, "The file must be at most %d bytes (5 MB).", parley.MaxPictureSize)
 	}
 	if err != nil {
