@@ -212,7 +212,6 @@ func (s *Server) inboxBeginTOTP(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, map[string]string{"secret": t.Secret, "otpauth_url": t.URL, "qr_svg": string(svg)})
 	return nil
 }
