@@ -211,6 +211,11 @@ test('two-factor sign-in, sessions, the team and the audit log', async () => {
   const times = await rows.locator('time').evaluateAll((ts) => ts.map((t) => Date.parse(t.dateTime)));
   assert.deepEqual(times, [...times].sort((x, y) => y - x), 'newest first');
   await o.getByText('That is the whole log.').waitFor();
+  // On a phone the log's rows stack instead of scrolling sideways.
+  await o.setViewportSize({ width: 390, height: 800 });
+  await noSideScroll(o, 'audit log');
+  assert.equal(await rows.first().locator('td').first().evaluate((td) => getComputedStyle(td, '::before').content), '"When"');
+  await o.setViewportSize({ width: 1100, height: 760 });
 
   // Ending this session from the account page signs out.
   await o.getByRole('link', { name: 'Account' }).click();
