@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/qrimage"
 	"github.com/parley-chat/parley/service"
 )
 
@@ -38,9 +39,11 @@ func (s *Server) inboxRoutes(mux *http.ServeMux) {
 	mux.Handle("POST "+p+"/totp", s.agent(s.inboxBeginTOTP))
 	mux.Handle("POST "+p+"/totp/confirm", s.agent(s.inboxConfirmTOTP))
 	mux.Handle("DELETE "+p+"/totp", s.agent(s.inboxDisableTOTP))
+	mux.Handle("PUT "+p+"/password", s.agent(s.inboxChangePassword))
 	mux.Handle("GET "+p+"/agents", s.agent(s.inboxAgents))
 	mux.Handle("POST "+p+"/agents", s.agent(s.inboxAddAgent))
 	mux.Handle("DELETE "+p+"/agents/{id}", s.agent(s.inboxRemoveAgent))
+	mux.Handle("PUT "+p+"/agents/{id}/role", s.agent(s.inboxSetRole))
 	mux.Handle("GET "+p+"/audit", s.agent(s.inboxAudit))
 
 	mux.Handle("GET "+p+"/conversations", s.agent(s.inboxConversations))
@@ -204,7 +207,13 @@ func (s *Server) inboxBeginTOTP(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"secret": t.Secret, "otpauth_url": t.URL})
+	// The QR code is drawn here (the business app has no QR library) and
+	// travels in this answer's body, never in a URL that could be logged.
+	svg, err := qrimage.SVG([]byte(t.URL), "otpauth")
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"secret": t.Secret, "otpauth_url": t.URL, "qr_svg": string(svg)})
 	return nil
 }
 
@@ -230,6 +239,21 @@ func (s *Server) inboxDisableTOTP(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	if err := s.Inbox.DisableTOTP(r.Context(), agentOf(r), req.Password); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) inboxChangePassword(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Current string `json:"current_password"`
+		New     string `json:"new_password"`
+	}
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if err := s.Inbox.ChangePassword(r.Context(), agentOf(r), req.Current, req.New); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -273,6 +297,21 @@ func (s *Server) inboxRemoveAgent(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) inboxSetRole(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Role string `json:"role"`
+	}
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	a, err := s.Inbox.SetTeamRole(r.Context(), agentOf(r), r.PathValue("id"), req.Role)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, agentView(a, time.Now()))
 	return nil
 }
 

@@ -154,6 +154,17 @@ func (s *Inbox) audit(ctx context.Context, business, agent, action, target, deta
 // AddAgent creates an agent of a business (operator, or an owner or
 // admin through the inbox API).
 func (s *Inbox) AddAgent(ctx context.Context, business, email, name, role, password string) (*parley.Agent, error) {
+	a, err := s.createAgent(ctx, business, email, name, role, password)
+	if err != nil {
+		return nil, err
+	}
+	s.audit(ctx, business, "", "agent.add", a.ID, a.Email+" "+a.Role)
+	return a, nil
+}
+
+// createAgent stores a new agent; the caller writes the audit entry
+// (the operator's or the agent's who added it).
+func (s *Inbox) createAgent(ctx context.Context, business, email, name, role, password string) (*parley.Agent, error) {
 	if _, err := s.store.Business(ctx, business); err != nil {
 		return nil, err
 	}
@@ -168,7 +179,6 @@ func (s *Inbox) AddAgent(ctx context.Context, business, email, name, role, passw
 	if err := s.store.CreateAgent(ctx, a); err != nil {
 		return nil, err
 	}
-	s.audit(ctx, business, "", "agent.add", a.ID, a.Email+" "+a.Role)
 	return a, nil
 }
 
@@ -456,14 +466,76 @@ func (s *Inbox) DisableTOTP(ctx context.Context, a *AgentAuth, password string) 
 	if err != nil {
 		return err
 	}
-	if !checkPassword(ag.PasswordHash, password) {
-		return parley.Errorf(parley.EUNAUTHORIZED, "wrong password")
+	if err := s.checkOwnPassword(ctx, ag, password); err != nil {
+		return err
 	}
 	ag.TOTPSealed, ag.TOTPLastStep = nil, 0
 	if err := s.store.UpdateAgent(ctx, ag); err != nil {
 		return err
 	}
 	s.audit(ctx, ag.Business, ag.ID, "agent.totp_off", ag.ID, "")
+	return nil
+}
+
+// passwordChecks bounds how often a signed-in agent may try its own
+// password (turning TOTP off, changing the password) per minute: a
+// stolen session must not become a way to guess the password.
+const passwordChecks = 5
+
+// checkOwnPassword checks a signed-in agent's password. A wrong one is
+// EFORBIDDEN, not EUNAUTHORIZED: the session is still good (the app
+// takes 401 for a session that ended).
+func (s *Inbox) checkOwnPassword(ctx context.Context, ag *parley.Agent, password string) error {
+	ok, _, err := s.store.Hit(ctx, "agentpw|"+ag.ID, time.Minute, passwordChecks, s.clock.Now())
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return parley.Errorf(parley.ERATELIMIT, "too many password attempts; wait a minute")
+	}
+	if !checkPassword(ag.PasswordHash, password) {
+		return parley.Errorf(parley.EFORBIDDEN, "the current password is wrong")
+	}
+	return nil
+}
+
+// ChangePassword sets the signed-in agent's new password after checking
+// the current one, and ends the agent's other sessions (whoever else was
+// signed in with the old password is out).
+func (s *Inbox) ChangePassword(ctx context.Context, a *AgentAuth, current, next string) error {
+	ag, err := s.store.Agent(ctx, a.Agent.ID)
+	if err != nil {
+		return err
+	}
+	if err := s.checkOwnPassword(ctx, ag, current); err != nil {
+		return err
+	}
+	if err := validPassword(next); err != nil {
+		return err
+	}
+	if next == current {
+		return parley.Errorf(parley.EINVALID, "the new password must differ from the current one")
+	}
+	ag.PasswordHash = hashPassword(next)
+	if err := s.store.UpdateAgent(ctx, ag); err != nil {
+		return err
+	}
+	now := s.clock.Now()
+	ss, err := s.store.AgentSessions(ctx, ag.ID, now)
+	if err != nil {
+		return err
+	}
+	ended := 0
+	for _, x := range ss {
+		if x.ID == a.Session.ID {
+			continue
+		}
+		if err := s.store.RevokeAgentSession(ctx, ag.ID, x.ID, now); err != nil && !parley.Match(err, parley.ENOTFOUND) {
+			return err
+		}
+		ended++
+	}
+	s.audit(ctx, ag.Business, ag.ID, "agent.password", ag.ID, fmt.Sprintf("%d other sessions ended", ended))
 	return nil
 }
 

@@ -12,6 +12,9 @@ import { t, lang } from './i18n';
 import { Inbox } from './inbox';
 import { ProfilePage } from './profile';
 import { SettingsPage } from './settings';
+import { AccountPage } from './account';
+import { TeamPage } from './team';
+import { AuditPage } from './audit';
 import './business.css';
 
 document.documentElement.lang = lang;
@@ -76,13 +79,16 @@ function App() {
   if (me === undefined) return <p class="boot" role="status">{t('title')}…</p>;
   if (me === null) return <SignIn expired={expired} onDone={(a) => { setExpired(false); setMe(a); }} />;
   const admin = me.role !== 'agent';
-  const page = path.startsWith('/business/profile') ? 'profile' : path.startsWith('/business/settings') ? 'settings' : 'inbox';
-  const link = (to: string, name: 'inbox' | 'profile' | 'settings') => (
+  const pages = ['profile', 'settings', 'team', 'audit', 'account'] as const;
+  type Page = 'inbox' | typeof pages[number];
+  const page: Page = pages.find((p) => path.startsWith('/business/' + p) && (p !== 'audit' || admin)) ?? 'inbox';
+  const link = (to: string, name: Page) => (
     <a href={to} aria-current={page === name ? 'page' : undefined} onClick={(e) => { e.preventDefault(); navigate(to); }}>{t(name)}</a>
   );
+  const signedOut = () => { setExpired(false); setMe(null); };
   async function signOut() {
     try { await api('POST', '/logout'); } catch { /* gone anyway */ }
-    setExpired(false); setMe(null);
+    signedOut();
   }
   return (
     <div class="shell">
@@ -92,13 +98,19 @@ function App() {
           {link('/business/', 'inbox')}
           {link('/business/profile', 'profile')}
           {link('/business/settings', 'settings')}
+          {link('/business/team', 'team')}
+          {admin && link('/business/audit', 'audit')}
+          {link('/business/account', 'account')}
         </nav>
         <span class="who" data-testid="me">{me.name || me.email}</span>
         <button type="button" class="secondary" onClick={signOut}>{t('signOut')}</button>
       </header>
       {page === 'inbox' && <Inbox me={me} path={path} />}
       {page === 'profile' && <ProfilePage admin={admin} />}
-      {page === 'settings' && <SettingsPage me={me} admin={admin} />}
+      {page === 'settings' && <SettingsPage admin={admin} />}
+      {page === 'team' && <TeamPage me={me} />}
+      {page === 'audit' && <AuditPage />}
+      {page === 'account' && <AccountPage me={me} onMe={setMe} onSignedOut={signedOut} />}
     </div>
   );
 }

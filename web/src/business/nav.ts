@@ -1,7 +1,7 @@
 // Navigation between the app's pages and error messages for people.
 
 import { ApiError } from './api';
-import { t } from './i18n';
+import { lang, t } from './i18n';
 
 export function navigate(path: string) {
   if (location.pathname !== path) history.pushState(null, '', path);
@@ -30,4 +30,9 @@ export function tabKeys(e: KeyboardEvent) {
   e.preventDefault();
   tabs[next].focus();
   tabs[next].click();
+}
+
+// when formats a time (unix milliseconds) with date and time.
+export function when(ms: number): string {
+  return new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'short' }).format(ms);
 }

@@ -1,19 +1,18 @@
 // Settings: quick replies, the greeting and away message (with a
-// preview), labels with colours, and the team.
+// preview) and labels with colours (the team has its own page).
 
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError, type Agent, type Label, type QuickReply, type Settings } from './api';
+import { api, ApiError, type Label, type QuickReply, type Settings } from './api';
 import { t } from './i18n';
 import { errorText } from './nav';
 
-export function SettingsPage({ me, admin }: { me: Agent; admin: boolean }) {
+export function SettingsPage({ admin }: { admin: boolean }) {
   return (
     <main class="page settings">
       <h1>{t('settings')}</h1>
       <QuickReplies />
       <Messages admin={admin} />
       <Labels admin={admin} />
-      <Team me={me} />
     </main>
   );
 }
@@ -138,26 +137,6 @@ function Labels({ admin }: { admin: boolean }) {
         </form>
       )}
       {err && <p class="error" role="alert">{err}</p>}
-    </section>
-  );
-}
-
-function Team({ me }: { me: Agent }) {
-  const [list, , err] = useLoad<Agent[]>('/agents', (r) => r.agents, []);
-  return (
-    <section aria-labelledby="team-h">
-      <h2 id="team-h">{t('team')}</h2>
-      {err && <p class="error" role="alert">{err}</p>}
-      <table class="team">
-        <tbody>
-          {list.map((a) => (
-            <tr key={a.id}>
-              <td>{a.name}{a.id === me.id ? ` (${t('me')})` : ''}</td><td>{a.email}</td>
-              <td>{t(('role_' + a.role) as any)}</td><td>{a.online ? t('online') : ''}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
     </section>
   );
 }
