@@ -322,9 +322,16 @@ type InboxStore interface {
 	AgentByEmail(ctx context.Context, email string) (*Agent, error)
 	// Agents lists a business's agents by email.
 	Agents(ctx context.Context, business string) ([]Agent, error)
-	// UpdateAgent stores Name, Role, PasswordHash, TOTPSealed and
-	// TOTPLastStep.
+	// UpdateAgent stores Name, PasswordHash, TOTPSealed and
+	// TOTPLastStep; the role changes only through SetAgentRole, so that a
+	// concurrent sign-in's update cannot undo a role change.
 	UpdateAgent(ctx context.Context, a *Agent) error
+	// SetAgentRole changes the role of the business's agent id and
+	// returns the old one: ENOTFOUND when the business has no such agent,
+	// ECONFLICT when it would leave the business without an owner. The
+	// check and the change are one transaction that locks the business's
+	// owners, so two owners demoting each other at once cannot both win.
+	SetAgentRole(ctx context.Context, business, id, role string) (old string, err error)
 	// DeleteAgent deletes the agent and its sessions; ENOTFOUND when
 	// unknown.
 	DeleteAgent(ctx context.Context, id string) error

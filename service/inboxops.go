@@ -616,12 +616,9 @@ func (s *Inbox) RemoveTeamAgent(ctx context.Context, a *AgentAuth, id string) er
 
 // SetTeamRole changes a colleague's role (owners only; an owner may
 // change its own). The business's last owner cannot be demoted, so that
-// someone can always manage the team. The change applies to the agent's
-// next request (roles are read with each session check).
-//
-// The last-owner check and the write are two statements: two owners
-// demoting themselves at the same moment could both pass; the operator
-// can then make an owner again (parley admin business agent add).
+// someone can always manage the team (checked in the store's
+// transaction, SetAgentRole). The change applies to the agent's next
+// request (roles are read with each session check).
 func (s *Inbox) SetTeamRole(ctx context.Context, a *AgentAuth, id, role string) (*parley.Agent, error) {
 	if !a.Can(parley.AgentOwner) {
 		return nil, parley.Errorf(parley.EFORBIDDEN, "only an owner may change roles")
@@ -629,36 +626,16 @@ func (s *Inbox) SetTeamRole(ctx context.Context, a *AgentAuth, id, role string) 
 	if !parley.ValidAgentRole(role) {
 		return nil, parley.Errorf(parley.EINVALID, "role must be owner, admin or agent")
 	}
-	ag, err := s.store.Agent(ctx, id)
-	if parley.Match(err, parley.ENOTFOUND) || (err == nil && ag.Business != a.Agent.Business) {
-		return nil, parley.Errorf(parley.ENOTFOUND, "no such agent")
-	}
+	old, err := s.store.SetAgentRole(ctx, a.Agent.Business, id, role)
 	if err != nil {
 		return nil, err
 	}
-	if ag.Role == role {
-		return ag, nil
-	}
-	if ag.Role == parley.AgentOwner {
-		all, err := s.store.Agents(ctx, a.Agent.Business)
-		if err != nil {
-			return nil, err
-		}
-		owners := 0
-		for _, x := range all {
-			if x.Role == parley.AgentOwner {
-				owners++
-			}
-		}
-		if owners <= 1 {
-			return nil, parley.Errorf(parley.ECONFLICT, "the last owner cannot be demoted; make someone else owner first")
-		}
-	}
-	old := ag.Role
-	ag.Role = role
-	if err := s.store.UpdateAgent(ctx, ag); err != nil {
+	ag, err := s.store.Agent(ctx, id)
+	if err != nil {
 		return nil, err
 	}
-	s.audit(ctx, a.Agent.Business, a.Agent.ID, "team.role", ag.ID, ag.Email+" "+old+" -> "+role)
+	if old != role {
+		s.audit(ctx, a.Agent.Business, a.Agent.ID, "team.role", ag.ID, ag.Email+" "+old+" -> "+role)
+	}
 	return ag, nil
 }

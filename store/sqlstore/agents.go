@@ -20,7 +20,9 @@ var (
 	qAgent           = newQuery(`SELECT ` + agentColumns + ` FROM inbox_agents WHERE id = ?`)
 	qAgentByEmail    = newQuery(`SELECT ` + agentColumns + ` FROM inbox_agents WHERE email = ?`)
 	qAgents          = newQuery(`SELECT ` + agentColumns + ` FROM inbox_agents WHERE business = ? ORDER BY email`)
-	qUpdateAgent     = newQuery(`UPDATE inbox_agents SET name = ?, role = ?, password_hash = ?, totp_sealed = ?, totp_last_step = ? WHERE id = ?`)
+	qUpdateAgent     = newQuery(`UPDATE inbox_agents SET name = ?, password_hash = ?, totp_sealed = ?, totp_last_step = ? WHERE id = ?`)
+	qOwnersAnd       = newQuery(`SELECT id, role FROM inbox_agents WHERE business = ? AND (role = 'owner' OR id = ?) ORDER BY id`)
+	qSetAgentRole    = newQuery(`UPDATE inbox_agents SET role = ? WHERE id = ?`)
 	qDeleteAgent     = newQuery(`DELETE FROM inbox_agents WHERE id = ?`)
 	qDeleteAgentSess = newQuery(`DELETE FROM inbox_sessions WHERE agent = ?`)
 	qAgentFailed     = newQuery(`UPDATE inbox_agents SET failures = failures + 1 WHERE id = ? RETURNING failures`)
@@ -145,7 +147,52 @@ func (s *Store) execOne(ctx context.Context, name string, q query, args ...any) 
 
 // UpdateAgent stores the agent's mutable fields.
 func (s *Store) UpdateAgent(ctx context.Context, a *parley.Agent) error {
-	return s.execOne(ctx, "UpdateAgent", qUpdateAgent, a.Name, a.Role, a.PasswordHash, blob(a.TOTPSealed), a.TOTPLastStep, a.ID)
+	return s.execOne(ctx, "UpdateAgent", qUpdateAgent, a.Name, a.PasswordHash, blob(a.TOTPSealed), a.TOTPLastStep, a.ID)
+}
+
+// SetAgentRole changes an agent's role unless that leaves its business
+// without an owner. PostgreSQL: the owners' rows (and the agent's) are
+// locked first, so concurrent changes serialize and the second sees the
+// first's result; SQLite: the write transaction holds the write lock.
+func (s *Store) SetAgentRole(ctx context.Context, business, id, role string) (string, error) {
+	var old string
+	err := s.writeTx(ctx, "SetAgentRole", func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, s.sql(qOwnersAnd)+s.d.LockRows, business, id)
+		if err != nil {
+			return err
+		}
+		owners, found := 0, false
+		for rows.Next() {
+			var aid, r string
+			if err := rows.Scan(&aid, &r); err != nil {
+				rows.Close()
+				return err
+			}
+			if r == parley.AgentOwner {
+				owners++
+			}
+			if aid == id {
+				found, old = true, r
+			}
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if !found {
+			return s.notFound("SetAgentRole", "no such agent")
+		}
+		if old == parley.AgentOwner && role != parley.AgentOwner && owners <= 1 {
+			e := parley.Errorf(parley.ECONFLICT, "the last owner cannot be demoted; make someone else owner first")
+			e.Op = s.op("SetAgentRole")
+			return e
+		}
+		_, err = tx.ExecContext(ctx, s.sql(qSetAgentRole), role, id)
+		return err
+	})
+	return old, err
 }
 
 // DeleteAgent deletes an agent and its sessions.

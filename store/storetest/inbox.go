@@ -345,13 +345,50 @@ func testAgents(t *testing.T, open func(t *testing.T) parley.Store) {
 		if err != nil || got.ID != a.ID || got.PasswordHash != a.PasswordHash || got.TOTPSealed != nil || !got.CreatedAt.Equal(at(0)) {
 			t.Fatalf("AgentByEmail = %+v, %v", got, err)
 		}
+		// UpdateAgent leaves the role alone (a stale copy cannot undo a role change).
 		a.Name, a.Role, a.PasswordHash, a.TOTPSealed, a.TOTPLastStep = "Anna", parley.AgentAdmin, "$argon2id$y", []byte("totp"), 42
 		if err := s.UpdateAgent(ctx, a); err != nil {
 			t.Fatal(err)
 		}
 		got, err = s.Agent(ctx, a.ID)
-		if err != nil || got.Name != "Anna" || got.Role != parley.AgentAdmin || got.PasswordHash != "$argon2id$y" || string(got.TOTPSealed) != "totp" || got.TOTPLastStep != 42 {
+		if err != nil || got.Name != "Anna" || got.Role != parley.AgentOwner || got.PasswordHash != "$argon2id$y" || string(got.TOTPSealed) != "totp" || got.TOTPLastStep != 42 {
 			t.Fatalf("Agent = %+v, %v", got, err)
+		}
+		// SetAgentRole: the only owner cannot step down; with a second
+		// owner one can; unknown and other businesses' agents are ENOTFOUND.
+		_, err = s.SetAgentRole(ctx, f.b.ID, a.ID, parley.AgentAdmin)
+		wantCode(t, "SetAgentRole(last owner)", err, parley.ECONFLICT)
+		_, err = s.SetAgentRole(ctx, "other-business", a.ID, parley.AgentAdmin)
+		wantCode(t, "SetAgentRole(other business)", err, parley.ENOTFOUND)
+		_, err = s.SetAgentRole(ctx, f.b.ID, "ag-nobody", parley.AgentAdmin)
+		wantCode(t, "SetAgentRole(unknown)", err, parley.ENOTFOUND)
+		b := &parley.Agent{ID: "ag-b-" + newPhone(), Business: f.b.ID, Email: newPhone() + "@example.com", Name: "Ben", Role: parley.AgentMember,
+			PasswordHash: "h", CreatedAt: t0}
+		if err := s.CreateAgent(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		if old, err := s.SetAgentRole(ctx, f.b.ID, b.ID, parley.AgentOwner); err != nil || old != parley.AgentMember {
+			t.Fatalf("SetAgentRole(promote) = %q, %v", old, err)
+		}
+		if old, err := s.SetAgentRole(ctx, f.b.ID, a.ID, parley.AgentAdmin); err != nil || old != parley.AgentOwner {
+			t.Fatalf("SetAgentRole(demote with another owner) = %q, %v", old, err)
+		}
+		_, err = s.SetAgentRole(ctx, f.b.ID, b.ID, parley.AgentMember)
+		wantCode(t, "SetAgentRole(now the last owner)", err, parley.ECONFLICT)
+		// Two owners demote each other at the same moment: one wins.
+		if _, err := s.SetAgentRole(ctx, f.b.ID, a.ID, parley.AgentOwner); err != nil {
+			t.Fatal(err)
+		}
+		errs := make(chan error, 2)
+		for _, id := range []string{a.ID, b.ID} {
+			go func() { _, err := s.SetAgentRole(ctx, f.b.ID, id, parley.AgentAdmin); errs <- err }()
+		}
+		e1, e2 := <-errs, <-errs
+		if (e1 == nil) == (e2 == nil) || !(parley.Match(e1, parley.ECONFLICT) || parley.Match(e2, parley.ECONFLICT)) {
+			t.Fatalf("concurrent demotions of the two owners: %v, %v; want one success and one ECONFLICT", e1, e2)
+		}
+		if err := s.DeleteAgent(ctx, b.ID); err != nil {
+			t.Fatal(err)
 		}
 		if as, err := s.Agents(ctx, f.b.ID); err != nil || len(as) != 1 {
 			t.Fatalf("Agents = %+v, %v", as, err)

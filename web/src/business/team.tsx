@@ -37,8 +37,12 @@ export function TeamPage({ me }: { me: Agent }) {
   useEffect(() => { load(); }, []);
   async function act(f: () => Promise<string>) {
     setErr(''); setMsg('');
-    try { setMsg(await f()); } catch (x) { setErr(teamError(x)); }
-    load();
+    // The list is reloaded before the message shows, so that what the
+    // message says is what the list shows.
+    let m = '';
+    try { m = await f(); } catch (x) { setErr(teamError(x)); }
+    await load();
+    setMsg(m);
   }
   const changeRole = (a: Agent) => act(async () => {
     const r = await api<Agent>('PUT', `/agents/${encodeURIComponent(a.id)}/role`, { role: roles[a.id] });
@@ -99,7 +103,7 @@ export function TeamPage({ me }: { me: Agent }) {
         {err && <p class="error" role="alert">{err}</p>}
         <p class="ok" role="status">{msg}</p>
       </section>
-      {manager && <AddAgent owner={owner} onAdded={(a) => { setErr(''); setMsg(t('added', { name: nameOf(a) })); load(); }} />}
+      {manager && <AddAgent owner={owner} onAdded={async (a) => { setErr(''); await load(); setMsg(t('added', { name: nameOf(a) })); }} />}
     </main>
   );
 }
