@@ -144,6 +144,15 @@ func TestDirectoryEndToEnd(t *testing.T) {
 	if st := call(t, "PUT", n.base+"/admin/v1/numbers/"+zebra.PhoneNumberID+"/verified", zebra.AccessToken, map[string]bool{"verified": false}, nil); st != 401 {
 		t.Errorf("verify with a business token: %d, want 401", st)
 	}
+	// The Cloud API's number object calls the badge an Official Business Account.
+	for _, c := range []struct {
+		b    business
+		want string
+	}{{zebra, `"is_official_business_account":true`}, {nord, `"is_official_business_account":false`}} {
+		if st, body := graph(t, n, "GET", "/v24.0/"+c.b.PhoneNumberID+"?fields=is_official_business_account", c.b.AccessToken, nil); st != 200 || !strings.Contains(string(body), c.want) {
+			t.Errorf("number of %s: %d %s, want %s", c.b.Account, st, body, c.want)
+		}
+	}
 
 	// Client search.
 	st, page, raw := searchDir(t, n, person.Token, "q=ZEB")

@@ -37,6 +37,14 @@ func numberObject(ctx context.Context, a *API, c *service.Caller, n *parley.Busi
 			break
 		}
 	}
+	// The operator's verified badge (parley admin business verify) is
+	// what Meta calls an Official Business Account.
+	official := false
+	if a.Directory != nil {
+		if l, err := a.Directory.Listing(ctx, c, n.ID); err == nil {
+			official = l.Verified
+		}
+	}
 	return object{
 		"id":                           n.ID,
 		"display_phone_number":         n.DisplayPhone,
@@ -49,7 +57,7 @@ func numberObject(ctx context.Context, a *API, c *service.Caller, n *parley.Busi
 		"name_status":                  "APPROVED",
 		"status":                       "CONNECTED",
 		"account_mode":                 "LIVE",
-		"is_official_business_account": false,
+		"is_official_business_account": official,
 		"messaging_limit_tier":         n.MessagingTier,
 		"whatsapp_business_manager_messaging_limit": n.MessagingTier,
 		"last_onboarded_time":                       n.CreatedAt.UTC().Format("2006-01-02T15:04:05-0700"),
