@@ -13,7 +13,7 @@ import (
 const itemColumns = `account, device, seq, kind, message_id, client_id, from_account, from_device, to_account, sent_at, body, group_id, expires_at`
 
 var (
-	qSent  = newQuery(`SELECT message_id, sent_at FROM idempotency WHERE from_account = ? AND from_device = ? AND client_id = ?`)
+	qSent = newQuery(`SELECT message_id, sent_at FROM idempotency WHERE from_account = ? AND from_device = ? AND client_id = ?`)
 	// A span row (span.go) that starts up to maxSpan-1 before the first
 	// seq wanted may still hold items after it.
 	qFetch = newQuery(`SELECT ` + itemColumns + `, span FROM mailbox WHERE account = ? AND device = ? AND seq > ?
