@@ -32,6 +32,8 @@ type session struct {
 	gone     bool
 	watching []string
 
+	held bool // the connection is held until the hub's EndBurst; guarded by hub.heldMu
+
 	// The send token bucket; only handle touches it (never concurrently).
 	tokens    float64
 	tokensAt  time.Time
