@@ -396,7 +396,8 @@ func (s *session) send(f *inFrame) {
 			s.fail(id, err)
 			return
 		}
-		s.writeJSON(sentFrame{Type: "sent", ID: id, MessageID: d.MessageID, Timestamp: d.Timestamp.UnixMilli(), Duplicate: d.Duplicate})
+		f := sentFrame{Type: "sent", ID: id, MessageID: d.MessageID, Timestamp: d.Timestamp.UnixMilli(), Duplicate: d.Duplicate}
+		s.write(f.encode())
 	})
 }
 
