@@ -145,7 +145,11 @@ func (s *Store) ackSpans(ctx context.Context, tx *sql.Tx, left map[itemKey]*op, 
 		body []byte
 	}
 	for d, b := range devs {
-		rs, err := tx.QueryContext(ctx, s.sql(qSpans), d.account, int64(d.id), int64(b.lo)-maxSpan, int64(b.hi))
+		st, err := s.stmt(ctx, tx, s.sql(qSpans))
+		if err != nil {
+			return err
+		}
+		rs, err := st.QueryContext(ctx, d.account, int64(d.id), int64(b.lo)-maxSpan, int64(b.hi))
 		if err != nil {
 			return err
 		}
@@ -184,14 +188,18 @@ func (s *Store) ackSpans(ctx context.Context, tx *sql.Tx, left map[itemKey]*op, 
 				deleted[o] = append(deleted[o], c)
 				ids[i], changed = nil, true
 			}
-			switch {
-			case !changed:
-			case remaining == 0:
-				_, err = tx.ExecContext(ctx, s.sql(qDeleteSpanItem), d.account, int64(d.id), int64(x.it.Seq))
-			default:
-				_, err = tx.ExecContext(ctx, s.sql(qSetSpanBody), bytes.Join(ids, []byte("\n")), d.account, int64(d.id), int64(x.it.Seq))
+			if !changed {
+				continue
 			}
+			q, args := qSetSpanBody, []any{bytes.Join(ids, []byte("\n")), d.account, int64(d.id), int64(x.it.Seq)}
+			if remaining == 0 {
+				q, args = qDeleteSpanItem, args[1:]
+			}
+			st, err := s.stmt(ctx, tx, s.sql(q))
 			if err != nil {
+				return err
+			}
+			if _, err := st.ExecContext(ctx, args...); err != nil {
 				return err
 			}
 		}
