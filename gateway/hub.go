@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"encoding/binary"
 	"encoding/json"
 	"log/slog"
@@ -339,7 +340,7 @@ func (h *Hub) EndBurst() {
 	}
 	h.heldMu.Unlock()
 	for _, s := range list {
-		if err := s.c.Release(); err != nil {
+		if err := s.c.Release(); err != nil && !errors.Is(err, ws.ErrClosed) {
 			h.o.Metrics.WriteErrors.Inc()
 		}
 	}
