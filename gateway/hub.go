@@ -3,9 +3,9 @@ package gateway
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"

@@ -17,7 +17,7 @@ import (
 // connHandler hands the server side of the first connection to the test.
 type connHandler struct{ conns chan *ws.Conn }
 
-func (h connHandler) OnOpen(c *ws.Conn, r *http.Request)          { h.conns <- c }
+func (h connHandler) OnOpen(c *ws.Conn, r *http.Request)           { h.conns <- c }
 func (h connHandler) OnMessage(c *ws.Conn, text bool, data []byte) {}
 func (h connHandler) OnClose(c *ws.Conn, code int, err error)      {}
 
