@@ -289,8 +289,9 @@ func (m *Main) Start(ctx context.Context) (err error) {
 			inboxHub.Dispatch(subject, data)
 			return
 		}
-		m.hub.Dispatch(subject, data)
+		m.hub.DispatchBurst(subject, data)
 	})
+	m.bus.SetBurstEnd(m.hub.EndBurst)
 	m.ws, err = ws.NewServer(m.hub, ws.Options{
 		MaxMessageSize: 1 << 20,
 		IdleTimeout:    cfg.IdleTimeout,

@@ -43,8 +43,9 @@ type Bus struct {
 	seed   maphash.Seed
 	shards []chan *nats.Msg
 
-	handler atomic.Pointer[Handler]
-	dropped atomic.Int64
+	handler  atomic.Pointer[Handler]
+	burstEnd atomic.Pointer[func()]
+	dropped  atomic.Int64
 
 	mu   sync.Mutex
 	subs map[string]*sub
@@ -128,6 +129,15 @@ func Open(ctx context.Context, o Options) (*Bus, error) {
 // handler is set are dropped.
 func (b *Bus) SetHandler(h Handler) { b.handler.Store(&h) }
 
+// SetBurstEnd sets a function that a shard calls after handling the
+// events it found queued together (at most maxBurst), before it waits for
+// more: a handler can collect work across a burst, such as frames for
+// one connection written in one go, and finish it there.
+func (b *Bus) SetBurstEnd(f func()) { b.burstEnd.Store(&f) }
+
+// maxBurst bounds the events handled between two calls of the burst end.
+const maxBurst = 256
+
 // Run drains the shards until ctx is done.
 func (b *Bus) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
@@ -138,8 +148,18 @@ func (b *Bus) Run(ctx context.Context) error {
 				case <-ctx.Done():
 					return
 				case m := <-ch:
-					if h := b.handler.Load(); h != nil {
-						(*h)(m.Subject, m.Data)
+					b.handle(m)
+				drain:
+					for range maxBurst - 1 {
+						select {
+						case m := <-ch:
+							b.handle(m)
+						default:
+							break drain
+						}
+					}
+					if f := b.burstEnd.Load(); f != nil {
+						(*f)()
 					}
 				}
 			}
@@ -147,6 +167,12 @@ func (b *Bus) Run(ctx context.Context) error {
 	}
 	wg.Wait()
 	return nil
+}
+
+func (b *Bus) handle(m *nats.Msg) {
+	if h := b.handler.Load(); h != nil {
+		(*h)(m.Subject, m.Data)
+	}
 }
 
 // Publish sends data to subject. It does not wait for the server.

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -49,6 +50,10 @@ type Hub struct {
 	unauthed map[*session]time.Time           // sessions waiting for their auth frame
 
 	sessions atomic.Int64
+
+	heldMu sync.Mutex
+	held   []*session // connections held by DispatchBurst until EndBurst
+	spare  []*session
 }
 
 var (
@@ -315,7 +320,50 @@ func (h *Hub) presenceChanged(account string) {
 }
 
 // Dispatch handles one bus event; it is the bus handler.
-func (h *Hub) Dispatch(subject string, data []byte) {
+func (h *Hub) Dispatch(subject string, data []byte) { h.dispatch(subject, data, false) }
+
+// DispatchBurst is Dispatch for a bus that calls EndBurst after a burst
+// of events: the frames it writes to a connection are held and go out in
+// one write at EndBurst (or earlier, past ws's maxHeld), which saves a
+// syscall per frame when one connection gets many items at once.
+func (h *Hub) DispatchBurst(subject string, data []byte) { h.dispatch(subject, data, true) }
+
+// EndBurst writes what DispatchBurst held, on every connection held since
+// the last EndBurst (of any shard of the bus: releasing a connection that
+// another shard is still dispatching to only writes its frames earlier).
+func (h *Hub) EndBurst() {
+	h.heldMu.Lock()
+	list := h.held
+	h.held, h.spare = h.spare[:0], nil
+	for _, s := range list {
+		s.held = false
+	}
+	h.heldMu.Unlock()
+	for _, s := range list {
+		if err := s.c.Release(); err != nil && !errors.Is(err, ws.ErrClosed) {
+			h.o.Metrics.WriteErrors.Inc()
+		}
+	}
+	clear(list)
+	h.heldMu.Lock()
+	if h.spare == nil {
+		h.spare = list[:0]
+	}
+	h.heldMu.Unlock()
+}
+
+// hold holds s's connection until the next EndBurst.
+func (h *Hub) hold(s *session) {
+	h.heldMu.Lock()
+	if !s.held {
+		s.held = true
+		s.c.Hold()
+		h.held = append(h.held, s)
+	}
+	h.heldMu.Unlock()
+}
+
+func (h *Hub) dispatch(subject string, data []byte, burst bool) {
 	if subject == devicesSubject {
 		h.msg.DevicesChanged(string(data))
 		return
@@ -342,6 +390,9 @@ func (h *Hub) Dispatch(subject string, data []byte) {
 	}
 	h.mu.RUnlock()
 	for _, s := range targets {
+		if burst {
+			h.hold(s)
+		}
 		switch ev.T {
 		case evItem:
 			s.deliver(ev.Seq, ev.Frame)

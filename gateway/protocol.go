@@ -174,6 +174,24 @@ type sentFrame struct {
 	Duplicate bool   `json:"duplicate,omitempty"`
 }
 
+// encode is json.Marshal(f), byte for byte, without reflection: one
+// "sent" goes out per message.
+func (f *sentFrame) encode() []byte {
+	b := make([]byte, 0, 80+len(f.ID)+len(f.MessageID))
+	b = append(b, `{"type":`...)
+	b = appendJSONString(b, f.Type)
+	b = append(b, `,"id":`...)
+	b = appendJSONString(b, f.ID)
+	b = append(b, `,"message_id":`...)
+	b = appendJSONString(b, f.MessageID)
+	b = append(b, `,"timestamp":`...)
+	b = strconv.AppendInt(b, f.Timestamp, 10)
+	if f.Duplicate {
+		b = append(b, `,"duplicate":true`...)
+	}
+	return append(b, '}')
+}
+
 type okFrame struct {
 	Type string `json:"type"` // "ok" or "pong"
 	ID   string `json:"id,omitempty"`

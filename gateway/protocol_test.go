@@ -70,3 +70,21 @@ func FuzzEncodeItem(f *testing.F) {
 		}
 	})
 }
+
+func TestSentFrameEncodeMatchesJSON(t *testing.T) {
+	tests := []sentFrame{
+		{Type: "sent", ID: "c-1", MessageID: "0194f2ab", Timestamp: 1767225600123},
+		{Type: "sent", ID: "dup", MessageID: "m", Timestamp: 1, Duplicate: true},
+		{Type: "sent", ID: "quote\" back\\ <tag> & \u2028 \x01 ünï \xff", MessageID: "", Timestamp: -5},
+		{Type: "sent"},
+	}
+	for _, f := range tests {
+		want, err := json.Marshal(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := f.encode(); !bytes.Equal(got, want) {
+			t.Errorf("encode(%+v) = %s, want %s", f, got, want)
+		}
+	}
+}

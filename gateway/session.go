@@ -32,6 +32,12 @@ type session struct {
 	gone     bool
 	watching []string
 
+	held bool // the connection is held until the hub's EndBurst; guarded by hub.heldMu
+
+	// Live items that arrived ahead of a gap (see deliver); nil when none.
+	early      map[uint64][]byte
+	earlyTimer *time.Timer
+
 	// The send token bucket; only handle touches it (never concurrently).
 	tokens    float64
 	tokensAt  time.Time
@@ -230,6 +236,7 @@ func (s *session) authenticate(token string) {
 // catchUp sends stored items after lastSent until the window is full or
 // the mailbox is drained. s.mu must be held.
 func (s *session) catchUp(ctx context.Context) {
+	s.dropEarly() // the store has them too
 	for s.pending < s.hub.o.Window && !s.gone {
 		items, err := s.hub.msg.Fetch(ctx, s.dev, s.lastSent, s.hub.o.Window-s.pending)
 		if err != nil {
@@ -249,6 +256,17 @@ func (s *session) catchUp(ctx context.Context) {
 	}
 }
 
+// Items of one device are committed in seq order, but their bus events
+// are published by the goroutines that waited for the commits, so they
+// may arrive out of order. An item ahead of a gap waits (at most
+// maxEarly of them, for at most earlyWait) for the items before it,
+// instead of sending the connection to the store for them; when the gap
+// does not fill in time (an event was dropped), the store is read.
+const (
+	maxEarly  = 64
+	earlyWait = 50 * time.Millisecond
+)
+
 // deliver handles a live item announced on the bus.
 func (s *session) deliver(seq uint64, frame []byte) {
 	s.mu.Lock()
@@ -256,13 +274,69 @@ func (s *session) deliver(seq uint64, frame []byte) {
 	if s.gone || seq <= s.lastSent {
 		return
 	}
-	if !s.behind && seq == s.lastSent+1 && s.pending < s.hub.o.Window {
-		s.write(frame)
-		s.lastSent = seq
-		s.pending++
-		s.hub.o.Metrics.ItemsSent.Inc()
+	if !s.behind && s.pending < s.hub.o.Window {
+		if seq == s.lastSent+1 {
+			s.send1(seq, frame)
+			for s.early != nil && s.pending < s.hub.o.Window {
+				f, ok := s.early[s.lastSent+1]
+				if !ok {
+					break
+				}
+				delete(s.early, s.lastSent+1)
+				s.send1(s.lastSent+1, f)
+			}
+			switch {
+			case len(s.early) == 0:
+				s.dropEarly()
+			case s.pending >= s.hub.o.Window:
+				s.dropEarly() // the window is full: the next ack reads them from the store
+				s.behind = true
+			}
+			return
+		}
+		if seq-s.lastSent <= maxEarly && len(s.early) < maxEarly {
+			if s.early == nil {
+				s.early = make(map[uint64][]byte)
+				s.earlyTimer = time.AfterFunc(earlyWait, s.gapTimeout)
+			}
+			s.early[seq] = frame
+			return
+		}
+	}
+	s.dropEarly()
+	s.behind = true
+	if s.pending < s.hub.o.Window {
+		ctx, cancel := s.ctx()
+		defer cancel()
+		s.catchUp(ctx)
+	}
+}
+
+// send1 writes the live item seq. s.mu must be held.
+func (s *session) send1(seq uint64, frame []byte) {
+	s.write(frame)
+	s.lastSent = seq
+	s.pending++
+	s.hub.o.Metrics.ItemsSent.Inc()
+}
+
+// dropEarly forgets the items waiting for a gap; the store has them.
+// s.mu must be held.
+func (s *session) dropEarly() {
+	if s.earlyTimer != nil {
+		s.earlyTimer.Stop()
+	}
+	s.early, s.earlyTimer = nil, nil
+}
+
+// gapTimeout reads the store when a gap did not fill in time.
+func (s *session) gapTimeout() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.early == nil || s.gone {
 		return
 	}
+	s.dropEarly()
 	s.behind = true
 	if s.pending < s.hub.o.Window {
 		ctx, cancel := s.ctx()
@@ -322,7 +396,8 @@ func (s *session) send(f *inFrame) {
 			s.fail(id, err)
 			return
 		}
-		s.writeJSON(sentFrame{Type: "sent", ID: id, MessageID: d.MessageID, Timestamp: d.Timestamp.UnixMilli(), Duplicate: d.Duplicate})
+		f := sentFrame{Type: "sent", ID: id, MessageID: d.MessageID, Timestamp: d.Timestamp.UnixMilli(), Duplicate: d.Duplicate}
+		s.write(f.encode())
 	})
 }
 
@@ -395,6 +470,7 @@ func (s *session) sendPresence(target string) {
 func (s *session) closed() {
 	s.mu.Lock()
 	s.gone = true
+	s.dropEarly()
 	s.mu.Unlock()
 	if s.account == "" {
 		return

@@ -36,9 +36,10 @@ type Conn struct {
 	wmu     sync.Mutex // serializes frames
 	wbroken bool       // a close frame was sent or a write failed part-way
 
-	qmu     sync.Mutex // guards writing and queue
+	qmu     sync.Mutex // guards writing, held and queue
 	writing bool       // a goroutine is in write and will flush queue
-	queue   []byte     // frames queued behind it; nil when not writing
+	held    bool       // Hold: frames queue until Release
+	queue   []byte     // frames queued behind a writer or a hold; nil otherwise
 
 	// Read side, owned by the current reader.
 	pending    []byte // bytes pipelined after the handshake, not yet read
@@ -102,18 +103,64 @@ func (c *Conn) write(op ws.OpCode, p []byte) error {
 		c.qmu.Unlock()
 		return nil
 	}
+	if c.held {
+		c.queue = appendFrame(c.queue, op, p)
+		if len(c.queue) < maxHeld {
+			c.qmu.Unlock()
+			return nil
+		}
+		// Enough for one write: this caller writes what is queued.
+		c.writing = true
+		c.qmu.Unlock()
+		return c.flush(nil)
+	}
 	c.writing = true
 	c.qmu.Unlock()
-	err := c.writeLocked(func() error { return c.writeFrame(op, p) })
+	return c.flush(c.writeLocked(func() error { return c.writeFrame(op, p) }))
+}
+
+// Hold makes frames written from now on queue until Release, which writes
+// them in one go: a caller about to write several frames to a connection
+// in a row (the gateway's bus dispatch) saves a syscall per frame. Past
+// maxHeld bytes queued the next write goes out anyway. Every Hold must be
+// followed by a Release soon, from any goroutine; a second Hold before
+// the Release changes nothing.
+func (c *Conn) Hold() {
+	c.qmu.Lock()
+	c.held = true
+	c.qmu.Unlock()
+}
+
+// Release ends a Hold and writes what it queued, unless another writer is
+// under way and will.
+func (c *Conn) Release() error {
+	c.qmu.Lock()
+	c.held = false
+	if c.writing || len(c.queue) == 0 {
+		c.qmu.Unlock()
+		return nil
+	}
+	c.writing = true
+	c.qmu.Unlock()
+	return c.flush(nil)
+}
+
+// maxHeld is how many bytes a Hold queues before they are written anyway.
+const maxHeld = 64 << 10
+
+// flush is the end of a write by the goroutine that set c.writing: unless
+// err (of its own frame) is set, it writes the queue until it is empty,
+// or held with less than maxHeld in it.
+func (c *Conn) flush(err error) error {
 	for err == nil {
 		c.qmu.Lock()
 		buf := c.queue
-		c.queue = nil
-		if len(buf) == 0 {
+		if len(buf) == 0 || (c.held && len(buf) < maxHeld) {
 			c.writing = false
 			c.qmu.Unlock()
 			return nil
 		}
+		c.queue = nil
 		c.qmu.Unlock()
 		err = c.writeLocked(func() error {
 			_, err := c.nc.Write(buf)

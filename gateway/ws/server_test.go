@@ -766,3 +766,63 @@ func TestCipherMatchesDefinition(t *testing.T) {
 		}
 	}
 }
+
+// Frames written while a connection is held wait in its queue (past
+// maxHeld they go out anyway) and arrive in order after Release.
+func TestHoldRelease(t *testing.T) {
+	for _, mode := range modes() {
+		t.Run(mode, func(t *testing.T) {
+			h := newRecorder(t)
+			queued := make(chan [2]int, 1)
+			big := bytes.Repeat([]byte("x"), 1000)
+			h.onMessage = func(c *Conn, text bool, data []byte) {
+				c.Hold()
+				for i := range 10 {
+					c.WriteText([]byte(strconv.Itoa(i)))
+				}
+				c.qmu.Lock()
+				small := len(c.queue)
+				c.qmu.Unlock()
+				for range 2 * maxHeld / len(big) { // more than maxHeld: written while held
+					c.WriteText(big)
+				}
+				c.qmu.Lock()
+				rest := len(c.queue)
+				c.qmu.Unlock()
+				queued <- [2]int{small, rest}
+				c.WriteText([]byte("last"))
+				if err := c.Release(); err != nil {
+					t.Errorf("Release: %v", err)
+				}
+				c.Release() // a second Release writes nothing more
+			}
+			ts := start(t, mode, h, Options{})
+			c := dial(t, ts)
+			ctx := testCtx(t)
+			if err := c.Write(ctx, websocket.MessageText, []byte("go")); err != nil {
+				t.Fatal(err)
+			}
+			q := <-queued
+			if q[0] == 0 {
+				t.Errorf("nothing queued while held")
+			}
+			if q[1] >= maxHeld+len(big)+10 {
+				t.Errorf("%d bytes queued while held, want them written past maxHeld (%d)", q[1], maxHeld)
+			}
+			for i := range 10 {
+				_, got, err := c.Read(ctx)
+				if err != nil || string(got) != strconv.Itoa(i) {
+					t.Fatalf("frame %d = %q, %v", i, got, err)
+				}
+			}
+			for i := range 2 * maxHeld / len(big) {
+				if _, got, err := c.Read(ctx); err != nil || !bytes.Equal(got, big) {
+					t.Fatalf("large frame %d: %d bytes, %v", i, len(got), err)
+				}
+			}
+			if _, got, err := c.Read(ctx); err != nil || string(got) != "last" {
+				t.Fatalf("last frame = %q, %v", got, err)
+			}
+		})
+	}
+}

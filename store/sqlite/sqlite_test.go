@@ -123,3 +123,7 @@ func TestOnWebhooks(t *testing.T) {
 		t.Errorf("after a delivery with webhooks and its duplicate: %d calls, want 2", got)
 	}
 }
+
+func BenchmarkRoundTrip(b *testing.B) {
+	storetest.BenchmarkRoundTrip(b, open)
+}

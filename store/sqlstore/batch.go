@@ -33,7 +33,7 @@ var (
 	bInsertItems = newBulk(`INSERT INTO mailbox (`+itemColumns+`, has_media) VALUES `, `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ``)
 	bDeleteItems = newBulk(`DELETE FROM mailbox WHERE (account, device, seq) IN (VALUES `,
 		`(?, CAST(? AS BIGINT), CAST(? AS BIGINT))`,
-		`) RETURNING account, device, seq, kind, message_id, client_id, from_account, from_device, to_account, sent_at, group_id`)
+		`) AND span = 1 RETURNING account, device, seq, kind, message_id, client_id, from_account, from_device, to_account, sent_at, group_id`)
 	// The active devices of accounts, to expand follow-ups addressed to
 	// every device of an account (Device 0).
 	bActiveDevices = newBulk(`SELECT account, id FROM devices WHERE revoked_at = 0 AND account IN (`, `?`, `) ORDER BY account, id`)
@@ -160,7 +160,8 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, ops []*op) error {
 		return errRestart
 	}
 
-	var itemRows []any
+	var itemRows, spanRows []any
+	var sp spanner
 	for _, o := range ops {
 		if o.err != nil || o.duplicate {
 			continue
@@ -178,11 +179,20 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, ops []*op) error {
 			}
 			it.Seq = seq
 			next[k] = seq + 1
+			if hasMedia == 0 && spannable(it) {
+				sp.add(it)
+				continue
+			}
 			itemRows = append(itemRows, it.Account, int64(it.Device), int64(it.Seq), string(it.Kind), it.MessageID, it.ClientID,
 				it.From, int64(it.FromDevice), it.To, micros(it.Timestamp), blob(it.Body), it.Group, expiresAt(it), hasMedia)
 		}
+		sp.reset() // spans never cross operations
 	}
+	itemRows, spanRows = sp.rows(itemRows, spanRows)
 	if _, err = s.execBulk(ctx, tx, bInsertItems, itemRows); err != nil {
+		return err
+	}
+	if _, err = s.execBulk(ctx, tx, bInsertSpans, spanRows); err != nil {
 		return err
 	}
 	if err := s.linkMedia(ctx, tx, ops); err != nil {
@@ -238,13 +248,21 @@ func (s *Store) deleteAcks(ctx context.Context, tx *sql.Tx, ops []*op) error {
 			return err
 		}
 		it.Device, it.Seq, it.Kind, it.FromDevice, it.Timestamp = uint32(device), uint64(seq), parley.Kind(kind), uint32(fromDevice), fromMicros(at)
-		if o := owner[itemKey{it.Account, it.Device, it.Seq}]; o != nil {
+		k := itemKey{it.Account, it.Device, it.Seq}
+		if o := owner[k]; o != nil {
 			deleted[o] = append(deleted[o], it)
+			delete(owner, k)
 		}
 		return nil
 	})
 	if err != nil {
 		return err
+	}
+	// What is left may be items of span rows (span.go), or gone already.
+	if len(owner) > 0 {
+		if err := s.ackSpans(ctx, tx, owner, deleted); err != nil {
+			return err
+		}
 	}
 	wild := make(map[string][]uint32)
 	for _, o := range ops {

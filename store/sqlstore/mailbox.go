@@ -13,9 +13,11 @@ import (
 const itemColumns = `account, device, seq, kind, message_id, client_id, from_account, from_device, to_account, sent_at, body, group_id, expires_at`
 
 var (
-	qSent  = newQuery(`SELECT message_id, sent_at FROM idempotency WHERE from_account = ? AND from_device = ? AND client_id = ?`)
-	qFetch = newQuery(`SELECT ` + itemColumns + ` FROM mailbox WHERE account = ? AND device = ? AND seq > ?
-		AND (expires_at = 0 OR expires_at > ?) ORDER BY seq LIMIT ?`)
+	qSent = newQuery(`SELECT message_id, sent_at FROM idempotency WHERE from_account = ? AND from_device = ? AND client_id = ?`)
+	// A span row (span.go) that starts up to maxSpan-1 before the first
+	// seq wanted may still hold items after it.
+	qFetch = newQuery(`SELECT ` + itemColumns + `, span FROM mailbox WHERE account = ? AND device = ? AND seq > ?
+		AND seq + span - 1 > ? AND (expires_at = 0 OR expires_at > ?) ORDER BY seq LIMIT ?`)
 
 	// Purge deletes in slices so that it never holds SQLite's write lock,
 	// or PostgreSQL row locks, for long.
@@ -174,15 +176,18 @@ func (s *Store) Fetch(ctx context.Context, account string, device uint32, after 
 	if limit <= 0 {
 		return nil, &parley.Error{Code: parley.EINVALID, Op: s.op("Fetch"), Message: "limit must be positive"}
 	}
-	rows, err := s.r.QueryContext(ctx, s.sql(qFetch), account, int64(device), int64(after), micros(now), limit)
+	rows, err := s.r.QueryContext(ctx, s.sql(qFetch), account, int64(device), int64(after)-maxSpan, int64(after), micros(now), limit)
 	if err != nil {
 		return nil, s.wrap("Fetch", err)
 	}
 	items := make([]parley.Item, 0, min(limit, 64))
 	if err := scanAll(rows, func(r scanner) error {
-		return scanItem(r, &items)
+		return scanItem(r, &items, after)
 	}); err != nil {
 		return nil, s.wrap("Fetch", err)
+	}
+	if len(items) > limit { // span rows hold several items
+		items = items[:limit]
 	}
 	return items, nil
 }
@@ -201,14 +206,20 @@ func (s *Store) Sent(ctx context.Context, from string, device uint32, clientID s
 	return id, fromMicros(at), nil
 }
 
-func scanItem(r scanner, items *[]parley.Item) error {
+// scanItem appends the items of a row (itemColumns and span) with
+// sequence numbers above after.
+func scanItem(r scanner, items *[]parley.Item, after uint64) error {
 	var it parley.Item
-	var device, seq, fromDevice, at, expires int64
+	var device, seq, fromDevice, at, expires, span int64
 	var kind string
-	if err := r.Scan(&it.Account, &device, &seq, &kind, &it.MessageID, &it.ClientID, &it.From, &fromDevice, &it.To, &at, &it.Body, &it.Group, &expires); err != nil {
+	if err := r.Scan(&it.Account, &device, &seq, &kind, &it.MessageID, &it.ClientID, &it.From, &fromDevice, &it.To, &at, &it.Body, &it.Group, &expires, &span); err != nil {
 		return err
 	}
 	it.Device, it.Seq, it.Kind, it.FromDevice, it.Timestamp = uint32(device), uint64(seq), parley.Kind(kind), uint32(fromDevice), fromMicros(at)
+	if span > 1 {
+		*items = expandSpan(*items, it, span, it.Body, after)
+		return nil
+	}
 	it.Body = blob(it.Body)
 	if expires != 0 {
 		it.ExpiresIn = time.Duration(expires-at) * time.Microsecond

@@ -155,15 +155,27 @@ func (s *Store) stmt(ctx context.Context, tx *sql.Tx, text string) (*sql.Stmt, e
 	return tx.PrepareContext(ctx, text)
 }
 
-// prepareBulk prepares every bulk text on the write pool. It must run
+// batchQueries are the statements other than bulks that a batch may
+// run; prepareBulk prepares them too.
+var batchQueries = []query{qSpans, qSetSpanBody, qDeleteSpanItem}
+
+// prepareBulk prepares every bulk text, and batchQueries, on the write pool. It must run
 // outside a transaction: on SQLite the pool's only connection would be
 // taken. It is called by the writer goroutine only.
 func (s *Store) prepareBulk(ctx context.Context) {
 	if s.prepared != nil {
 		return
 	}
-	m := make(map[string]*sql.Stmt, len(s.texts.bulks)*(maxChunkLog+1))
+	m := make(map[string]*sql.Stmt, len(s.texts.bulks)*(maxChunkLog+1)+len(batchQueries))
+	all := make([][]string, 0, len(s.texts.bulks)+1)
 	for _, ts := range s.texts.bulks {
+		all = append(all, ts[:])
+	}
+	one := make([]string, 0, len(batchQueries))
+	for _, q := range batchQueries {
+		one = append(one, s.sql(q))
+	}
+	for _, ts := range append(all, one) {
 		for _, text := range ts {
 			p, err := s.w.PrepareContext(ctx, text)
 			if err != nil {

@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -60,5 +61,80 @@ func benchmarkDeliver(b *testing.B, open func(tb testing.TB) parley.Store, sende
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 	if cpu > 0 {
 		b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/msg")
+	}
+}
+
+// BenchmarkRoundTrip measures the store's whole work for a 1:1 message:
+// Deliver it, the recipient's AckWith (deleting it and making a delivery
+// receipt for the sender's device), the sender's Ack of that receipt.
+// Recipients acknowledge perAck messages at a time, as clients batch
+// their acks; 64 pairs run at once, so batches fill as on a busy node.
+func BenchmarkRoundTrip(b *testing.B, open func(tb testing.TB) parley.Store) {
+	for _, perAck := range []int{1, 8, 64} {
+		b.Run(fmt.Sprintf("perAck=%d", perAck), func(b *testing.B) { benchmarkRoundTrip(b, open, perAck) })
+	}
+}
+
+func benchmarkRoundTrip(b *testing.B, open func(tb testing.TB) parley.Store, perAck int) {
+	s := open(b)
+	const pairs = 64
+	type pair struct {
+		from, to       string
+		fromDev, toDev uint32
+	}
+	ps := make([]pair, pairs)
+	for i := range ps {
+		p := &ps[i]
+		p.from, p.to = mustAccount(b, s), mustAccount(b, s)
+		p.fromDev, p.toDev = mustDevice(b, s, p.from), mustDevice(b, s, p.to)
+	}
+	body := make([]byte, 256)
+	var next atomic.Int64
+	var n atomic.Uint64
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	var wg sync.WaitGroup
+	for i := range ps {
+		p := ps[i]
+		wg.Go(func() {
+			ctx := b.Context()
+			for next.Add(int64(perAck)) <= int64(b.N)+int64(perAck)-1 {
+				seqs := make([]uint64, 0, perAck)
+				for range perAck {
+					id := fmt.Sprint(n.Add(1))
+					d := &parley.Delivery{From: p.from, FromDevice: p.fromDev, ClientID: id, MessageID: "m" + id, Timestamp: t0,
+						Items: []parley.Item{{Account: p.to, Device: p.toDev, Kind: parley.KindMessage, MessageID: "m" + id, ClientID: id,
+							From: p.from, FromDevice: p.fromDev, To: p.to, Timestamp: t0, Body: body}}}
+					if err := s.Deliver(ctx, d); err != nil {
+						b.Error(err)
+						return
+					}
+					seqs = append(seqs, d.Items[0].Seq)
+				}
+				receipts, err := s.AckWith(ctx, p.to, p.toDev, seqs, func(deleted []parley.Item) []parley.Item {
+					out := make([]parley.Item, 0, len(deleted))
+					for _, it := range deleted {
+						out = append(out, parley.Item{Account: it.From, Kind: parley.KindDelivered, MessageID: it.MessageID,
+							From: p.to, FromDevice: p.toDev, To: it.From, Timestamp: t0})
+					}
+					return out
+				})
+				if err != nil || len(receipts) != len(seqs) {
+					b.Errorf("AckWith: %d receipts, %v; want %d", len(receipts), err, len(seqs))
+					return
+				}
+				if err := s.Ack(ctx, p.from, p.fromDev, seqsOf(receipts), nil); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	cpu := cpuTime() - cpu0
+	msgs := n.Load()
+	b.ReportMetric(float64(msgs)/b.Elapsed().Seconds(), "msgs/s")
+	if cpu > 0 && msgs > 0 {
+		b.ReportMetric(float64(cpu.Microseconds())/float64(msgs), "cpu-µs/msg")
 	}
 }

@@ -235,6 +235,87 @@ func testMailbox(t *testing.T, open func(t *testing.T) parley.Store) {
 			t.Errorf("AckWith(300 seqs) deleted %v, %v; want [1 2 3]", deleted, err)
 		}
 	})
+	t.Run("ReceiptsOfOneAck", func(t *testing.T) {
+		// The receipts one ack makes for one device may be stored together
+		// (sqlstore keeps them in one row); every one of them still has
+		// its own seq, is fetched and acknowledged on its own.
+		s := open(t)
+		p := newPair(t, s)
+		for i := range 5 {
+			p.deliver(t, fmt.Sprint(i))
+		}
+		at := t0.Add(time.Second).UTC().Truncate(time.Microsecond) // as stored
+		receipts := func(deleted []parley.Item) []parley.Item {
+			var out []parley.Item
+			for _, d := range deleted {
+				out = append(out, parley.Item{Account: d.From, Kind: parley.KindDelivered, MessageID: d.MessageID, From: p.to, FromDevice: p.toA, To: d.From, Timestamp: at})
+			}
+			return out
+		}
+		got, err := s.AckWith(ctxT(t), p.to, p.toA, []uint64{1, 2, 3, 4, 5}, receipts)
+		if err != nil {
+			t.Fatalf("AckWith: %v", err)
+		}
+		if len(got) != 10 {
+			t.Fatalf("AckWith made %d receipts, want 10 (5 for each of the sender's devices)", len(got))
+		}
+		items := fetchAll(t, s, p.from, p.fromDev)
+		if seqs := seqsOf(items); !slices.Equal(seqs, []uint64{1, 2, 3, 4, 5}) {
+			t.Fatalf("sender's receipts have seqs %v, want [1 2 3 4 5]", seqs)
+		}
+		for i, it := range items {
+			want := parley.Item{Account: p.from, Device: p.fromDev, Seq: uint64(i + 1), Kind: parley.KindDelivered, MessageID: fmt.Sprintf("m-%d", i),
+				From: p.to, FromDevice: p.toA, To: p.from, Timestamp: at}
+			if !equalItems([]parley.Item{it}, []parley.Item{want}) {
+				t.Errorf("receipt %d = %+v, want %+v", i, it, want)
+			}
+		}
+		// From the middle, and fewer than there are.
+		part, err := s.Fetch(ctxT(t), p.from, p.fromDev, 2, 2, t0)
+		if err != nil || !slices.Equal(seqsOf(part), []uint64{3, 4}) || part[0].MessageID != "m-2" {
+			t.Errorf("Fetch(after 2, limit 2) = %v (%+v), %v; want seqs [3 4] starting with m-2", seqsOf(part), part, err)
+		}
+		// The other device got its receipts after its five sent-sync copies.
+		if seqs := seqsOf(fetchAll(t, s, p.from, p.fromOther)); !slices.Equal(seqs, []uint64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}) {
+			t.Errorf("sender's other device has %v, want seqs 1 to 10", seqs)
+		}
+		var saw []parley.Item
+		keep := func(d []parley.Item) []parley.Item { saw = d; return nil }
+		if _, err := s.AckWith(ctxT(t), p.from, p.fromDev, []uint64{4, 2, 9}, keep); err != nil {
+			t.Fatalf("AckWith(some receipts): %v", err)
+		}
+		if len(saw) != 2 || saw[0].Seq != 2 || saw[1].Seq != 4 || saw[0].MessageID != "m-1" || saw[1].MessageID != "m-3" || saw[0].Kind != parley.KindDelivered {
+			t.Errorf("acking receipts 2 and 4 deleted %+v", saw)
+		}
+		if seqs := seqsOf(fetchAll(t, s, p.from, p.fromDev)); !slices.Equal(seqs, []uint64{1, 3, 5}) {
+			t.Errorf("after acking 2 and 4 the sender has %v, want [1 3 5]", seqs)
+		}
+		if _, err := s.AckWith(ctxT(t), p.from, p.fromDev, []uint64{2, 4}, keep); err != nil || len(saw) != 0 {
+			t.Errorf("acking 2 and 4 again deleted %v, %v; want nothing", seqsOf(saw), err)
+		}
+		// An ack naming a message and a receipt (and a receipt twice).
+		if _, err := s.AckWith(ctxT(t), p.from, p.fromOther, []uint64{5, 6, 6, 10}, keep); err != nil {
+			t.Fatalf("AckWith(mixed): %v", err)
+		}
+		if seqs := seqsOf(saw); !slices.Equal(seqs, []uint64{5, 6, 10}) || saw[0].Kind != parley.KindMessage || saw[1].MessageID != "m-0" {
+			t.Errorf("mixed ack deleted %v (%+v), want [5 6 10]: the message and two receipts", seqs, saw)
+		}
+		if seqs := seqsOf(fetchAll(t, s, p.from, p.fromOther)); !slices.Equal(seqs, []uint64{1, 2, 3, 4, 7, 8, 9}) {
+			t.Errorf("the other device keeps %v, want [1 2 3 4 7 8 9]", seqs)
+		}
+		if _, err := s.AckWith(ctxT(t), p.from, p.fromDev, []uint64{1, 3, 5}, keep); err != nil || len(saw) != 3 {
+			t.Fatalf("acking the rest deleted %v, %v", seqsOf(saw), err)
+		}
+		if rest := fetchAll(t, s, p.from, p.fromDev); len(rest) != 0 {
+			t.Errorf("every receipt acked, but %v remain", seqsOf(rest))
+		}
+		// Seqs are never reused.
+		d := &parley.Delivery{From: p.to, FromDevice: p.toA, Timestamp: t0, Items: []parley.Item{
+			{Account: p.from, Device: p.fromDev, Kind: parley.KindRead, MessageID: "m-0", From: p.to, FromDevice: p.toA, To: p.from, Timestamp: t0}}}
+		if err := s.Deliver(ctxT(t), d); err != nil || d.Items[0].Seq != 6 {
+			t.Errorf("next item's seq = %d, %v; want 6", d.Items[0].Seq, err)
+		}
+	})
 	t.Run("Stale", func(t *testing.T) {
 		s := open(t)
 		p := newPair(t, s)

@@ -1,0 +1,208 @@
+package sqlstore
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"strings"
+
+	"github.com/parley-chat/parley"
+)
+
+// Receipt spans. An ack of n messages from one sender makes n delivery
+// receipts for every device of the sender, each an item with a sequence
+// number of its own. Stored one row each, they would cost as much as the
+// messages themselves: an insert now and a delete when the sender
+// acknowledges them, each in three b-trees on SQLite. Instead the
+// receipts of one operation for one device, which take consecutive
+// sequence numbers, are stored as one row: seq is the first of them,
+// span how many, and the body their message ids, one per line. Nothing
+// outside this package sees the difference: Fetch hands out one item per
+// sequence number, and an ack names them one by one. Acknowledging some
+// of a span's items empties their lines; the row is deleted with its
+// last one.
+//
+// Only receipts that differ in nothing but their message id share a row
+// (same device, sender, time, no group, client id, body or expiry).
+
+// maxSpan bounds the items of one span row, so that Fetch knows how far
+// before its start a row may begin.
+const maxSpan = 1024
+
+var (
+	bInsertSpans = newBulk(`INSERT INTO mailbox (`+itemColumns+`, has_media, span) VALUES `,
+		`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`, ``)
+	// The span rows of one device that may hold any of the sequence
+	// numbers in (lo + maxSpan - 1 … hi].
+	qSpans = newQuery(`SELECT seq, span, kind, message_id, client_id, from_account, from_device, to_account, sent_at, group_id, body
+		FROM mailbox WHERE account = ? AND device = ? AND seq > ? AND seq <= ? AND span > 1 ORDER BY seq`)
+	qSetSpanBody    = newQuery(`UPDATE mailbox SET body = ? WHERE account = ? AND device = ? AND seq = ?`)
+	qDeleteSpanItem = newQuery(`DELETE FROM mailbox WHERE account = ? AND device = ? AND seq = ?`)
+)
+
+// spannable reports whether it may share a row with other receipts.
+func spannable(it *parley.Item) bool {
+	return it.Kind == parley.KindDelivered && it.Group == "" && it.ClientID == "" && len(it.Body) == 0 &&
+		it.ExpiresIn == 0 && it.MessageID != "" && !strings.Contains(it.MessageID, "\n")
+}
+
+// extends reports whether it, spannable, can join the span that ends with
+// last: the next sequence number of the same device, and equal in
+// everything but the message id.
+func extends(last, it *parley.Item) bool {
+	return it.Seq == last.Seq+1 && it.Account == last.Account && it.Device == last.Device && it.From == last.From &&
+		it.FromDevice == last.FromDevice && it.To == last.To && it.Timestamp.Equal(last.Timestamp)
+}
+
+// span is a row being built from consecutive items.
+type span struct {
+	first *parley.Item
+	last  *parley.Item
+	ids   []string
+}
+
+// spanner groups the spannable items of one operation by device.
+type spanner struct {
+	open  map[deviceKey]int // the span that the device's next item may extend, by index
+	spans []span
+}
+
+// add takes a spannable item with its Seq set: it extends the device's
+// open span or starts one.
+func (sp *spanner) add(it *parley.Item) {
+	k := deviceKey{it.Account, it.Device}
+	if i, ok := sp.open[k]; ok {
+		s := &sp.spans[i]
+		if len(s.ids) < maxSpan && extends(s.last, it) {
+			s.last = it
+			s.ids = append(s.ids, it.MessageID)
+			return
+		}
+	}
+	if sp.open == nil {
+		sp.open = make(map[deviceKey]int)
+	}
+	sp.open[k] = len(sp.spans)
+	sp.spans = append(sp.spans, span{first: it, last: it, ids: []string{it.MessageID}})
+}
+
+// reset forgets the open spans (at the end of an operation) but keeps the
+// collected ones.
+func (sp *spanner) reset() { clear(sp.open) }
+
+// rows appends the collected spans to single (bInsertItems rows, for spans
+// of one item) and spans (bInsertSpans rows).
+func (sp *spanner) rows(single, spans []any) ([]any, []any) {
+	for _, s := range sp.spans {
+		it := s.first
+		if len(s.ids) == 1 {
+			single = append(single, it.Account, int64(it.Device), int64(it.Seq), string(it.Kind), it.MessageID, it.ClientID,
+				it.From, int64(it.FromDevice), it.To, micros(it.Timestamp), blob(it.Body), it.Group, int64(0), 0)
+			continue
+		}
+		spans = append(spans, it.Account, int64(it.Device), int64(it.Seq), string(it.Kind), it.MessageID, it.ClientID,
+			it.From, int64(it.FromDevice), it.To, micros(it.Timestamp), []byte(strings.Join(s.ids, "\n")), it.Group, int64(0),
+			int64(len(s.ids)))
+	}
+	return single, spans
+}
+
+// expandSpan appends the items of a span row (it holds the row's
+// columns, body the message ids) with sequence numbers above after.
+func expandSpan(items []parley.Item, it parley.Item, n int64, body []byte, after uint64) []parley.Item {
+	first := it.Seq
+	for i, id := range bytes.Split(body, []byte("\n")) {
+		seq := first + uint64(i)
+		if len(id) == 0 || seq <= after || int64(i) >= n {
+			continue
+		}
+		c := it
+		c.Seq, c.MessageID, c.Body = seq, string(id), nil
+		items = append(items, c)
+	}
+	return items
+}
+
+// ackSpans acknowledges the items of span rows that the ack ops of a
+// batch name: left holds every (device, seq) named and not deleted as a
+// row of its own, with the op it counts for. What it removes is added to
+// deleted, as deleteAcks does for whole rows.
+func (s *Store) ackSpans(ctx context.Context, tx *sql.Tx, left map[itemKey]*op, deleted map[*op][]parley.Item) error {
+	type bounds struct{ lo, hi uint64 }
+	devs := make(map[deviceKey]bounds)
+	for k := range left {
+		d := deviceKey{k.account, k.device}
+		b, ok := devs[d]
+		if !ok {
+			b = bounds{k.seq, k.seq}
+		}
+		b.lo, b.hi = min(b.lo, k.seq), max(b.hi, k.seq)
+		devs[d] = b
+	}
+	type row struct {
+		it   parley.Item
+		n    int64
+		body []byte
+	}
+	for d, b := range devs {
+		st, err := s.stmt(ctx, tx, s.sql(qSpans))
+		if err != nil {
+			return err
+		}
+		rs, err := st.QueryContext(ctx, d.account, int64(d.id), int64(b.lo)-maxSpan, int64(b.hi))
+		if err != nil {
+			return err
+		}
+		var found []row
+		err = scanAll(rs, func(r scanner) error {
+			var x row
+			var seq, fromDevice, at int64
+			var kind string
+			if err := r.Scan(&seq, &x.n, &kind, &x.it.MessageID, &x.it.ClientID, &x.it.From, &fromDevice, &x.it.To, &at, &x.it.Group, &x.body); err != nil {
+				return err
+			}
+			x.it.Account, x.it.Device, x.it.Seq, x.it.Kind = d.account, d.id, uint64(seq), parley.Kind(kind)
+			x.it.FromDevice, x.it.Timestamp = uint32(fromDevice), fromMicros(at)
+			found = append(found, x)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, x := range found {
+			ids := bytes.Split(x.body, []byte("\n"))
+			changed, remaining := false, 0
+			for i, id := range ids {
+				if len(id) == 0 || int64(i) >= x.n {
+					continue
+				}
+				k := itemKey{d.account, d.id, x.it.Seq + uint64(i)}
+				o := left[k]
+				if o == nil {
+					remaining++
+					continue
+				}
+				delete(left, k) // counts once, for the first op that named it
+				c := x.it
+				c.Seq, c.MessageID = k.seq, string(id)
+				deleted[o] = append(deleted[o], c)
+				ids[i], changed = nil, true
+			}
+			if !changed {
+				continue
+			}
+			q, args := qSetSpanBody, []any{bytes.Join(ids, []byte("\n")), d.account, int64(d.id), int64(x.it.Seq)}
+			if remaining == 0 {
+				q, args = qDeleteSpanItem, args[1:]
+			}
+			st, err := s.stmt(ctx, tx, s.sql(q))
+			if err != nil {
+				return err
+			}
+			if _, err := st.ExecContext(ctx, args...); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
