@@ -140,9 +140,15 @@ func (s *Messaging) SendAsync(ctx context.Context, from *parley.Device, env *par
 	return func() (*parley.Delivery, error) {
 		if err := commit(); err != nil {
 			if parley.Match(err, parley.ESTALE) {
-				// A device was revoked between the check and the commit.
+				// A device was revoked between the check and the commit:
+				// answer with the lists as they are now (those checked
+				// before the commit matched the envelope, so the client
+				// would encrypt for the same devices again).
 				s.cache.invalidate(env.To)
 				s.cache.invalidate(env.From)
+				if fresh, ferr := s.checkCopies(ctx, env); fresh != nil && (ferr == nil || parley.Match(ferr, parley.ESTALE)) {
+					want = fresh
+				}
 				return nil, &parley.Error{Code: parley.ESTALE, Message: "device list changed; re-encrypt for the current devices", Devices: want, Err: err}
 			}
 			return nil, fmt.Errorf("%s: %w", op, err)

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -384,4 +385,40 @@ func TestRetryAndResend(t *testing.T) {
 	wantCode(t, err, parley.EINVALID)
 	_, err = f.msg.Resend(ctx, alice, B, "", "c-1", parley.Copy{Account: B, Device: 9, Body: []byte("x")})
 	wantCode(t, err, parley.ENOTFOUND)
+}
+
+// A device revoked between the check of a send and its commit: the
+// send fails ESTALE with the device lists as they are after the
+// revocation, not the (cached) ones the envelope already matched, so
+// that the client's re-encryption can succeed.
+func TestSendStaleAtCommitAnswersFreshLists(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t, service.Limits{})
+	alice := f.register(t, "+4915170000031")
+	bob := f.register(t, "+4915170000032")
+	bob2 := f.register(t, "+4915170000032")
+	B := "4915170000032"
+	keys := service.NewKeys(f.store, nil, f.clock, quiet())
+	upload(t, keys, bob.Device, 1)
+	upload(t, keys, bob2.Device, 1)
+	both := func(id string) *parley.Envelope {
+		return &parley.Envelope{To: B, ClientID: id, Copies: []parley.Copy{{Account: B, Device: 1, Body: []byte("hi")}, {Account: B, Device: 2, Body: []byte("hi")}}}
+	}
+	if _, err := f.msg.Send(ctx, alice.Device, both("c1")); err != nil { // the lists are cached now
+		t.Fatal(err)
+	}
+	// Revoked behind the messaging service's back (as on another node
+	// before its bus notice arrives): its cache still lists device 2.
+	if err := f.acc.Revoke(ctx, bob.Device, bob2.Device.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.msg.Send(ctx, alice.Device, both("c2"))
+	wantCode(t, err, parley.ESTALE)
+	if e := err.(*parley.Error); !slices.Equal(e.Devices[B], []uint32{1}) {
+		t.Fatalf("stale devices of %s = %v, want [1] (device 2 was revoked)", B, e.Devices[B])
+	}
+	one := &parley.Envelope{To: B, ClientID: "c3", Copies: []parley.Copy{{Account: B, Device: 1, Body: []byte("hi")}}}
+	if _, err := f.msg.Send(ctx, alice.Device, one); err != nil {
+		t.Fatalf("send re-encrypted for the fresh lists: %v", err)
+	}
 }
