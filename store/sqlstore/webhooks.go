@@ -11,7 +11,9 @@ import (
 	"github.com/parley-chat/parley"
 )
 
-// The webhook outbox. Events are rows of webhook_events; each (endpoint,
+// The webhook outbox. Events are rows of webhook_events, keyed by
+// (endpoint, okey, seq) since migration 0018 (on SQLite the table is
+// clustered by that key, so a queue's events share pages); each (endpoint,
 // okey) with open events has one row in webhook_queues, and that row is
 // what dispatchers claim, lease and settle:
 //
@@ -51,8 +53,14 @@ const (
 )
 
 var (
+	// PostgreSQL numbers events with an identity column; SQLite's
+	// clustered table (migration 0018) has no rowid to do it, so the store
+	// numbers them from webhook_seq (qTakeWebhookSeqs) and inserts seq.
 	bInsertWebhooks = newBulk(`INSERT INTO webhook_events (id, endpoint, okey, body, created_at, enqueued_at) VALUES `,
 		`(?, ?, ?, ?, ?, ?)`, ` ON CONFLICT (id) DO NOTHING RETURNING endpoint, okey`)
+	bInsertWebhooksSeq = newBulk(`INSERT INTO webhook_events (id, endpoint, okey, body, created_at, enqueued_at, seq) VALUES `,
+		`(?, ?, ?, ?, ?, ?, ?)`, ` ON CONFLICT (id) DO NOTHING RETURNING endpoint, okey`)
+	qTakeWebhookSeqs = newQuery(`UPDATE webhook_seq SET last = last + ? RETURNING last`)
 	// Adds events to queues (rows sorted by endpoint, okey, so that
 	// transactions lock queue rows in one order); a queue that was idle
 	// becomes due.
@@ -68,14 +76,15 @@ var (
 			ORDER BY due_at LIMIT ?{skip})
 		RETURNING endpoint, okey`
 	// The first events of claimed queues; the head binds the limit. The
-	// window runs over the open-events index alone (seq is the key), and
-	// only the rows it keeps are read whole: a queue with a long backlog
-	// costs an index range, not a copy of every body.
+	// window runs over the primary key (endpoint, okey, seq), and only
+	// the rows it keeps are read whole: a queue with a long backlog costs
+	// an index range, not a copy of every body.
 	bQueueHeads = newBulk(`WITH lim (n) AS (SELECT CAST(? AS BIGINT))
 		SELECT e.seq, e.id, e.endpoint, e.okey, e.body, e.attempts, e.last_error, e.created_at, e.enqueued_at
-		FROM (SELECT w.seq, ROW_NUMBER() OVER (PARTITION BY w.endpoint, w.okey ORDER BY w.seq) AS rn
+		FROM (SELECT w.endpoint, w.okey, w.seq, ROW_NUMBER() OVER (PARTITION BY w.endpoint, w.okey ORDER BY w.seq) AS rn
 			FROM webhook_events w WHERE w.state = 0 AND (w.endpoint, w.okey) IN (VALUES `, `(?, ?)`,
-		`)) x JOIN lim ON x.rn <= lim.n JOIN webhook_events e ON e.seq = x.seq ORDER BY e.endpoint, e.okey, e.seq`)
+		`)) x JOIN lim ON x.rn <= lim.n JOIN webhook_events e ON e.endpoint = x.endpoint AND e.okey = x.okey AND e.seq = x.seq
+		ORDER BY e.endpoint, e.okey, e.seq`)
 
 	qQueueHead = newQuery(`SELECT seq, id, endpoint, okey, body, attempts, last_error, created_at, enqueued_at
 		FROM webhook_events WHERE state = 0 AND endpoint = ? AND okey = ? ORDER BY seq LIMIT ?`)
@@ -104,7 +113,7 @@ var (
 		WHERE state = 2 AND id IN (`, `?`, `) RETURNING endpoint, okey`)
 	qOpenWebhooks  = newQuery(`SELECT COALESCE(SUM(open_events), 0) FROM webhook_queues`)
 	qDeadCount     = newQuery(`SELECT COUNT(*) FROM webhook_events WHERE state = 2`)
-	qPurgeWebhooks = newQuery(`DELETE FROM webhook_events WHERE seq IN
+	qPurgeWebhooks = newQuery(`DELETE FROM webhook_events WHERE state = 2 AND seq IN
 		(SELECT seq FROM webhook_events WHERE state = 2 AND dead_at < ? LIMIT ?)`)
 )
 
@@ -204,7 +213,12 @@ func (s *Store) enqueueWebhooksTx(ctx context.Context, tx *sql.Tx, events []parl
 	if err != nil {
 		return err
 	}
-	rows := make([]any, 0, 6*len(events))
+	numbered := s.d.LockRows == "" // SQLite: seq from webhook_seq
+	insert, width := bInsertWebhooks, 6
+	if numbered {
+		insert, width = bInsertWebhooksSeq, 7
+	}
+	rows := make([]any, 0, width*len(events))
 	seen := make(map[string]bool, len(events))
 	due := make(map[queueKey]int64)
 	for _, e := range events {
@@ -214,13 +228,27 @@ func (s *Store) enqueueWebhooksTx(ctx context.Context, tx *sql.Tx, events []parl
 		seen[e.ID] = true
 		at := micros(e.CreatedAt)
 		rows = append(rows, e.ID, e.Endpoint, e.Key, e.Body, at, at)
+		if numbered {
+			rows = append(rows, nil) // seq, below
+		}
 		k := queueKey{e.Endpoint, e.Key}
 		if d, ok := due[k]; !ok || at < d {
 			due[k] = at
 		}
 	}
+	if numbered {
+		// Take len(seen) numbers: last-n+1 … last, in enqueue order.
+		n := int64(len(seen))
+		var last int64
+		if err := tx.QueryRowContext(ctx, s.sql(qTakeWebhookSeqs), n).Scan(&last); err != nil {
+			return err
+		}
+		for i := range n {
+			rows[int(i)*width+6] = last - n + 1 + i
+		}
+	}
 	added := make(map[queueKey]int64)
-	err = s.queryBulk(ctx, tx, bInsertWebhooks, rows, func(r scanner) error {
+	err = s.queryBulk(ctx, tx, insert, rows, func(r scanner) error {
 		var k queueKey
 		if err := r.Scan(&k.endpoint, &k.key); err != nil {
 			return err
