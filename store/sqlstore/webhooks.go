@@ -11,11 +11,11 @@ import (
 	"github.com/parley-chat/parley"
 )
 
-// The webhook outbox. Events are rows of webhook_events, keyed by
-// (endpoint, okey, seq) since migration 0018 (on SQLite the table is
-// clustered by that key, so a queue's events share pages); each (endpoint,
-// okey) with open events has one row in webhook_queues, and that row is
-// what dispatchers claim, lease and settle:
+// The webhook outbox. Events are rows of webhook_events (on PostgreSQL
+// keyed by (endpoint, okey, seq) since migration 0018; on SQLite a rowid
+// table with an index on the same columns); each (endpoint, okey) with
+// open events has one row in webhook_queues, and that row is what
+// dispatchers claim, lease and settle:
 //
 //   - Enqueue (in the producer's transaction: the batcher's, or any other
 //     through enqueueWebhooksTx) inserts the events and adds their number
@@ -53,14 +53,8 @@ const (
 )
 
 var (
-	// PostgreSQL numbers events with an identity column; SQLite's
-	// clustered table (migration 0018) has no rowid to do it, so the store
-	// numbers them from webhook_seq (qTakeWebhookSeqs) and inserts seq.
 	bInsertWebhooks = newBulk(`INSERT INTO webhook_events (id, endpoint, okey, body, created_at, enqueued_at) VALUES `,
 		`(?, ?, ?, ?, ?, ?)`, ` ON CONFLICT (id) DO NOTHING RETURNING endpoint, okey`)
-	bInsertWebhooksSeq = newBulk(`INSERT INTO webhook_events (id, endpoint, okey, body, created_at, enqueued_at, seq) VALUES `,
-		`(?, ?, ?, ?, ?, ?, ?)`, ` ON CONFLICT (id) DO NOTHING RETURNING endpoint, okey`)
-	qTakeWebhookSeqs = newQuery(`UPDATE webhook_seq SET last = last + ? RETURNING last`)
 	// Adds events to queues (rows sorted by endpoint, okey, so that
 	// transactions lock queue rows in one order); a queue that was idle
 	// becomes due.
@@ -75,8 +69,8 @@ var (
 		WHERE (endpoint, okey) IN (SELECT endpoint, okey FROM webhook_queues WHERE due_at <> 0 AND due_at <= ?
 			ORDER BY due_at LIMIT ?{skip})
 		RETURNING endpoint, okey`
-	// The first events of claimed queues; the head binds the limit. The
-	// window runs over the primary key (endpoint, okey, seq), and only
+	// The first events of claimed queues (PostgreSQL); the head binds the
+	// limit. The window runs over the primary key (endpoint, okey, seq), and only
 	// the rows it keeps are read whole: a queue with a long backlog costs
 	// an index range, not a copy of every body.
 	bQueueHeads = newBulk(`WITH lim (n) AS (SELECT CAST(? AS BIGINT))
@@ -213,12 +207,7 @@ func (s *Store) enqueueWebhooksTx(ctx context.Context, tx *sql.Tx, events []parl
 	if err != nil {
 		return err
 	}
-	numbered := s.d.LockRows == "" // SQLite: seq from webhook_seq
-	insert, width := bInsertWebhooks, 6
-	if numbered {
-		insert, width = bInsertWebhooksSeq, 7
-	}
-	rows := make([]any, 0, width*len(events))
+	rows := make([]any, 0, 6*len(events))
 	seen := make(map[string]bool, len(events))
 	due := make(map[queueKey]int64)
 	for _, e := range events {
@@ -228,27 +217,13 @@ func (s *Store) enqueueWebhooksTx(ctx context.Context, tx *sql.Tx, events []parl
 		seen[e.ID] = true
 		at := micros(e.CreatedAt)
 		rows = append(rows, e.ID, e.Endpoint, e.Key, e.Body, at, at)
-		if numbered {
-			rows = append(rows, nil) // seq, below
-		}
 		k := queueKey{e.Endpoint, e.Key}
 		if d, ok := due[k]; !ok || at < d {
 			due[k] = at
 		}
 	}
-	if numbered {
-		// Take len(seen) numbers: last-n+1 … last, in enqueue order.
-		n := int64(len(seen))
-		var last int64
-		if err := tx.QueryRowContext(ctx, s.sql(qTakeWebhookSeqs), n).Scan(&last); err != nil {
-			return err
-		}
-		for i := range n {
-			rows[int(i)*width+6] = last - n + 1 + i
-		}
-	}
 	added := make(map[queueKey]int64)
-	err = s.queryBulk(ctx, tx, insert, rows, func(r scanner) error {
+	err = s.queryBulk(ctx, tx, bInsertWebhooks, rows, func(r scanner) error {
 		var k queueKey
 		if err := r.Scan(&k.endpoint, &k.key); err != nil {
 			return err
