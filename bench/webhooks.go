@@ -95,6 +95,13 @@ type WebhookRun struct {
 // store's outbox, then runs one dispatcher (Concurrency conc, PerQueue
 // perQueue) that posts them to url until the outbox is empty.
 func WebhookDispatch(ctx context.Context, s parley.Store, url string, body []byte, events, keys, conc, perQueue int) (WebhookRun, error) {
+	return WebhookDispatchBatched(ctx, s, url, body, events, keys, conc, perQueue, 0)
+}
+
+// WebhookDispatchBatched is WebhookDispatch to an endpoint that takes up
+// to maxChanges changes per POST (webhook.Endpoint.MaxChanges; 0 or 1:
+// one change per POST, the default).
+func WebhookDispatchBatched(ctx context.Context, s parley.Store, url string, body []byte, events, keys, conc, perQueue, maxChanges int) (WebhookRun, error) {
 	r := WebhookRun{Events: events, Keys: keys}
 	now := time.Now()
 	start := time.Now()
@@ -127,7 +134,7 @@ func WebhookDispatch(ctx context.Context, s parley.Store, url string, body []byt
 	r.EnqueueTime = time.Since(start)
 
 	var eps webhook.Endpoints
-	eps.Set("bench", webhook.Endpoint{URL: url, Secret: []byte("bench-secret")})
+	eps.Set("bench", webhook.Endpoint{URL: url, Secret: []byte("bench-secret"), MaxChanges: maxChanges})
 	m := webhook.NewMetrics(nil)
 	d := webhook.New(webhook.Options{Outbox: s, Resolver: &eps, AllowPrivate: true, Concurrency: conc, PerQueue: perQueue,
 		Metrics: m, Poll: 10 * time.Millisecond})
