@@ -91,6 +91,9 @@ const (
 	maxSettle   = 512 // results per settle transaction
 	maxErrorLen = 512
 	maxRetryAft = 24 * time.Hour
+	// settleLinger is how long the settler waits for more results to
+	// join a small batch.
+	settleLinger = 2 * time.Millisecond
 )
 
 // New returns a dispatcher; Run starts it.
@@ -269,8 +272,15 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	go func() {
 		defer close(settlerDone)
 		batch := make([]parley.WebhookResult, 0, maxSettle)
+		linger := time.NewTimer(0)
+		<-linger.C
 		for r := range results {
 			batch = append(batch[:0], r)
+			// Take what is ready; while a small batch has more results on
+			// the way, wait up to settleLinger for them: every settle is a
+			// commit, and one commit for many results writes each page
+			// they share once.
+			lingering := false
 		fill:
 			for len(batch) < maxSettle {
 				select {
@@ -279,8 +289,31 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 						break fill
 					}
 					batch = append(batch, r)
+					continue
 				default:
-					break fill
+				}
+				if lingering || len(batch) >= capacity/4 || inflight.Load() <= int64(len(batch)) {
+					break
+				}
+				lingering = true
+				linger.Reset(settleLinger)
+			wait:
+				for len(batch) < capacity/4 {
+					select {
+					case r, ok := <-results:
+						if !ok {
+							break fill
+						}
+						batch = append(batch, r)
+					case <-linger.C:
+						break wait
+					}
+				}
+			}
+			if lingering && !linger.Stop() {
+				select {
+				case <-linger.C:
+				default:
 				}
 			}
 			d.settleRetrying(context.WithoutCancel(ctx), batch)
