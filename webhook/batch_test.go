@@ -199,3 +199,20 @@ func TestBatchDeadLetterPerEvent(t *testing.T) {
 		t.Errorf("%d events open, want 0", open)
 	}
 }
+
+// Without the opt-in, Meta-shaped events go one change per POST.
+func TestUnbatchedByDefault(t *testing.T) {
+	s := openSQLite(t)
+	rcv := newBatchReceiver(t)
+	d := webhook.New(webhook.Options{Outbox: s, Resolver: batchEndpoint(rcv.srv.URL, 0), AllowPrivate: true,
+		Clock: &fakeClock{t: t0}, PerQueue: 10})
+	want := enqueueEnvelopes(t, s, 2, 5)
+	if n, err := d.RunOnce(t.Context()); err != nil || n != 10 {
+		t.Fatalf("RunOnce = %d, %v; want 10 events attempted", n, err)
+	}
+	for k, w := range want {
+		if !slices.Equal(rcv.ids[k], w) || rcv.posts[k] != 5 {
+			t.Errorf("key %s: ids %v in %d POSTs; want %v in 5", k, rcv.ids[k], rcv.posts[k], w)
+		}
+	}
+}
