@@ -46,6 +46,13 @@ func StatusBody() []byte {
 // plain net/http client (keep-alive, the same headers and signature
 // computation a webhook has) for d. It returns requests per second.
 func BaselinePosts(ctx context.Context, url string, body []byte, conc int, d time.Duration) (float64, error) {
+	perSec, _, err := BaselinePostsCPU(ctx, url, body, conc, d)
+	return perSec, err
+}
+
+// BaselinePostsCPU is BaselinePosts that also returns this process's CPU
+// time per request (the client's side; zero where not measured).
+func BaselinePostsCPU(ctx context.Context, url string, body []byte, conc int, d time.Duration) (perSec float64, cpuPerReq time.Duration, err error) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc, MaxConnsPerHost: conc, DisableCompression: true}}
 	defer client.CloseIdleConnections()
 	secret := []byte("bench-secret")
@@ -55,6 +62,7 @@ func BaselinePosts(ctx context.Context, url string, body []byte, conc int, d tim
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	start := time.Now()
+	cpu := processCPU()
 	var wg sync.WaitGroup
 	for range conc {
 		wg.Go(func() {
@@ -76,7 +84,11 @@ func BaselinePosts(ctx context.Context, url string, body []byte, conc int, d tim
 		})
 	}
 	wg.Wait()
-	return float64(n.Load()) / time.Since(start).Seconds(), firstErr
+	elapsed, used := time.Since(start), processCPU()-cpu
+	if n.Load() > 0 {
+		cpuPerReq = used / time.Duration(n.Load())
+	}
+	return float64(n.Load()) / elapsed.Seconds(), cpuPerReq, firstErr
 }
 
 // WebhookRun is the outcome of WebhookDispatch.
@@ -87,7 +99,10 @@ type WebhookRun struct {
 	DrainTime     time.Duration // from starting the dispatcher until the outbox is empty
 	EnqueuePerSec float64
 	DrainPerSec   float64
-	Delivered     int64 // counted by the receiver
+	// DrainCPU is this process's CPU time during the drain (dispatcher
+	// and store; the receiver runs elsewhere), zero where not measured.
+	DrainCPU  time.Duration
+	Delivered int64 // counted by the receiver
 }
 
 // WebhookDispatch measures the real path: it commits events (over keys
@@ -95,6 +110,13 @@ type WebhookRun struct {
 // store's outbox, then runs one dispatcher (Concurrency conc, PerQueue
 // perQueue) that posts them to url until the outbox is empty.
 func WebhookDispatch(ctx context.Context, s parley.Store, url string, body []byte, events, keys, conc, perQueue int) (WebhookRun, error) {
+	return WebhookDispatchBatched(ctx, s, url, body, events, keys, conc, perQueue, 0)
+}
+
+// WebhookDispatchBatched is WebhookDispatch to an endpoint that takes up
+// to maxChanges changes per POST (webhook.Endpoint.MaxChanges; 0 or 1:
+// one change per POST, the default).
+func WebhookDispatchBatched(ctx context.Context, s parley.Store, url string, body []byte, events, keys, conc, perQueue, maxChanges int) (WebhookRun, error) {
 	r := WebhookRun{Events: events, Keys: keys}
 	now := time.Now()
 	start := time.Now()
@@ -127,13 +149,14 @@ func WebhookDispatch(ctx context.Context, s parley.Store, url string, body []byt
 	r.EnqueueTime = time.Since(start)
 
 	var eps webhook.Endpoints
-	eps.Set("bench", webhook.Endpoint{URL: url, Secret: []byte("bench-secret")})
+	eps.Set("bench", webhook.Endpoint{URL: url, Secret: []byte("bench-secret"), MaxChanges: maxChanges})
 	m := webhook.NewMetrics(nil)
 	d := webhook.New(webhook.Options{Outbox: s, Resolver: &eps, AllowPrivate: true, Concurrency: conc, PerQueue: perQueue,
 		Metrics: m, Poll: 10 * time.Millisecond})
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	start = time.Now()
+	cpu := processCPU()
 	go func() { done <- d.Run(runCtx) }()
 	for {
 		open, _, err := s.WebhookDepth(ctx)
@@ -153,6 +176,7 @@ func WebhookDispatch(ctx context.Context, s parley.Store, url string, body []byt
 		time.Sleep(20 * time.Millisecond)
 	}
 	r.DrainTime = time.Since(start)
+	r.DrainCPU = processCPU() - cpu
 	stop()
 	if err := <-done; err != nil {
 		return r, err

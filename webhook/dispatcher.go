@@ -74,6 +74,9 @@ type Dispatcher struct {
 	node    string
 	cacheMu sync.Mutex
 	cache   map[string]resolved
+	// userAgent is Options.UserAgent as a header value, shared by every
+	// request.
+	userAgent []string
 }
 
 type resolved struct {
@@ -88,6 +91,9 @@ const (
 	maxSettle   = 512 // results per settle transaction
 	maxErrorLen = 512
 	maxRetryAft = 24 * time.Hour
+	// settleLinger is how long the settler waits for more results to
+	// join a small batch.
+	settleLinger = 2 * time.Millisecond
 )
 
 // New returns a dispatcher; Run starts it.
@@ -135,7 +141,7 @@ func New(o Options) *Dispatcher {
 	var b [6]byte
 	rand.Read(b[:])
 	return &Dispatcher{o: o, log: o.Logger.With("component", "webhooks"), m: m, wake: make(chan struct{}, 1),
-		node: hex.EncodeToString(b[:]), cache: make(map[string]resolved)}
+		node: hex.EncodeToString(b[:]), cache: make(map[string]resolved), userAgent: []string{o.UserAgent}}
 }
 
 // Enqueue commits one event outside any other transaction (group-committed
@@ -266,8 +272,15 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	go func() {
 		defer close(settlerDone)
 		batch := make([]parley.WebhookResult, 0, maxSettle)
+		linger := time.NewTimer(0)
+		<-linger.C
 		for r := range results {
 			batch = append(batch[:0], r)
+			// Take what is ready; while a small batch has more results on
+			// the way, wait up to settleLinger for them: every settle is a
+			// commit, and one commit for many results writes each page
+			// they share once.
+			lingering := false
 		fill:
 			for len(batch) < maxSettle {
 				select {
@@ -276,8 +289,31 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 						break fill
 					}
 					batch = append(batch, r)
+					continue
 				default:
-					break fill
+				}
+				if lingering || len(batch) >= capacity/4 || inflight.Load() <= int64(len(batch)) {
+					break
+				}
+				lingering = true
+				linger.Reset(settleLinger)
+			wait:
+				for len(batch) < capacity/4 {
+					select {
+					case r, ok := <-results:
+						if !ok {
+							break fill
+						}
+						batch = append(batch, r)
+					case <-linger.C:
+						break wait
+					}
+				}
+			}
+			if lingering && !linger.Stop() {
+				select {
+				case <-linger.C:
+				default:
 				}
 			}
 			d.settleRetrying(context.WithoutCancel(ctx), batch)
@@ -367,25 +403,38 @@ func (d *Dispatcher) deliver(ctx, postCtx context.Context, q claimed) (res parle
 	res = parley.WebhookResult{Endpoint: q.Endpoint, Key: q.Key, Lease: q.Lease}
 	defer func() { res.At = d.o.Clock.Now() }()
 	ep, err := d.resolve(postCtx, q.Endpoint)
-	for _, e := range q.Events {
+	for evs := q.Events; len(evs) > 0; {
 		if ctx.Err() != nil || d.o.Clock.Now().Add(d.o.Timeout).After(q.until) {
 			return res // released: the rest is due again at once
 		}
-		if err == nil {
-			var retryAfter time.Duration
-			retryAfter, err = d.post(postCtx, ep, &e)
-			if err == nil {
-				d.m.Delivered.Inc()
-				res.Delivered = append(res.Delivered, e.ID)
-				continue
-			}
-			if postCtx.Err() != nil {
-				return res // cut short by shutdown: not the receiver's failure
-			}
-			d.fail(&res, &e, err, retryAfter)
+		e := &evs[0]
+		if err != nil {
+			d.fail(&res, e, err, 0)
 			return res
 		}
-		d.fail(&res, &e, err, 0)
+		// One POST: the head alone, or the head and the events after it
+		// that fit one batch. A failed batch is charged to its head, which
+		// holds the queue: the same events go again, as a whole, at the
+		// retry, and each event dies on its own deadline.
+		n := batchLen(ep.MaxChanges, evs)
+		var retryAfter time.Duration
+		if n == 1 {
+			retryAfter, err = d.send(postCtx, ep, asciiBody(e.Body), e.ID)
+		} else {
+			retryAfter, err = d.postBatch(postCtx, ep, evs[:n])
+		}
+		if err == nil {
+			d.m.Delivered.Add(float64(n))
+			for i := range n {
+				res.Delivered = append(res.Delivered, evs[i].ID)
+			}
+			evs = evs[n:]
+			continue
+		}
+		if postCtx.Err() != nil {
+			return res // cut short by shutdown: not the receiver's failure
+		}
+		d.fail(&res, e, err, retryAfter)
 		return res
 	}
 	return res
@@ -446,26 +495,34 @@ type errStatus struct{ code int }
 
 func (e errStatus) Error() string { return "HTTP " + strconv.Itoa(e.code) }
 
-// post sends one event; a nil error means a 2xx answer. retryAfter is the
+// asciiBody is body as it is sent and signed: a producer that did not
+// use Marshal gets the ASCII-only form, which decodes to the same JSON.
+func asciiBody(body []byte) []byte {
+	if IsASCII(body) {
+		return body
+	}
+	return AppendASCII(make([]byte, 0, len(body)+len(body)/4), body)
+}
+
+// jsonType is every POST's Content-Type; the transport only reads header
+// values, so one slice serves all requests.
+var jsonType = []string{"application/json"}
+
+// send POSTs body, signed, with ids (one event id, or a batch's ids) in
+// the event-id header; a nil error means a 2xx answer. retryAfter is the
 // receiver's Retry-After, if it gave one.
-func (d *Dispatcher) post(ctx context.Context, ep Endpoint, e *parley.WebhookEvent) (retryAfter time.Duration, err error) {
+func (d *Dispatcher) send(ctx context.Context, ep Endpoint, body []byte, ids string) (retryAfter time.Duration, err error) {
 	ctx, cancel := context.WithTimeout(ctx, d.o.Timeout)
 	defer cancel()
-	body := e.Body
-	if !IsASCII(body) {
-		// A producer that did not use Marshal: send (and sign) the
-		// ASCII-only form, which decodes to the same JSON.
-		body = AppendASCII(make([]byte, 0, len(body)+len(body)/4), body)
-	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.URL, bytes.NewReader(body))
 	if err != nil {
 		return 0, parley.Errorf(parley.ENOTFOUND, "callback URL: %v", err)
 	}
 	h := req.Header
-	h["Content-Type"] = []string{"application/json"}
+	h["Content-Type"] = jsonType
 	h[SignatureHeader] = []string{Sign(ep.Secret, body)}
-	h[EventIDHeader] = []string{e.ID}
-	h["User-Agent"] = []string{d.o.UserAgent}
+	h[EventIDHeader] = []string{ids}
+	h["User-Agent"] = d.userAgent
 	start := time.Now()
 	resp, err := d.o.Client.Do(req)
 	d.m.Latency.Observe(time.Since(start).Seconds())

@@ -45,7 +45,8 @@
 //
 // payload.go builds the JSON Meta sends (API v24 shapes): inbound
 // messages of every type, statuses, errors and template status updates,
-// one change per POST. Marshal writes ASCII-only JSON, every other
+// one change per POST; an endpoint that opts in (Endpoint.MaxChanges)
+// gets consecutive events of one key joined into one envelope (batch.go). Marshal writes ASCII-only JSON, every other
 // character as a lowercase \uXXXX escape (surrogate pairs above U+FFFF),
 // which is the form Meta signs: verifiers that hash the raw bytes and
 // verifiers that hash an escaped copy of them then agree.

@@ -12,6 +12,11 @@ import (
 type Endpoint struct {
 	URL    string // the callback URL (http or https)
 	Secret []byte // the app secret the body's signature is keyed with
+	// MaxChanges opts the endpoint into batched POSTs (a Parley
+	// extension): up to this many consecutive events of one ordering key
+	// go in one POST, as the entries of one envelope (see batch.go).
+	// 0 or 1: one change per POST, as documented for Meta receivers.
+	MaxChanges int
 }
 
 // EndpointResolver turns the endpoint id of an event into a callback URL

@@ -11,9 +11,11 @@ import (
 	"github.com/parley-chat/parley"
 )
 
-// The webhook outbox. Events are rows of webhook_events; each (endpoint,
-// okey) with open events has one row in webhook_queues, and that row is
-// what dispatchers claim, lease and settle:
+// The webhook outbox. Events are rows of webhook_events (on PostgreSQL
+// keyed by (endpoint, okey, seq) since migration 0018; on SQLite a rowid
+// table with an index on the same columns); each (endpoint, okey) with
+// open events has one row in webhook_queues, and that row is what
+// dispatchers claim, lease and settle:
 //
 //   - Enqueue (in the producer's transaction: the batcher's, or any other
 //     through enqueueWebhooksTx) inserts the events and adds their number
@@ -67,15 +69,16 @@ var (
 		WHERE (endpoint, okey) IN (SELECT endpoint, okey FROM webhook_queues WHERE due_at <> 0 AND due_at <= ?
 			ORDER BY due_at LIMIT ?{skip})
 		RETURNING endpoint, okey`
-	// The first events of claimed queues; the head binds the limit. The
-	// window runs over the open-events index alone (seq is the key), and
-	// only the rows it keeps are read whole: a queue with a long backlog
-	// costs an index range, not a copy of every body.
+	// The first events of claimed queues (PostgreSQL); the head binds the
+	// limit. The window runs over the primary key (endpoint, okey, seq), and only
+	// the rows it keeps are read whole: a queue with a long backlog costs
+	// an index range, not a copy of every body.
 	bQueueHeads = newBulk(`WITH lim (n) AS (SELECT CAST(? AS BIGINT))
 		SELECT e.seq, e.id, e.endpoint, e.okey, e.body, e.attempts, e.last_error, e.created_at, e.enqueued_at
-		FROM (SELECT w.seq, ROW_NUMBER() OVER (PARTITION BY w.endpoint, w.okey ORDER BY w.seq) AS rn
+		FROM (SELECT w.endpoint, w.okey, w.seq, ROW_NUMBER() OVER (PARTITION BY w.endpoint, w.okey ORDER BY w.seq) AS rn
 			FROM webhook_events w WHERE w.state = 0 AND (w.endpoint, w.okey) IN (VALUES `, `(?, ?)`,
-		`)) x JOIN lim ON x.rn <= lim.n JOIN webhook_events e ON e.seq = x.seq ORDER BY e.endpoint, e.okey, e.seq`)
+		`)) x JOIN lim ON x.rn <= lim.n JOIN webhook_events e ON e.endpoint = x.endpoint AND e.okey = x.okey AND e.seq = x.seq
+		ORDER BY e.endpoint, e.okey, e.seq`)
 
 	qQueueHead = newQuery(`SELECT seq, id, endpoint, okey, body, attempts, last_error, created_at, enqueued_at
 		FROM webhook_events WHERE state = 0 AND endpoint = ? AND okey = ? ORDER BY seq LIMIT ?`)
@@ -104,7 +107,7 @@ var (
 		WHERE state = 2 AND id IN (`, `?`, `) RETURNING endpoint, okey`)
 	qOpenWebhooks  = newQuery(`SELECT COALESCE(SUM(open_events), 0) FROM webhook_queues`)
 	qDeadCount     = newQuery(`SELECT COUNT(*) FROM webhook_events WHERE state = 2`)
-	qPurgeWebhooks = newQuery(`DELETE FROM webhook_events WHERE seq IN
+	qPurgeWebhooks = newQuery(`DELETE FROM webhook_events WHERE state = 2 AND seq IN
 		(SELECT seq FROM webhook_events WHERE state = 2 AND dead_at < ? LIMIT ?)`)
 )
 
