@@ -119,8 +119,16 @@ type App struct {
 	CallbackURL string
 	VerifyToken string
 	Fields      []string // subscribed webhook fields
-	CreatedAt   time.Time
+	// MaxChangesPerPost opts the app's endpoint into batched webhook POSTs
+	// (a Parley extension, docs/webhooks.md): up to this many consecutive
+	// changes of one conversation in one POST. 0 or 1: one change per
+	// POST, as Meta's documentation leads receivers to expect.
+	MaxChangesPerPost int
+	CreatedAt         time.Time
 }
+
+// MaxWebhookBatch bounds App.MaxChangesPerPost.
+const MaxWebhookBatch = 100
 
 // AppSecretAAD binds a sealed app secret to its app, so that a sealed
 // value copied to another row does not open.

@@ -151,7 +151,7 @@ func (w *Webhooks) ResolveEndpoint(ctx context.Context, id string) (webhook.Endp
 	}
 	for _, t := range targets {
 		if t.App == app {
-			return webhook.Endpoint{URL: t.URL, Secret: []byte(t.AppSecret)}, nil
+			return webhook.Endpoint{URL: t.URL, Secret: []byte(t.AppSecret), MaxChanges: t.MaxChanges}, nil
 		}
 	}
 	return webhook.Endpoint{}, parley.Errorf(parley.ENOTFOUND, "app %s no longer receives webhooks of %s", app, waba)

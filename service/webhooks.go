@@ -65,7 +65,7 @@ func (s *Business) AppAccess(ctx context.Context, c *Caller, appID string) (*par
 
 // SetAppSubscription sets the app's callback URL, verify token and
 // fields (object whatsapp_business_account), after the handshake.
-func (s *Business) SetAppSubscription(ctx context.Context, c *Caller, appID, object, callbackURL, verifyToken string, fields []string) error {
+func (s *Business) SetAppSubscription(ctx context.Context, c *Caller, appID, object, callbackURL, verifyToken string, fields []string, maxChangesPerPost int) error {
 	a, err := s.AppAccess(ctx, c, appID)
 	if err != nil {
 		return err
@@ -81,10 +81,13 @@ func (s *Business) SetAppSubscription(ctx context.Context, c *Caller, appID, obj
 			return parley.Errorf(parley.EINVALID, "unknown field %q", f)
 		}
 	}
+	if maxChangesPerPost < 0 || maxChangesPerPost > parley.MaxWebhookBatch {
+		return parley.Errorf(parley.EINVALID, "Param max_changes_per_post must be between 1 and %d.", parley.MaxWebhookBatch)
+	}
 	if err := s.verifyCallback(ctx, callbackURL, verifyToken); err != nil {
 		return err
 	}
-	a.CallbackURL, a.VerifyToken, a.Fields = callbackURL, verifyToken, slices.Clone(fields)
+	a.CallbackURL, a.VerifyToken, a.Fields, a.MaxChangesPerPost = callbackURL, verifyToken, slices.Clone(fields), maxChangesPerPost
 	return s.store.UpdateAppSubscription(ctx, a)
 }
 
@@ -94,7 +97,7 @@ func (s *Business) DeleteAppSubscription(ctx context.Context, c *Caller, appID s
 	if err != nil {
 		return err
 	}
-	a.CallbackURL, a.VerifyToken, a.Fields = "", "", nil
+	a.CallbackURL, a.VerifyToken, a.Fields, a.MaxChangesPerPost = "", "", nil, 0
 	return s.store.UpdateAppSubscription(ctx, a)
 }
 
@@ -229,10 +232,11 @@ func (s *Business) SetNumberWebhook(ctx context.Context, c *Caller, numberID, ca
 // WebhookTarget is where one app gets a business's webhooks, and the
 // secret to sign them with.
 type WebhookTarget struct {
-	App       string
-	URL       string
-	AppSecret string
-	Fields    []string
+	App        string
+	URL        string
+	AppSecret  string
+	Fields     []string
+	MaxChanges int // App.MaxChangesPerPost
 }
 
 // WebhookTargets returns, for each app subscribed to the business, where
@@ -274,7 +278,7 @@ func (s *Business) WebhookTargets(ctx context.Context, waba, numberID string) ([
 		if len(fields) == 0 {
 			fields = DefaultWebhookFields
 		}
-		out = append(out, WebhookTarget{App: a.ID, URL: u, AppSecret: secret, Fields: fields})
+		out = append(out, WebhookTarget{App: a.ID, URL: u, AppSecret: secret, Fields: fields, MaxChanges: a.MaxChangesPerPost})
 	}
 	return out, nil
 }

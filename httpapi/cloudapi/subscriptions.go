@@ -2,19 +2,27 @@ package cloudapi
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/parley-chat/parley"
 )
 
 // setAppSubscription is POST /{app-id}/subscriptions (object,
-// callback_url, verify_token, fields): the handshake runs first.
+// callback_url, verify_token, fields, and Parley's max_changes_per_post):
+// the handshake runs first.
 func (a *API) setAppSubscription(w http.ResponseWriter, r *http.Request) error {
 	p, err := readParams(w, r)
 	if err != nil {
 		return err
 	}
+	batch := 0
+	if p.has("max_changes_per_post") {
+		if batch, err = strconv.Atoi(p.str("max_changes_per_post")); err != nil || batch < 1 {
+			return parley.Errorf(parley.EINVALID, "Param max_changes_per_post must be between 1 and %d.", parley.MaxWebhookBatch)
+		}
+	}
 	err = a.Business.SetAppSubscription(r.Context(), caller(r), r.PathValue("id"), p.str("object"), p.str("callback_url"),
-		p.str("verify_token"), p.list("fields"))
+		p.str("verify_token"), p.list("fields"), batch)
 	if err != nil {
 		return err
 	}
@@ -33,7 +41,11 @@ func (a *API) getAppSubscriptions(w http.ResponseWriter, r *http.Request) error 
 		for _, f := range app.Fields {
 			fields = append(fields, object{"name": f, "version": versionOf(r)})
 		}
-		data = append(data, object{"object": "whatsapp_business_account", "callback_url": app.CallbackURL, "active": true, "fields": fields})
+		o := object{"object": "whatsapp_business_account", "callback_url": app.CallbackURL, "active": true, "fields": fields}
+		if app.MaxChangesPerPost > 1 {
+			o["max_changes_per_post"] = app.MaxChangesPerPost
+		}
+		data = append(data, o)
 	}
 	writeJSON(w, http.StatusOK, object{"data": data})
 	return nil

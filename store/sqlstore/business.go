@@ -13,7 +13,7 @@ import (
 
 const (
 	numberColumns = `id, business, account, display_phone, verified_name, quality, throughput, tier, webhook_url, webhook_verify_token, created_at`
-	appColumns    = `id, business, name, secret_sealed, callback_url, verify_token, fields, created_at`
+	appColumns    = `id, business, name, secret_sealed, callback_url, verify_token, fields, created_at, max_changes`
 	tokenColumns  = `id, business, name, hash, created_at, revoked_at`
 )
 
@@ -37,10 +37,10 @@ var (
 	qUpdateNumber    = newQuery(`UPDATE business_numbers SET verified_name = ?, quality = ?, throughput = ?, tier = ?,
 		webhook_url = ?, webhook_verify_token = ? WHERE id = ?`)
 
-	qInsertApp = newQuery(`INSERT INTO business_apps (` + appColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+	qInsertApp = newQuery(`INSERT INTO business_apps (` + appColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	qApp       = newQuery(`SELECT ` + appColumns + ` FROM business_apps WHERE id = ?`)
 	qApps      = newQuery(`SELECT ` + appColumns + ` FROM business_apps WHERE business = ? ORDER BY created_at, id`)
-	qUpdateApp = newQuery(`UPDATE business_apps SET callback_url = ?, verify_token = ?, fields = ? WHERE id = ?`)
+	qUpdateApp = newQuery(`UPDATE business_apps SET callback_url = ?, verify_token = ?, fields = ?, max_changes = ? WHERE id = ?`)
 
 	qInsertToken = newQuery(`INSERT INTO access_tokens (` + tokenColumns + `) VALUES (?, ?, ?, ?, ?, ?)`)
 	qToken       = newQuery(`SELECT ` + tokenColumns + ` FROM access_tokens WHERE id = ?`)
@@ -89,7 +89,7 @@ func (s *Store) CreateBusiness(ctx context.Context, b *parley.Business, app *par
 
 func (s *Store) insertApp(ctx context.Context, tx *sql.Tx, a *parley.App) error {
 	_, err := tx.ExecContext(ctx, s.sql(qInsertApp), a.ID, a.Business, a.Name, blob(a.SecretSealed), a.CallbackURL, a.VerifyToken,
-		strings.Join(a.Fields, ","), micros(a.CreatedAt))
+		strings.Join(a.Fields, ","), micros(a.CreatedAt), a.MaxChangesPerPost)
 	return err
 }
 
@@ -229,7 +229,7 @@ func scanApp(r scanner) (*parley.App, error) {
 	var a parley.App
 	var fields string
 	var created int64
-	if err := r.Scan(&a.ID, &a.Business, &a.Name, &a.SecretSealed, &a.CallbackURL, &a.VerifyToken, &fields, &created); err != nil {
+	if err := r.Scan(&a.ID, &a.Business, &a.Name, &a.SecretSealed, &a.CallbackURL, &a.VerifyToken, &fields, &created, &a.MaxChangesPerPost); err != nil {
 		return nil, err
 	}
 	if fields != "" {
@@ -273,7 +273,7 @@ func (s *Store) Apps(ctx context.Context, business string) ([]parley.App, error)
 
 // UpdateAppSubscription stores the app's webhook subscription.
 func (s *Store) UpdateAppSubscription(ctx context.Context, a *parley.App) error {
-	res, err := s.w.ExecContext(ctx, s.sql(qUpdateApp), a.CallbackURL, a.VerifyToken, strings.Join(a.Fields, ","), a.ID)
+	res, err := s.w.ExecContext(ctx, s.sql(qUpdateApp), a.CallbackURL, a.VerifyToken, strings.Join(a.Fields, ","), a.MaxChangesPerPost, a.ID)
 	if err != nil {
 		return s.wrap("UpdateAppSubscription", err)
 	}

@@ -170,11 +170,12 @@ func testBusiness(t *testing.T, open func(t *testing.T) parley.Store) {
 		}
 		app := f.app
 		app.CallbackURL, app.VerifyToken, app.Fields = "https://a.example/h", "avt", []string{"messages", "message_template_status_update"}
+		app.MaxChangesPerPost = 25
 		if err := s.UpdateAppSubscription(ctxT(t), &app); err != nil {
 			t.Fatalf("UpdateAppSubscription: %v", err)
 		}
 		got, err := s.App(ctxT(t), app.ID)
-		if err != nil || got.CallbackURL != app.CallbackURL || !slices.Equal(got.Fields, app.Fields) {
+		if err != nil || got.CallbackURL != app.CallbackURL || !slices.Equal(got.Fields, app.Fields) || got.MaxChangesPerPost != 25 {
 			t.Errorf("App = %+v, %v", got, err)
 		}
 		if err := s.Unsubscribe(ctxT(t), f.b.ID, f.app.ID); err != nil {

@@ -1,0 +1,4 @@
+-- An app may opt into batched webhook POSTs (docs/webhooks.md, "Batched
+-- POSTs"): up to max_changes consecutive changes of one conversation in
+-- one POST; 0 keeps one change per POST.
+ALTER TABLE business_apps ADD COLUMN max_changes BIGINT NOT NULL DEFAULT 0;
