@@ -25,13 +25,13 @@ var (
 		state = CASE WHEN state = 'resolved' THEN 'open' ELSE state END,
 		last_sealed = CASE WHEN last_at <= ? THEN ? ELSE last_sealed END,
 		last_at = CASE WHEN last_at < ? THEN ? ELSE last_at END,
-		version = version + 1 WHERE id = ?`)
+		version = version + 1 WHERE id = ? RETURNING ` + conversationColumns)
 	qConversationOutbound = newQuery(`UPDATE inbox_conversations SET
 		last_sealed = CASE WHEN last_at <= ? THEN ? ELSE last_sealed END,
 		last_at = CASE WHEN last_at < ? THEN ? ELSE last_at END,
-		version = version + 1 WHERE id = ?`)
+		version = version + 1 WHERE id = ? RETURNING ` + conversationColumns)
 	qInboxMessageAgent = newQuery(`UPDATE inbox_messages SET agent = ? WHERE id = ? AND agent = ''`)
-	qConversationBump  = newQuery(`UPDATE inbox_conversations SET version = version + 1 WHERE id = ?`)
+	qConversationBump  = newQuery(`UPDATE inbox_conversations SET version = version + 1 WHERE id = ? RETURNING ` + conversationColumns)
 	qConversation      = newQuery(`SELECT ` + conversationColumns + ` FROM inbox_conversations WHERE id = ?`)
 	qConversations     = newQuery(`SELECT ` + conversationColumns + ` FROM inbox_conversations WHERE business = ?
 		AND (? = '' OR state = ?) AND (? = '' OR assignee = ?) AND (? = '' OR labels LIKE ?) AND (? = 0 OR unread > 0)
@@ -131,21 +131,20 @@ func (s *Store) recordInboxTx(t txStmts, c *parley.Conversation, m *parley.Inbox
 			return nil, err
 		}
 	}
-	if rec.NewMessage {
-		switch m.Direction {
-		case parley.DirectionIn:
-			_, err = t.exec(qConversationInbound, at, at, at, blob(c.LastSealed), at, at, c.ID)
-		case parley.DirectionOut:
-			_, err = t.exec(qConversationOutbound, at, blob(c.LastSealed), at, at, c.ID)
-		default:
-			_, err = t.exec(qConversationBump, c.ID)
-		}
-		if err != nil {
-			return nil, err
-		}
+	// The conversation as it is now: what the update of a new message
+	// returns, else read.
+	var row *sql.Row
+	switch {
+	case !rec.NewMessage:
+		row = t.queryRow(qConversation, "", c.ID)
+	case m.Direction == parley.DirectionIn:
+		row = t.queryRow(qConversationInbound, "", at, at, at, blob(c.LastSealed), at, at, c.ID)
+	case m.Direction == parley.DirectionOut:
+		row = t.queryRow(qConversationOutbound, "", at, blob(c.LastSealed), at, at, c.ID)
+	default:
+		row = t.queryRow(qConversationBump, "", c.ID)
 	}
-	rec.Conversation, err = scanConversation(t.queryRow(qConversation, "", c.ID))
-	if err != nil {
+	if rec.Conversation, err = scanConversation(row); err != nil {
 		return nil, err
 	}
 	return rec, nil
