@@ -17,7 +17,7 @@ var (
 	qTouchWindow            = newQuery(`INSERT INTO business_windows (number, customer, last_inbound_at) VALUES (?, ?, ?)
 		ON CONFLICT (number, customer) DO UPDATE SET last_inbound_at = excluded.last_inbound_at
 		WHERE business_windows.last_inbound_at < excluded.last_inbound_at`)
-	qLastInbound = newQuery(`SELECT last_inbound_at FROM business_windows WHERE number = ? AND customer = ?`)
+	qLastInbound  = newQuery(`SELECT last_inbound_at FROM business_windows WHERE number = ? AND customer = ?`)
 	bLastInbounds = newBulk(`SELECT customer, last_inbound_at FROM business_windows WHERE number = ? AND customer IN (`, `?`, `)`)
 
 	qLockReach    = newQuery(`INSERT INTO business_reach_lock (business, n) VALUES (?, 1) ON CONFLICT (business) DO UPDATE SET n = business_reach_lock.n + 1`)
