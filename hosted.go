@@ -81,6 +81,9 @@ type BusinessChatStore interface {
 	// the stored one); LastInbound returns it (zero when never).
 	TouchWindow(ctx context.Context, number, customer string, at time.Time) error
 	LastInbound(ctx context.Context, number, customer string) (time.Time, error)
+	// LastInbounds is LastInbound for many customers of the number, in
+	// one read: customers who never wrote are missing from the map.
+	LastInbounds(ctx context.Context, number string, customers []string) (map[string]time.Time, error)
 	// Reach records that a business reached a customer outside the
 	// customer-service window at at, unless doing so would make more than
 	// limit distinct customers reached since since (limit < 0: no limit);

@@ -300,6 +300,14 @@ type InboxStore interface {
 	// SetInboxStatus moves an outbound message's status forward (see
 	// OutboundRank); ENOTFOUND when there is no such message.
 	SetInboxStatus(ctx context.Context, id, status string, code int, at time.Time) (m *InboxMessage, changed bool, err error)
+	// RecordInboxStatuses records outbound messages and moves each to a
+	// status, all in one transaction: for every i, RecordInboxMessage(
+	// &cs[i], m) and then SetInboxStatus(m.ID, ms[i].Status,
+	// ms[i].ErrorCode, ms[i].UpdatedAt), where m is ms[i] with status
+	// accepted, no error code and UpdatedAt = CreatedAt. It returns what
+	// each recording did and, where the status moved, the message after
+	// the move (nil elsewhere); ms[i].Conversation and Business are set.
+	RecordInboxStatuses(ctx context.Context, cs []Conversation, ms []InboxMessage) ([]InboxRecord, []*InboxMessage, error)
 	Conversation(ctx context.Context, id string) (*Conversation, error)
 	Conversations(ctx context.Context, f ConversationFilter) ([]Conversation, error)
 	// UpdateConversation stores State, Assignee, Labels, Unread and

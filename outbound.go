@@ -73,6 +73,12 @@ type OutboundQueue interface {
 	// changed; an update that would go back changes nothing. ENOTFOUND
 	// when the wamid is unknown.
 	SetOutboundStatus(ctx context.Context, wamid, status string, errorCode int, at time.Time) (changed bool, err error)
+	// SetOutboundStatuses moves many messages forward in one
+	// transaction: each (by WAMID) to its Status with its ErrorCode at
+	// its UpdatedAt, as SetOutboundStatus does, except that an unknown
+	// wamid changes nothing instead of failing the others. EINVALID for
+	// an unknown status.
+	SetOutboundStatuses(ctx context.Context, os []Outbound) error
 	// PurgeOutbound deletes messages created before the time that are
 	// no longer accepted (sent, delivered, read or failed).
 	PurgeOutbound(ctx context.Context, before time.Time) (int64, error)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/sdk"
+	"github.com/parley-chat/parley/service"
 )
 
 // Cloud API error codes of asynchronous failures (failed statuses).
@@ -70,6 +71,9 @@ type BusinessWebhooks interface {
 	// Status reports a status of an outbound message: sent, delivered,
 	// read, or failed with a Cloud API error code.
 	Status(ctx context.Context, n *parley.BusinessNumber, o *parley.Outbound, status string, at time.Time, code int) error
+	// Statuses reports statuses of many outbound messages of n, as
+	// Status does one after another, in fewer transactions.
+	Statuses(ctx context.Context, n *parley.BusinessNumber, sts []service.OutboundStatus) error
 	// Inbound reports a customer's message.
 	Inbound(ctx context.Context, n *parley.BusinessNumber, in *InboundMessage) error
 }
@@ -264,9 +268,12 @@ func inbound(e *sdk.Message) *InboundMessage {
 }
 
 // deliver sends the number's accepted messages in queue order until ctx
-// ends, waking on Queued or every two seconds.
+// ends, waking on Queued or every two seconds. The messages of one read
+// of the queue that fail without being sent (outside the window, say)
+// are settled together (failures).
 func (b *Business) deliver(ctx context.Context, n *parley.BusinessNumber, m *sdk.Messenger, wake <-chan struct{}, linking *sync.Mutex) {
 	var after uint64
+	var f failures
 	t := time.NewTicker(2 * time.Second)
 	defer t.Stop()
 	for ctx.Err() == nil {
@@ -276,11 +283,12 @@ func (b *Business) deliver(ctx context.Context, n *parley.BusinessNumber, m *sdk
 				b.Log.Warn("business device: reading the queue", "number", n.ID, "err", err)
 			}
 		}
+		windows := b.windows(ctx, n, batch)
 		for i := range batch {
 			o := &batch[i]
 			if o.Status == parley.OutboundAccepted {
 				linking.Lock()
-				err := b.deliverOne(ctx, n, m, o)
+				err := b.deliverOne(ctx, n, m, o, windows, &f)
 				linking.Unlock()
 				if err != nil {
 					if ctx.Err() == nil {
@@ -290,6 +298,13 @@ func (b *Business) deliver(ctx context.Context, n *parley.BusinessNumber, m *sdk
 				}
 			}
 			after = o.Seq
+		}
+		if first, err := b.flush(ctx, n, &f); err != nil {
+			if ctx.Err() == nil {
+				b.Log.Warn("business device: failed statuses will be retried", "number", n.ID, "err", err)
+			}
+			after = first - 1 // read them again: retry from the first failure held
+			f.reset()
 		}
 		if len(batch) == 100 {
 			continue
@@ -302,9 +317,74 @@ func (b *Business) deliver(ctx context.Context, n *parley.BusinessNumber, m *sdk
 	}
 }
 
+// windows returns the last message times of the customers that batch's
+// accepted messages go to, read at once; nil when that failed (each
+// message then reads its own).
+func (b *Business) windows(ctx context.Context, n *parley.BusinessNumber, batch []parley.Outbound) map[string]time.Time {
+	var to []string
+	for i := range batch {
+		if o := &batch[i]; o.Status == parley.OutboundAccepted && o.Type != parley.MessageRead {
+			to = append(to, o.To)
+		}
+	}
+	if len(to) == 0 {
+		return nil
+	}
+	last, err := b.Store.LastInbounds(ctx, n.ID, to)
+	if err != nil {
+		return nil
+	}
+	return last
+}
+
+// failures holds the failed statuses of messages not sent, to be reported
+// in one go (flush): a few transactions for a whole read of the queue
+// instead of several for each message. They are flushed before any other
+// status of the number is reported, so each customer's webhooks keep the
+// queue's order.
+type failures struct {
+	sts []service.OutboundStatus
+}
+
+func (f *failures) reset() { clear(f.sts); f.sts = f.sts[:0] }
+
+// fail holds the failed status of o (not sent) with code.
+func (b *Business) fail(f *failures, o *parley.Outbound, at time.Time, code int) error {
+	f.sts = append(f.sts, service.OutboundStatus{Outbound: o, Status: parley.OutboundFailed, At: at, Code: code})
+	return nil
+}
+
+// flush reports and stores the held failures, as setStatus would one by
+// one, and forgets them. On an error it keeps them and returns the
+// sequence number of the first one: none is settled for sure, so all
+// are to be tried again (webhook event ids and the inbox make a second
+// report of one a no-op).
+func (b *Business) flush(ctx context.Context, n *parley.BusinessNumber, f *failures) (uint64, error) {
+	if len(f.sts) == 0 {
+		return 0, nil
+	}
+	first := f.sts[0].Outbound.Seq
+	if b.Webhooks != nil {
+		if err := b.Webhooks.Statuses(ctx, n, f.sts); err != nil {
+			return first, err
+		}
+	}
+	outs := make([]parley.Outbound, len(f.sts))
+	for i, st := range f.sts {
+		outs[i] = parley.Outbound{WAMID: st.Outbound.WAMID, Status: st.Status, ErrorCode: st.Code, UpdatedAt: st.At}
+	}
+	if err := b.Store.SetOutboundStatuses(ctx, outs); err != nil {
+		return first, err
+	}
+	f.reset()
+	return 0, nil
+}
+
 // deliverOne sends (or fails) one accepted message; an error leaves it
-// accepted, to be tried again.
-func (b *Business) deliverOne(ctx context.Context, n *parley.BusinessNumber, m *sdk.Messenger, o *parley.Outbound) error {
+// accepted, to be tried again. windows has the time of the customer's
+// last message, read with the batch (nil: read it here). A failure
+// without a send is held in f.
+func (b *Business) deliverOne(ctx context.Context, n *parley.BusinessNumber, m *sdk.Messenger, o *parley.Outbound, windows map[string]time.Time, f *failures) error {
 	now := b.Clock.Now()
 	if o.Type == parley.MessageRead {
 		var r struct {
@@ -321,9 +401,12 @@ func (b *Business) deliverOne(ctx context.Context, n *parley.BusinessNumber, m *
 		_, err = b.Store.SetOutboundStatus(ctx, o.WAMID, parley.OutboundRead, 0, now)
 		return err
 	}
-	last, err := b.Store.LastInbound(ctx, n.ID, o.To)
-	if err != nil {
-		return err
+	last := windows[o.To]
+	if windows == nil {
+		var err error
+		if last, err = b.Store.LastInbound(ctx, n.ID, o.To); err != nil {
+			return err
+		}
 	}
 	if o.Type == parley.MessageTemplate && o.Category == parley.CategoryMarketing && b.Consent != nil {
 		ok, err := b.Consent.MarketingAllowed(ctx, n.Business, o.To)
@@ -331,26 +414,26 @@ func (b *Business) deliverOne(ctx context.Context, n *parley.BusinessNumber, m *
 			return err
 		}
 		if !ok {
-			return b.setStatus(ctx, n, o.WAMID, parley.OutboundFailed, now, CodeMarketingOptOut)
+			return b.fail(f, o, now, CodeMarketingOptOut)
 		}
 	}
 	if inWindow := !last.IsZero() && now.Sub(last) <= Window; !inWindow {
 		if o.Type != parley.MessageTemplate {
-			return b.setStatus(ctx, n, o.WAMID, parley.OutboundFailed, now, CodeOutsideWindow)
+			return b.fail(f, o, now, CodeOutsideWindow)
 		}
 		ok, err := b.Store.Reach(ctx, n.Business, o.To, now.Add(-Window), now, TierLimit(n.MessagingTier))
 		if err != nil {
 			return err
 		}
 		if !ok {
-			return b.setStatus(ctx, n, o.WAMID, parley.OutboundFailed, now, CodeMessagingLimit)
+			return b.fail(f, o, now, CodeMessagingLimit)
 		}
 	}
 	att, err := b.attach(ctx, n, m, o)
 	var mf *mediaFailure
 	if errors.As(err, &mf) {
 		b.Log.Info("business device: media failed", "wamid", o.WAMID, "err", err)
-		return b.setStatus(ctx, n, o.WAMID, parley.OutboundFailed, now, CodeMediaUpload)
+		return b.fail(f, o, now, CodeMediaUpload)
 	}
 	if err != nil {
 		return err
@@ -372,10 +455,14 @@ func (b *Business) deliverOne(ctx context.Context, n *parley.BusinessNumber, m *
 		var se *sdk.Error
 		switch {
 		case errors.As(err, &se) && se.Code == sdk.CodeNotFound, errors.Is(err, sdk.ErrNoKeys):
-			return b.setStatus(ctx, n, o.WAMID, parley.OutboundFailed, now, CodeNoAccount)
+			return b.fail(f, o, now, CodeNoAccount)
 		case errors.As(err, &se) && se.Code == sdk.CodeInvalid:
-			return b.setStatus(ctx, n, o.WAMID, parley.OutboundFailed, now, CodeUnknown)
+			return b.fail(f, o, now, CodeUnknown)
 		}
+		return err
+	}
+	// The failures held come first, in the queue's order.
+	if _, err := b.flush(ctx, n, f); err != nil {
 		return err
 	}
 	if err := b.Store.PutBusinessMessage(ctx, &parley.BusinessMessage{MessageID: r.MessageID, WAMID: o.WAMID, Number: n.ID,

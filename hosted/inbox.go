@@ -13,6 +13,7 @@ import (
 type InboxRecorder interface {
 	RecordInbound(ctx context.Context, n *parley.BusinessNumber, in service.InboundChat) error
 	RecordStatus(ctx context.Context, n *parley.BusinessNumber, o *parley.Outbound, status string, at time.Time, code int) error
+	RecordStatuses(ctx context.Context, n *parley.BusinessNumber, sts []service.OutboundStatus) error
 }
 
 // InboxWebhooks passes what a hosted business device reports to the
@@ -38,6 +39,16 @@ func (w InboxWebhooks) Status(ctx context.Context, n *parley.BusinessNumber, o *
 		}
 	}
 	return w.Inbox.RecordStatus(ctx, n, o, status, at, code)
+}
+
+// Statuses implements BusinessWebhooks.
+func (w InboxWebhooks) Statuses(ctx context.Context, n *parley.BusinessNumber, sts []service.OutboundStatus) error {
+	if w.Next != nil {
+		if err := w.Next.Statuses(ctx, n, sts); err != nil {
+			return err
+		}
+	}
+	return w.Inbox.RecordStatuses(ctx, n, sts)
 }
 
 // Inbound implements BusinessWebhooks.

@@ -79,6 +79,42 @@ func (w *Webhooks) enqueue(ctx context.Context, waba, number, key, id string, bo
 
 // Status implements BusinessWebhooks.
 func (w *Webhooks) Status(ctx context.Context, n *parley.BusinessNumber, o *parley.Outbound, status string, at time.Time, code int) error {
+	body, err := statusBody(n, o, status, at, code)
+	if err != nil {
+		return err
+	}
+	return w.enqueue(ctx, n.Business, n.ID, n.ID+"/"+o.To, o.WAMID+"/"+status, body)
+}
+
+// Statuses implements BusinessWebhooks: the number's subscribers are
+// looked up once, and every event is committed in one EnqueueWebhooks.
+func (w *Webhooks) Statuses(ctx context.Context, n *parley.BusinessNumber, sts []service.OutboundStatus) error {
+	if len(sts) == 0 {
+		return nil
+	}
+	targets, err := w.Business.WebhookTargets(ctx, n.Business, n.ID)
+	if err != nil || len(targets) == 0 {
+		return err // nobody subscribed: nothing to tell
+	}
+	now := w.Clock.Now()
+	events := make([]parley.WebhookEvent, 0, len(sts)*len(targets))
+	for _, st := range sts {
+		o := st.Outbound
+		body, err := statusBody(n, o, st.Status, st.At, st.Code)
+		if err != nil {
+			return err
+		}
+		id, key, endpoint := o.WAMID+"/"+st.Status, n.ID+"/"+o.To, n.Business+"/"
+		for _, t := range targets {
+			events = append(events, parley.WebhookEvent{ID: eventID(id, t.App), Endpoint: endpoint + t.App + "/" + n.ID,
+				Key: key, Body: body, CreatedAt: now})
+		}
+	}
+	return w.Outbox.EnqueueWebhooks(ctx, events)
+}
+
+// statusBody is the webhook payload of a status of o.
+func statusBody(n *parley.BusinessNumber, o *parley.Outbound, status string, at time.Time, code int) ([]byte, error) {
 	c := webhook.StatusChange{MessageID: o.WAMID, Status: status, At: at, RecipientID: o.To, BizOpaqueCallbackData: o.BizOpaque}
 	if status == parley.OutboundFailed {
 		title := failureTitles[code]
@@ -92,11 +128,7 @@ func (w *Webhooks) Status(ctx context.Context, n *parley.BusinessNumber, o *parl
 			c.Category, c.PricingType = "service", webhook.PricingFreeCustomerService
 		}
 	}
-	body, err := webhook.StatusUpdate(n.Business, metadata(n), webhook.NewStatus(c))
-	if err != nil {
-		return err
-	}
-	return w.enqueue(ctx, n.Business, n.ID, n.ID+"/"+o.To, o.WAMID+"/"+status, body)
+	return webhook.StatusUpdate(n.Business, metadata(n), webhook.NewStatus(c))
 }
 
 // Inbound implements BusinessWebhooks.

@@ -221,14 +221,8 @@ func preview(typ string, object json.RawMessage) string {
 // the business's agents.
 func (s *Inbox) record(ctx context.Context, n *parley.BusinessNumber, customer string, m *parley.InboxMessage, object json.RawMessage, agent string) (*parley.InboxRecord, error) {
 	c := &parley.Conversation{ID: parley.ConversationID(n.ID, customer), Business: n.Business, Number: n.ID, Customer: customer}
-	var err error
-	if m.Sealed, err = s.sealer.Seal(content(m.Type, object), parley.InboxMessageAAD(m.ID)); err != nil {
+	if err := s.seal(c, m, object); err != nil {
 		return nil, err
-	}
-	if m.Direction != parley.DirectionNote {
-		if c.LastSealed, err = s.sealer.Seal([]byte(preview(m.Type, object)), parley.ConversationAAD(c.ID)); err != nil {
-			return nil, err
-		}
 	}
 	rec, err := s.store.RecordInboxMessage(ctx, c, m)
 	if err != nil {
@@ -238,6 +232,20 @@ func (s *Inbox) record(ctx context.Context, n *parley.BusinessNumber, customer s
 		s.publish(n.Business, &InboxEvent{Type: "message", Conversation: s.conversationView(rec.Conversation), Message: s.messageView(m), Agent: agent})
 	}
 	return rec, nil
+}
+
+// seal seals m's content and, unless m is a note, c's preview of it.
+func (s *Inbox) seal(c *parley.Conversation, m *parley.InboxMessage, object json.RawMessage) error {
+	var err error
+	if m.Sealed, err = s.sealer.Seal(content(m.Type, object), parley.InboxMessageAAD(m.ID)); err != nil {
+		return err
+	}
+	if m.Direction != parley.DirectionNote {
+		if c.LastSealed, err = s.sealer.Seal([]byte(preview(m.Type, object)), parley.ConversationAAD(c.ID)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *Inbox) publish(business string, ev *InboxEvent) {
@@ -318,6 +326,61 @@ func (s *Inbox) RecordStatus(ctx context.Context, n *parley.BusinessNumber, o *p
 		return err
 	}
 	s.publish(n.Business, &InboxEvent{Type: "status", Message: s.messageView(m)})
+	return nil
+}
+
+// OutboundStatus is a status of an outbound message as a hosted business
+// device reports it: sent, delivered, read, or failed with a Cloud API
+// error code.
+type OutboundStatus struct {
+	Outbound *parley.Outbound
+	Status   string
+	At       time.Time
+	Code     int
+}
+
+// RecordStatuses is RecordStatus for many messages of the number, in one
+// transaction; it publishes the same events, in the same order.
+func (s *Inbox) RecordStatuses(ctx context.Context, n *parley.BusinessNumber, sts []OutboundStatus) error {
+	cs := make([]parley.Conversation, 0, len(sts))
+	ms := make([]parley.InboxMessage, 0, len(sts))
+	for _, st := range sts {
+		o := st.Outbound
+		if o.Type == parley.MessageRead || o.To == "" {
+			continue
+		}
+		var body map[string]json.RawMessage
+		if err := json.Unmarshal(o.Body, &body); err != nil {
+			return err
+		}
+		c := parley.Conversation{ID: parley.ConversationID(n.ID, o.To), Business: n.Business, Number: n.ID, Customer: o.To}
+		m := parley.InboxMessage{ID: o.WAMID, Direction: parley.DirectionOut, Type: o.Type, ContextID: o.ContextID,
+			Status: st.Status, ErrorCode: st.Code, CreatedAt: o.CreatedAt, UpdatedAt: st.At}
+		if err := s.seal(&c, &m, body[o.Type]); err != nil {
+			return err
+		}
+		cs, ms = append(cs, c), append(ms, m)
+	}
+	if len(ms) == 0 {
+		return nil
+	}
+	recs, moved, err := s.store.RecordInboxStatuses(ctx, cs, ms)
+	if err != nil {
+		return err
+	}
+	if s.hub == nil {
+		return nil
+	}
+	for i := range ms {
+		if recs[i].NewMessage {
+			m := ms[i] // as RecordStatus publishes it: still accepted
+			m.Status, m.ErrorCode, m.UpdatedAt = parley.OutboundAccepted, 0, m.CreatedAt
+			s.publish(n.Business, &InboxEvent{Type: "message", Conversation: s.conversationView(recs[i].Conversation), Message: s.messageView(&m)})
+		}
+		if moved[i] != nil {
+			s.publish(n.Business, &InboxEvent{Type: "status", Message: s.messageView(moved[i])})
+		}
+	}
 	return nil
 }
 

@@ -69,9 +69,12 @@ func (a *API) Handler() http.Handler {
 			version, p = seg, "/"+rest
 		}
 		w.Header().Set("facebook-api-version", version)
-		r2 := r.Clone(r.Context())
-		r2.URL.Path, r2.URL.RawPath = p, ""
-		r2 = r2.WithContext(context.WithValue(r2.Context(), versionKey, version))
+		// A shallow copy with its own URL, as http.StripPrefix makes: a
+		// deep Clone copied every header of every request.
+		u := *r.URL
+		u.Path, u.RawPath = p, ""
+		r2 := r.WithContext(context.WithValue(r.Context(), versionKey, version))
+		r2.URL = &u
 		mux.ServeHTTP(w, r2)
 	})
 }

@@ -17,7 +17,8 @@ var (
 	qTouchWindow            = newQuery(`INSERT INTO business_windows (number, customer, last_inbound_at) VALUES (?, ?, ?)
 		ON CONFLICT (number, customer) DO UPDATE SET last_inbound_at = excluded.last_inbound_at
 		WHERE business_windows.last_inbound_at < excluded.last_inbound_at`)
-	qLastInbound = newQuery(`SELECT last_inbound_at FROM business_windows WHERE number = ? AND customer = ?`)
+	qLastInbound  = newQuery(`SELECT last_inbound_at FROM business_windows WHERE number = ? AND customer = ?`)
+	bLastInbounds = newBulk(`SELECT customer, last_inbound_at FROM business_windows WHERE number = ? AND customer IN (`, `?`, `)`)
 
 	qLockReach    = newQuery(`INSERT INTO business_reach_lock (business, n) VALUES (?, 1) ON CONFLICT (business) DO UPDATE SET n = business_reach_lock.n + 1`)
 	qReachedAt    = newQuery(`SELECT reached_at FROM business_reach WHERE business = ? AND customer = ?`)
@@ -83,6 +84,34 @@ func (s *Store) LastInbound(ctx context.Context, number, customer string) (time.
 		return time.Time{}, s.wrap("LastInbound", err)
 	}
 	return fromMicros(at), nil
+}
+
+// LastInbounds returns the times of the customers' last messages.
+func (s *Store) LastInbounds(ctx context.Context, number string, customers []string) (map[string]time.Time, error) {
+	out := make(map[string]time.Time, len(customers))
+	args := make([]any, len(customers))
+	for i, c := range customers {
+		args[i] = c
+	}
+	err := s.eachChunk(bLastInbounds, []any{number}, args, func(text string, args []any) error {
+		rows, err := s.r.QueryContext(ctx, text, args...)
+		if err != nil {
+			return err
+		}
+		return scanAll(rows, func(r scanner) error {
+			var customer string
+			var at int64
+			if err := r.Scan(&customer, &at); err != nil {
+				return err
+			}
+			out[customer] = fromMicros(at)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, s.wrap("LastInbounds", err)
+	}
+	return out, nil
 }
 
 // Reach decides, under the business's lock row, whether a customer may be

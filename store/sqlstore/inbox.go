@@ -25,13 +25,13 @@ var (
 		state = CASE WHEN state = 'resolved' THEN 'open' ELSE state END,
 		last_sealed = CASE WHEN last_at <= ? THEN ? ELSE last_sealed END,
 		last_at = CASE WHEN last_at < ? THEN ? ELSE last_at END,
-		version = version + 1 WHERE id = ?`)
+		version = version + 1 WHERE id = ? RETURNING ` + conversationColumns)
 	qConversationOutbound = newQuery(`UPDATE inbox_conversations SET
 		last_sealed = CASE WHEN last_at <= ? THEN ? ELSE last_sealed END,
 		last_at = CASE WHEN last_at < ? THEN ? ELSE last_at END,
-		version = version + 1 WHERE id = ?`)
+		version = version + 1 WHERE id = ? RETURNING ` + conversationColumns)
 	qInboxMessageAgent = newQuery(`UPDATE inbox_messages SET agent = ? WHERE id = ? AND agent = ''`)
-	qConversationBump  = newQuery(`UPDATE inbox_conversations SET version = version + 1 WHERE id = ?`)
+	qConversationBump  = newQuery(`UPDATE inbox_conversations SET version = version + 1 WHERE id = ? RETURNING ` + conversationColumns)
 	qConversation      = newQuery(`SELECT ` + conversationColumns + ` FROM inbox_conversations WHERE id = ?`)
 	qConversations     = newQuery(`SELECT ` + conversationColumns + ` FROM inbox_conversations WHERE business = ?
 		AND (? = '' OR state = ?) AND (? = '' OR assignee = ?) AND (? = '' OR labels LIKE ?) AND (? = 0 OR unread > 0)
@@ -93,46 +93,10 @@ func scanInboxMessage(r scanner) (*parley.InboxMessage, error) {
 // RecordInboxMessage commits a message and its conversation's change in
 // one transaction.
 func (s *Store) RecordInboxMessage(ctx context.Context, c *parley.Conversation, m *parley.InboxMessage) (*parley.InboxRecord, error) {
-	rec := &parley.InboxRecord{}
+	var rec *parley.InboxRecord
 	err := s.writeTx(ctx, "RecordInboxMessage", func(tx *sql.Tx) error {
-		*rec = parley.InboxRecord{}
-		at := micros(m.CreatedAt)
-		res, err := tx.ExecContext(ctx, s.sql(qInsertConversation), c.ID, c.Business, c.Number, c.Customer, blob(c.LastSealed), at, at)
-		if err != nil {
-			return err
-		}
-		if rec.NewConversation, err = rowsAffected(res); err != nil {
-			return err
-		}
-		res, err = tx.ExecContext(ctx, s.sql(qInsertInboxMessage), m.ID, c.ID, c.Business, m.Direction, m.Type, m.Sealed, m.ContextID,
-			m.Status, m.ErrorCode, m.Agent, at, micros(m.UpdatedAt))
-		if err != nil {
-			return err
-		}
-		if rec.NewMessage, err = rowsAffected(res); err != nil {
-			return err
-		}
-		if !rec.NewMessage && m.Agent != "" {
-			// Recorded first from its status (the device was quicker than
-			// the sender): keep who sent it.
-			if _, err := tx.ExecContext(ctx, s.sql(qInboxMessageAgent), m.Agent, m.ID); err != nil {
-				return err
-			}
-		}
-		if rec.NewMessage {
-			switch m.Direction {
-			case parley.DirectionIn:
-				_, err = tx.ExecContext(ctx, s.sql(qConversationInbound), at, at, at, blob(c.LastSealed), at, at, c.ID)
-			case parley.DirectionOut:
-				_, err = tx.ExecContext(ctx, s.sql(qConversationOutbound), at, blob(c.LastSealed), at, at, c.ID)
-			default:
-				_, err = tx.ExecContext(ctx, s.sql(qConversationBump), c.ID)
-			}
-			if err != nil {
-				return err
-			}
-		}
-		rec.Conversation, err = scanConversation(tx.QueryRowContext(ctx, s.sql(qConversation), c.ID))
+		var err error
+		rec, err = s.recordInboxTx(txStmts{ctx: ctx, tx: tx, s: s}, c, m)
 		return err
 	})
 	if err != nil {
@@ -142,32 +106,134 @@ func (s *Store) RecordInboxMessage(ctx context.Context, c *parley.Conversation, 
 	return rec, nil
 }
 
+func (s *Store) recordInboxTx(t txStmts, c *parley.Conversation, m *parley.InboxMessage) (*parley.InboxRecord, error) {
+	rec := &parley.InboxRecord{}
+	at := micros(m.CreatedAt)
+	res, err := t.exec(qInsertConversation, c.ID, c.Business, c.Number, c.Customer, blob(c.LastSealed), at, at)
+	if err != nil {
+		return nil, err
+	}
+	if rec.NewConversation, err = rowsAffected(res); err != nil {
+		return nil, err
+	}
+	res, err = t.exec(qInsertInboxMessage, m.ID, c.ID, c.Business, m.Direction, m.Type, m.Sealed, m.ContextID,
+		m.Status, m.ErrorCode, m.Agent, at, micros(m.UpdatedAt))
+	if err != nil {
+		return nil, err
+	}
+	if rec.NewMessage, err = rowsAffected(res); err != nil {
+		return nil, err
+	}
+	if !rec.NewMessage && m.Agent != "" {
+		// Recorded first from its status (the device was quicker than
+		// the sender): keep who sent it.
+		if _, err := t.exec(qInboxMessageAgent, m.Agent, m.ID); err != nil {
+			return nil, err
+		}
+	}
+	// The conversation as it is now: what the update of a new message
+	// returns, else read.
+	var row *sql.Row
+	switch {
+	case !rec.NewMessage:
+		row = t.queryRow(qConversation, "", c.ID)
+	case m.Direction == parley.DirectionIn:
+		row = t.queryRow(qConversationInbound, "", at, at, at, blob(c.LastSealed), at, at, c.ID)
+	case m.Direction == parley.DirectionOut:
+		row = t.queryRow(qConversationOutbound, "", at, blob(c.LastSealed), at, at, c.ID)
+	default:
+		row = t.queryRow(qConversationBump, "", c.ID)
+	}
+	if rec.Conversation, err = scanConversation(row); err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
+
 // SetInboxStatus moves an outbound message's status forward.
 func (s *Store) SetInboxStatus(ctx context.Context, id, status string, code int, at time.Time) (*parley.InboxMessage, bool, error) {
 	var m *parley.InboxMessage
 	changed := false
 	err := s.writeTx(ctx, "SetInboxStatus", func(tx *sql.Tx) error {
 		var err error
-		m, err = scanInboxMessage(tx.QueryRowContext(ctx, s.sql(qInboxMessage)+s.d.LockRows, id))
-		if errors.Is(err, sql.ErrNoRows) {
-			return s.notFound("SetInboxStatus", "no inbox message %s", id)
-		}
-		if err != nil {
-			return err
-		}
-		if m.Direction != parley.DirectionOut || parley.OutboundRank(status) <= parley.OutboundRank(m.Status) {
-			return nil
-		}
-		if _, err := tx.ExecContext(ctx, s.sql(qSetInboxStatus), status, code, micros(at), id); err != nil {
-			return err
-		}
-		m.Status, m.ErrorCode, m.UpdatedAt, changed = status, code, at.UTC().Truncate(time.Microsecond), true
-		return nil
+		m, changed, err = s.setInboxStatusTx(txStmts{ctx: ctx, tx: tx, s: s}, id, status, code, at)
+		return err
 	})
 	if err != nil {
 		return nil, false, err
 	}
 	return m, changed, nil
+}
+
+func (s *Store) setInboxStatusTx(t txStmts, id, status string, code int, at time.Time) (*parley.InboxMessage, bool, error) {
+	m, err := scanInboxMessage(t.queryRow(qInboxMessage, s.d.LockRows, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, s.notFound("SetInboxStatus", "no inbox message %s", id)
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if m.Direction != parley.DirectionOut || parley.OutboundRank(status) <= parley.OutboundRank(m.Status) {
+		return m, false, nil
+	}
+	if _, err := t.exec(qSetInboxStatus, status, code, micros(at), id); err != nil {
+		return nil, false, err
+	}
+	m.Status, m.ErrorCode, m.UpdatedAt = status, code, at.UTC().Truncate(time.Microsecond)
+	return m, true, nil
+}
+
+// RecordInboxStatuses records outbound messages and moves them to their
+// statuses in one transaction, each query prepared once for the batch. A
+// new message is inserted with its status at once (what recording it
+// accepted and then moving it leaves); one recorded before is moved.
+func (s *Store) RecordInboxStatuses(ctx context.Context, cs []parley.Conversation, ms []parley.InboxMessage) ([]parley.InboxRecord, []*parley.InboxMessage, error) {
+	if len(cs) != len(ms) {
+		return nil, nil, &parley.Error{Code: parley.EINVALID, Op: s.op("RecordInboxStatuses"), Message: "one conversation per message"}
+	}
+	var recs []parley.InboxRecord
+	var moved []*parley.InboxMessage
+	err := s.writeTx(ctx, "RecordInboxStatuses", func(tx *sql.Tx) error {
+		t := txStmts{ctx: ctx, tx: tx, s: s, prepared: map[query]*sql.Stmt{}}
+		defer t.close()
+		recs, moved = make([]parley.InboxRecord, len(ms)), make([]*parley.InboxMessage, len(ms))
+		for i := range ms {
+			m := ms[i]
+			forward := parley.OutboundRank(m.Status) > parley.OutboundRank(parley.OutboundAccepted)
+			if forward {
+				m.UpdatedAt = m.UpdatedAt.UTC().Truncate(time.Microsecond)
+			} else {
+				m.Status, m.ErrorCode, m.UpdatedAt = parley.OutboundAccepted, 0, m.CreatedAt
+			}
+			rec, err := s.recordInboxTx(t, &cs[i], &m)
+			if err != nil {
+				return err
+			}
+			recs[i] = *rec
+			if rec.NewMessage {
+				if forward {
+					m.Conversation, m.Business = cs[i].ID, cs[i].Business
+					moved[i] = &m
+				}
+				continue
+			}
+			after, changed, err := s.setInboxStatusTx(t, m.ID, ms[i].Status, ms[i].ErrorCode, ms[i].UpdatedAt)
+			if err != nil {
+				return err
+			}
+			if changed {
+				moved[i] = after
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range ms {
+		ms[i].Conversation, ms[i].Business = cs[i].ID, cs[i].Business
+	}
+	return recs, moved, nil
 }
 
 // Conversation returns a conversation by id.

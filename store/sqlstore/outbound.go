@@ -360,6 +360,34 @@ func (s *Store) SetOutboundStatus(ctx context.Context, wamid, status string, err
 	return changed, nil
 }
 
+// SetOutboundStatuses moves messages forward in one transaction, with
+// one prepared statement.
+func (s *Store) SetOutboundStatuses(ctx context.Context, os []parley.Outbound) error {
+	for i := range os {
+		if parley.OutboundRank(os[i].Status) == 0 {
+			return &parley.Error{Code: parley.EINVALID, Op: s.op("SetOutboundStatuses"), Message: "unknown status " + os[i].Status}
+		}
+	}
+	if len(os) == 0 {
+		return nil
+	}
+	return s.writeTx(ctx, "SetOutboundStatuses", func(tx *sql.Tx) error {
+		st, err := tx.PrepareContext(ctx, s.sql(qSetOutbound))
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for i := range os {
+			o := &os[i]
+			rank := int64(parley.OutboundRank(o.Status))
+			if _, err := st.ExecContext(ctx, o.Status, rank, int64(o.ErrorCode), micros(o.UpdatedAt), o.WAMID, rank); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // PurgeOutbound deletes finished messages created before the time.
 func (s *Store) PurgeOutbound(ctx context.Context, before time.Time) (int64, error) {
 	var total int64

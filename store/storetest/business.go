@@ -451,6 +451,53 @@ func testOutbound(t *testing.T, open func(t *testing.T) parley.Store) {
 		_, err = s.SetOutboundStatus(ctxT(t), o.WAMID, "bogus", 0, t0)
 		wantCode(t, "SetOutboundStatus(bogus)", err, parley.EINVALID)
 	})
+	// SetOutboundStatuses moves many messages as SetOutboundStatus moves
+	// each: forward only, with the code and time; an unknown wamid
+	// changes nothing and fails nothing; an unknown status fails all.
+	t.Run("StatusesMoveForward", func(t *testing.T) {
+		s := open(t)
+		f := mustBusiness(t, s)
+		a, b, c := outboundMsg(f, 1), outboundMsg(f, 2), outboundMsg(f, 3)
+		for _, o := range []*parley.Outbound{a, b, c} {
+			if err := s.Enqueue(ctxT(t), o); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := s.SetOutboundStatus(ctxT(t), b.WAMID, parley.OutboundRead, 0, t0); err != nil {
+			t.Fatal(err)
+		}
+		err := s.SetOutboundStatuses(ctxT(t), []parley.Outbound{
+			{WAMID: a.WAMID, Status: parley.OutboundFailed, ErrorCode: 131047, UpdatedAt: t0.Add(time.Second)},
+			{WAMID: b.WAMID, Status: parley.OutboundDelivered, UpdatedAt: t0.Add(time.Second)}, // back: no change
+			{WAMID: "wamid.unknown", Status: parley.OutboundFailed, ErrorCode: 131047, UpdatedAt: t0},
+			{WAMID: c.WAMID, Status: parley.OutboundSent, UpdatedAt: t0.Add(2 * time.Second)},
+		})
+		if err != nil {
+			t.Fatalf("SetOutboundStatuses: %v", err)
+		}
+		for _, tt := range []struct {
+			wamid, status string
+			code          int
+			updated       time.Time
+		}{
+			{a.WAMID, parley.OutboundFailed, 131047, at(time.Second)},
+			{b.WAMID, parley.OutboundRead, 0, at(0)},
+			{c.WAMID, parley.OutboundSent, 0, at(2 * time.Second)},
+		} {
+			got, err := s.Outbound(ctxT(t), tt.wamid)
+			if err != nil || got.Status != tt.status || got.ErrorCode != tt.code || !got.UpdatedAt.Equal(tt.updated) {
+				t.Errorf("Outbound(%s) = %+v, %v; want %s, code %d, updated %v", tt.wamid, got, err, tt.status, tt.code, tt.updated)
+			}
+		}
+		err = s.SetOutboundStatuses(ctxT(t), []parley.Outbound{{WAMID: c.WAMID, Status: parley.OutboundDelivered}, {WAMID: a.WAMID, Status: "bogus"}})
+		wantCode(t, "SetOutboundStatuses(bogus)", err, parley.EINVALID)
+		if got, _ := s.Outbound(ctxT(t), c.WAMID); got.Status != parley.OutboundSent {
+			t.Errorf("after a refused batch: status %q, want sent", got.Status)
+		}
+		if err := s.SetOutboundStatuses(ctxT(t), nil); err != nil {
+			t.Errorf("SetOutboundStatuses(nil) = %v", err)
+		}
+	})
 	t.Run("Purge", func(t *testing.T) {
 		s := open(t)
 		f := mustBusiness(t, s)

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -183,6 +184,37 @@ func testBusinessChats(t *testing.T, open func(t *testing.T) parley.Store) {
 	}
 	if last, err := s.LastInbound(ctxT(t), m.Number, m.Customer); err != nil || !last.Equal(at(time.Hour)) {
 		t.Fatalf("LastInbound = %v, %v; want %v", last, err, at(time.Hour))
+	}
+	// LastInbounds reads many customers at once (more than one chunk of
+	// a bulk statement), leaving out those who never wrote and other
+	// numbers' customers.
+	var customers []string
+	want := map[string]time.Time{m.Customer: at(time.Hour)}
+	for i := range 300 {
+		c := fmt.Sprintf("1650999%04d", i)
+		customers = append(customers, c)
+		if i%3 == 0 {
+			if err := s.TouchWindow(ctxT(t), m.Number, c, at(time.Duration(i)*time.Second)); err != nil {
+				t.Fatal(err)
+			}
+			want[c] = at(time.Duration(i) * time.Second)
+		}
+	}
+	if err := s.TouchWindow(ctxT(t), "other-number", "16509990001", at(0)); err != nil {
+		t.Fatal(err)
+	}
+	customers = append(customers, m.Customer)
+	got, err := s.LastInbounds(ctxT(t), m.Number, customers)
+	if err != nil || len(got) != len(want) {
+		t.Fatalf("LastInbounds = %d times, %v; want %d", len(got), err, len(want))
+	}
+	for c, w := range want {
+		if !got[c].Equal(w) {
+			t.Errorf("LastInbounds[%s] = %v, want %v", c, got[c], w)
+		}
+	}
+	if got, err := s.LastInbounds(ctxT(t), m.Number, nil); err != nil || len(got) != 0 {
+		t.Errorf("LastInbounds(none) = %v, %v", got, err)
 	}
 }
 

@@ -166,6 +166,74 @@ func testInbox(t *testing.T, open func(t *testing.T) parley.Store) {
 		wantCode(t, "SetInboxStatus(unknown)", err, parley.ENOTFOUND)
 	})
 
+	// RecordInboxStatuses does for each message what RecordInboxMessage
+	// and SetInboxStatus do one after the other, in one transaction.
+	t.Run("Statuses", func(t *testing.T) {
+		s := open(t)
+		ctx := ctxT(t)
+		f := mustBusiness(t, s)
+		c1, c2 := newPhone(), newPhone()
+		// Recorded before (by the inbox's sender, with its agent) and
+		// failed already: it keeps its status, code and content.
+		old := inboxMsg("wamid.old", parley.DirectionOut, 0)
+		old.Agent = "agent-7"
+		if _, err := s.RecordInboxMessage(ctx, inboxConv(f, c1, "old"), old); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.SetInboxStatus(ctx, "wamid.old", parley.OutboundFailed, 131026, at(time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		failed := func(id string, d time.Duration) parley.InboxMessage {
+			m := *inboxMsg(id, parley.DirectionOut, d)
+			m.Status, m.ErrorCode, m.UpdatedAt = parley.OutboundFailed, 131047, t0.Add(d+time.Minute)
+			return m
+		}
+		cs := []parley.Conversation{*inboxConv(f, c1, "a"), *inboxConv(f, c1, "b"), *inboxConv(f, c2, "c"), *inboxConv(f, c1, "old again")}
+		ms := []parley.InboxMessage{failed("wamid.a", time.Second), failed("wamid.b", 2*time.Second), failed("wamid.c", 3*time.Second),
+			failed("wamid.old", 4*time.Second)}
+		recs, moved, err := s.RecordInboxStatuses(ctx, cs, ms)
+		if err != nil || len(recs) != 4 || len(moved) != 4 {
+			t.Fatalf("RecordInboxStatuses = %d records, %d moved, %v", len(recs), len(moved), err)
+		}
+		for i, want := range []struct{ newMsg, newConv, moved bool }{{true, false, true}, {true, false, true}, {true, true, true}, {false, false, false}} {
+			if recs[i].NewMessage != want.newMsg || recs[i].NewConversation != want.newConv || (moved[i] != nil) != want.moved {
+				t.Errorf("item %d: record %+v, moved %+v; want %+v", i, recs[i], moved[i], want)
+			}
+			if recs[i].Conversation == nil || recs[i].Conversation.ID != cs[i].ID {
+				t.Errorf("item %d: conversation %+v, want %s", i, recs[i].Conversation, cs[i].ID)
+			}
+			if ms[i].Conversation != cs[i].ID || ms[i].Business != f.b.ID {
+				t.Errorf("item %d: message in %q of %q", i, ms[i].Conversation, ms[i].Business)
+			}
+		}
+		if m := moved[1]; m == nil || m.Status != parley.OutboundFailed || m.ErrorCode != 131047 || !m.UpdatedAt.Equal(at(2*time.Second+time.Minute)) ||
+			string(m.Sealed) != "sealed wamid.b" || m.Conversation != cs[1].ID {
+			t.Errorf("moved[1] = %+v", m)
+		}
+		if c := recs[1].Conversation; string(c.LastSealed) != "b" || !c.LastAt.Equal(at(2*time.Second)) {
+			t.Errorf("conversation after b: preview %q at %v", c.LastSealed, c.LastAt)
+		}
+		got, err := s.InboxMessages(ctx, parley.ConversationID(f.n.ID, c1), time.Time{}, 10)
+		if err != nil || len(got) != 3 {
+			t.Fatalf("InboxMessages = %+v, %v", got, err)
+		}
+		want := map[string]parley.InboxMessage{"wamid.b": ms[1], "wamid.a": ms[0]}
+		for _, m := range got {
+			if m.ID == "wamid.old" {
+				if m.Status != parley.OutboundFailed || m.ErrorCode != 131026 || m.Agent != "agent-7" || string(m.Sealed) != "sealed wamid.old" {
+					t.Errorf("old message changed: %+v", m)
+				}
+				continue
+			}
+			w := want[m.ID]
+			if m.Status != parley.OutboundFailed || m.ErrorCode != 131047 || !m.UpdatedAt.Equal(at(w.UpdatedAt.Sub(t0))) || !m.CreatedAt.Equal(at(w.CreatedAt.Sub(t0))) {
+				t.Errorf("stored %s = %+v; want failed 131047 created %v updated %v", m.ID, m, w.CreatedAt, w.UpdatedAt)
+			}
+		}
+		_, _, err = s.RecordInboxStatuses(ctx, cs[:1], nil)
+		wantCode(t, "RecordInboxStatuses(mismatched)", err, parley.EINVALID)
+	})
+
 	t.Run("FilterAndUpdate", func(t *testing.T) {
 		s := open(t)
 		ctx := ctxT(t)
