@@ -340,6 +340,11 @@ type InboxStore interface {
 	// check and the change are one transaction that locks the business's
 	// owners, so two owners demoting each other at once cannot both win.
 	SetAgentRole(ctx context.Context, business, id, role string) (old string, err error)
+	// RemoveTeamAgent deletes the business's agent id and its sessions
+	// unless it is the business's last owner (ECONFLICT), in the same
+	// kind of transaction as SetAgentRole; ENOTFOUND when the business has
+	// no such agent. (DeleteAgent is the operator's, without the check.)
+	RemoveTeamAgent(ctx context.Context, business, id string) error
 	// DeleteAgent deletes the agent and its sessions; ENOTFOUND when
 	// unknown.
 	DeleteAgent(ctx context.Context, id string) error

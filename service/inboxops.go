@@ -607,7 +607,7 @@ func (s *Inbox) RemoveTeamAgent(ctx context.Context, a *AgentAuth, id string) er
 	case ag.Role == parley.AgentOwner && !a.Can(parley.AgentOwner):
 		return parley.Errorf(parley.EFORBIDDEN, "only an owner may remove an owner")
 	}
-	if err := s.store.DeleteAgent(ctx, ag.ID); err != nil {
+	if err := s.store.RemoveTeamAgent(ctx, a.Agent.Business, ag.ID); err != nil {
 		return err
 	}
 	s.audit(ctx, a.Agent.Business, a.Agent.ID, "team.remove", ag.ID, ag.Email)

@@ -150,49 +150,80 @@ func (s *Store) UpdateAgent(ctx context.Context, a *parley.Agent) error {
 	return s.execOne(ctx, "UpdateAgent", qUpdateAgent, a.Name, a.PasswordHash, blob(a.TOTPSealed), a.TOTPLastStep, a.ID)
 }
 
+// lockOwners reads, in tx, the roles of the business's owners and of
+// agent id, locking those rows on PostgreSQL (SQLite: the write
+// transaction holds the write lock), so that changes of owners
+// serialize and each sees the one before. found is false when the
+// business has no agent id.
+func (s *Store) lockOwners(ctx context.Context, tx *sql.Tx, business, id string) (owners int, role string, found bool, err error) {
+	rows, err := tx.QueryContext(ctx, s.sql(qOwnersAnd)+s.d.LockRows, business, id)
+	if err != nil {
+		return 0, "", false, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var aid, r string
+		if err := rows.Scan(&aid, &r); err != nil {
+			return 0, "", false, err
+		}
+		if r == parley.AgentOwner {
+			owners++
+		}
+		if aid == id {
+			found, role = true, r
+		}
+	}
+	return owners, role, found, rows.Err()
+}
+
+func (s *Store) lastOwner(name string) error {
+	e := parley.Errorf(parley.ECONFLICT, "the last owner cannot be demoted or removed; make someone else owner first")
+	e.Op = s.op(name)
+	return e
+}
+
 // SetAgentRole changes an agent's role unless that leaves its business
-// without an owner. PostgreSQL: the owners' rows (and the agent's) are
-// locked first, so concurrent changes serialize and the second sees the
-// first's result; SQLite: the write transaction holds the write lock.
+// without an owner.
 func (s *Store) SetAgentRole(ctx context.Context, business, id, role string) (string, error) {
 	var old string
 	err := s.writeTx(ctx, "SetAgentRole", func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, s.sql(qOwnersAnd)+s.d.LockRows, business, id)
+		owners, r, found, err := s.lockOwners(ctx, tx, business, id)
 		if err != nil {
-			return err
-		}
-		owners, found := 0, false
-		for rows.Next() {
-			var aid, r string
-			if err := rows.Scan(&aid, &r); err != nil {
-				rows.Close()
-				return err
-			}
-			if r == parley.AgentOwner {
-				owners++
-			}
-			if aid == id {
-				found, old = true, r
-			}
-		}
-		if err := rows.Close(); err != nil {
-			return err
-		}
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		if !found {
 			return s.notFound("SetAgentRole", "no such agent")
 		}
+		old = r
 		if old == parley.AgentOwner && role != parley.AgentOwner && owners <= 1 {
-			e := parley.Errorf(parley.ECONFLICT, "the last owner cannot be demoted; make someone else owner first")
-			e.Op = s.op("SetAgentRole")
-			return e
+			return s.lastOwner("SetAgentRole")
 		}
 		_, err = tx.ExecContext(ctx, s.sql(qSetAgentRole), role, id)
 		return err
 	})
 	return old, err
+}
+
+// RemoveTeamAgent deletes an agent and its sessions unless it is its
+// business's last owner.
+func (s *Store) RemoveTeamAgent(ctx context.Context, business, id string) error {
+	return s.writeTx(ctx, "RemoveTeamAgent", func(tx *sql.Tx) error {
+		owners, r, found, err := s.lockOwners(ctx, tx, business, id)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return s.notFound("RemoveTeamAgent", "no such agent")
+		}
+		if r == parley.AgentOwner && owners <= 1 {
+			return s.lastOwner("RemoveTeamAgent")
+		}
+		if _, err := tx.ExecContext(ctx, s.sql(qDeleteAgentSess), id); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, s.sql(qDeleteAgent), id)
+		return err
+	})
 }
 
 // DeleteAgent deletes an agent and its sessions.

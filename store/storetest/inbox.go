@@ -455,8 +455,29 @@ func testAgents(t *testing.T, open func(t *testing.T) parley.Store) {
 		if (e1 == nil) == (e2 == nil) || !(parley.Match(e1, parley.ECONFLICT) || parley.Match(e2, parley.ECONFLICT)) {
 			t.Fatalf("concurrent demotions of the two owners: %v, %v; want one success and one ECONFLICT", e1, e2)
 		}
-		if err := s.DeleteAgent(ctx, b.ID); err != nil {
-			t.Fatal(err)
+		// RemoveTeamAgent: same rule for removals, also when two owners
+		// remove each other at once.
+		for _, id := range []string{a.ID, b.ID} {
+			if _, err := s.SetAgentRole(ctx, f.b.ID, id, parley.AgentOwner); err != nil {
+				t.Fatal(err)
+			}
+		}
+		wantCode(t, "RemoveTeamAgent(other business)", s.RemoveTeamAgent(ctx, "other-business", a.ID), parley.ENOTFOUND)
+		wantCode(t, "RemoveTeamAgent(unknown)", s.RemoveTeamAgent(ctx, f.b.ID, "ag-nobody"), parley.ENOTFOUND)
+		for _, id := range []string{a.ID, b.ID} {
+			go func() { errs <- s.RemoveTeamAgent(ctx, f.b.ID, id) }()
+		}
+		e1, e2 = <-errs, <-errs
+		if (e1 == nil) == (e2 == nil) || !(parley.Match(e1, parley.ECONFLICT) || parley.Match(e2, parley.ECONFLICT)) {
+			t.Fatalf("concurrent removals of the two owners: %v, %v; want one success and one ECONFLICT", e1, e2)
+		}
+		if _, err := s.Agent(ctx, a.ID); err != nil { // a was removed: recreate it, and remove b, for what follows
+			if err := s.CreateAgent(ctx, a); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.DeleteAgent(ctx, b.ID); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if as, err := s.Agents(ctx, f.b.ID); err != nil || len(as) != 1 {
 			t.Fatalf("Agents = %+v, %v", as, err)

@@ -162,7 +162,7 @@ test('two-factor sign-in, sessions, the team and the audit log', async () => {
   // The owner cannot demote himself (the last owner), and promotes Bob.
   await o.getByLabel('Role of Ann', { exact: true }).selectOption('agent');
   await o.getByRole('button', { name: 'Change the role of Ann' }).click();
-  await o.getByRole('alert').getByText('The last owner cannot be demoted: make someone else owner first.').waitFor();
+  await o.getByRole('alert').getByText('The last owner cannot be demoted or removed: make someone else owner first.').waitFor();
   await o.getByLabel('Role of Bob', { exact: true }).selectOption('admin');
   await o.getByRole('button', { name: 'Change the role of Bob' }).click();
   await o.getByRole('status').getByText('The role of Bob is now Admin.').waitFor();

@@ -182,7 +182,7 @@ const en = {
   added: '{name} was added.',
   emailTaken: 'An agent with this email exists already.',
   roleNotAllowed: 'Your role cannot do this: only an owner may add, remove or change owners and roles.',
-  lastOwner: 'The last owner cannot be demoted: make someone else owner first.',
+  lastOwner: 'The last owner cannot be demoted or removed: make someone else owner first.',
   invalidEmail: 'The email is not a valid email address.',
   // Audit log
   audit: 'Audit log',
@@ -395,7 +395,7 @@ const de: Record<Key, string> = {
   added: '{name} wurde hinzugefügt.',
   emailTaken: 'Es gibt schon einen Agenten mit dieser E-Mail.',
   roleNotAllowed: 'Ihre Rolle darf das nicht: Nur Inhaber fügen Inhaber hinzu, entfernen sie oder ändern Rollen.',
-  lastOwner: 'Der letzte Inhaber kann nicht herabgestuft werden: Machen Sie zuerst jemand anderen zum Inhaber.',
+  lastOwner: 'Der letzte Inhaber kann weder herabgestuft noch entfernt werden: Machen Sie zuerst jemand anderen zum Inhaber.',
   invalidEmail: 'Die E-Mail-Adresse ist ungültig.',
   audit: 'Protokoll',
   auditEmpty: 'Noch nichts protokolliert.',
