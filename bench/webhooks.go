@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/internal/cpuclock"
 	"github.com/parley-chat/parley/webhook"
 )
 
@@ -62,7 +63,7 @@ func BaselinePostsCPU(ctx context.Context, url string, body []byte, conc int, d 
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	start := time.Now()
-	cpu := processCPU()
+	cpu := cpuclock.Process()
 	var wg sync.WaitGroup
 	for range conc {
 		wg.Go(func() {
@@ -84,7 +85,7 @@ func BaselinePostsCPU(ctx context.Context, url string, body []byte, conc int, d 
 		})
 	}
 	wg.Wait()
-	elapsed, used := time.Since(start), processCPU()-cpu
+	elapsed, used := time.Since(start), cpuclock.Process()-cpu
 	if n.Load() > 0 {
 		cpuPerReq = used / time.Duration(n.Load())
 	}
@@ -156,7 +157,7 @@ func WebhookDispatchBatched(ctx context.Context, s parley.Store, url string, bod
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	start = time.Now()
-	cpu := processCPU()
+	cpu := cpuclock.Process()
 	go func() { done <- d.Run(runCtx) }()
 	for {
 		open, _, err := s.WebhookDepth(ctx)
@@ -176,7 +177,7 @@ func WebhookDispatchBatched(ctx context.Context, s parley.Store, url string, bod
 		time.Sleep(20 * time.Millisecond)
 	}
 	r.DrainTime = time.Since(start)
-	r.DrainCPU = processCPU() - cpu
+	r.DrainCPU = cpuclock.Process() - cpu
 	stop()
 	if err := <-done; err != nil {
 		return r, err

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/internal/cpuclock"
 )
 
 // BenchmarkDeliver measures Deliver with many parallel senders, each call
@@ -42,7 +43,7 @@ func benchmarkDeliver(b *testing.B, open func(tb testing.TB) parley.Store, sende
 	var n atomic.Uint64
 	b.SetParallelism(max(1, senders/runtime.GOMAXPROCS(0)))
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := cpuclock.Process()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			i := n.Add(1)
@@ -57,7 +58,7 @@ func benchmarkDeliver(b *testing.B, open func(tb testing.TB) parley.Store, sende
 			}
 		}
 	})
-	cpu := cpuTime() - cpu0
+	cpu := cpuclock.Process() - cpu0
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 	if cpu > 0 {
 		b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/msg")
@@ -92,7 +93,7 @@ func benchmarkRoundTrip(b *testing.B, open func(tb testing.TB) parley.Store, per
 	var next atomic.Int64
 	var n atomic.Uint64
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := cpuclock.Process()
 	var wg sync.WaitGroup
 	for i := range ps {
 		p := ps[i]
@@ -131,7 +132,7 @@ func benchmarkRoundTrip(b *testing.B, open func(tb testing.TB) parley.Store, per
 		})
 	}
 	wg.Wait()
-	cpu := cpuTime() - cpu0
+	cpu := cpuclock.Process() - cpu0
 	msgs := n.Load()
 	b.ReportMetric(float64(msgs)/b.Elapsed().Seconds(), "msgs/s")
 	if cpu > 0 && msgs > 0 {

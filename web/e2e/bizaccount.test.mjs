@@ -11,20 +11,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { base, launch, phone } from './helpers.mjs';
+import { base, launch, operator, phone, until } from './helpers.mjs';
 
-const token = process.env.PARLEY_ADMIN_TOKEN;
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
-async function operator(method, path, body) {
-  const r = await fetch(base + path, { method, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await r.text();
-  assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
 
 // totp is RFC 6238's code (HMAC-SHA1, 6 digits, 30 s) of a base32 secret
 // at time step step, written here independently of the server's code.
@@ -249,11 +241,3 @@ test('the account screen in German', async () => {
   await context.close();
 });
 
-async function until(what, f, ms = 20000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    if (await f()) return;
-    if (Date.now() > end) assert.fail('timed out waiting for ' + what);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

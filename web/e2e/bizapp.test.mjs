@@ -8,33 +8,25 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { base, launch, phone } from './helpers.mjs';
+import { base, launch, operator, phone, until } from './helpers.mjs';
 
-const token = process.env.PARLEY_ADMIN_TOKEN;
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
-async function operator(method, path, body) {
-  const r = await fetch(base + path, { method, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await r.text();
-  assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
 
 async function customerInbox(number) {
   return (await operator('GET', `/admin/v1/customers/${number.slice(1)}/inbox`)).messages;
 }
 
-async function until(what, f, ms = 20000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) assert.fail('timed out waiting for ' + what);
-    await new Promise((r) => setTimeout(r, 150));
-  }
+
+// cloudPost POSTs to the Cloud API as the business biz and returns the
+// answer; a failure fails the test.
+async function cloudPost(biz, path, body) {
+  const r = await fetch(`${base}/v24.0/${path}`, { method: 'POST', headers: { Authorization: `Bearer ${biz.access_token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const out = await r.json();
+  assert.ok(r.ok, JSON.stringify(out));
+  return out;
 }
 
 async function signIn(email, password, opts = {}) {
@@ -259,12 +251,7 @@ test('owner sets up the profile; two agents work a customer conversation live', 
 
 test('outside the 24-hour window the composer offers templates only', async () => {
   const biz = await operator('POST', '/admin/v1/businesses', { name: 'Template Shop', phone: phone() });
-  const graph = async (path, body) => {
-    const r = await fetch(`${base}/v24.0/${path}`, { method: 'POST', headers: { Authorization: `Bearer ${biz.access_token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-    const out = await r.json();
-    assert.ok(r.ok, JSON.stringify(out));
-    return out;
-  };
+  const graph = (path, body) => cloudPost(biz, path, body);
   const tpl = await graph(`${biz.waba_id}/message_templates`, { name: 'order_ready', language: 'en_US', category: 'UTILITY',
     components: [{ type: 'BODY', text: 'Hello, your order {{1}} is ready for pickup.', example: { body_text: [['#41']] } }] });
   assert.equal(tpl.status, 'APPROVED');
@@ -323,12 +310,7 @@ test('outside the 24-hour window the composer offers templates only', async () =
 
 test('product messages of an integration show as cards with the catalog details', async () => {
   const biz = await operator('POST', '/admin/v1/businesses', { name: 'Plant Shop', phone: phone() });
-  const graph = async (path, body) => {
-    const r = await fetch(`${base}/v24.0/${path}`, { method: 'POST', headers: { Authorization: `Bearer ${biz.access_token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-    const out = await r.json();
-    assert.ok(r.ok, JSON.stringify(out));
-    return out;
-  };
+  const graph = (path, body) => cloudPost(biz, path, body);
   const cat = await graph(`${biz.waba_id}/product_catalogs`, { name: 'Succulents' });
   await graph(`${cat.id}/products`, { retailer_id: 'aloe-1', name: 'Aloe vera', description: 'Easy care', price: 1299, currency: 'USD', url: 'https://shrub.example/aloe' });
   await graph(`${cat.id}/products`, { retailer_id: 'cactus-1', name: 'Barrel cactus', price: 750, currency: 'USD', url: 'https://shrub.example/cactus', availability: 'out of stock' });
@@ -351,7 +333,7 @@ test('product messages of an integration show as cards with the catalog details'
   await page.locator('li.msg.out', { hasText: 'Spring selection' }).getByText('Pick yours').waitFor();
   // Another business's catalog is not readable through the inbox API.
   const other = await operator('POST', '/admin/v1/businesses', { name: 'Other Shop', phone: phone() });
-  const oc = await (await fetch(`${base}/v24.0/${other.waba_id}/product_catalogs`, { method: 'POST', headers: { Authorization: `Bearer ${other.access_token}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'Secret' }) })).json();
+  const oc = await cloudPost(other, `${other.waba_id}/product_catalogs`, { name: 'Secret' });
   const st = await page.evaluate((id) => fetch(`/business/api/catalogs/${id}/products?ids=x`).then((r) => r.status), oc.id);
   assert.equal(st, 404, "another business's catalog");
   await context.close();

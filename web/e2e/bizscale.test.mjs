@@ -8,21 +8,13 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { base, launch, phone } from './helpers.mjs';
+import { base, launch, operator, phone } from './helpers.mjs';
 
-const token = process.env.PARLEY_ADMIN_TOKEN;
 const control = process.env.PARLEY_CONTROL;
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
-async function operator(method, path, body) {
-  const r = await fetch(base + path, { method, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await r.text();
-  assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
 
 async function seed(number, n, from = 0) {
   const r = await fetch(`${control}/inbox/seed?number=${number}&n=${n}&from=${from}`, { method: 'POST' });

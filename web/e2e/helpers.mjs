@@ -2,6 +2,7 @@
 // a node started by web/browser_test.go (PARLEY_URL), codes read from the
 // operator API (PARLEY_ADMIN_TOKEN).
 
+import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 
 export const base = process.env.PARLEY_URL;
@@ -97,4 +98,26 @@ export async function send(page, text) {
 export function bubble(page, text) {
   const exact = new RegExp('^' + text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') + '$');
   return page.locator('li.msg').filter({ has: page.locator('p.text', { hasText: exact }) });
+}
+
+// operator calls the operator API (/admin/v1) with the operator token and
+// returns the decoded answer; a failure fails the test.
+export async function operator(method, path, body) {
+  const r = await fetch(base + path, { method, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await r.text();
+  assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+// until polls f until it returns something truthy (returned), failing
+// after ms.
+export async function until(what, f, ms = 20000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > end) assert.fail('timed out waiting for ' + what);
+    await new Promise((r) => setTimeout(r, 150));
+  }
 }

@@ -5,17 +5,8 @@
 // shown, as loading them would tell the shop's server the reader's
 // address (docs/cloudapi.md, "Product messages").
 import { lang, t } from './i18n';
+import { formatPrice } from './price';
 
-// formatPrice formats minor units of an ISO 4217 currency.
-export function formatPrice(minor: number, currency: string): string {
-  try {
-    const f = new Intl.NumberFormat(lang, { style: 'currency', currency });
-    const digits = f.resolvedOptions().maximumFractionDigits ?? 2;
-    return f.format(minor / 10 ** digits);
-  } catch {
-    return (minor / 100).toFixed(2) + ' ' + currency;
-  }
-}
 
 function safeURL(u: any): string | undefined {
   return typeof u === 'string' && /^https?:\/\//i.test(u) ? u : undefined;
@@ -30,7 +21,7 @@ function Card({ p, sku }: { p: any; sku: string }) {
       <strong class="name">{p.name}</strong>
       {p.description && <p class="text">{p.description}</p>}
       <div class="price-line">
-        <span class="price" data-testid="price">{formatPrice(Number(p.price) || 0, String(p.currency || ''))}</span>
+        <span class="price" data-testid="price">{formatPrice(Number(p.price) || 0, String(p.currency || ''), lang)}</span>
         <span class={inStock ? 'stock' : 'stock out'}>{inStock ? t('inStock') : t('outOfStock')}</span>
       </div>
       {url && <a class="button" href={url} target="_blank" rel="noopener noreferrer" title={t('openLink', { url })}>{t('viewProduct')}</a>}

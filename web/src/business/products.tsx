@@ -6,6 +6,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from './api';
 import { lang, t } from './i18n';
+import { formatPrice } from '../price';
 
 export interface Product { retailer_id: string; name: string; description?: string; price: number; currency: string; url?: string; availability: string }
 
@@ -22,14 +23,6 @@ function products(catalog: string, ids: string[]): Promise<Product[]> {
   return p;
 }
 
-export function formatPrice(minor: number, currency: string): string {
-  try {
-    const f = new Intl.NumberFormat(lang, { style: 'currency', currency });
-    return f.format(minor / 10 ** (f.resolvedOptions().maximumFractionDigits ?? 2));
-  } catch {
-    return (minor / 100).toFixed(2) + ' ' + currency;
-  }
-}
 
 function Card({ p, sku }: { p?: Product; sku: string }) {
   if (!p) return <div class="product missing" data-testid="product"><span class="muted">{t('productUnavailable', { id: sku })}</span></div>;
@@ -38,7 +31,7 @@ function Card({ p, sku }: { p?: Product; sku: string }) {
     <div class="product" data-testid="product">
       <strong>{p.name}</strong>
       {p.description && <p class="text">{p.description}</p>}
-      <span data-testid="price">{formatPrice(p.price, p.currency)}</span>{' · '}
+      <span data-testid="price">{formatPrice(p.price, p.currency, lang)}</span>{' · '}
       <span>{p.availability === 'out of stock' ? t('outOfStock') : t('inStock')}</span>
       {url && <> · <a href={url} target="_blank" rel="noopener noreferrer">{t('viewProduct')}</a></>}
     </div>
