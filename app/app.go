@@ -77,6 +77,11 @@ type Config struct {
 	WebhookResolver    webhook.EndpointResolver
 	WebhookConcurrency int
 
+	// HostedDevices is how many hosted devices (business numbers' devices,
+	// sandbox customers) this node runs at most (10,000); negative: none,
+	// an API-only node of a cluster whose other nodes run them.
+	HostedDevices int
+
 	// InboxHours tells the business inbox whether a number is open (the
 	// away message); nil: always open.
 	InboxHours service.OpenHours
@@ -220,7 +225,7 @@ func (m *Main) Start(ctx context.Context) (err error) {
 	}
 	// Hosted devices: business numbers' devices and sandbox customers.
 	m.hosted = &hosted.Runner{Store: m.store, Sealer: atRest, Node: cfg.Node, Server: m.selfURL,
-		Handlers: map[string]hosted.Handler{}, Clock: cfg.Clock, Log: m.log}
+		Handlers: map[string]hosted.Handler{}, MaxDevices: cfg.HostedDevices, Clock: cfg.Clock, Log: m.log}
 	provisioner := &hosted.Provisioner{Runner: m.hosted, Accounts: accounts, Keys: keys}
 	hooks := &hosted.Webhooks{Outbox: m.store, Clock: cfg.Clock, Log: m.log} // Business is set below
 	bizDevices := &hosted.Business{Store: m.store, Webhooks: hooks, Clock: cfg.Clock, Log: m.log}

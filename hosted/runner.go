@@ -41,7 +41,7 @@ type Runner struct {
 	HTTPClient *http.Client
 
 	LeaseFor   time.Duration // 30 s
-	MaxDevices int           // devices one node runs at most (10,000)
+	MaxDevices int           // devices one node runs at most (10,000); negative: none (an API-only node)
 
 	once    sync.Once  // defaults
 	leaseMu sync.Mutex // one lease round at a time
@@ -68,7 +68,7 @@ func (r *Runner) setDefaults() {
 	if r.LeaseFor <= 0 {
 		r.LeaseFor = 30 * time.Second
 	}
-	if r.MaxDevices <= 0 {
+	if r.MaxDevices == 0 {
 		r.MaxDevices = 10_000
 	}
 	if r.HTTPClient == nil {
@@ -103,6 +103,12 @@ func (r *Runner) Run(ctx context.Context) error {
 	}
 }
 
+// runsNone tells whether this node runs no hosted devices at all.
+func (r *Runner) runsNone() bool {
+	r.defaults()
+	return r.MaxDevices < 0
+}
+
 // Kick makes the Runner look for new devices now (after a Provision).
 func (r *Runner) Kick(ctx context.Context) {
 	r.defaults()
@@ -112,6 +118,9 @@ func (r *Runner) Kick(ctx context.Context) {
 // lease renews this node's leases, takes free devices and starts or stops
 // devices accordingly.
 func (r *Runner) lease(ctx context.Context) {
+	if r.MaxDevices < 0 {
+		return // an API-only node: other nodes run the devices
+	}
 	r.leaseMu.Lock()
 	defer r.leaseMu.Unlock()
 	r.mu.Lock()

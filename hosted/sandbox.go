@@ -125,6 +125,9 @@ func (s *Sandbox) messenger(ctx context.Context, phone string) (*sdk.Messenger, 
 	if err != nil {
 		return nil, "", err
 	}
+	if s.Runner.runsNone() {
+		return nil, "", parley.Errorf(parley.EUNAVAILABLE, "this node runs no hosted devices; ask a node that does for the sandbox customer %s", phone)
+	}
 	h, err := s.Provisioner.Provision(ctx, acct, parley.HostedCustomer, "sandbox customer")
 	if err != nil {
 		return nil, "", err

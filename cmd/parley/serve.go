@@ -38,6 +38,7 @@ func serve(ctx context.Context, args []string) error {
 	fs.BoolVar(&cfg.ManualTemplateReview, "template-review-manual", false, "keep new message templates PENDING until 'parley admin template review'")
 	fs.IntVar(&cfg.BusinessThroughput, "business-throughput", 80, "messages per second of new business numbers (Cloud API throughput)")
 	fs.IntVar(&cfg.WebhookConcurrency, "webhook-concurrency", 64, "webhook POSTs in flight on this node")
+	fs.IntVar(&cfg.HostedDevices, "hosted-devices", 10_000, "hosted devices (business numbers, sandbox customers) this node runs at most (0: none, an API-only node of a cluster)")
 	fs.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
@@ -48,6 +49,9 @@ func serve(ctx context.Context, args []string) error {
 	}
 	if err := settle(fs, config); err != nil {
 		return err
+	}
+	if cfg.HostedDevices == 0 {
+		cfg.HostedDevices = -1 // the flag's 0 runs none; app.Config's 0 means the default
 	}
 	if cfg.WebChatRetention == 0 {
 		cfg.WebChatRetention = -1 // the flag's 0 keeps them; app.Config's 0 means the default

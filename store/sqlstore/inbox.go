@@ -20,16 +20,27 @@ var (
 		version, created_at) VALUES (?, ?, ?, ?, 'open', ?, ?, 0, ?) ON CONFLICT DO NOTHING`)
 	qInsertInboxMessage = newQuery(`INSERT INTO inbox_messages (` + inboxMessageColumns + `)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
-	qConversationInbound = newQuery(`UPDATE inbox_conversations SET unread = unread + 1,
-		last_inbound_at = CASE WHEN last_inbound_at < ? THEN ? ELSE last_inbound_at END,
-		state = CASE WHEN state = 'resolved' THEN 'open' ELSE state END,
-		last_sealed = CASE WHEN last_at <= ? THEN ? ELSE last_sealed END,
-		last_at = CASE WHEN last_at < ? THEN ? ELSE last_at END,
-		version = version + 1 WHERE id = ? RETURNING ` + conversationColumns)
-	qConversationOutbound = newQuery(`UPDATE inbox_conversations SET
-		last_sealed = CASE WHEN last_at <= ? THEN ? ELSE last_sealed END,
-		last_at = CASE WHEN last_at < ? THEN ? ELSE last_at END,
-		version = version + 1 WHERE id = ? RETURNING ` + conversationColumns)
+	// A new message's conversation, created at its final state or
+	// updated, in one statement: an inbound message counts as unread,
+	// reopens a resolved conversation and moves last_inbound_at; either
+	// direction moves last_at and the last message shown if it is newer. A conversation is created with version 1, and every
+	// recording of a message moves its version up, so version 1 in the
+	// answer means this statement created it.
+	qUpsertConversationInbound = newQuery(`INSERT INTO inbox_conversations (id, business, number, customer, state, unread,
+		last_sealed, last_at, last_inbound_at, version, created_at) VALUES (?, ?, ?, ?, 'open', 1, ?, ?, ?, 1, ?)
+		ON CONFLICT (id) DO UPDATE SET unread = inbox_conversations.unread + 1,
+		last_inbound_at = CASE WHEN inbox_conversations.last_inbound_at < excluded.last_inbound_at THEN excluded.last_inbound_at
+			ELSE inbox_conversations.last_inbound_at END,
+		state = CASE WHEN inbox_conversations.state = 'resolved' THEN 'open' ELSE inbox_conversations.state END,
+		last_sealed = CASE WHEN inbox_conversations.last_at <= excluded.last_at THEN excluded.last_sealed ELSE inbox_conversations.last_sealed END,
+		last_at = CASE WHEN inbox_conversations.last_at < excluded.last_at THEN excluded.last_at ELSE inbox_conversations.last_at END,
+		version = inbox_conversations.version + 1 RETURNING ` + conversationColumns)
+	qUpsertConversationOutbound = newQuery(`INSERT INTO inbox_conversations (id, business, number, customer, state,
+		last_sealed, last_at, version, created_at) VALUES (?, ?, ?, ?, 'open', ?, ?, 1, ?)
+		ON CONFLICT (id) DO UPDATE SET
+		last_sealed = CASE WHEN inbox_conversations.last_at <= excluded.last_at THEN excluded.last_sealed ELSE inbox_conversations.last_sealed END,
+		last_at = CASE WHEN inbox_conversations.last_at < excluded.last_at THEN excluded.last_at ELSE inbox_conversations.last_at END,
+		version = inbox_conversations.version + 1 RETURNING ` + conversationColumns)
 	qInboxMessageAgent = newQuery(`UPDATE inbox_messages SET agent = ? WHERE id = ? AND agent = ''`)
 	qConversationBump  = newQuery(`UPDATE inbox_conversations SET version = version + 1 WHERE id = ? RETURNING ` + conversationColumns)
 	qConversation      = newQuery(`SELECT ` + conversationColumns + ` FROM inbox_conversations WHERE id = ?`)
@@ -109,14 +120,7 @@ func (s *Store) RecordInboxMessage(ctx context.Context, c *parley.Conversation, 
 func (s *Store) recordInboxTx(t txStmts, c *parley.Conversation, m *parley.InboxMessage) (*parley.InboxRecord, error) {
 	rec := &parley.InboxRecord{}
 	at := micros(m.CreatedAt)
-	res, err := t.exec(qInsertConversation, c.ID, c.Business, c.Number, c.Customer, blob(c.LastSealed), at, at)
-	if err != nil {
-		return nil, err
-	}
-	if rec.NewConversation, err = rowsAffected(res); err != nil {
-		return nil, err
-	}
-	res, err = t.exec(qInsertInboxMessage, m.ID, c.ID, c.Business, m.Direction, m.Type, m.Sealed, m.ContextID,
+	res, err := t.exec(qInsertInboxMessage, m.ID, c.ID, c.Business, m.Direction, m.Type, m.Sealed, m.ContextID,
 		m.Status, m.ErrorCode, m.Agent, at, micros(m.UpdatedAt))
 	if err != nil {
 		return nil, err
@@ -131,21 +135,34 @@ func (s *Store) recordInboxTx(t txStmts, c *parley.Conversation, m *parley.Inbox
 			return nil, err
 		}
 	}
-	// The conversation as it is now: what the update of a new message
-	// returns, else read.
+	// The conversation as it is now: created or updated in one statement
+	// for a new message in or out, else read (after creating it).
 	var row *sql.Row
+	upsert := rec.NewMessage && (m.Direction == parley.DirectionIn || m.Direction == parley.DirectionOut)
 	switch {
-	case !rec.NewMessage:
-		row = t.queryRow(qConversation, "", c.ID)
-	case m.Direction == parley.DirectionIn:
-		row = t.queryRow(qConversationInbound, "", at, at, at, blob(c.LastSealed), at, at, c.ID)
-	case m.Direction == parley.DirectionOut:
-		row = t.queryRow(qConversationOutbound, "", at, blob(c.LastSealed), at, at, c.ID)
+	case upsert && m.Direction == parley.DirectionIn:
+		row = t.queryRow(qUpsertConversationInbound, "", c.ID, c.Business, c.Number, c.Customer, blob(c.LastSealed), at, at, at)
+	case upsert:
+		row = t.queryRow(qUpsertConversationOutbound, "", c.ID, c.Business, c.Number, c.Customer, blob(c.LastSealed), at, at)
 	default:
-		row = t.queryRow(qConversationBump, "", c.ID)
+		res, err := t.exec(qInsertConversation, c.ID, c.Business, c.Number, c.Customer, blob(c.LastSealed), at, at)
+		if err != nil {
+			return nil, err
+		}
+		if rec.NewConversation, err = rowsAffected(res); err != nil {
+			return nil, err
+		}
+		if rec.NewMessage {
+			row = t.queryRow(qConversationBump, "", c.ID)
+		} else {
+			row = t.queryRow(qConversation, "", c.ID)
+		}
 	}
 	if rec.Conversation, err = scanConversation(row); err != nil {
 		return nil, err
+	}
+	if upsert {
+		rec.NewConversation = rec.Conversation.Version == 1
 	}
 	return rec, nil
 }
