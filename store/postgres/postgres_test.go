@@ -56,6 +56,11 @@ func BenchmarkDeliver(b *testing.B) {
 	storetest.BenchmarkDeliver(b, open)
 }
 
+func BenchmarkEnqueue(b *testing.B) {
+	pgtest.BaseDSN(b)
+	storetest.BenchmarkEnqueue(b, open)
+}
+
 // Nodes starting at once on an empty schema migrate one after the other.
 func TestConcurrentOpenMigratesOnce(t *testing.T) {
 	dsn := pgtest.DSN(t)

@@ -54,6 +54,10 @@ func BenchmarkDeliver(b *testing.B) {
 	storetest.BenchmarkDeliver(b, open)
 }
 
+func BenchmarkEnqueue(b *testing.B) {
+	storetest.BenchmarkEnqueue(b, open)
+}
+
 func TestOpenRejectsNonFilePaths(t *testing.T) {
 	for _, path := range []string{"", ":memory:", "file:x.db", "x.db?mode=ro"} {
 		if s, err := sqlite.Open(t.Context(), path); err == nil {

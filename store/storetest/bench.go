@@ -139,3 +139,34 @@ func benchmarkRoundTrip(b *testing.B, open func(tb testing.TB) parley.Store, per
 		b.ReportMetric(float64(cpu.Microseconds())/float64(msgs), "cpu-µs/msg")
 	}
 }
+
+// BenchmarkEnqueue measures the Cloud API's outbound queue: Enqueue of a
+// text message of one business number from many callers at once (the
+// request handlers of POST /messages), through the group commit. It
+// reports messages per second and the process's CPU time per message.
+func BenchmarkEnqueue(b *testing.B, open func(tb testing.TB) parley.Store) {
+	for _, callers := range []int{8, 64} {
+		b.Run(fmt.Sprintf("callers=%d", callers), func(b *testing.B) {
+			s := open(b)
+			f := mustBusiness(b, s)
+			var n atomic.Uint64
+			b.SetParallelism(max(1, callers/runtime.GOMAXPROCS(0)))
+			b.ResetTimer()
+			cpu0 := cpuclock.Process()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					o := outboundMsg(f, int(n.Add(1)))
+					if err := s.Enqueue(b.Context(), o); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			cpu := cpuclock.Process() - cpu0
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+			if cpu > 0 {
+				b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/msg")
+			}
+		})
+	}
+}
