@@ -324,10 +324,13 @@ type InboxStore interface {
 	// messages, newest first.
 	RecentInboxMessages(ctx context.Context, business string, limit int) ([]InboxMessage, error)
 
-	// CreateAgent stores a; ECONFLICT when its email is taken.
+	// CreateAgent stores a; ECONFLICT when its business has an agent with
+	// its email (the same email may be an agent of other businesses).
 	CreateAgent(ctx context.Context, a *Agent) error
 	Agent(ctx context.Context, id string) (*Agent, error)
-	AgentByEmail(ctx context.Context, email string) (*Agent, error)
+	// AgentsByEmail returns the agents with email (one per business at
+	// most), oldest first, up to limit.
+	AgentsByEmail(ctx context.Context, email string, limit int) ([]Agent, error)
 	// Agents lists a business's agents by email.
 	Agents(ctx context.Context, business string) ([]Agent, error)
 	// UpdateAgent stores Name, PasswordHash, TOTPSealed and

@@ -90,7 +90,7 @@ func (a *agentClient) login(email, password string) int {
 	st := a.do("POST", "/login", map[string]string{"email": email, "password": password}, &out, false)
 	if st == 200 {
 		a.csrf, _ = out["csrf_token"].(string)
-		a.me = out["agent"].(map[string]any)
+		a.me, _ = out["agent"].(map[string]any)
 	}
 	return st
 }

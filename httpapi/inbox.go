@@ -140,13 +140,30 @@ func (s *Server) inboxLogin(w http.ResponseWriter, r *http.Request) error {
 		Email    string `json:"email"`
 		Password string `json:"password"`
 		Code     string `json:"code,omitempty"`
+		Business string `json:"business,omitempty"`
 	}
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	l, err := s.Inbox.Login(r.Context(), req.Email, req.Password, req.Code, s.clientIP(r), r.UserAgent())
+	l, err := s.Inbox.Login(r.Context(), req.Email, req.Password, req.Code, req.Business, s.clientIP(r), r.UserAgent())
 	if err != nil {
 		return err
+	}
+	if len(l.Choose) > 0 {
+		// The email and password fit agents of several businesses: the
+		// client asks which, then signs in again with "business".
+		type choice struct {
+			ID   string `json:"id"`
+			Name string `json:"name"`
+		}
+		out := struct {
+			Choose []choice `json:"choose_business"`
+		}{}
+		for _, c := range l.Choose {
+			out.Choose = append(out.Choose, choice{c.ID, c.Name})
+		}
+		writeJSON(w, http.StatusOK, out)
+		return nil
 	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: l.Token, Path: "/business/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
 		Secure: secure(r, s.TrustProxy), Expires: time.Now().Add(service.SessionMax)})

@@ -134,7 +134,20 @@ type Login struct {
 	Token string
 	CSRF  string
 	Auth  *AgentAuth
+	// Choose is set instead of the rest when the email and password fit
+	// agents of several businesses: sign in again naming one of them.
+	Choose []BusinessChoice
 }
+
+// BusinessChoice is a business offered at sign-in (Login.Choose).
+type BusinessChoice struct {
+	ID   string
+	Name string
+}
+
+// maxAgentsPerEmail bounds the businesses one email is an agent of that
+// a sign-in considers (each costs a password check).
+const maxAgentsPerEmail = 20
 
 func newID(n int) string {
 	b := make([]byte, n)
@@ -191,14 +204,16 @@ func (s *Inbox) Agents(ctx context.Context, business string) ([]parley.Agent, er
 }
 
 func (s *Inbox) agentOf(ctx context.Context, business, email string) (*parley.Agent, error) {
-	a, err := s.store.AgentByEmail(ctx, strings.ToLower(strings.TrimSpace(email)))
-	if err == nil && a.Business != business {
-		err = parley.Errorf(parley.ENOTFOUND, "no such agent")
+	as, err := s.store.AgentsByEmail(ctx, strings.ToLower(strings.TrimSpace(email)), maxAgentsPerEmail)
+	if err != nil {
+		return nil, err
 	}
-	if parley.Match(err, parley.ENOTFOUND) {
-		return nil, parley.Errorf(parley.ENOTFOUND, "business %s has no agent %s", business, email)
+	for i := range as {
+		if as[i].Business == business {
+			return &as[i], nil
+		}
 	}
-	return a, err
+	return nil, parley.Errorf(parley.ENOTFOUND, "business %s has no agent %s", business, email)
 }
 
 // RemoveAgent deletes an agent of a business and its sessions.
@@ -247,8 +262,11 @@ var errLogin = parley.Errorf(parley.EUNAUTHORIZED, "wrong email, password or cod
 // or for one email are refused for a minute (ERATELIMIT); LoginFailures
 // wrong passwords in a row lock the agent out for LoginLockout
 // (ELOCKED). Unknown emails, wrong passwords and wrong codes get the
-// same answer.
-func (s *Inbox) Login(ctx context.Context, email, password, code, addr, userAgent string) (*Login, error) {
+// same answer. One email may be an agent of several businesses: business
+// names one; without it, when the password fits the agents of several,
+// Login answers with the businesses to choose from (Login.Choose) and
+// signs nobody in.
+func (s *Inbox) Login(ctx context.Context, email, password, code, business, addr, userAgent string) (*Login, error) {
 	now := s.clock.Now()
 	email = strings.ToLower(strings.TrimSpace(email))
 	for _, k := range []struct {
@@ -263,36 +281,70 @@ func (s *Inbox) Login(ctx context.Context, email, password, code, addr, userAgen
 			return nil, parley.Errorf(parley.ERATELIMIT, "too many sign-in attempts; wait a minute")
 		}
 	}
-	a, err := s.store.AgentByEmail(ctx, email)
-	if parley.Match(err, parley.ENOTFOUND) {
-		checkPassword(dummyHash(), password)
-		return nil, errLogin
-	}
+	all, err := s.store.AgentsByEmail(ctx, email, maxAgentsPerEmail)
 	if err != nil {
 		return nil, err
 	}
-	if now.Before(a.LockedUntil) {
-		return nil, parley.Errorf(parley.ELOCKED, "too many failed sign-ins; try again after %s", a.LockedUntil.Format(time.RFC3339))
+	cands := all[:0]
+	for _, a := range all {
+		if business == "" || a.Business == business {
+			cands = append(cands, a)
+		}
 	}
-	ok := checkPassword(a.PasswordHash, password)
+	if len(cands) == 0 {
+		checkPassword(dummyHash(), password)
+		return nil, errLogin
+	}
+	var fits, open []*parley.Agent
+	var lockedUntil time.Time
+	for i := range cands {
+		a := &cands[i]
+		if now.Before(a.LockedUntil) {
+			lockedUntil = a.LockedUntil
+			continue
+		}
+		open = append(open, a)
+		if checkPassword(a.PasswordHash, password) {
+			fits = append(fits, a)
+		}
+	}
+	switch {
+	case len(open) == 0:
+		return nil, parley.Errorf(parley.ELOCKED, "too many failed sign-ins; try again after %s", lockedUntil.Format(time.RFC3339))
+	case len(fits) == 0:
+		for _, a := range open {
+			if err := s.loginFailed(ctx, a, addr, now); err != nil {
+				return nil, err
+			}
+		}
+		return nil, errLogin
+	case len(fits) > 1:
+		l := &Login{}
+		for _, a := range fits {
+			b, err := s.store.Business(ctx, a.Business)
+			if err != nil {
+				return nil, err
+			}
+			l.Choose = append(l.Choose, BusinessChoice{ID: b.ID, Name: b.Name})
+		}
+		return l, nil
+	}
+	a := fits[0]
 	var step int64
-	if ok && a.TOTPSealed != nil && a.TOTPLastStep >= 0 {
+	if a.TOTPSealed != nil && a.TOTPLastStep >= 0 {
 		secret, err := s.sealer.Open(a.TOTPSealed, parley.AgentTOTPAAD(a.ID))
 		if err != nil {
 			return nil, err
 		}
+		var ok bool
 		step, ok = verifyTOTP(secret, strings.TrimSpace(code), now, a.TOTPLastStep)
 		clear(secret)
-	}
-	if !ok {
-		locked, err := s.store.AgentLoginFailed(ctx, a.ID, LoginFailures, now.Add(LoginLockout))
-		if err != nil {
-			return nil, err
+		if !ok {
+			if err := s.loginFailed(ctx, a, addr, now); err != nil {
+				return nil, err
+			}
+			return nil, errLogin
 		}
-		if locked {
-			s.audit(ctx, a.Business, a.ID, "agent.locked", a.ID, "after "+fmt.Sprint(LoginFailures)+" failed sign-ins from "+addr)
-		}
-		return nil, errLogin
 	}
 	if step > 0 {
 		a.TOTPLastStep = step
@@ -318,6 +370,19 @@ func (s *Inbox) Login(ctx context.Context, email, password, code, addr, userAgen
 	s.store.TouchAgent(ctx, a.ID, now)
 	s.audit(ctx, a.Business, a.ID, "session.login", x.ID, addr)
 	return &Login{Token: token, CSRF: csrf, Auth: &AgentAuth{Agent: a, Session: x}}, nil
+}
+
+// loginFailed counts a failed sign-in of a, locking it out after
+// LoginFailures in a row.
+func (s *Inbox) loginFailed(ctx context.Context, a *parley.Agent, addr string, now time.Time) error {
+	locked, err := s.store.AgentLoginFailed(ctx, a.ID, LoginFailures, now.Add(LoginLockout))
+	if err != nil {
+		return err
+	}
+	if locked {
+		s.audit(ctx, a.Business, a.ID, "agent.locked", a.ID, "after "+fmt.Sprint(LoginFailures)+" failed sign-ins from "+addr)
+	}
+	return nil
 }
 
 // Authenticate returns the agent of a session token. Use extends the

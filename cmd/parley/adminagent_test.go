@@ -32,7 +32,7 @@ func TestAdminBusinessAgent(t *testing.T) {
 	if pw == nil {
 		t.Fatalf("no generated password in %q", out)
 	}
-	if _, err := m.Inbox().Login(context.Background(), "ann@shop.example", pw[1], "", "127.0.0.1", "test"); err != nil {
+	if _, err := m.Inbox().Login(context.Background(), "ann@shop.example", pw[1], "", "", "127.0.0.1", "test"); err != nil {
 		t.Fatalf("login with the generated password: %v", err)
 	}
 	if out, err := admin("business", "agent", "list", "--waba", waba); err != nil || !strings.Contains(out, "ann@shop.example") || !strings.Contains(out, "owner") {
@@ -43,10 +43,10 @@ func TestAdminBusinessAgent(t *testing.T) {
 		t.Fatalf("reset-password = %q, %v", out, err)
 	}
 	pw2 := regexp.MustCompile(`password: (\S+)`).FindStringSubmatch(out)
-	if _, err := m.Inbox().Login(context.Background(), "ann@shop.example", pw[1], "", "127.0.0.1", "test"); err == nil {
+	if _, err := m.Inbox().Login(context.Background(), "ann@shop.example", pw[1], "", "", "127.0.0.1", "test"); err == nil {
 		t.Fatal("the old password still works")
 	}
-	if _, err := m.Inbox().Login(context.Background(), "ann@shop.example", pw2[1], "", "127.0.0.1", "test"); err != nil {
+	if _, err := m.Inbox().Login(context.Background(), "ann@shop.example", pw2[1], "", "", "127.0.0.1", "test"); err != nil {
 		t.Fatalf("login with the new password: %v", err)
 	}
 	if out, err := admin("business", "agent", "remove", "--waba", waba, "--email", "ann@shop.example"); err != nil || !strings.Contains(out, "removed") {

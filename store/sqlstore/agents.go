@@ -18,7 +18,7 @@ var (
 	qInsertAgent = newQuery(`INSERT INTO inbox_agents (` + agentColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT DO NOTHING`)
 	qAgent           = newQuery(`SELECT ` + agentColumns + ` FROM inbox_agents WHERE id = ?`)
-	qAgentByEmail    = newQuery(`SELECT ` + agentColumns + ` FROM inbox_agents WHERE email = ?`)
+	qAgentsByEmail   = newQuery(`SELECT ` + agentColumns + ` FROM inbox_agents WHERE email = ? ORDER BY created_at, id LIMIT ?`)
 	qAgents          = newQuery(`SELECT ` + agentColumns + ` FROM inbox_agents WHERE business = ? ORDER BY email`)
 	qUpdateAgent     = newQuery(`UPDATE inbox_agents SET name = ?, password_hash = ?, totp_sealed = ?, totp_last_step = ? WHERE id = ?`)
 	qOwnersAnd       = newQuery(`SELECT id, role FROM inbox_agents WHERE business = ? AND (role = 'owner' OR id = ?) ORDER BY id`)
@@ -73,7 +73,8 @@ func scanAgent(r scanner) (*parley.Agent, error) {
 	return &a, nil
 }
 
-// CreateAgent stores a new agent; ECONFLICT when the email is taken.
+// CreateAgent stores a new agent; ECONFLICT when the business has an
+// agent with the email.
 func (s *Store) CreateAgent(ctx context.Context, a *parley.Agent) error {
 	res, err := s.w.ExecContext(ctx, s.sql(qInsertAgent), a.ID, a.Business, a.Email, a.Name, a.Role, a.PasswordHash, blob(a.TOTPSealed),
 		a.TOTPLastStep, a.Failures, micros(a.LockedUntil), micros(a.LastSeenAt), micros(a.LastAssignedAt), micros(a.CreatedAt))
@@ -83,7 +84,7 @@ func (s *Store) CreateAgent(ctx context.Context, a *parley.Agent) error {
 	if ok, err := rowsAffected(res); err != nil {
 		return s.wrap("CreateAgent", err)
 	} else if !ok {
-		e := parley.Errorf(parley.ECONFLICT, "an agent with the email %s exists", a.Email)
+		e := parley.Errorf(parley.ECONFLICT, "the business has an agent with the email %s", a.Email)
 		e.Op = s.op("CreateAgent")
 		return e
 	}
@@ -106,28 +107,33 @@ func (s *Store) Agent(ctx context.Context, id string) (*parley.Agent, error) {
 	return s.agent(ctx, "Agent", qAgent, id)
 }
 
-// AgentByEmail returns an agent by email.
-func (s *Store) AgentByEmail(ctx context.Context, email string) (*parley.Agent, error) {
-	return s.agent(ctx, "AgentByEmail", qAgentByEmail, email)
+// AgentsByEmail returns the agents with an email, one per business at
+// most, oldest first, up to limit.
+func (s *Store) AgentsByEmail(ctx context.Context, email string, limit int) ([]parley.Agent, error) {
+	return s.agents(ctx, "AgentsByEmail", qAgentsByEmail, email, limit)
 }
 
 // Agents lists a business's agents.
 func (s *Store) Agents(ctx context.Context, business string) ([]parley.Agent, error) {
-	rows, err := s.r.QueryContext(ctx, s.sql(qAgents), business)
+	return s.agents(ctx, "Agents", qAgents, business)
+}
+
+func (s *Store) agents(ctx context.Context, name string, q query, args ...any) ([]parley.Agent, error) {
+	rows, err := s.r.QueryContext(ctx, s.sql(q), args...)
 	if err != nil {
-		return nil, s.wrap("Agents", err)
+		return nil, s.wrap(name, err)
 	}
 	defer rows.Close()
 	var out []parley.Agent
 	for rows.Next() {
 		a, err := scanAgent(rows)
 		if err != nil {
-			return nil, s.wrap("Agents", err)
+			return nil, s.wrap(name, err)
 		}
 		out = append(out, *a)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, s.wrap("Agents", err)
+		return nil, s.wrap(name, err)
 	}
 	return out, nil
 }

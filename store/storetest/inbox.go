@@ -409,9 +409,26 @@ func testAgents(t *testing.T, open func(t *testing.T) parley.Store) {
 		dup := *a
 		dup.ID = "ag-other"
 		wantCode(t, "CreateAgent(same email)", s.CreateAgent(ctx, &dup), parley.ECONFLICT)
-		got, err := s.AgentByEmail(ctx, a.Email)
-		if err != nil || got.ID != a.ID || got.PasswordHash != a.PasswordHash || got.TOTPSealed != nil || !got.CreatedAt.Equal(at(0)) {
-			t.Fatalf("AgentByEmail = %+v, %v", got, err)
+		// The same email may be an agent of another business too.
+		g := mustBusiness(t, s)
+		other := *a
+		other.ID, other.Business, other.CreatedAt = "ag-other-"+newPhone(), g.b.ID, at(1)
+		if err := s.CreateAgent(ctx, &other); err != nil {
+			t.Fatalf("CreateAgent(same email, other business): %v", err)
+		}
+		byEmail, err := s.AgentsByEmail(ctx, a.Email, 10)
+		if err != nil || len(byEmail) != 2 || byEmail[0].ID != a.ID || byEmail[1].ID != other.ID || byEmail[1].Business != g.b.ID {
+			t.Fatalf("AgentsByEmail = %+v, %v; want the two agents, oldest first", byEmail, err)
+		}
+		got := &byEmail[0]
+		if got.PasswordHash != a.PasswordHash || got.TOTPSealed != nil || !got.CreatedAt.Equal(at(0)) {
+			t.Fatalf("AgentsByEmail[0] = %+v", got)
+		}
+		if one, err := s.AgentsByEmail(ctx, a.Email, 1); err != nil || len(one) != 1 || one[0].ID != a.ID {
+			t.Fatalf("AgentsByEmail(limit 1) = %+v, %v", one, err)
+		}
+		if none, err := s.AgentsByEmail(ctx, "nobody-"+a.Email, 10); err != nil || len(none) != 0 {
+			t.Fatalf("AgentsByEmail(unknown) = %+v, %v", none, err)
 		}
 		// UpdateAgent leaves the role alone (a stale copy cannot undo a role change).
 		a.Name, a.Role, a.PasswordHash, a.TOTPSealed, a.TOTPLastStep = "Anna", parley.AgentAdmin, "$argon2id$y", []byte("totp"), 42

@@ -111,7 +111,7 @@ test('two-factor sign-in, sessions, the team and the audit log', async () => {
   await add.getByLabel('Email').fill(ann);
   await add.getByLabel('Initial password', { exact: false }).fill(pw);
   await add.getByRole('button', { name: 'Add' }).click();
-  await add.getByRole('alert').getByText('An agent with this email exists already.').waitFor();
+  await add.getByRole('alert').getByText('This business has an agent with this email already.').waitFor();
   await add.getByLabel('Email').fill(bob);
   await add.getByRole('button', { name: 'Add' }).click();
   await o.getByRole('status').getByText('Bob was added.').waitFor();
@@ -241,3 +241,27 @@ test('the account screen in German', async () => {
   await context.close();
 });
 
+
+// One email may be an agent of several businesses (an agency answering for
+// its clients): when the password fits more than one, the sign-in asks
+// which, and the inbox that opens is the chosen business's.
+test('an agent of two businesses chooses one at sign-in', async () => {
+  const stamp = Date.now();
+  const shrub = await operator('POST', '/admin/v1/businesses', { name: `Shrub ${stamp}`, phone: phone() });
+  const bakery = await operator('POST', '/admin/v1/businesses', { name: `Bakery ${stamp}`, phone: phone() });
+  const sam = `sam${stamp}@agency.example`, pw = 'correct horse battery';
+  for (const b of [shrub, bakery]) {
+    await operator('POST', `/admin/v1/businesses/${b.waba_id}/agents`, { email: sam, name: 'Sam', role: 'admin', password: pw });
+  }
+  const { context, page } = await newPage();
+  await signIn(page, sam, pw);
+  const choose = page.getByRole('region', { name: 'You are an agent of several businesses. Which one do you want to work for?' });
+  await choose.waitFor();
+  assert.equal(await choose.getByRole('button', { name: `Shrub ${stamp}` }).count(), 1);
+  await choose.getByRole('button', { name: `Bakery ${stamp}` }).click();
+  await page.getByTestId('me').waitFor();
+  // The profile screen shows the chosen business's number.
+  const me = await page.evaluate(async () => (await (await fetch('/business/api/me')).json()).agent);
+  assert.equal(me.business, bakery.waba_id);
+  await context.close();
+});

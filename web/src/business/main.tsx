@@ -30,24 +30,49 @@ function usePath(): string {
   return p;
 }
 
+type Choice = { id: string; name: string };
+
 function SignIn({ expired, onDone }: { expired: boolean; onDone: (a: Agent) => void }) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [code, setCode] = useState('');
   const [busy, setBusy] = useState(false);
   const [err, setErr] = useState('');
-  async function submit(e: Event) {
-    e.preventDefault();
+  // The businesses the email and password fit, when they fit several.
+  const [choices, setChoices] = useState<Choice[] | null>(null);
+  async function signIn(business?: string) {
     setBusy(true); setErr('');
     try {
-      const r = await api<{ agent: Agent; csrf_token: string }>('POST', '/login', { email, password, code: code || undefined });
-      setCSRF(r.csrf_token);
-      onDone(r.agent);
+      const r = await api<{ agent?: Agent; csrf_token?: string; choose_business?: Choice[] }>('POST', '/login',
+        { email, password, code: code || undefined, business });
+      if (r.choose_business) { setChoices(r.choose_business); return; }
+      setCSRF(r.csrf_token!);
+      onDone(r.agent!);
     } catch (x) {
       if (x instanceof ApiError) {
         setErr(x.status === 401 ? t('wrongCredentials') : x.status === 423 ? t('locked') : x.status === 429 ? t('rateLimited') : errorText(x));
       } else setErr(errorText(x));
     } finally { setBusy(false); }
+  }
+  function submit(e: Event) { e.preventDefault(); signIn(); }
+  if (choices) {
+    return (
+      <main class="signin">
+        <h1>{t('title')}</h1>
+        <section class="choose" aria-labelledby="choose-title">
+          <h2 id="choose-title">{t('chooseBusiness')}</h2>
+          <ul>
+            {choices.map((c) => (
+              <li key={c.id}><button type="button" disabled={busy} onClick={() => signIn(c.id)}>{c.name}</button></li>
+            ))}
+          </ul>
+          <label>{t('code')}<input inputMode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" value={code} onInput={(e) => setCode(e.currentTarget.value)} aria-describedby="choose-code-hint" /></label>
+          <small id="choose-code-hint">{t('codeHint')}</small>
+          <p class="error" role="alert">{err}</p>
+          <button type="button" class="secondary" onClick={() => { setChoices(null); setPassword(''); setCode(''); setErr(''); }}>{t('otherAccount')}</button>
+        </section>
+      </main>
+    );
   }
   return (
     <main class="signin">

@@ -16,7 +16,7 @@ const nameOf = (a: Agent) => a.name || a.email;
 // teamError turns the server's refusals into the reader's language.
 function teamError(e: unknown): string {
   if (e instanceof ApiError) {
-    if (e.status === 409 && e.message.startsWith('an agent with the email')) return t('emailTaken');
+    if (e.status === 409 && e.message.startsWith('the business has an agent with the email')) return t('emailTaken');
     if (e.status === 409 && e.message.includes('last owner')) return t('lastOwner');
     if (e.status === 403) return t('roleNotAllowed');
     if (e.status === 400 && e.message.includes('password must have')) return t('weakPassword');
