@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/parley-chat/parley"
 )
 
 // Meta-shaped webhook payloads (WhatsApp Cloud API v24; the shapes are in
@@ -219,63 +221,17 @@ type Location struct {
 	URL       string  `json:"url,omitempty"`
 }
 
-// ContactCard is a shared contact (the send API's contacts object).
-type ContactCard struct {
-	Addresses []Address    `json:"addresses,omitempty"`
-	Birthday  string       `json:"birthday,omitempty"` // YYYY-MM-DD
-	Emails    []Email      `json:"emails,omitempty"`
-	Name      ContactName  `json:"name"`
-	Org       *Org         `json:"org,omitempty"`
-	Phones    []Phone      `json:"phones,omitempty"`
-	URLs      []ContactURL `json:"urls,omitempty"`
-}
-
-// Address of a shared contact.
-type Address struct {
-	Street      string `json:"street,omitempty"`
-	City        string `json:"city,omitempty"`
-	State       string `json:"state,omitempty"`
-	Zip         string `json:"zip,omitempty"`
-	Country     string `json:"country,omitempty"`
-	CountryCode string `json:"country_code,omitempty"`
-	Type        string `json:"type,omitempty"`
-}
-
-// Email of a shared contact.
-type Email struct {
-	Email string `json:"email"`
-	Type  string `json:"type,omitempty"`
-}
-
-// ContactName of a shared contact; FormattedName is required.
-type ContactName struct {
-	FormattedName string `json:"formatted_name"`
-	FirstName     string `json:"first_name,omitempty"`
-	LastName      string `json:"last_name,omitempty"`
-	MiddleName    string `json:"middle_name,omitempty"`
-	Suffix        string `json:"suffix,omitempty"`
-	Prefix        string `json:"prefix,omitempty"`
-}
-
-// Org of a shared contact.
-type Org struct {
-	Company    string `json:"company,omitempty"`
-	Department string `json:"department,omitempty"`
-	Title      string `json:"title,omitempty"`
-}
-
-// Phone of a shared contact.
-type Phone struct {
-	Phone string `json:"phone"`
-	Type  string `json:"type,omitempty"`
-	WaID  string `json:"wa_id,omitempty"`
-}
-
-// ContactURL of a shared contact.
-type ContactURL struct {
-	URL  string `json:"url"`
-	Type string `json:"type,omitempty"`
-}
+// A shared contact of an inbound contacts message has the send API's
+// shape (the contacts object of POST /messages), and so its types.
+type (
+	ContactCard = parley.CloudContact
+	Address     = parley.CloudContactAddress
+	Email       = parley.CloudContactEmail
+	ContactName = parley.CloudContactName
+	Org         = parley.CloudContactOrg
+	Phone       = parley.CloudContactPhone
+	ContactURL  = parley.CloudContactURL
+)
 
 // Interactive is a reply to an interactive message.
 type Interactive struct {
@@ -312,11 +268,9 @@ type Button struct {
 	Text    string `json:"text"`
 }
 
-// Reaction to a message; an empty Emoji removes it.
-type Reaction struct {
-	MessageID string `json:"message_id"`
-	Emoji     string `json:"emoji"`
-}
+// Reaction to a message (the send API's reaction object); an empty Emoji
+// removes it.
+type Reaction = parley.CloudReaction
 
 // Order from a catalog.
 type Order struct {
