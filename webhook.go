@@ -41,8 +41,8 @@ const (
 type WebhookEvent struct {
 	// ID is stable across redeliveries and replays, so that receivers can
 	// drop duplicates; the producer may choose it (an idempotency key:
-	// enqueueing an id that exists does nothing), or leave it empty for
-	// NewWebhookID.
+	// enqueueing an id that exists in the same queue, Endpoint and Key,
+	// does nothing), or leave it empty for NewWebhookID.
 	ID string
 	// Endpoint names where the event goes; an EndpointResolver (package
 	// webhook) turns it into a callback URL and a signing secret when the
@@ -142,7 +142,8 @@ type WebhookFilter struct {
 type WebhookOutbox interface {
 	// EnqueueWebhooks commits events in one group-committed transaction
 	// (Validate them first; an empty ID gets NewWebhookID). An event whose
-	// ID is stored already is left alone. Producers that change state
+	// ID is stored already in its queue (the same Endpoint and Key) is
+	// left alone; ids are unique per queue. Producers that change state
 	// should rather add events to that change's transaction, as
 	// Delivery.Webhooks does.
 	EnqueueWebhooks(ctx context.Context, events []WebhookEvent) error

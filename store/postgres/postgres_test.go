@@ -94,3 +94,8 @@ func TestConcurrentOpenMigratesOnce(t *testing.T) {
 		t.Errorf("schema_migrations has %d rows, want %d", n, len(ms))
 	}
 }
+
+func BenchmarkWebhookOutbox(b *testing.B) {
+	pgtest.BaseDSN(b)
+	storetest.BenchmarkWebhookOutbox(b, open)
+}

@@ -131,3 +131,7 @@ func TestOnWebhooks(t *testing.T) {
 func BenchmarkRoundTrip(b *testing.B) {
 	storetest.BenchmarkRoundTrip(b, open)
 }
+
+func BenchmarkWebhookOutbox(b *testing.B) {
+	storetest.BenchmarkWebhookOutbox(b, open)
+}

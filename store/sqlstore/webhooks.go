@@ -54,7 +54,7 @@ const (
 
 var (
 	bInsertWebhooks = newBulk(`INSERT INTO webhook_events (id, endpoint, okey, body, created_at, enqueued_at) VALUES `,
-		`(?, ?, ?, ?, ?, ?)`, ` ON CONFLICT (id) DO NOTHING RETURNING endpoint, okey`)
+		`(?, ?, ?, ?, ?, ?)`, ` ON CONFLICT (endpoint, okey, id) DO NOTHING RETURNING endpoint, okey`)
 	// Adds events to queues (rows sorted by endpoint, okey, so that
 	// transactions lock queue rows in one order); a queue that was idle
 	// becomes due.
@@ -86,10 +86,15 @@ var (
 	// Settling.
 	bLockQueues = newLockingBulk(`SELECT endpoint, okey, lease FROM webhook_queues WHERE (endpoint, okey) IN (VALUES `,
 		`(?, ?)`, `) ORDER BY endpoint, okey`)
-	bDeleteWebhooks = newBulk(`DELETE FROM webhook_events WHERE state = 0 AND id IN (`, `?`, `) RETURNING endpoint, okey`)
-	qRetryWebhook   = newQuery(`UPDATE webhook_events SET attempts = attempts + 1, last_error = ? WHERE id = ? AND state = 0`)
-	qKillWebhook    = newQuery(`UPDATE webhook_events SET attempts = attempts + 1, last_error = ?, state = 2, dead_at = ?
-		WHERE id = ? AND state = 0 RETURNING endpoint, okey`)
+	// Event ids are unique per queue (migration 0023): delivered events
+	// are found by queue and id, a queue's ids being neighbours in the
+	// index.
+	bDeleteWebhooks = newBulk(`DELETE FROM webhook_events WHERE state = 0 AND (endpoint, okey, id) IN (VALUES `, `(?, ?, ?)`,
+		`) RETURNING endpoint, okey`)
+	qRetryWebhook = newQuery(`UPDATE webhook_events SET attempts = attempts + 1, last_error = ?
+		WHERE endpoint = ? AND okey = ? AND id = ? AND state = 0`)
+	qKillWebhook = newQuery(`UPDATE webhook_events SET attempts = attempts + 1, last_error = ?, state = 2, dead_at = ?
+		WHERE endpoint = ? AND okey = ? AND id = ? AND state = 0 RETURNING endpoint, okey`)
 	// Per queue: events gone, whether the lease is still ours (1), and
 	// when the queue is due next if it is.
 	bReleaseQueues = newBulk(`UPDATE webhook_queues SET open_events = webhook_queues.open_events - v.column3,
@@ -208,16 +213,20 @@ func (s *Store) enqueueWebhooksTx(ctx context.Context, tx *sql.Tx, events []parl
 		return err
 	}
 	rows := make([]any, 0, 6*len(events))
-	seen := make(map[string]bool, len(events))
+	type eventKey struct {
+		queueKey
+		id string
+	}
+	seen := make(map[eventKey]bool, len(events))
 	due := make(map[queueKey]int64)
 	for _, e := range events {
-		if seen[e.ID] {
+		k := queueKey{e.Endpoint, e.Key}
+		if seen[eventKey{k, e.ID}] {
 			continue
 		}
-		seen[e.ID] = true
+		seen[eventKey{k, e.ID}] = true
 		at := micros(e.CreatedAt)
 		rows = append(rows, e.ID, e.Endpoint, e.Key, e.Body, at, at)
-		k := queueKey{e.Endpoint, e.Key}
 		if d, ok := due[k]; !ok || at < d {
 			due[k] = at
 		}
@@ -379,7 +388,7 @@ func (s *Store) SettleWebhooks(ctx context.Context, results []parley.WebhookResu
 			}
 			byQueue[k] = r
 			for _, id := range r.Delivered {
-				ids = append(ids, id)
+				ids = append(ids, r.Endpoint, r.Key, id)
 			}
 		}
 		for _, k := range sortedQueues(byQueue) {
@@ -416,14 +425,14 @@ func (s *Store) SettleWebhooks(ctx context.Context, results []parley.WebhookResu
 				continue
 			}
 			if r.Dead {
-				rows, err := tx.QueryContext(ctx, s.sql(qKillWebhook), r.Error, micros(r.At), r.Failed)
+				rows, err := tx.QueryContext(ctx, s.sql(qKillWebhook), r.Error, micros(r.At), r.Endpoint, r.Key, r.Failed)
 				if err != nil {
 					return err
 				}
 				if err := scanAll(rows, count); err != nil {
 					return err
 				}
-			} else if _, err := tx.ExecContext(ctx, s.sql(qRetryWebhook), r.Error, r.Failed); err != nil {
+			} else if _, err := tx.ExecContext(ctx, s.sql(qRetryWebhook), r.Error, r.Endpoint, r.Key, r.Failed); err != nil {
 				return err
 			}
 		}

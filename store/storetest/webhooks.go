@@ -172,6 +172,21 @@ func testWebhooks(t *testing.T, open func(t *testing.T) parley.Store) {
 		e := parley.WebhookEvent{Endpoint: "app", Key: "k", Body: []byte("{}"), CreatedAt: t0}
 		mustEnqueue(t, s, e, e) // no id: each gets its own
 		wantDepth(t, s, 3, 0)
+		// Ids are unique per queue: the same id in another queue is another
+		// event, settled on its own.
+		mustEnqueue(t, s, webhookEvent("app", "k2", "same", 0), webhookEvent("app2", "k", "same", 0))
+		wantDepth(t, s, 5, 0)
+		var other parley.WebhookQueue
+		for _, q := range claim(t, s, time.Second, 10, 10) {
+			if q.Endpoint == "app" && q.Key == "k2" {
+				other = q
+			}
+		}
+		if fmt.Sprint(eventIDs(other)) != "[same]" {
+			t.Fatalf("claimed app/k2 = %+v, want the event same", other)
+		}
+		settle(t, s, delivered(other, time.Second))
+		wantDepth(t, s, 4, 0)
 		err := s.EnqueueWebhooks(ctxT(t), []parley.WebhookEvent{{Endpoint: "app", Key: "k"}})
 		wantCode(t, "EnqueueWebhooks without a body", err, parley.EINVALID)
 		err = s.EnqueueWebhooks(ctxT(t), []parley.WebhookEvent{{Key: "k", Body: []byte("{}")}})

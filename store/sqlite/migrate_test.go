@@ -1,0 +1,81 @@
+package sqlite_test
+
+import (
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/store/sqlite"
+	"github.com/parley-chat/parley/store/sqlstore"
+)
+
+// Migration 0023 rebuilds webhook_events (ids unique per queue): open and
+// dead events written under the old schema come through it whole, and
+// keep their order.
+func TestMigrationKeepsWebhookEvents(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "parley.db")
+	ms, err := sqlite.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before []sqlstore.Migration
+	for _, m := range ms {
+		if m.Version < 23 {
+			before = append(before, m)
+		}
+	}
+	db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sqlstore.Migrate(ctx, db, sqlite.Dialect, before); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC).UnixMicro()
+	for i, e := range []struct {
+		seq       int
+		id, key   string
+		state     int
+		dead      int64
+		lastError string
+	}{{3, "e1", "k", 0, 0, ""}, {5, "e2", "k", 0, 0, ""}, {7, "d1", "j", 2, t0, "HTTP 500"}} {
+		_, err := db.ExecContext(ctx, `INSERT INTO webhook_events (seq, id, endpoint, okey, body, state, attempts, last_error, created_at, enqueued_at, dead_at)
+			VALUES (?, ?, 'app', ?, ?, ?, ?, ?, ?, ?, ?)`, e.seq, e.id, e.key, fmt.Sprintf(`{"n":%d}`, i), e.state, e.state/2, e.lastError, t0, t0, e.dead)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO webhook_queues (endpoint, okey, open_events, due_at) VALUES ('app', 'k', 2, ?)`, t0); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open (migrating to the current schema): %v", err)
+	}
+	defer s.Close()
+	now := time.UnixMicro(t0)
+	qs, err := s.ClaimWebhooks(ctx, parley.WebhookClaim{Now: now, LeaseUntil: now.Add(time.Minute), Lease: "l", Queues: 10, PerQueue: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(qs) != 1 || len(qs[0].Events) != 2 || qs[0].Events[0].ID != "e1" || qs[0].Events[0].Seq != 3 ||
+		qs[0].Events[1].ID != "e2" || string(qs[0].Events[1].Body) != `{"n":1}` {
+		t.Fatalf("claimed %+v after the migration, want app/k with e1 (seq 3), e2", qs)
+	}
+	dead, err := s.DeadWebhooks(ctx, parley.WebhookFilter{})
+	if err != nil || len(dead) != 1 || dead[0].ID != "d1" || dead[0].LastError != "HTTP 500" || dead[0].Attempts != 1 {
+		t.Fatalf("DeadWebhooks = %+v, %v; want d1", dead, err)
+	}
+	if n, err := s.ReplayWebhooks(ctx, []string{"d1"}, now); err != nil || n != 1 {
+		t.Errorf("ReplayWebhooks(d1) = %d, %v; want 1", n, err)
+	}
+	if open, dead, err := s.WebhookDepth(ctx); err != nil || open != 3 || dead != 0 {
+		t.Errorf("WebhookDepth = %d, %d, %v; want 3 open, 0 dead", open, dead, err)
+	}
+}
