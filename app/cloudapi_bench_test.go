@@ -16,6 +16,7 @@ import (
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/app"
 	"github.com/parley-chat/parley/internal/cpuclock"
+	"github.com/parley-chat/parley/store/postgres/pgtest"
 )
 
 // BenchmarkCloudAPISend measures the acceptance path of
@@ -68,6 +69,13 @@ func BenchmarkCloudAPISend(b *testing.B) {
 		// validated, persisted, queued and answered, nothing settled here.
 		b.Run(fmt.Sprintf("api-only/clients=%d", clients), func(b *testing.B) {
 			n := startNode(b, app.Config{HostedDevices: -1})
+			biz := createBusiness(b, n, map[string]any{"throughput": 100_000})
+			benchmarkSend(b, clients, n.base+"/v24.0/"+biz.PhoneNumberID+"/messages", biz.AccessToken)
+		})
+		// The same on PostgreSQL (PARLEY_TEST_POSTGRES), the database of
+		// a cluster; the PostgreSQL server's CPU is not in cpu-µs/msg.
+		b.Run(fmt.Sprintf("api-only-postgres/clients=%d", clients), func(b *testing.B) {
+			n := startNode(b, app.Config{HostedDevices: -1, Database: pgtest.DSN(b)})
 			biz := createBusiness(b, n, map[string]any{"throughput": 100_000})
 			benchmarkSend(b, clients, n.base+"/v24.0/"+biz.PhoneNumberID+"/messages", biz.AccessToken)
 		})
