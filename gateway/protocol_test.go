@@ -68,6 +68,11 @@ func FuzzEncodeItem(f *testing.F) {
 		if got := encodeItem(it); !bytes.Equal(got, want) {
 			t.Fatalf("encodeItem:\n got %s\nwant %s", got, want)
 		}
+		it.Account, it.Device = "4915100000009", fdev+1
+		ev := busEvent{T: evItem, Dev: it.Device, Seq: it.Seq, Frame: want}
+		if got, want := marshalItem(it), ev.marshal(); !bytes.Equal(got, want) {
+			t.Fatalf("marshalItem:\n got %x\nwant %x", got, want)
+		}
 	})
 }
 
