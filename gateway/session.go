@@ -102,7 +102,7 @@ func (s *session) fail(id string, err error) {
 // handle processes one client frame. Calls never overlap for one session.
 func (s *session) handle(data []byte) {
 	var f inFrame
-	if err := json.Unmarshal(data, &f); err != nil {
+	if err := decodeFrame(data, &f); err != nil {
 		if s.account == "" {
 			s.c.Close(CloseAuthTimeout, "the first frame must be auth")
 			return
