@@ -79,9 +79,11 @@ func encodeItem(it *parley.Item) []byte {
 	return appendItem(make([]byte, 0, itemFrameCap(it)), it)
 }
 
-// itemFrameCap is enough room for it's frame in most cases.
+// itemFrameCap is the length of it's frame at most, unless strings need
+// escapes: the keys, quotes and widest numbers take 214 bytes.
 func itemFrameCap(it *parley.Item) int {
-	return 160 + len(it.ClientID) + len(it.Group) + base64.StdEncoding.EncodedLen(len(it.Body))
+	return 214 + len(it.Kind) + len(it.MessageID) + len(it.ClientID) + len(it.From) + len(it.To) + len(it.Group) +
+		base64.StdEncoding.EncodedLen(len(it.Body))
 }
 
 // appendItem appends it's frame (encodeItem) to b.
