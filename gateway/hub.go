@@ -271,7 +271,11 @@ func (h *Hub) publish(account string, ev *busEvent) {
 	if ev.T == evPresence {
 		subject = presenceSubject(account)
 	}
-	if err := h.ps.Publish(subject, ev.marshal()); err != nil {
+	h.publishRaw(subject, ev.marshal())
+}
+
+func (h *Hub) publishRaw(subject string, data []byte) {
+	if err := h.ps.Publish(subject, data); err != nil {
 		h.log.Warn("publish", "subject", subject, "err", err)
 	}
 }
@@ -280,7 +284,7 @@ func (h *Hub) publish(account string, ev *busEvent) {
 func (h *Hub) Items(items []parley.Item) {
 	for i := range items {
 		it := &items[i]
-		h.publish(it.Account, &busEvent{T: evItem, Dev: it.Device, Seq: it.Seq, Frame: encodeItem(it)})
+		h.publishRaw(accountSubject(it.Account), marshalItem(it))
 	}
 }
 

@@ -68,6 +68,14 @@ func FuzzEncodeItem(f *testing.F) {
 		if got := encodeItem(it); !bytes.Equal(got, want) {
 			t.Fatalf("encodeItem:\n got %s\nwant %s", got, want)
 		}
+		if plain := !bytes.Contains(want, []byte(`\`)); plain && len(want) > itemFrameCap(it) {
+			t.Fatalf("itemFrameCap = %d for a frame of %d bytes without escapes", itemFrameCap(it), len(want))
+		}
+		it.Account, it.Device = "4915100000009", fdev+1
+		ev := busEvent{T: evItem, Dev: it.Device, Seq: it.Seq, Frame: want}
+		if got, want := marshalItem(it), ev.marshal(); !bytes.Equal(got, want) {
+			t.Fatalf("marshalItem:\n got %x\nwant %x", got, want)
+		}
 	})
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,8 +20,9 @@ type session struct {
 	c     *ws.Conn
 	nonce uint64
 
-	authed   atomic.Bool  // set once an auth frame arrived: the auth timeout no longer applies
-	inflight atomic.Int32 // sends and acks waiting for their commit
+	authed    atomic.Bool  // set once an auth frame arrived: the auth timeout no longer applies
+	answering atomic.Bool  // a send's answer holds the connection for the others of its commit (answer)
+	inflight  atomic.Int32 // sends and acks waiting for their commit
 
 	mu       sync.Mutex
 	account  string // empty until authenticated
@@ -100,7 +102,7 @@ func (s *session) fail(id string, err error) {
 // handle processes one client frame. Calls never overlap for one session.
 func (s *session) handle(data []byte) {
 	var f inFrame
-	if err := json.Unmarshal(data, &f); err != nil {
+	if err := decodeFrame(data, &f); err != nil {
 		if s.account == "" {
 			s.c.Close(CloseAuthTimeout, "the first frame must be auth")
 			return
@@ -397,8 +399,28 @@ func (s *session) send(f *inFrame) {
 			return
 		}
 		f := sentFrame{Type: "sent", ID: id, MessageID: d.MessageID, Timestamp: d.Timestamp.UnixMilli(), Duplicate: d.Duplicate}
-		s.write(f.encode())
+		s.answer(f.encode())
 	})
+}
+
+// answer writes the "sent" frame of a committed send. A connection's
+// sends that one group commit settles are answered by as many goroutines,
+// woken together: the first holds the connection, lets the others run and
+// queue their frames, and then releases it, so that the answers leave in
+// one write instead of one syscall each. Missing the hold only costs a
+// write of its own.
+func (s *session) answer(b []byte) {
+	if !s.answering.CompareAndSwap(false, true) {
+		s.write(b)
+		return
+	}
+	s.c.Hold()
+	s.write(b)
+	runtime.Gosched()
+	s.answering.Store(false)
+	if err := s.c.Release(); err != nil && !errors.Is(err, ws.ErrClosed) {
+		s.hub.o.Metrics.WriteErrors.Inc()
+	}
 }
 
 func (s *session) ack(seqs []uint64) {

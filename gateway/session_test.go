@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -54,5 +55,54 @@ func TestDeliverWaitsForGap(t *testing.T) {
 	defer s.mu.Unlock()
 	if s.lastSent != 6 || s.pending != 6 || s.early != nil || s.earlyTimer != nil || s.behind {
 		t.Errorf("after the gaps filled: lastSent %d, pending %d, early %v, behind %v; want 6, 6, none, false", s.lastSent, s.pending, s.early, s.behind)
+	}
+}
+
+// Answers written at once by many goroutines, alongside a burst that the
+// hub holds and releases, all arrive: none is left queued behind a hold.
+func TestAnswersAllArrive(t *testing.T) {
+	h := connHandler{conns: make(chan *ws.Conn, 1)}
+	srv, err := ws.NewServer(h, ws.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	go srv.Run(ctx)
+	client, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(hs.URL, "http"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.CloseNow()
+	hub := &Hub{o: Options{Window: 512, Metrics: NewMetrics(nil)}}
+	s := &session{hub: hub, c: <-h.conns}
+	const n = 200
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { s.answer([]byte("a" + strconv.Itoa(i))) })
+	}
+	wg.Go(func() {
+		for i := range n {
+			hub.hold(s)
+			s.write([]byte("b" + strconv.Itoa(i)))
+			if i%7 == 0 {
+				hub.EndBurst()
+			}
+		}
+		hub.EndBurst()
+	})
+	wg.Wait()
+	seen := make(map[string]bool)
+	for range 2 * n {
+		_, got, err := client.Read(ctx)
+		if err != nil {
+			t.Fatalf("after %d frames: %v", len(seen), err)
+		}
+		seen[string(got)] = true
+	}
+	if len(seen) != 2*n {
+		t.Errorf("%d distinct frames of %d", len(seen), 2*n)
 	}
 }

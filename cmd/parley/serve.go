@@ -33,6 +33,8 @@ func serve(ctx context.Context, args []string) error {
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", 75*time.Second, "close WebSocket connections silent for this long")
 	fs.IntVar(&cfg.Limits.RequestsPerIP, "rate-ip", 60, "registration requests per client IP per hour")
 	fs.IntVar(&cfg.Limits.CodesPerNumber, "rate-number", 5, "codes sent per phone number per hour")
+	fs.Float64Var(&cfg.SendRate, "send-rate", 200, "sends per second one WebSocket connection may make (hosted business devices are exempt)")
+	fs.Float64Var(&cfg.SendBurst, "send-burst", 1000, "sends one WebSocket connection may make at once above --send-rate")
 	fs.StringVar(&cfg.AtRestKeyFile, "at-rest-key-file", "", "file with the at-rest key (64 hex digits) sealing app secrets (default: generated into DATA/at-rest-key)")
 	fs.BoolVar(&cfg.WebhookAllowPrivate, "webhook-allow-private", false, "let webhook callbacks and callback verification reach loopback and private addresses (implied by --dev)")
 	fs.BoolVar(&cfg.ManualTemplateReview, "template-review-manual", false, "keep new message templates PENDING until 'parley admin template review'")

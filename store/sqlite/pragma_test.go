@@ -11,18 +11,20 @@ func TestPragmas(t *testing.T) {
 	for _, tt := range []struct {
 		name      string
 		readOnly  bool
+		extra     []string
 		queryOnly int
+		tempStore int64 // 2: statement journals in memory
 	}{
-		{"WritePool", false, 0},
-		{"ReadPool", true, 1},
+		{"WritePool", false, writerPragmas, 0, 2},
+		{"ReadPool", true, nil, 1, 0},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			db, err := openPool(path, "", tt.readOnly)
+			db, err := openPool(path, "", tt.readOnly, tt.extra...)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer db.Close()
-			want := map[string]any{"busy_timeout": int64(5000), "journal_mode": "wal", "synchronous": int64(1), "foreign_keys": int64(1), "query_only": int64(tt.queryOnly)}
+			want := map[string]any{"busy_timeout": int64(5000), "journal_mode": "wal", "synchronous": int64(1), "foreign_keys": int64(1), "query_only": int64(tt.queryOnly), "temp_store": tt.tempStore}
 			for name, w := range want {
 				var got any
 				if err := db.QueryRowContext(t.Context(), "PRAGMA "+name).Scan(&got); err != nil {

@@ -182,8 +182,13 @@ func (b *batcher) attempt(ops []*op) error {
 	ctx, cancel := context.WithTimeout(context.Background(), txTimeout)
 	defer cancel()
 	b.s.prepareBulk(ctx)
-	for range len(ops) + 2 {
-		err := b.run1(ctx, ops)
+	careful := false
+	for range len(ops) + 3 {
+		err := b.run1(ctx, ops, careful)
+		if errors.Is(err, errKnownKeys) && !careful {
+			careful = true
+			continue
+		}
 		if !errors.Is(err, errRestart) {
 			return err
 		}
@@ -191,13 +196,13 @@ func (b *batcher) attempt(ops []*op) error {
 	return errors.New("sqlstore: batch restarted too often")
 }
 
-func (b *batcher) run1(ctx context.Context, ops []*op) error {
+func (b *batcher) run1(ctx context.Context, ops []*op, careful bool) error {
 	tx, err := b.s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	if err := b.s.apply(ctx, tx, ops); err != nil {
+	if err := b.s.apply(ctx, tx, ops, careful); err != nil {
 		return err
 	}
 	return tx.Commit()

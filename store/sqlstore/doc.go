@@ -25,8 +25,9 @@
 // operations in it.
 //
 // A batch is a handful of statements whatever its size, each over all
-// its rows at once: insert the idempotency keys (ON CONFLICT DO NOTHING
-// RETURNING tells which were new; the others are looked up, and their
+// its rows at once: insert the idempotency keys (ON CONFLICT DO NOTHING;
+// when the row count says some were not new, the batch runs again with
+// RETURNING, which tells which were; the others are looked up, and their
 // deliveries are duplicates), take each device's sequence numbers with
 // one UPDATE ... RETURNING on the next_seq counters (a revoked or unknown
 // device returns no row), delete acked items, insert the new ones (the

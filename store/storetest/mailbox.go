@@ -441,6 +441,54 @@ func testMailbox(t *testing.T, open func(t *testing.T) parley.Store) {
 			}
 		}
 	})
+	t.Run("IdempotentPipelined", func(t *testing.T) {
+		// Deliveries with the same new key queued back to back (most
+		// likely in one batch): the first wins, the others are its
+		// duplicates, and only the first's items are stored.
+		s := open(t)
+		async, ok := s.(interface {
+			DeliverAsync(context.Context, *parley.Delivery) func() error
+		})
+		if !ok {
+			t.Skipf("%T does not pipeline deliveries", s)
+		}
+		p := newPair(t, s)
+		const rounds = 20
+		var waits []func() error
+		var ds []*parley.Delivery
+		for r := range rounds {
+			for i := range 3 {
+				d := p.delivery(fmt.Sprintf("k%d", r))
+				d.MessageID, d.Timestamp = fmt.Sprintf("m-%d-%d", r, i), at(time.Duration(i)*time.Second)
+				for j := range d.Items {
+					d.Items[j].MessageID, d.Items[j].Timestamp = d.MessageID, d.Timestamp
+				}
+				ds = append(ds, d)
+				waits = append(waits, async.DeliverAsync(ctxT(t), d))
+			}
+		}
+		for i, wait := range waits {
+			if err := wait(); err != nil {
+				t.Fatalf("delivery %d: %v", i, err)
+			}
+		}
+		for i, d := range ds {
+			r, first := i/3, i%3 == 0
+			wantID := fmt.Sprintf("m-%d-0", r)
+			if d.Duplicate == first || d.MessageID != wantID || !d.Timestamp.Equal(at(0)) {
+				t.Errorf("delivery %d: duplicate %v, %q, %v; want %v, %q, %v", i, d.Duplicate, d.MessageID, d.Timestamp, !first, wantID, at(0))
+			}
+		}
+		items := fetchAll(t, s, p.to, p.toA)
+		if len(items) != rounds {
+			t.Fatalf("device has %d items, want %d", len(items), rounds)
+		}
+		for i, it := range items {
+			if want := fmt.Sprintf("m-%d-0", i); it.MessageID != want || it.Seq != uint64(i+1) {
+				t.Errorf("item %d = %q seq %d, want %q seq %d", i, it.MessageID, it.Seq, want, i+1)
+			}
+		}
+	})
 	t.Run("IdempotentSequential", func(t *testing.T) {
 		s := open(t)
 		p := newPair(t, s)
