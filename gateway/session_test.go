@@ -22,26 +22,35 @@ func (h connHandler) OnOpen(c *ws.Conn, r *http.Request)           { h.conns <- 
 func (h connHandler) OnMessage(c *ws.Conn, text bool, data []byte) {}
 func (h connHandler) OnClose(c *ws.Conn, code int, err error)      {}
 
-// Live items that arrive out of order are written in seq order without
-// reading the store: the hub here has no messaging service, so a read
-// would panic.
-func TestDeliverWaitsForGap(t *testing.T) {
+// wsPair returns a client WebSocket and the server side's connection of
+// it, both closed when the test ends, and a context of the test's
+// deadline.
+func wsPair(t *testing.T) (context.Context, *websocket.Conn, *ws.Conn) {
+	t.Helper()
 	h := connHandler{conns: make(chan *ws.Conn, 1)}
 	srv, err := ws.NewServer(h, ws.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	hs := httptest.NewServer(srv)
-	defer hs.Close()
+	t.Cleanup(hs.Close)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+	t.Cleanup(cancel)
 	go srv.Run(ctx)
 	client, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(hs.URL, "http"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer client.CloseNow()
-	s := &session{hub: &Hub{o: Options{Window: 512, Metrics: NewMetrics(nil)}}, c: <-h.conns}
+	t.Cleanup(func() { client.CloseNow() })
+	return ctx, client, <-h.conns
+}
+
+// Live items that arrive out of order are written in seq order without
+// reading the store: the hub here has no messaging service, so a read
+// would panic.
+func TestDeliverWaitsForGap(t *testing.T) {
+	ctx, client, conn := wsPair(t)
+	s := &session{hub: &Hub{o: Options{Window: 512, Metrics: NewMetrics(nil)}}, c: conn}
 	for _, seq := range []uint64{3, 2, 5, 1, 4, 2, 6} { // 2 twice: the second is dropped
 		s.deliver(seq, []byte(strconv.FormatUint(seq, 10)))
 	}
@@ -61,23 +70,9 @@ func TestDeliverWaitsForGap(t *testing.T) {
 // Answers written at once by many goroutines, alongside a burst that the
 // hub holds and releases, all arrive: none is left queued behind a hold.
 func TestAnswersAllArrive(t *testing.T) {
-	h := connHandler{conns: make(chan *ws.Conn, 1)}
-	srv, err := ws.NewServer(h, ws.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv)
-	defer hs.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	go srv.Run(ctx)
-	client, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(hs.URL, "http"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.CloseNow()
+	ctx, client, conn := wsPair(t)
 	hub := &Hub{o: Options{Window: 512, Metrics: NewMetrics(nil)}}
-	s := &session{hub: hub, c: <-h.conns}
+	s := &session{hub: hub, c: conn}
 	const n = 200
 	var wg sync.WaitGroup
 	for i := range n {

@@ -418,12 +418,7 @@ func testMailbox(t *testing.T, open func(t *testing.T) parley.Store) {
 		// Stores that queue commits (DeliverAsync) commit the deliveries
 		// one goroutine queued in the order it queued them.
 		s := open(t)
-		async, ok := s.(interface {
-			DeliverAsync(context.Context, *parley.Delivery) func() error
-		})
-		if !ok {
-			t.Skipf("%T does not pipeline deliveries", s)
-		}
+		async := pipelined(t, s)
 		p := newPair(t, s)
 		var waits []func() error
 		var ds []*parley.Delivery
@@ -446,12 +441,7 @@ func testMailbox(t *testing.T, open func(t *testing.T) parley.Store) {
 		// likely in one batch): the first wins, the others are its
 		// duplicates, and only the first's items are stored.
 		s := open(t)
-		async, ok := s.(interface {
-			DeliverAsync(context.Context, *parley.Delivery) func() error
-		})
-		if !ok {
-			t.Skipf("%T does not pipeline deliveries", s)
-		}
+		async := pipelined(t, s)
 		p := newPair(t, s)
 		const rounds = 20
 		var waits []func() error
@@ -745,4 +735,20 @@ func equalItems(a, b []parley.Item) bool {
 			x.MessageID == y.MessageID && x.ClientID == y.ClientID && x.From == y.From && x.FromDevice == y.FromDevice &&
 			x.To == y.To && x.Timestamp.Equal(y.Timestamp) && bytes.Equal(x.Body, y.Body)
 	})
+}
+
+// asyncDeliverer is a store that queues commits (DeliverAsync).
+type asyncDeliverer interface {
+	DeliverAsync(context.Context, *parley.Delivery) func() error
+}
+
+// pipelined returns s as an asyncDeliverer, or skips the test when s
+// does not pipeline deliveries.
+func pipelined(t *testing.T, s parley.Store) asyncDeliverer {
+	t.Helper()
+	async, ok := s.(asyncDeliverer)
+	if !ok {
+		t.Skipf("%T does not pipeline deliveries", s)
+	}
+	return async
 }
