@@ -3,8 +3,6 @@ package sqlstore
 import (
 	"context"
 	"errors"
-	"runtime"
-	"sync"
 	"time"
 
 	"github.com/parley-chat/parley"
@@ -22,7 +20,7 @@ const (
 // one value on done; the caller reads the results only after receiving
 // it, so the channel orders every access.
 type op struct {
-	done chan error
+	pending
 
 	deliver     bool // Deliver, else Ack
 	from        string
@@ -41,111 +39,19 @@ type op struct {
 	err         error                                     // out: this operation's own failure (ESTALE), which does not fail the batch
 	stale       bool                                      // addressed to a gone device; later runs of the batch skip it
 	staleDevice deviceKey
-	ctx         context.Context // the caller's; only checked before the operation is tried
 }
 
 // batcher runs Deliver and Ack operations in group commits: one writer
 // goroutine, many operations per transaction. See the package doc.
 type batcher struct {
-	s       *Store
-	mu      sync.RWMutex // closed and sends on q
-	closed  bool
-	q       chan *op
-	stopped chan struct{}
+	groupCommit[op, *op]
+	s *Store
 }
 
 func newBatcher(s *Store) *batcher {
-	b := &batcher{s: s, q: make(chan *op, queueSize), stopped: make(chan struct{})}
-	go b.run()
+	b := &batcher{s: s}
+	b.start(b.commit)
 	return b
-}
-
-// do queues o and waits for its result or for ctx to end.
-func (b *batcher) do(ctx context.Context, o *op) error {
-	if err := b.submit(ctx, o); err != nil {
-		return err
-	}
-	return b.wait(ctx, o)
-}
-
-// submit queues o. Operations submitted one after another by one
-// goroutine are committed in that order.
-func (b *batcher) submit(ctx context.Context, o *op) error {
-	o.ctx = ctx
-	o.done = make(chan error, 1) // the writer never blocks on a caller that left
-	b.mu.RLock()
-	defer b.mu.RUnlock()
-	if b.closed {
-		return &parley.Error{Code: parley.EUNAVAILABLE, Message: "storage is closed"}
-	}
-	select {
-	case b.q <- o:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// wait returns the result of a submitted o, or ctx's error.
-func (b *batcher) wait(ctx context.Context, o *op) error {
-	select {
-	case err := <-o.done:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// close stops accepting operations, waits until the writer has answered
-// every queued one, and returns. Senders blocked on a full queue hold the
-// read lock; the writer keeps draining, so they finish and close gets in.
-func (b *batcher) close() {
-	b.mu.Lock()
-	if !b.closed {
-		b.closed = true
-		close(b.q)
-	}
-	b.mu.Unlock()
-	<-b.stopped
-}
-
-func (b *batcher) run() {
-	defer close(b.stopped)
-	batch := make([]*op, 0, maxBatch)
-	live := make([]*op, 0, maxBatch)
-	for o := range b.q {
-		// Let the callers answered last run first: they enqueue their
-		// next operations, which then join this batch instead of each
-		// making a batch of its own. Without this, under load the writer
-		// runs ahead of them and batches stay small.
-		runtime.Gosched()
-		batch = append(batch[:0], o)
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case o, ok := <-b.q:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, o)
-			default:
-				break fill
-			}
-		}
-		live = live[:0]
-		for _, o := range batch {
-			if err := o.ctx.Err(); err != nil {
-				o.done <- err // the caller has gone; nothing of it was written
-				continue
-			}
-			live = append(live, o)
-		}
-		if len(live) > 0 {
-			b.commit(live)
-		}
-		clear(batch)
-		clear(live)
-	}
 }
 
 // commit runs ops in one transaction and answers each. When that fails,

@@ -4,9 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"runtime"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/parley-chat/parley"
@@ -38,25 +36,21 @@ var (
 )
 
 type enqueueOp struct {
-	o    parley.Outbound // the caller's copy; Seq set by the writer
-	err  error           // this op's own failure (unknown number)
-	ctx  context.Context
-	done chan error
+	pending
+	o   parley.Outbound // the caller's copy; Seq set by the writer
+	err error           // this op's own failure (unknown number)
 }
 
 // outboundBatcher is the writer of the outbound queue; see the file doc.
 type outboundBatcher struct {
+	groupCommit[enqueueOp, *enqueueOp]
 	s        *Store
-	mu       sync.RWMutex
-	closed   bool
-	q        chan *enqueueOp
-	stopped  chan struct{}
 	prepared map[string]*sql.Stmt // owned by the writer goroutine
 }
 
 func newOutboundBatcher(s *Store) *outboundBatcher {
-	b := &outboundBatcher{s: s, q: make(chan *enqueueOp, queueSize), stopped: make(chan struct{}), prepared: map[string]*sql.Stmt{}}
-	go b.run()
+	b := &outboundBatcher{s: s, prepared: map[string]*sql.Stmt{}}
+	b.start(b.commit)
 	return b
 }
 
@@ -73,76 +67,19 @@ func (s *Store) Enqueue(ctx context.Context, o *parley.Outbound) error {
 	if s.closed.Load() {
 		return &parley.Error{Code: parley.EUNAVAILABLE, Message: "storage is closed"}
 	}
-	b := s.outbound()
-	op := &enqueueOp{o: *o, ctx: ctx, done: make(chan error, 1)}
+	op := &enqueueOp{o: *o}
 	op.o.Status = parley.OutboundAccepted
-	b.mu.RLock()
-	if b.closed {
-		b.mu.RUnlock()
-		return &parley.Error{Code: parley.EUNAVAILABLE, Message: "storage is closed"}
+	if err := s.outbound().do(ctx, op); err != nil {
+		return s.wrap("Enqueue", err)
 	}
-	select {
-	case b.q <- op:
-		b.mu.RUnlock()
-	case <-ctx.Done():
-		b.mu.RUnlock()
-		return ctx.Err()
-	}
-	select {
-	case err := <-op.done:
-		if err != nil {
-			return s.wrap("Enqueue", err)
-		}
-		o.Seq, o.Status = op.o.Seq, op.o.Status
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	o.Seq, o.Status = op.o.Seq, op.o.Status
+	return nil
 }
 
 func (b *outboundBatcher) close() {
-	b.mu.Lock()
-	if !b.closed {
-		b.closed = true
-		close(b.q)
-	}
-	b.mu.Unlock()
-	<-b.stopped
+	b.groupCommit.close()
 	for _, p := range b.prepared {
 		p.Close()
-	}
-}
-
-func (b *outboundBatcher) run() {
-	defer close(b.stopped)
-	batch := make([]*enqueueOp, 0, maxBatch)
-	for op := range b.q {
-		runtime.Gosched() // see batcher.run
-		batch = append(batch[:0], op)
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case op, ok := <-b.q:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, op)
-			default:
-				break fill
-			}
-		}
-		live := batch[:0:0]
-		for _, op := range batch {
-			if err := op.ctx.Err(); err != nil {
-				op.done <- err
-				continue
-			}
-			live = append(live, op)
-		}
-		if len(live) > 0 {
-			b.commit(live)
-		}
-		clear(batch)
 	}
 }
 

@@ -1,0 +1,128 @@
+package sqlstore
+
+import (
+	"context"
+	"runtime"
+	"sync"
+
+	"github.com/parley-chat/parley"
+)
+
+// pending is what every group-committed operation carries: the caller's
+// context and the channel its one answer arrives on.
+type pending struct {
+	ctx  context.Context // the caller's; only checked before the operation is tried
+	done chan error
+}
+
+func (p *pending) base() *pending { return p }
+
+// groupCommit is a queue with one writer goroutine that takes every
+// operation waiting (up to maxBatch) and hands them to commit at once,
+// which answers each on its done channel. The mailbox batcher and the
+// outbound queue's writer are built on it; see the package doc.
+type groupCommit[E any, P interface {
+	*E
+	base() *pending
+}] struct {
+	commit  func(ops []P)
+	mu      sync.RWMutex // closed and sends on q
+	closed  bool
+	q       chan P
+	stopped chan struct{}
+}
+
+// start makes g run commit for each batch, on a goroutine of its own.
+func (g *groupCommit[E, P]) start(commit func(ops []P)) {
+	g.commit, g.q, g.stopped = commit, make(chan P, queueSize), make(chan struct{})
+	go g.run()
+}
+
+// submit queues o. Operations submitted one after another by one
+// goroutine are committed in that order.
+func (g *groupCommit[E, P]) submit(ctx context.Context, o P) error {
+	p := o.base()
+	p.ctx = ctx
+	p.done = make(chan error, 1) // the writer never blocks on a caller that left
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	if g.closed {
+		return &parley.Error{Code: parley.EUNAVAILABLE, Message: "storage is closed"}
+	}
+	select {
+	case g.q <- o:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// wait returns the result of a submitted o, or ctx's error.
+func (g *groupCommit[E, P]) wait(ctx context.Context, o P) error {
+	select {
+	case err := <-o.base().done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// do queues o and waits for its result or for ctx to end.
+func (g *groupCommit[E, P]) do(ctx context.Context, o P) error {
+	if err := g.submit(ctx, o); err != nil {
+		return err
+	}
+	return g.wait(ctx, o)
+}
+
+// close stops accepting operations, waits until the writer has answered
+// every queued one, and returns. Senders blocked on a full queue hold the
+// read lock; the writer keeps draining, so they finish and close gets in.
+func (g *groupCommit[E, P]) close() {
+	g.mu.Lock()
+	if !g.closed {
+		g.closed = true
+		close(g.q)
+	}
+	g.mu.Unlock()
+	<-g.stopped
+}
+
+func (g *groupCommit[E, P]) run() {
+	defer close(g.stopped)
+	batch := make([]P, 0, maxBatch)
+	live := make([]P, 0, maxBatch)
+	for o := range g.q {
+		// Let the callers answered last run first: they enqueue their
+		// next operations, which then join this batch instead of each
+		// making a batch of its own. Without this, under load the writer
+		// runs ahead of them and batches stay small.
+		runtime.Gosched()
+		batch = append(batch[:0], o)
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case o, ok := <-g.q:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, o)
+			default:
+				break fill
+			}
+		}
+		live = live[:0]
+		for _, o := range batch {
+			if p := o.base(); p.ctx.Err() != nil {
+				p.done <- p.ctx.Err() // the caller has gone; nothing of it was written
+				continue
+			}
+			live = append(live, o)
+		}
+		if len(live) > 0 {
+			g.commit(live)
+		}
+		clear(batch)
+		clear(live)
+	}
+}
