@@ -254,15 +254,29 @@ func (s *Consent) customer(ctx context.Context, business, waID string) (*Custome
 		return nil, err
 	}
 	key := parley.ConsentCustomerKey(s.hasher, w)
+	// States and history are two reads: an entry committed between them
+	// would be in the history and not in the states. Every entry moves
+	// its purposes' states to its seq, so states read again unchanged
+	// after the history mean that the history matches them.
 	states, err := s.store.ConsentStates(ctx, business, key)
 	if err != nil {
 		return nil, err
 	}
-	hist, err := s.store.CustomerConsents(ctx, business, key)
-	if err != nil {
-		return nil, err
+	for range 5 {
+		hist, err := s.store.CustomerConsents(ctx, business, key)
+		if err != nil {
+			return nil, err
+		}
+		again, err := s.store.ConsentStates(ctx, business, key)
+		if err != nil {
+			return nil, err
+		}
+		if slices.EqualFunc(states, again, func(a, b parley.ConsentState) bool { return a.Purpose == b.Purpose && a.Seq == b.Seq }) {
+			return &CustomerConsent{WaID: w, States: states, History: hist}, nil
+		}
+		states = again
 	}
-	return &CustomerConsent{WaID: w, States: states, History: hist}, nil
+	return nil, parley.Errorf(parley.EUNAVAILABLE, "the customer's consent keeps changing; try again")
 }
 
 // Verification is the result of checking a ledger's chain.
