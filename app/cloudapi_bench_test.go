@@ -46,9 +46,7 @@ func BenchmarkCloudAPISend(b *testing.B) {
 			benchmarkSend(b, clients, srv.URL+"/v24.0/1/messages", "t")
 		})
 		b.Run(fmt.Sprintf("parley/clients=%d", clients), func(b *testing.B) {
-			n := startNode(b, app.Config{})
-			biz := createBusiness(b, n, map[string]any{"throughput": 100_000})
-			benchmarkSend(b, clients, n.base+"/v24.0/"+biz.PhoneNumberID+"/messages", biz.AccessToken)
+			n, biz := benchmarkNode(b, clients, app.Config{})
 			// How far the hosted device got with the queue in the same
 			// time: the share of the accepted messages already settled
 			// (failed with 131047) when the clock stopped.
@@ -68,18 +66,23 @@ func BenchmarkCloudAPISend(b *testing.B) {
 		// whose other nodes run the hosted devices (--hosted-devices 0):
 		// validated, persisted, queued and answered, nothing settled here.
 		b.Run(fmt.Sprintf("api-only/clients=%d", clients), func(b *testing.B) {
-			n := startNode(b, app.Config{HostedDevices: -1})
-			biz := createBusiness(b, n, map[string]any{"throughput": 100_000})
-			benchmarkSend(b, clients, n.base+"/v24.0/"+biz.PhoneNumberID+"/messages", biz.AccessToken)
+			benchmarkNode(b, clients, app.Config{HostedDevices: -1})
 		})
 		// The same on PostgreSQL (PARLEY_TEST_POSTGRES), the database of
 		// a cluster; the PostgreSQL server's CPU is not in cpu-µs/msg.
 		b.Run(fmt.Sprintf("api-only-postgres/clients=%d", clients), func(b *testing.B) {
-			n := startNode(b, app.Config{HostedDevices: -1, Database: pgtest.DSN(b)})
-			biz := createBusiness(b, n, map[string]any{"throughput": 100_000})
-			benchmarkSend(b, clients, n.base+"/v24.0/"+biz.PhoneNumberID+"/messages", biz.AccessToken)
+			benchmarkNode(b, clients, app.Config{HostedDevices: -1, Database: pgtest.DSN(b)})
 		})
 	}
+}
+
+// benchmarkNode starts a node with cfg and a business whose number may
+// send 100,000 messages a second, and runs benchmarkSend against it.
+func benchmarkNode(b *testing.B, clients int, cfg app.Config) (*node, business) {
+	n := startNode(b, cfg)
+	biz := createBusiness(b, n, map[string]any{"throughput": 100_000})
+	benchmarkSend(b, clients, n.base+"/v24.0/"+biz.PhoneNumberID+"/messages", biz.AccessToken)
+	return n, biz
 }
 
 func benchmarkSend(b *testing.B, clients int, url, token string) {

@@ -118,7 +118,7 @@ func (r *Runner) Kick(ctx context.Context) {
 // lease renews this node's leases, takes free devices and starts or stops
 // devices accordingly.
 func (r *Runner) lease(ctx context.Context) {
-	if r.MaxDevices < 0 {
+	if r.runsNone() {
 		return // an API-only node: other nodes run the devices
 	}
 	r.leaseMu.Lock()

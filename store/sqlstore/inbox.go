@@ -23,9 +23,10 @@ var (
 	// A new message's conversation, created at its final state or
 	// updated, in one statement: an inbound message counts as unread,
 	// reopens a resolved conversation and moves last_inbound_at; either
-	// direction moves last_at and the last message shown if it is newer. A conversation is created with version 1, and every
-	// recording of a message moves its version up, so version 1 in the
-	// answer means this statement created it.
+	// direction moves last_at and the last message shown if it is newer.
+	// A conversation is created with version 1, and every recording of a
+	// message moves its version up, so version 1 in the answer means this
+	// statement created it.
 	qUpsertConversationInbound = newQuery(`INSERT INTO inbox_conversations (id, business, number, customer, state, unread,
 		last_sealed, last_at, last_inbound_at, version, created_at) VALUES (?, ?, ?, ?, 'open', 1, ?, ?, ?, 1, ?)
 		ON CONFLICT (id) DO UPDATE SET unread = inbox_conversations.unread + 1,
