@@ -290,6 +290,7 @@ func (s *Store) ClaimWebhooks(ctx context.Context, c parley.WebhookClaim) ([]par
 		return nil, s.wrap(name, err)
 	}
 	var queues []parley.WebhookQueue
+	heads := queueHeads{queues: &queues, until: c.LeaseUntil}
 	err = s.writeTx(ctx, name, func(tx *sql.Tx) error {
 		queues = queues[:0]
 		text := s.d.rebind(strings.Replace(claimWebhookQueues, "{skip}", s.d.SkipLocked, 1))
@@ -314,42 +315,12 @@ func (s *Store) ClaimWebhooks(ctx context.Context, c parley.WebhookClaim) ([]par
 		slices.SortFunc(queues, func(a, b parley.WebhookQueue) int {
 			return compareQueueKeys(queueKey{a.Endpoint, a.Key}, queueKey{b.Endpoint, b.Key})
 		})
-		index := make(map[queueKey]int, len(queues))
+		heads.index = make(map[queueKey]int, len(queues))
 		for i, q := range queues {
-			index[queueKey{q.Endpoint, q.Key}] = i
-		}
-		scan := func(r scanner) error {
-			var e parley.WebhookEvent
-			var created, enqueued int64
-			if err := r.Scan(&e.Seq, &e.ID, &e.Endpoint, &e.Key, &e.Body, &e.Attempts, &e.LastError, &created, &enqueued); err != nil {
-				return err
-			}
-			e.CreatedAt, e.EnqueuedAt = fromMicros(created), fromMicros(enqueued)
-			e.State, e.NextAttempt = parley.WebhookDelivering, c.LeaseUntil
-			i := index[queueKey{e.Endpoint, e.Key}]
-			queues[i].Events = append(queues[i].Events, e)
-			return nil
+			heads.index[queueKey{q.Endpoint, q.Key}] = i
 		}
 		if s.d.LockRows == "" {
-			// In-process SQLite: one small indexed query per queue, which
-			// stops after PerQueue rows, costs less than the window over
-			// every queue's whole backlog. PostgreSQL would pay a round
-			// trip per queue, so it gets the one statement below.
-			stmt, err := tx.PrepareContext(ctx, s.sql(qQueueHead))
-			if err != nil {
-				return err
-			}
-			defer stmt.Close()
-			for _, q := range queues {
-				r, err := stmt.QueryContext(ctx, q.Endpoint, q.Key, c.PerQueue)
-				if err != nil {
-					return err
-				}
-				if err := scanAll(r, scan); err != nil {
-					return err
-				}
-			}
-			return nil
+			return nil // SQLite: the heads are read below, after the commit
 		}
 		return s.eachChunk(bQueueHeads, []any{int64(c.PerQueue)}, keys, func(text string, args []any) error {
 			stmt, err := s.stmt(ctx, tx, text)
@@ -360,15 +331,73 @@ func (s *Store) ClaimWebhooks(ctx context.Context, c parley.WebhookClaim) ([]par
 			if err != nil {
 				return err
 			}
-			return scanAll(r, scan)
+			return scanAll(r, heads.scan)
 		})
 	})
+	if err == nil && s.d.LockRows == "" && len(queues) > 0 {
+		err = s.readQueueHeads(ctx, queues, c.PerQueue, heads.scan)
+	}
 	if err != nil {
 		return nil, err
 	}
 	// A queue row without open events cannot be claimed (it is deleted
 	// when it empties); drop any anyway rather than hand out nothing.
 	return slices.DeleteFunc(queues, func(q parley.WebhookQueue) bool { return len(q.Events) == 0 }), nil
+}
+
+// queueHeads collects the events a claim reads into its queues.
+type queueHeads struct {
+	queues *[]parley.WebhookQueue
+	index  map[queueKey]int
+	until  time.Time
+}
+
+func (h *queueHeads) scan(r scanner) error {
+	var e parley.WebhookEvent
+	var created, enqueued int64
+	if err := r.Scan(&e.Seq, &e.ID, &e.Endpoint, &e.Key, &e.Body, &e.Attempts, &e.LastError, &created, &enqueued); err != nil {
+		return err
+	}
+	e.CreatedAt, e.EnqueuedAt = fromMicros(created), fromMicros(enqueued)
+	e.State, e.NextAttempt = parley.WebhookDelivering, h.until
+	i, ok := h.index[queueKey{e.Endpoint, e.Key}]
+	if !ok {
+		return nil
+	}
+	(*h.queues)[i].Events = append((*h.queues)[i].Events, e)
+	return nil
+}
+
+// readQueueHeads reads the first perQueue open events of each queue, on
+// SQLite, in one read transaction of the read pool after the claim's
+// lease committed: the single writer only marks the queues leased, and
+// reading the bodies (most of a claim's work) runs beside it. The heads
+// cannot move meanwhile: only the lease's holder deletes or fails a
+// queue's open events (a settle of an earlier, expired lease may still
+// delete events it delivered, and then they are sent twice, as when that
+// settle comes after the claim's transaction), and what is enqueued
+// meanwhile goes after them.
+func (s *Store) readQueueHeads(ctx context.Context, queues []parley.WebhookQueue, perQueue int, scan func(scanner) error) error {
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return s.wrap("ClaimWebhooks", err)
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx, s.sql(qQueueHead))
+	if err != nil {
+		return s.wrap("ClaimWebhooks", err)
+	}
+	defer stmt.Close()
+	for _, q := range queues {
+		r, err := stmt.QueryContext(ctx, q.Endpoint, q.Key, perQueue)
+		if err != nil {
+			return s.wrap("ClaimWebhooks", err)
+		}
+		if err := scanAll(r, scan); err != nil {
+			return s.wrap("ClaimWebhooks", err)
+		}
+	}
+	return nil
 }
 
 // SettleWebhooks applies claim results in one transaction (see
