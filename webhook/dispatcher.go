@@ -32,7 +32,7 @@ type Options struct {
 	AllowPrivate bool
 	Concurrency  int           // queues delivered at once, one POST each (64)
 	Timeout      time.Duration // one POST (10s)
-	PerQueue     int           // events of one key taken per claim (8)
+	PerQueue     int           // events of one key taken per claim (32, the largest batch worth a POST)
 	Lease        time.Duration // how long a claim holds its queues (2m; must exceed PerQueue POSTs)
 	Poll         time.Duration // how often an idle dispatcher looks for due events (1s)
 	MaxAge       time.Duration // retries stop this long after an event was enqueued (parley.WebhookMaxAge)
@@ -105,7 +105,7 @@ func New(o Options) *Dispatcher {
 		o.Timeout = 10 * time.Second
 	}
 	if o.PerQueue <= 0 {
-		o.PerQueue = 8
+		o.PerQueue = DefaultPerQueue
 	}
 	if o.Lease <= 0 {
 		o.Lease = 2 * time.Minute
@@ -236,6 +236,16 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 	return int(attempted.Load()), err
 }
 
+// DefaultPerQueue is how many events of one queue a claim takes unless
+// Options.PerQueue says otherwise. It bounds a batched POST
+// (Endpoint.MaxChanges), so it is as large as a useful batch: with 8, a
+// batched endpoint got at most 8 changes a POST and the dispatcher
+// settled 8 events per queue and round; with 32, 66,000–85,000 instead
+// of 51,000–55,000 events/s batched, no change one per POST
+// (docs/BENCHMARKS.md, session 6). A claim holds at most four times
+// Concurrency queues, so this many times that many events in memory.
+const DefaultPerQueue = 32
+
 // ShutdownGrace is how long Run lets POSTs in flight finish after its
 // context ends; then they are cancelled and their queues released
 // without counting an attempt.
@@ -243,7 +253,7 @@ const ShutdownGrace = 5 * time.Second
 
 // Run delivers until ctx ends, then lets POSTs in flight finish (at most
 // ShutdownGrace), settles every result and returns nil. One claimer keeps
-// up to twice Concurrency queues claimed, Concurrency workers deliver
+// up to four times Concurrency queues claimed, Concurrency workers deliver
 // them, and one settler commits results in batches.
 func (d *Dispatcher) Run(ctx context.Context) error {
 	postCtx, cancelPosts := context.WithCancel(context.WithoutCancel(ctx))
@@ -254,7 +264,13 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	})
 	defer stop()
 
-	capacity := 2 * d.o.Concurrency
+	// A queue stays in flight from its claim through its POSTs to its
+	// settle, and claims and settles wait for each other on SQLite's
+	// single writer: with twice Concurrency in flight the workers ran out
+	// of claimed queues while results waited to be settled (benchmark in
+	// docs/BENCHMARKS.md, session 6). The lease (2 minutes) is far longer
+	// than a queue waits here.
+	capacity := 4 * d.o.Concurrency
 	work := make(chan claimed, capacity)
 	results := make(chan parley.WebhookResult, capacity)
 	settled := make(chan struct{}, 1)

@@ -14,6 +14,7 @@ import (
 	"github.com/parley-chat/parley/bench"
 	"github.com/parley-chat/parley/store/postgres"
 	"github.com/parley-chat/parley/store/sqlite"
+	"github.com/parley-chat/parley/webhook"
 )
 
 func benchWebhooks(ctx context.Context, args []string) error {
@@ -21,7 +22,7 @@ func benchWebhooks(ctx context.Context, args []string) error {
 	events := fs.Int("events", 200000, "events to enqueue and deliver")
 	keys := fs.Int("keys", 2000, "ordering keys (conversations) the events are spread over")
 	conc := fs.Int("concurrency", 64, "dispatcher concurrency (POSTs in flight); also the baseline's")
-	perQueue := fs.Int("per-queue", 8, "events of one key taken per claim")
+	perQueue := fs.Int("per-queue", webhook.DefaultPerQueue, "events of one key taken per claim (default: the dispatcher's)")
 	changes := fs.Int("changes-per-post", 1, "changes per POST (the endpoint's opt-in batching; 1: one per POST, the default)")
 	dur := fs.Duration("baseline", 5*time.Second, "how long the baseline posts")
 	database := fs.String("database", "", "PostgreSQL URL for the outbox (default: SQLite in a temporary directory)")
