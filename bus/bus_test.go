@@ -159,3 +159,79 @@ func TestClusterTwoNodes(t *testing.T) {
 		t.Fatalf("node b got %q", got)
 	}
 }
+
+// With the embedded server Publish hands events to local subscriptions
+// directly; subscribers NATS has to match (wildcards, WaitOne) must still
+// get them, and a full shard drops instead of blocking the publisher.
+func TestEmbeddedDirectPublish(t *testing.T) {
+	b, r := open(t, "")
+	if err := b.Subscribe("parley.a.x"); err != nil {
+		t.Fatal(err)
+	}
+	b.Publish("parley.a.x", []byte("direct"))
+	r.wait(t, 1)
+
+	if err := b.Subscribe("parley.p.*"); err != nil {
+		t.Fatal(err)
+	}
+	b.Publish("parley.p.y", []byte("wild"))
+	b.Publish("parley.a.x", []byte("while wild"))
+	r.wait(t, 2)
+	if err := b.Unsubscribe("parley.p.*"); err != nil {
+		t.Fatal(err)
+	}
+	r.mu.Lock()
+	if got := r.got["parley.p.y"]; len(got) != 1 || got[0] != "wild" {
+		t.Errorf("wildcard subscriber got %q, want [wild]", got)
+	}
+	if got := r.got["parley.a.x"]; len(got) != 2 || got[1] != "while wild" {
+		t.Errorf("exact subscriber got %q, want [direct while wild]", got)
+	}
+	r.mu.Unlock()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	got := make(chan string, 1)
+	go func() {
+		data, _, err := b.WaitOne(ctx, "parley.a.x")
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		got <- string(data)
+	}()
+	// The waiter may not have subscribed yet: publish until it has.
+	for {
+		b.Publish("parley.a.x", []byte("waited"))
+		select {
+		case s := <-got:
+			if s != "waited" {
+				t.Fatalf("WaitOne got %q, want waited", s)
+			}
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+func TestEmbeddedFullShardDrops(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	b, err := bus.Open(ctx, bus.Options{Name: t.Name(), Shards: 1, ShardBuffer: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := b.Subscribe("parley.a.x"); err != nil {
+		t.Fatal(err)
+	}
+	// Nothing drains the shard (Run is not running).
+	for range 10 {
+		if err := b.Publish("parley.a.x", []byte("e")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := b.Dropped(); got != 6 {
+		t.Fatalf("Dropped = %d, want 6 (10 published into a shard of 4)", got)
+	}
+}

@@ -3,6 +3,9 @@
 // By default it starts an embedded NATS server inside the process (no
 // listener, connected in-process), so one node runs the same code path as
 // a cluster; with a URL it connects to an external NATS cluster instead.
+// With the embedded server every subscriber is in this process, so
+// Publish skips the server: it hands an event to the shard of the
+// subject's subscription itself (see Publish).
 //
 // Interest is registered per subject (for example one subject per
 // connected device) and counted, so several local subscribers of one

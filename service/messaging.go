@@ -358,7 +358,7 @@ func (s *Messaging) AckAsync(ctx context.Context, account string, device uint32,
 	}
 	now := s.clock.Now().UTC().Truncate(time.Microsecond)
 	receipts := func(deleted []parley.Item) []parley.Item {
-		var out []parley.Item
+		out := make([]parley.Item, 0, len(deleted))
 		for _, it := range deleted {
 			if it.Kind != parley.KindMessage || it.From == account {
 				continue

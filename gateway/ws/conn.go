@@ -99,12 +99,12 @@ func (c *Conn) write(op ws.OpCode, p []byte) error {
 			c.closeWith(ClosePolicyViolation, "", err, 0)
 			return err
 		}
-		c.queue = appendFrame(c.queue, op, p)
+		c.queue = appendFrame(c.queueBuf(), op, p)
 		c.qmu.Unlock()
 		return nil
 	}
 	if c.held {
-		c.queue = appendFrame(c.queue, op, p)
+		c.queue = appendFrame(c.queueBuf(), op, p)
 		if len(c.queue) < maxHeld {
 			c.qmu.Unlock()
 			return nil
@@ -166,11 +166,37 @@ func (c *Conn) flush(err error) error {
 			_, err := c.nc.Write(buf)
 			return err
 		})
+		putQueueBuf(buf)
 	}
 	c.qmu.Lock()
 	c.writing, c.queue = false, nil
 	c.qmu.Unlock()
 	return err
+}
+
+// queueBufs holds the buffers of written bursts for the next burst on
+// any connection: grown by append from nothing each time, the queues were
+// about a tenth of the bytes the server allocated per durable message.
+var queueBufs sync.Pool // of *[]byte
+
+// queueBuf returns c.queue, or an empty buffer from queueBufs when there
+// is no queue. c.qmu must be held.
+func (c *Conn) queueBuf() []byte {
+	if c.queue != nil {
+		return c.queue
+	}
+	if b, _ := queueBufs.Get().(*[]byte); b != nil {
+		return (*b)[:0]
+	}
+	return make([]byte, 0, 4<<10)
+}
+
+// putQueueBuf gives a written queue to queueBufs; the large ones of a
+// slow peer's backlog are left to the collector.
+func putQueueBuf(q []byte) {
+	if cap(q) <= 2*maxHeld {
+		queueBufs.Put(&q)
+	}
 }
 
 // maxQueued bounds the bytes other writers may queue behind a write in

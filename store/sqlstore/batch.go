@@ -110,6 +110,7 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, ops []*op, careful bool) 
 	// How many sequence numbers each device needs, in device order; the
 	// acking device is listed with 0 so that its state is reported too.
 	need := make(map[deviceKey]int64)
+	nitems := 0
 	for _, o := range ops {
 		if o.err != nil || o.duplicate {
 			continue
@@ -120,6 +121,7 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, ops []*op, careful bool) 
 		for _, it := range o.items {
 			need[deviceKey{it.Account, it.Device}]++
 		}
+		nitems += len(o.items)
 	}
 	keys := make([]deviceKey, 0, len(need))
 	for k := range need {
@@ -169,7 +171,8 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, ops []*op, careful bool) 
 		return errRestart
 	}
 
-	var itemRows, spanRows []any
+	itemRows := make([]any, 0, bInsertItems.width*nitems) // at most; spans take fewer
+	var spanRows []any
 	var sp spanner
 	for _, o := range ops {
 		if o.err != nil || o.duplicate {
@@ -230,8 +233,17 @@ type itemKey struct {
 // follow-ups for Device 0 expanded to the account's active devices. A
 // row named by several ops of the batch counts for the first.
 func (s *Store) deleteAcks(ctx context.Context, tx *sql.Tx, ops []*op) error {
-	owner := make(map[itemKey]*op)
-	var rows []any
+	n := 0
+	for _, o := range ops {
+		if !o.deliver && o.err == nil {
+			n += len(o.seqs)
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	owner := make(map[itemKey]*op, n)
+	rows := make([]any, 0, bDeleteItems.width*n)
 	for _, o := range ops {
 		if o.deliver || o.err != nil {
 			continue
@@ -259,7 +271,11 @@ func (s *Store) deleteAcks(ctx context.Context, tx *sql.Tx, ops []*op) error {
 		it.Device, it.Seq, it.Kind, it.FromDevice, it.Timestamp = uint32(device), uint64(seq), parley.Kind(kind), uint32(fromDevice), fromMicros(at)
 		k := itemKey{it.Account, it.Device, it.Seq}
 		if o := owner[k]; o != nil {
-			deleted[o] = append(deleted[o], it)
+			d := deleted[o]
+			if d == nil {
+				d = make([]parley.Item, 0, len(o.seqs))
+			}
+			deleted[o] = append(d, it)
 			delete(owner, k)
 		}
 		return nil
@@ -310,7 +326,7 @@ func (s *Store) deleteAcks(ctx context.Context, tx *sql.Tx, ops []*op) error {
 		if o.followFn == nil || o.err != nil {
 			continue
 		}
-		var out []parley.Item
+		out := make([]parley.Item, 0, len(o.items)) // one active device each, as a rule
 		for _, it := range o.items {
 			if it.Device != 0 {
 				out = append(out, it)

@@ -671,6 +671,47 @@ func testMailbox(t *testing.T, open func(t *testing.T) parley.Store) {
 			t.Errorf("second Purge = %d, %v; want 0", n, err)
 		}
 	})
+	// Old items well past one purge slice (1,000 rows), then items within
+	// retention, some older than others: every old item goes, and each
+	// recent one stays, whichever way the store finds them.
+	t.Run("PurgeAcrossSlices", func(t *testing.T) {
+		s := open(t)
+		p := newPair(t, s)
+		at := func(clientID string, ts time.Time) {
+			d := p.delivery(clientID)
+			d.Timestamp = ts
+			for i := range d.Items {
+				d.Items[i].Timestamp = ts
+			}
+			if err := s.Deliver(ctxT(t), d); err != nil {
+				t.Fatalf("Deliver(%s): %v", clientID, err)
+			}
+		}
+		const old = 500 // 1,500 items
+		for i := range old {
+			at(fmt.Sprintf("old-%d", i), t0.Add(-48*time.Hour-time.Duration(old-i)*time.Second))
+		}
+		at("recent", t0.Add(-12*time.Hour))
+		at("borderline", t0.Add(-24*time.Hour))
+		p.deliver(t, "new")
+		n, err := s.Purge(ctxT(t), t0.Add(-24*time.Hour))
+		if err != nil {
+			t.Fatalf("Purge: %v", err)
+		}
+		if n != old*4 {
+			t.Errorf("Purge removed %d rows, want %d (%d items and %d keys)", n, old*4, old*3, old)
+		}
+		var got []string
+		for _, it := range fetchAll(t, s, p.to, p.toB) {
+			got = append(got, it.ClientID)
+		}
+		if want := []string{"recent", "borderline", "new"}; !slices.Equal(got, want) {
+			t.Errorf("after Purge device has %q, want %q", got, want)
+		}
+		if n, err := s.Purge(ctxT(t), t0.Add(-24*time.Hour)); err != nil || n != 0 {
+			t.Errorf("second Purge = %d, %v; want 0", n, err)
+		}
+	})
 	t.Run("PurgeMany", func(t *testing.T) {
 		s := open(t)
 		p := newPair(t, s)
