@@ -8,8 +8,10 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/parley-chat/parley/bench"
@@ -211,6 +213,7 @@ func benchMessages(ctx context.Context, args []string) error {
 	dur := fs.Duration("duration", 10*time.Second, "measurement window")
 	database := fs.String("database", "", "PostgreSQL URL for the server (default: SQLite)")
 	profile := fs.String("cpuprofile", "", "write the server's CPU profile during the measurement to this file")
+	clientProfile := fs.String("client-cpuprofile", "", "write the load generator's (this process's) CPU profile during the measurement to this file")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -251,6 +254,13 @@ func benchMessages(ctx context.Context, args []string) error {
 			}
 		}()
 	}
+	if *clientProfile != "" {
+		stop, err := profileWindow(*clientProfile, *warmup, *dur)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	res, err := bench.Messages(ctx, "http://"+p.Addr, creds[:*pairs], creds[*pairs:], *window, *warmup, *dur)
 	p.Stop()
 	if err != nil {
@@ -269,4 +279,35 @@ func benchMessages(ctx context.Context, args []string) error {
 	fmt.Printf("| parley / baseline | %.3f |\n\n", res.PerSecond/base)
 	fmt.Println("targets: ≥ 50,000 msg/s with p99 ≤ 50 ms")
 	return nil
+}
+
+// profileWindow writes this process's CPU profile from after warmup for
+// d to path; stop ends it early and waits for the file.
+func profileWindow(path string, warmup, d time.Duration) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	done := make(chan struct{})
+	end := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer f.Close()
+		select {
+		case <-time.After(warmup):
+		case <-end:
+			return
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "client cpu profile:", err)
+			return
+		}
+		select {
+		case <-time.After(d):
+		case <-end:
+		}
+		pprof.StopCPUProfile()
+	}()
+	var once sync.Once
+	return func() { once.Do(func() { close(end) }); <-done }, nil
 }
