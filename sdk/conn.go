@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -70,6 +71,7 @@ type Conn struct {
 	deadErr      atomic.Bool
 	stop         chan struct{}
 	stopOnce     sync.Once
+	rbuf         bytes.Buffer // the message being read (Read's goroutine only)
 }
 
 // WebSocketURL returns the /v1/ws URL of a server's base URL (http→ws,
@@ -181,7 +183,7 @@ func (c *Conn) Read(ctx context.Context) (*Frame, error) {
 func (c *Conn) read(ctx context.Context) (*Frame, error) {
 	for {
 		c.waitingSince.Store(time.Now().UnixNano())
-		typ, b, err := c.ws.Read(ctx)
+		typ, b, err := c.readMessage(ctx)
 		c.waitingSince.Store(0)
 		if err != nil {
 			return nil, c.closeErr(err)
@@ -197,6 +199,29 @@ func (c *Conn) read(ctx context.Context) (*Frame, error) {
 		return f, nil
 	}
 }
+
+// readMessage reads the next message into c.rbuf, whose bytes it
+// returns until the next call (decoded frames never alias them): a busy
+// connection reads its frames without an allocation each, and one large
+// frame is not kept for the connection's life.
+func (c *Conn) readMessage(ctx context.Context) (websocket.MessageType, []byte, error) {
+	typ, r, err := c.ws.Reader(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	if c.rbuf.Cap() > maxKeptReadBuf {
+		c.rbuf = bytes.Buffer{}
+	}
+	c.rbuf.Reset()
+	if _, err := c.rbuf.ReadFrom(r); err != nil {
+		return 0, nil, err
+	}
+	return typ, c.rbuf.Bytes(), nil
+}
+
+// maxKeptReadBuf is the largest read buffer a connection keeps between
+// frames.
+const maxKeptReadBuf = 64 << 10
 
 // closeErr translates a websocket error into the package's errors.
 func (c *Conn) closeErr(err error) error {
