@@ -371,12 +371,18 @@ func (h *queueHeads) scan(r scanner) error {
 // readQueueHeads reads the first perQueue open events of each queue, on
 // SQLite, in one read transaction of the read pool after the claim's
 // lease committed: the single writer only marks the queues leased, and
-// reading the bodies (most of a claim's work) runs beside it. The heads
-// cannot move meanwhile: only the lease's holder deletes or fails a
-// queue's open events (a settle of an earlier, expired lease may still
-// delete events it delivered, and then they are sent twice, as when that
-// settle comes after the claim's transaction), and what is enqueued
-// meanwhile goes after them.
+// reading the bodies (most of a claim's work) runs beside it. In-process,
+// one small indexed query per queue, which stops after perQueue rows,
+// costs less than PostgreSQL's window over every queue's backlog (there
+// a query per queue would be a round trip each). The heads cannot move
+// meanwhile: only the lease's holder deletes or fails a queue's open
+// events (a settle of an earlier, expired lease may still delete events
+// it delivered, and then they are sent twice, as when that settle comes
+// after the claim's transaction); what is enqueued meanwhile goes after
+// them, and an event an operator replays meanwhile is an open event of
+// the queue like any other. If the read fails, the claimed queues stay
+// leased until their lease ends and are due again then, as when a
+// dispatcher dies.
 func (s *Store) readQueueHeads(ctx context.Context, queues []parley.WebhookQueue, perQueue int, scan func(scanner) error) error {
 	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
