@@ -98,11 +98,16 @@ export function chatMessages(chat: string): Msg[] {
   return [...app.msgs.values()].filter((m) => m.chat === chat && !m.hidden).sort((a, b) => a.ts - b.ts);
 }
 
-async function save(m: Msg) {
+// save shows m and stores it. With storedFirst the write commits before
+// m is shown: a deletion the user saw must not come back with a reload
+// right after it (the screen is otherwise ahead of the store by one
+// IndexedDB transaction).
+async function save(m: Msg, storedFirst = false) {
+  if (storedFirst) await msgDB.put(m);
   app.msgs.set(m.id, m);
   if (m.serverId) app.byServer.set(m.serverId, m.id);
   notify();
-  await msgDB.put(m);
+  if (!storedFirst) await msgDB.put(m);
   schedulePrune();
 }
 
@@ -674,13 +679,13 @@ export function typing(chat: string, composing: boolean) {
 async function tombstone(m: Msg) {
   if (m.media) kv.del('blob:' + m.media.id).catch(() => {});
   await save({ ...m, kind: 'deleted', text: undefined, caption: undefined, media: undefined, business: undefined,
-    payload: undefined, reactions: undefined, replyTo: undefined });
+    payload: undefined, reactions: undefined, replyTo: undefined }, true);
 }
 
 // deleteForMe hides the message on this device only.
 export function deleteForMe(m: Msg) {
   if (m.media) kv.del('blob:' + m.media.id).catch(() => {});
-  return save({ ...m, hidden: true, text: undefined, caption: undefined, media: undefined, payload: undefined });
+  return save({ ...m, hidden: true, text: undefined, caption: undefined, media: undefined, payload: undefined }, true);
 }
 
 // deleteForEveryone asks every device in the chat to drop an own message
