@@ -12,6 +12,10 @@ type Role = Agent['role'];
 const ROLES: Role[] = ['agent', 'admin', 'owner'];
 const roleName = (r: string) => t(('role_' + r) as any);
 const nameOf = (a: Agent) => a.name || a.email;
+// focusNow focuses an element as it is added: the confirmation's button
+// takes the focus from the button it replaces (autoFocus is honoured only
+// for the first element of a page, and then a frame later).
+const focusNow = (el: HTMLElement | null) => el?.focus();
 
 // teamError turns the server's refusals into the reader's language.
 function teamError(e: unknown): string {
@@ -93,7 +97,7 @@ export function TeamPage({ me }: { me: Agent }) {
               {confirming === a.id && (
                 <div class="confirm" role="group" aria-label={t('confirmRemove', { name: nameOf(a) })}>
                   <span>{t('confirmRemove', { name: nameOf(a) })}</span>
-                  <button type="button" class="danger small" autoFocus onClick={() => remove(a)}>{t('remove')}</button>
+                  <button type="button" class="danger small" ref={focusNow} onClick={() => remove(a)}>{t('remove')}</button>
                   <button type="button" class="secondary small" onClick={() => setConfirming('')}>{t('cancel')}</button>
                 </div>
               )}
