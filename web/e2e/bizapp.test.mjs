@@ -375,6 +375,9 @@ test('concurrent edits by two agents: a clear message, nothing lost', async () =
     return conv(dan.page).waitFor({ timeout: 1000 }).then(() => true, () => false);
   });
   await conv(dan.page).click();
+  // Dan's page holds the conversation as it was before Cat changes it (else it could load Cat's change).
+  await until('the conversation loaded on the page without events',
+    async () => (await dan.page.getByRole('combobox', { name: 'State' }).inputValue().catch(() => '')) === 'open');
   await cat.page.getByRole('combobox', { name: 'State' }).selectOption('resolved');
   await cat.page.getByRole('tab', { name: 'Resolved' }).click();
   await conv(cat.page).waitFor();
