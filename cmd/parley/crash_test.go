@@ -238,12 +238,17 @@ func TestKillNodeUnderLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ac2.CloseNow()
+	// The unanswered ids are listed before the sender starts: readAcks
+	// fills acked meanwhile.
+	var retry []string
+	for i := range total {
+		if id := fmt.Sprintf("m%d", i); acked[id] == "" {
+			retry = append(retry, id)
+		}
+	}
 	go func() {
-		for i := range total {
-			id := fmt.Sprintf("m%d", i)
-			if _, ok := acked[id]; !ok {
-				send(ac2, id)
-			}
+		for _, id := range retry {
+			send(ac2, id)
 		}
 	}()
 	readAcks(ac2, total, nil)
