@@ -202,8 +202,8 @@ func (c *Conn) read(ctx context.Context) (*Frame, error) {
 
 // readMessage reads the next message into c.rbuf, whose bytes it
 // returns until the next call (decoded frames never alias them): a busy
-// connection reads its frames without an allocation each, and one large
-// frame is not kept for the connection's life.
+// connection reads its frames without an allocation each, and a buffer
+// grown by one large frame is let go when the next frame comes.
 func (c *Conn) readMessage(ctx context.Context) (websocket.MessageType, []byte, error) {
 	typ, r, err := c.ws.Reader(ctx)
 	if err != nil {
