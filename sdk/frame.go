@@ -176,8 +176,6 @@ func fastDecodeFrame(b []byte, f *Frame) bool {
 			f.Code, ok = d.Str()
 		case fMessage:
 			f.Message, ok = d.Str()
-		default:
-			return false // copies, devices: encoding/json's
 		}
 		return ok
 	})
@@ -215,17 +213,15 @@ const (
 	fHidden
 	fCode
 	fMessage
-	fCopies
-	fDevices
 )
 
-// frameKeys are Frame's JSON names (its struct tags).
+// frameKeys are Frame's JSON names (its struct tags) but copies and
+// devices, which are encoding/json's to decode.
 var frameKeys = map[string]int{
 	"type": fType, "id": fID, "token": fToken, "version": fVersion, "node": fNode, "server_time": fServerTime,
 	"to": fTo, "group": fGroup, "media": fMedia, "expires_in": fExpiresIn, "message_id": fMessageID,
 	"message_ids": fMessageIDs, "timestamp": fTimestamp, "duplicate": fDuplicate, "seq": fSeq, "kind": fKind,
 	"client_id": fClientID, "from": fFrom, "from_device": fFromDevice, "body": fBody, "seqs": fSeqs,
 	"state": fState, "account": fAccount, "device": fDevice, "accounts": fAccounts, "online": fOnline,
-	"last_seen": fLastSeen, "hidden": fHidden, "code": fCode, "message": fMessage, "copies": fCopies,
-	"devices": fDevices,
+	"last_seen": fLastSeen, "hidden": fHidden, "code": fCode, "message": fMessage,
 }

@@ -11,7 +11,6 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/parley-chat/parley/bench"
@@ -282,7 +281,7 @@ func benchMessages(ctx context.Context, args []string) error {
 }
 
 // profileWindow writes this process's CPU profile from after warmup for
-// d to path; stop ends it early and waits for the file.
+// d to path; stop (called once) ends it early and waits for the file.
 func profileWindow(path string, warmup, d time.Duration) (stop func(), err error) {
 	f, err := os.Create(path)
 	if err != nil {
@@ -308,6 +307,5 @@ func profileWindow(path string, warmup, d time.Duration) (stop func(), err error
 		}
 		pprof.StopCPUProfile()
 	}()
-	var once sync.Once
-	return func() { once.Do(func() { close(end) }); <-done }, nil
+	return func() { close(end); <-done }, nil
 }

@@ -13,20 +13,20 @@ import (
 	"math"
 )
 
-// Decoder reads B from I on.
+// Decoder reads a JSON text from its start.
 type Decoder struct {
-	B []byte
-	I int
+	b []byte
+	i int
 }
 
 // New returns a decoder at the start of b.
-func New(b []byte) Decoder { return Decoder{B: b} }
+func New(b []byte) Decoder { return Decoder{b: b} }
 
 func (d *Decoder) space() {
-	for d.I < len(d.B) {
-		switch d.B[d.I] {
+	for d.i < len(d.b) {
+		switch d.b[d.i] {
 		case ' ', '\t', '\n', '\r':
-			d.I++
+			d.i++
 		default:
 			return
 		}
@@ -36,8 +36,8 @@ func (d *Decoder) space() {
 // Next skips white space and consumes c if it comes next.
 func (d *Decoder) Next(c byte) bool {
 	d.space()
-	if d.I < len(d.B) && d.B[d.I] == c {
-		d.I++
+	if d.i < len(d.b) && d.b[d.i] == c {
+		d.i++
 		return true
 	}
 	return false
@@ -46,7 +46,7 @@ func (d *Decoder) Next(c byte) bool {
 // End reports whether only white space is left.
 func (d *Decoder) End() bool {
 	d.space()
-	return d.I == len(d.B)
+	return d.i == len(d.b)
 }
 
 // Object reads an object, calling value for each key with the decoder
@@ -99,17 +99,17 @@ func (d *Decoder) Raw() ([]byte, bool) {
 	if !d.Next('"') {
 		return nil, false
 	}
-	start := d.I
-	for d.I < len(d.B) {
-		c := d.B[d.I]
+	start := d.i
+	for d.i < len(d.b) {
+		c := d.b[d.i]
 		switch {
 		case c == '"':
-			d.I++
-			return d.B[start : d.I-1], true
+			d.i++
+			return d.b[start : d.i-1], true
 		case c == '\\' || c < 0x20 || c >= 0x7f:
 			return nil, false
 		}
-		d.I++
+		d.i++
 	}
 	return nil, false
 }
@@ -136,21 +136,21 @@ func (d *Decoder) Strs() ([]string, bool) {
 // sign, no leading zeros, no fraction or exponent).
 func (d *Decoder) Uint(max uint64) (uint64, bool) {
 	d.space()
-	start := d.I
+	start := d.i
 	var n uint64
-	for d.I < len(d.B) && d.B[d.I] >= '0' && d.B[d.I] <= '9' {
-		v := uint64(d.B[d.I] - '0')
+	for d.i < len(d.b) && d.b[d.i] >= '0' && d.b[d.i] <= '9' {
+		v := uint64(d.b[d.i] - '0')
 		if n > (max-v)/10 {
 			return 0, false
 		}
 		n = n*10 + v
-		d.I++
+		d.i++
 	}
-	if d.I == start || (d.B[start] == '0' && d.I-start > 1) {
+	if d.i == start || (d.b[start] == '0' && d.i-start > 1) {
 		return 0, false
 	}
 	// A fraction or exponent would follow; such numbers are json's to judge.
-	if d.I < len(d.B) && (d.B[d.I] == '.' || d.B[d.I] == 'e' || d.B[d.I] == 'E') {
+	if d.i < len(d.b) && (d.b[d.i] == '.' || d.b[d.i] == 'e' || d.b[d.i] == 'E') {
 		return 0, false
 	}
 	return n, true
@@ -183,13 +183,13 @@ func (d *Decoder) Uints() ([]uint64, bool) {
 // Bool reads true or false.
 func (d *Decoder) Bool() (bool, bool) {
 	d.space()
-	rest := d.B[d.I:]
+	rest := d.b[d.i:]
 	switch {
 	case len(rest) >= 4 && string(rest[:4]) == "true":
-		d.I += 4
+		d.i += 4
 		return true, d.delimited()
 	case len(rest) >= 5 && string(rest[:5]) == "false":
-		d.I += 5
+		d.i += 5
 		return false, d.delimited()
 	}
 	return false, false
@@ -198,10 +198,10 @@ func (d *Decoder) Bool() (bool, bool) {
 // delimited reports whether what follows a literal ends it (a later
 // letter, as in "trueish", is json's to reject).
 func (d *Decoder) delimited() bool {
-	if d.I == len(d.B) {
+	if d.i == len(d.b) {
 		return true
 	}
-	switch d.B[d.I] {
+	switch d.b[d.i] {
 	case ',', '}', ']', ' ', '\t', '\n', '\r':
 		return true
 	}

@@ -290,7 +290,7 @@ func (s *Store) ClaimWebhooks(ctx context.Context, c parley.WebhookClaim) ([]par
 		return nil, s.wrap(name, err)
 	}
 	var queues []parley.WebhookQueue
-	heads := queueHeads{queues: &queues, until: c.LeaseUntil}
+	heads := queueHeads{until: c.LeaseUntil}
 	err = s.writeTx(ctx, name, func(tx *sql.Tx) error {
 		queues = queues[:0]
 		text := s.d.rebind(strings.Replace(claimWebhookQueues, "{skip}", s.d.SkipLocked, 1))
@@ -315,7 +315,7 @@ func (s *Store) ClaimWebhooks(ctx context.Context, c parley.WebhookClaim) ([]par
 		slices.SortFunc(queues, func(a, b parley.WebhookQueue) int {
 			return compareQueueKeys(queueKey{a.Endpoint, a.Key}, queueKey{b.Endpoint, b.Key})
 		})
-		heads.index = make(map[queueKey]int, len(queues))
+		heads.queues, heads.index = queues, make(map[queueKey]int, len(queues))
 		for i, q := range queues {
 			heads.index[queueKey{q.Endpoint, q.Key}] = i
 		}
@@ -347,7 +347,7 @@ func (s *Store) ClaimWebhooks(ctx context.Context, c parley.WebhookClaim) ([]par
 
 // queueHeads collects the events a claim reads into its queues.
 type queueHeads struct {
-	queues *[]parley.WebhookQueue
+	queues []parley.WebhookQueue // claimed, sorted; scan fills their events
 	index  map[queueKey]int
 	until  time.Time
 }
@@ -364,7 +364,7 @@ func (h *queueHeads) scan(r scanner) error {
 	if !ok {
 		return nil
 	}
-	(*h.queues)[i].Events = append((*h.queues)[i].Events, e)
+	h.queues[i].Events = append(h.queues[i].Events, e)
 	return nil
 }
 
