@@ -91,8 +91,9 @@ type Mailbox interface {
 	Ack(ctx context.Context, account string, device uint32, seqs []uint64, followUps []Item) error
 	// AckWith is Ack whose follow-ups depend on what was deleted, decided
 	// inside the same transaction without a read before it: followUps gets
-	// the items actually deleted (without bodies) and returns the items to
-	// deliver; an item with Device 0 goes to every active device of its
+	// the items actually deleted — their Account, Device, Seq, Kind,
+	// MessageID, From, FromDevice and Group, what a receipt needs (other
+	// fields may be empty) — and returns the items to deliver; an item with Device 0 goes to every active device of its
 	// Account. followUps runs while the store holds its write transaction:
 	// it must be quick and must not call the store. AckWith returns the
 	// follow-ups delivered, with their Seq.

@@ -36,7 +36,7 @@ var (
 	bInsertItems = newBulk(`INSERT INTO mailbox (`+itemColumns+`, has_media) VALUES `, `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ``)
 	bDeleteItems = newBulk(`DELETE FROM mailbox WHERE (account, device, seq) IN (VALUES `,
 		`(?, CAST(? AS BIGINT), CAST(? AS BIGINT))`,
-		`) AND span = 1 RETURNING account, device, seq, kind, message_id, client_id, from_account, from_device, to_account, sent_at, group_id`)
+		`) AND span = 1 RETURNING account, device, seq, kind, message_id, from_account, from_device, group_id`)
 	// The active devices of accounts, to expand follow-ups addressed to
 	// every device of an account (Device 0).
 	bActiveDevices = newBulk(`SELECT account, id FROM devices WHERE revoked_at = 0 AND account IN (`, `?`, `) ORDER BY account, id`)
@@ -263,12 +263,12 @@ func (s *Store) deleteAcks(ctx context.Context, tx *sql.Tx, ops []*op) error {
 	deleted := make(map[*op][]parley.Item)
 	err := s.queryBulk(ctx, tx, bDeleteItems, rows, func(r scanner) error {
 		var it parley.Item
-		var device, seq, fromDevice, at int64
+		var device, seq, fromDevice int64
 		var kind string
-		if err := r.Scan(&it.Account, &device, &seq, &kind, &it.MessageID, &it.ClientID, &it.From, &fromDevice, &it.To, &at, &it.Group); err != nil {
+		if err := r.Scan(&it.Account, &device, &seq, &kind, &it.MessageID, &it.From, &fromDevice, &it.Group); err != nil {
 			return err
 		}
-		it.Device, it.Seq, it.Kind, it.FromDevice, it.Timestamp = uint32(device), uint64(seq), parley.Kind(kind), uint32(fromDevice), fromMicros(at)
+		it.Device, it.Seq, it.Kind, it.FromDevice = uint32(device), uint64(seq), parley.Kind(kind), uint32(fromDevice)
 		k := itemKey{it.Account, it.Device, it.Seq}
 		if o := owner[k]; o != nil {
 			d := deleted[o]
