@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -351,25 +350,21 @@ func (s *session) gapTimeout() {
 // commit at once; past it, the connection's frames wait (backpressure).
 const maxInflight = 64
 
-// async runs fn in its own goroutine while fewer than maxInflight are
-// running for this session, else in the caller: the transport then stops
-// reading this connection until fn is done.
-func (s *session) async(fn func()) {
+// queued reports whether another send or ack of this session may wait
+// for its commit in a callback; false: it is done in the caller, and the
+// transport stops reading this connection until it is.
+func (s *session) queued() bool {
 	if s.inflight.Add(1) > maxInflight {
-		fn()
 		s.inflight.Add(-1)
-		return
+		return false
 	}
-	go func() {
-		defer s.inflight.Add(-1)
-		fn()
-	}()
+	return true
 }
 
-// send validates in the transport's worker, queues the commit there (so
-// a connection's sends commit in the order they arrived) and waits for it
-// elsewhere, so that one connection can have many sends in one group
-// commit.
+// send validates in the transport's worker and queues the commit there
+// (so a connection's sends commit in the order they arrived); the answer
+// is written by the callback of the commit, so that one connection can
+// have many sends in one group commit.
 func (s *session) send(f *inFrame) {
 	env := &parley.Envelope{To: f.To, ClientID: f.ID, Copies: make([]parley.Copy, len(f.Copies)), Group: f.Group, Media: f.Media}
 	for i, c := range f.Copies {
@@ -383,41 +378,47 @@ func (s *session) send(f *inFrame) {
 		s.fail(f.ID, err)
 		return
 	}
-	ctx, cancel := s.ctx()
-	wait, err := s.hub.msg.SendAsync(ctx, s.dev, env)
-	if err != nil {
-		cancel()
-		s.fail(f.ID, err)
-		return
-	}
 	id := f.ID
-	s.async(func() {
-		defer cancel()
-		d, err := wait()
+	answer := func(b *parley.Burst, d *parley.Delivery, err error) {
 		if err != nil {
 			s.fail(id, err)
 			return
 		}
 		f := sentFrame{Type: "sent", ID: id, MessageID: d.MessageID, Timestamp: d.Timestamp.UnixMilli(), Duplicate: d.Duplicate}
-		s.answer(f.encode())
-	})
-}
-
-// answer writes the "sent" frame of a committed send. A connection's
-// sends that one group commit settles are answered by as many goroutines,
-// woken together: the first holds the connection, lets the others run and
-// queue their frames, and then releases it, so that the answers leave in
-// one write instead of one syscall each. Missing the hold only costs a
-// write of its own.
-func (s *session) answer(b []byte) {
-	if !s.answering.CompareAndSwap(false, true) {
-		s.write(b)
+		s.writeIn(b, f.encode())
+	}
+	ctx, cancel := s.ctx()
+	if !s.queued() {
+		defer cancel()
+		d, err := s.hub.msg.Send(ctx, s.dev, env)
+		var b parley.Burst
+		answer(&b, d, err)
+		b.End()
 		return
 	}
-	s.c.Hold()
-	s.write(b)
-	runtime.Gosched()
-	s.answering.Store(false)
+	err = s.hub.msg.SendThen(ctx, s.dev, env, func(b *parley.Burst, d *parley.Delivery, err error) {
+		defer s.inflight.Add(-1)
+		defer cancel()
+		answer(b, d, err)
+	})
+	if err != nil {
+		s.inflight.Add(-1)
+		cancel()
+		s.fail(id, err)
+	}
+}
+
+// writeIn writes a frame from a callback of burst b: the connection is
+// held from its first frame of the burst to the burst's end, so that the
+// answers one commit settles for it leave in one write.
+func (s *session) writeIn(b *parley.Burst, frame []byte) {
+	if b.Finally(s, s.release) {
+		s.c.Hold()
+	}
+	s.write(frame)
+}
+
+func (s *session) release() {
 	if err := s.c.Release(); err != nil && !errors.Is(err, ws.ErrClosed) {
 		s.hub.o.Metrics.WriteErrors.Inc()
 	}
@@ -425,17 +426,8 @@ func (s *session) answer(b []byte) {
 
 func (s *session) ack(seqs []uint64) {
 	ctx, cancel := s.ctx()
-	// Queued here, in frame order, so that a read receipt sent after an
-	// ack commits after the delivery receipts that ack makes.
-	wait, err := s.hub.msg.AckAsync(ctx, s.account, s.device, seqs)
-	if err != nil {
-		cancel()
-		s.fail("", err)
-		return
-	}
-	s.async(func() {
-		defer cancel()
-		if err := wait(); err != nil {
+	done := func(err error) {
+		if err != nil {
 			s.fail("", err)
 			return
 		}
@@ -448,7 +440,41 @@ func (s *session) ack(seqs []uint64) {
 		if s.behind && s.pending <= s.hub.o.Window/2 {
 			s.catchUp(ctx)
 		}
+	}
+	if !s.queued() {
+		defer cancel()
+		done(s.hub.msg.Ack(ctx, s.account, s.device, seqs))
+		return
+	}
+	// Queued here, in frame order, so that a read receipt sent after an
+	// ack commits after the delivery receipts that ack makes.
+	err := s.hub.msg.AckThen(ctx, s.account, s.device, seqs, func(_ *parley.Burst, err error) {
+		defer s.inflight.Add(-1)
+		if err == nil && s.needsCatchUp(len(seqs)) {
+			// Reading the store is not for a commit's callback: the
+			// other callbacks of the burst would wait for it.
+			go func() {
+				defer cancel()
+				done(nil)
+			}()
+			return
+		}
+		defer cancel()
+		done(err)
 	})
+	if err != nil {
+		s.inflight.Add(-1)
+		cancel()
+		s.fail("", err)
+	}
+}
+
+// needsCatchUp reports whether acknowledging n items will make the
+// session read the store (catchUp).
+func (s *session) needsCatchUp(n int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.behind && max(s.pending-n, 0) <= s.hub.o.Window/2
 }
 
 const maxWatched = 64

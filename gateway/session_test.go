@@ -12,6 +12,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/gateway/ws"
 )
 
@@ -67,16 +68,23 @@ func TestDeliverWaitsForGap(t *testing.T) {
 	}
 }
 
-// Answers written at once by many goroutines, alongside a burst that the
+// Answers written in commit bursts on many goroutines at once (as the
+// callbacks of overlapping commits are), alongside a bus burst that the
 // hub holds and releases, all arrive: none is left queued behind a hold.
 func TestAnswersAllArrive(t *testing.T) {
 	ctx, client, conn := wsPair(t)
 	hub := &Hub{o: Options{Window: 512, Metrics: NewMetrics(nil)}}
 	s := &session{hub: hub, c: conn}
-	const n = 200
+	const n, perBurst = 200, 20
 	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() { s.answer([]byte("a" + strconv.Itoa(i))) })
+	for i := 0; i < n; i += perBurst {
+		wg.Go(func() {
+			var b parley.Burst
+			for j := i; j < i+perBurst; j++ {
+				s.writeIn(&b, []byte("a"+strconv.Itoa(j)))
+			}
+			b.End()
+		})
 	}
 	wg.Go(func() {
 		for i := range n {

@@ -94,30 +94,90 @@ type AsyncMailbox interface {
 	AckWithAsync(ctx context.Context, account string, device uint32, seqs []uint64, followUps func(deleted []parley.Item) []parley.Item) (wait func() ([]parley.Item, error))
 }
 
+// ThenMailbox is implemented by stores that can queue a commit and hand
+// its result to a callback, run with the other callbacks of its commit on
+// one goroutine (parley.Burst), so that a caller needs no goroutine per
+// waiting operation. An error means nothing was queued and the callback
+// is not called; else it is called once. Callbacks must be quick and
+// must not wait for the store.
+type ThenMailbox interface {
+	DeliverThen(ctx context.Context, d *parley.Delivery, then func(b *parley.Burst, err error)) error
+	AckWithThen(ctx context.Context, account string, device uint32, seqs []uint64, followUps func(deleted []parley.Item) []parley.Item, then func(b *parley.Burst, sent []parley.Item, err error)) error
+}
+
 // SendAsync validates env like Send and queues its commit; wait returns
 // Send's result. Sends queued one after another by one caller commit in
 // that order. ctx must stay alive until wait returns.
 func (s *Messaging) SendAsync(ctx context.Context, from *parley.Device, env *parley.Envelope) (wait func() (*parley.Delivery, error), err error) {
-	const op = "messaging.Send"
-	env.From, env.FromDevice = from.Account, from.ID
-	if err := env.Validate(); err != nil {
-		return nil, err
-	}
-	want, err := s.checkCopies(ctx, env)
-	if parley.Match(err, parley.ESTALE) {
-		// The cache may be behind: decide on fresh lists only.
-		s.cache.invalidate(env.To)
-		s.cache.invalidate(env.From)
-		want, err = s.checkCopies(ctx, env)
-	}
+	d, want, err := s.prepareSend(ctx, from, env)
 	if err != nil {
 		return nil, err
 	}
+	var commit func() error
+	if am, ok := s.store.(AsyncMailbox); ok {
+		commit = am.DeliverAsync(ctx, d)
+	} else {
+		commit = func() error { return s.store.Deliver(ctx, d) }
+	}
+	return func() (*parley.Delivery, error) {
+		return s.sent(ctx, env, d, want, commit())
+	}, nil
+}
+
+// SendThen is SendAsync with a callback: then gets Send's result once the
+// commit is done, with the other callbacks of its batch (see ThenMailbox;
+// stores without callbacks get a goroutine that waits). An error means
+// env was not queued and then is not called. ctx must stay alive until
+// then has returned.
+func (s *Messaging) SendThen(ctx context.Context, from *parley.Device, env *parley.Envelope, then func(b *parley.Burst, d *parley.Delivery, err error)) error {
+	d, want, err := s.prepareSend(ctx, from, env)
+	if err != nil {
+		return err
+	}
+	tm, ok := s.store.(ThenMailbox)
+	if !ok {
+		go func() {
+			var b parley.Burst
+			d, err := s.sent(ctx, env, d, want, s.store.Deliver(ctx, d))
+			then(&b, d, err)
+			b.End()
+		}()
+		return nil
+	}
+	return tm.DeliverThen(ctx, d, func(b *parley.Burst, err error) {
+		d, err := s.sent(ctx, env, d, want, err)
+		then(b, d, err)
+	})
+}
+
+// prepareSend validates env and makes its delivery; want is the device
+// lists when the copies had to be checked against them in full.
+func (s *Messaging) prepareSend(ctx context.Context, from *parley.Device, env *parley.Envelope) (d *parley.Delivery, want map[string][]uint32, err error) {
+	env.From, env.FromDevice = from.Account, from.ID
+	if err := env.Validate(); err != nil {
+		return nil, nil, err
+	}
+	current, err := s.copiesCurrent(ctx, env)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !current {
+		want, err = s.checkCopies(ctx, env)
+		if parley.Match(err, parley.ESTALE) {
+			// The cache may be behind: decide on fresh lists only.
+			s.cache.invalidate(env.To)
+			s.cache.invalidate(env.From)
+			want, err = s.checkCopies(ctx, env)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+	}
 	if err := s.checkMedia(ctx, env); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	now := s.clock.Now().UTC().Truncate(time.Microsecond)
-	d := &parley.Delivery{
+	d = &parley.Delivery{
 		From: env.From, FromDevice: env.FromDevice, ClientID: env.ClientID,
 		MessageID: NewMessageID(now), Timestamp: now,
 		Items: make([]parley.Item, len(env.Copies)),
@@ -131,33 +191,84 @@ func (s *Messaging) SendAsync(ctx context.Context, from *parley.Device, env *par
 			Timestamp: now, Body: c.Body, Group: env.Group, ExpiresIn: env.ExpiresIn,
 		}
 	}
-	var commit func() error
-	if am, ok := s.store.(AsyncMailbox); ok {
-		commit = am.DeliverAsync(ctx, d)
-	} else {
-		commit = func() error { return s.store.Deliver(ctx, d) }
-	}
-	return func() (*parley.Delivery, error) {
-		if err := commit(); err != nil {
-			if parley.Match(err, parley.ESTALE) {
-				// A device was revoked between the check and the commit:
-				// answer with the lists as they are now (those checked
-				// before the commit matched the envelope, so the client
-				// would encrypt for the same devices again).
-				s.cache.invalidate(env.To)
-				s.cache.invalidate(env.From)
-				if fresh, ferr := s.checkCopies(ctx, env); fresh != nil && (ferr == nil || parley.Match(ferr, parley.ESTALE)) {
-					want = fresh
-				}
-				return nil, &parley.Error{Code: parley.ESTALE, Message: "device list changed; re-encrypt for the current devices", Devices: want, Err: err}
+	return d, want, nil
+}
+
+// sent finishes a send whose commit returned err: the items go out, or
+// the error gets the current device lists.
+func (s *Messaging) sent(ctx context.Context, env *parley.Envelope, d *parley.Delivery, want map[string][]uint32, err error) (*parley.Delivery, error) {
+	const op = "messaging.Send"
+	if err != nil {
+		if parley.Match(err, parley.ESTALE) {
+			// A device was revoked between the check and the commit:
+			// answer with the lists as they are now (those checked
+			// before the commit matched the envelope, so the client
+			// would encrypt for the same devices again).
+			s.cache.invalidate(env.To)
+			s.cache.invalidate(env.From)
+			if fresh, ferr := s.checkCopies(ctx, env); fresh != nil && (ferr == nil || parley.Match(ferr, parley.ESTALE)) {
+				want = fresh
 			}
-			return nil, fmt.Errorf("%s: %w", op, err)
+			return nil, &parley.Error{Code: parley.ESTALE, Message: "device list changed; re-encrypt for the current devices", Devices: want, Err: err}
 		}
-		if !d.Duplicate {
-			s.notify.Items(d.Items)
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	if !d.Duplicate {
+		s.notify.Items(d.Items)
+	}
+	return d, nil
+}
+
+// copiesCurrent reports whether a 1:1 envelope's copies are what
+// checkCopies accepts, as the usual send has them, without building the
+// lists: false sends the caller to checkCopies, which also says what is
+// wrong. Group sends are always false.
+func (s *Messaging) copiesCurrent(ctx context.Context, env *parley.Envelope) (bool, error) {
+	if env.Group != "" {
+		return false, nil
+	}
+	now := s.clock.Now()
+	recip, err := s.cache.get(ctx, s.store, env.To, now)
+	if err != nil || len(recip.ids) == 0 {
+		return false, err
+	}
+	own := recip
+	if env.From != env.To {
+		if own, err = s.cache.get(ctx, s.store, env.From, now); err != nil {
+			return false, err
 		}
-		return d, nil
-	}, nil
+	}
+	// Validate made every copy's account env.To or env.From, and none the
+	// sending device.
+	for i, c := range env.Copies {
+		e := own
+		if c.Account != env.From {
+			e = recip
+		}
+		if _, ok := slices.BinarySearch(e.ids, c.Device); !ok {
+			return false, nil
+		}
+		for _, d := range env.Copies[:i] {
+			if d.Account == c.Account && d.Device == c.Device {
+				return false, nil
+			}
+		}
+	}
+	covered := func(account string, keyed []uint32, skip uint32) bool {
+		for _, id := range keyed {
+			if id == skip {
+				continue
+			}
+			if !slices.ContainsFunc(env.Copies, func(c parley.Copy) bool { return c.Account == account && c.Device == id }) {
+				return false
+			}
+		}
+		return true
+	}
+	if env.From != env.To && !covered(env.To, recip.keyed, 0) {
+		return false, nil
+	}
+	return covered(env.From, own.keyed, env.FromDevice), nil
 }
 
 // checkCopies compares the envelope's copies with the current device
@@ -349,15 +460,54 @@ func (s *Messaging) Ack(ctx context.Context, account string, device uint32, seqs
 // AckAsync is Ack, queued behind the caller's earlier sends and acks;
 // wait returns Ack's result. ctx must stay alive until wait returns.
 func (s *Messaging) AckAsync(ctx context.Context, account string, device uint32, seqs []uint64) (wait func() error, err error) {
-	const op = "messaging.Ack"
 	if len(seqs) == 0 {
 		return func() error { return nil }, nil
 	}
+	receipts, err := s.ackReceipts(account, device, seqs)
+	if err != nil {
+		return nil, err
+	}
+	var commit func() ([]parley.Item, error)
+	if am, ok := s.store.(AsyncMailbox); ok {
+		commit = am.AckWithAsync(ctx, account, device, seqs, receipts)
+	} else {
+		commit = func() ([]parley.Item, error) { return s.store.AckWith(ctx, account, device, seqs, receipts) }
+	}
+	return func() error { return s.acked(commit()) }, nil
+}
+
+// AckThen is AckAsync with a callback, as SendThen is SendAsync's.
+func (s *Messaging) AckThen(ctx context.Context, account string, device uint32, seqs []uint64, then func(b *parley.Burst, err error)) error {
+	receipts, err := s.ackReceipts(account, device, seqs)
+	if err != nil {
+		return err
+	}
+	tm, ok := s.store.(ThenMailbox)
+	if !ok || len(seqs) == 0 {
+		go func() {
+			var b parley.Burst
+			var err error
+			if len(seqs) > 0 {
+				err = s.acked(s.store.AckWith(ctx, account, device, seqs, receipts))
+			}
+			then(&b, err)
+			b.End()
+		}()
+		return nil
+	}
+	return tm.AckWithThen(ctx, account, device, seqs, receipts, func(b *parley.Burst, sent []parley.Item, err error) {
+		then(b, s.acked(sent, err))
+	})
+}
+
+// ackReceipts checks an ack's seqs and returns the function that makes
+// its delivery receipts from the items it deleted.
+func (s *Messaging) ackReceipts(account string, device uint32, seqs []uint64) (func(deleted []parley.Item) []parley.Item, error) {
 	if len(seqs) > 1024 {
 		return nil, parley.Errorf(parley.ETOOLARGE, "more than 1024 sequence numbers in one ack")
 	}
 	now := s.clock.Now().UTC().Truncate(time.Microsecond)
-	receipts := func(deleted []parley.Item) []parley.Item {
+	return func(deleted []parley.Item) []parley.Item {
 		out := make([]parley.Item, 0, len(deleted))
 		for _, it := range deleted {
 			if it.Kind != parley.KindMessage || it.From == account {
@@ -374,21 +524,17 @@ func (s *Messaging) AckAsync(ctx context.Context, account string, device uint32,
 			})
 		}
 		return out
-	}
-	var commit func() ([]parley.Item, error)
-	if am, ok := s.store.(AsyncMailbox); ok {
-		commit = am.AckWithAsync(ctx, account, device, seqs, receipts)
-	} else {
-		commit = func() ([]parley.Item, error) { return s.store.AckWith(ctx, account, device, seqs, receipts) }
-	}
-	return func() error {
-		sent, err := commit()
-		if err != nil {
-			return fmt.Errorf("%s: %w", op, err)
-		}
-		s.notify.Items(sent)
-		return nil
 	}, nil
+}
+
+// acked finishes an ack whose commit returned sent and err: the receipts
+// go out.
+func (s *Messaging) acked(sent []parley.Item, err error) error {
+	if err != nil {
+		return fmt.Errorf("messaging.Ack: %w", err)
+	}
+	s.notify.Items(sent)
+	return nil
 }
 
 // Read sends read receipts for messages from `to` to all of to's devices

@@ -62,7 +62,7 @@ func (b *batcher) commit(ops []*op) {
 	if err == nil {
 		b.s.notifyWebhooks(ops)
 		for _, o := range ops {
-			o.done <- o.err
+			o.answer(o.err)
 		}
 		return
 	}
@@ -73,11 +73,11 @@ func (b *batcher) commit(ops []*op) {
 			err = b.attempt(one)
 		}
 		if err != nil {
-			o.done <- err
+			o.answer(err)
 			continue
 		}
 		b.s.notifyWebhooks(one)
-		o.done <- o.err
+		o.answer(o.err)
 	}
 }
 

@@ -9,13 +9,28 @@ import (
 )
 
 // pending is what every group-committed operation carries: the caller's
-// context and the channel its one answer arrives on.
+// context and the channel its one answer arrives on, or the callback
+// that takes it.
 type pending struct {
 	ctx  context.Context // the caller's; only checked before the operation is tried
-	done chan error
+	done chan error      // nil when then is set
+	// then, when set, gets the answer instead of done: the callbacks of
+	// one batch run together on a goroutine of their own after the commit
+	// (see run), so that a caller needs no goroutine per operation.
+	then func(b *parley.Burst, err error)
+	err  error // the answer, for then
 }
 
 func (p *pending) base() *pending { return p }
+
+// answer hands the operation's result to its caller.
+func (p *pending) answer(err error) {
+	if p.then != nil {
+		p.err = err
+		return
+	}
+	p.done <- err
+}
 
 // groupCommit is a queue with one writer goroutine that takes every
 // operation waiting (up to maxBatch) and hands them to commit at once,
@@ -43,7 +58,9 @@ func (g *groupCommit[E, P]) start(commit func(ops []P)) {
 func (g *groupCommit[E, P]) submit(ctx context.Context, o P) error {
 	p := o.base()
 	p.ctx = ctx
-	p.done = make(chan error, 1) // the writer never blocks on a caller that left
+	if p.then == nil {
+		p.done = make(chan error, 1) // the writer never blocks on a caller that left
+	}
 	g.mu.RLock()
 	defer g.mu.RUnlock()
 	if g.closed {
@@ -114,7 +131,7 @@ func (g *groupCommit[E, P]) run() {
 		live = live[:0]
 		for _, o := range batch {
 			if p := o.base(); p.ctx.Err() != nil {
-				p.done <- p.ctx.Err() // the caller has gone; nothing of it was written
+				p.answer(p.ctx.Err()) // the caller has gone; nothing of it was written
 				continue
 			}
 			live = append(live, o)
@@ -122,7 +139,25 @@ func (g *groupCommit[E, P]) run() {
 		if len(live) > 0 {
 			g.commit(live)
 		}
+		var thens []*pending
+		for _, o := range batch {
+			if p := o.base(); p.then != nil {
+				thens = append(thens, p)
+			}
+		}
+		if len(thens) > 0 {
+			go runThens(thens)
+		}
 		clear(batch)
 		clear(live)
 	}
+}
+
+// runThens runs the callbacks of one batch in queue order, as one burst.
+func runThens(ps []*pending) {
+	var b parley.Burst
+	for _, p := range ps {
+		p.then(&b, p.err)
+	}
+	b.End()
 }

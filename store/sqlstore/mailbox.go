@@ -52,11 +52,41 @@ func (s *Store) Deliver(ctx context.Context, d *parley.Delivery) error {
 // another by one goroutine commit in that order, so a caller can pipeline
 // them. ctx must stay alive until the returned function has returned.
 func (s *Store) DeliverAsync(ctx context.Context, d *parley.Delivery) func() error {
+	o, err := deliverOp(d)
+	if err == nil {
+		err = s.b.submit(ctx, o)
+	}
+	return func() error {
+		if err == nil {
+			err = s.b.wait(ctx, o)
+		}
+		return s.delivered(ctx, d, o, err)
+	}
+}
+
+// DeliverThen queues d like DeliverAsync and hands the result to then
+// once the commit is done, with the other callbacks of its batch
+// (parley.Burst): then must be quick and must not wait for the store. An
+// error means d was not queued, and then is not called; else then is
+// called once. ctx must stay alive until then has returned.
+func (s *Store) DeliverThen(ctx context.Context, d *parley.Delivery, then func(b *parley.Burst, err error)) error {
+	o, err := deliverOp(d)
+	if err != nil {
+		return s.wrap("Deliver", err)
+	}
+	o.then = func(b *parley.Burst, err error) { then(b, s.delivered(ctx, d, o, err)) }
+	if err := s.b.submit(ctx, o); err != nil {
+		return s.opError(ctx, "Deliver", o, err)
+	}
+	return nil
+}
+
+func deliverOp(d *parley.Delivery) (*op, error) {
 	webhooks, err := prepareWebhooks(d.Webhooks)
 	if err != nil {
-		return func() error { return s.wrap("Deliver", err) }
+		return nil, err
 	}
-	o := &op{
+	return &op{
 		deliver:    true,
 		from:       d.From,
 		fromDevice: d.FromDevice,
@@ -66,29 +96,31 @@ func (s *Store) DeliverAsync(ctx context.Context, d *parley.Delivery) func() err
 		items:      slices.Clone(d.Items),
 		media:      slices.Clone(d.Media),
 		webhooks:   webhooks,
+	}, nil
+}
+
+// delivered fills d from its committed op o, as Deliver does, or
+// completes err.
+func (s *Store) delivered(ctx context.Context, d *parley.Delivery, o *op, err error) error {
+	if err != nil {
+		if o == nil {
+			return s.wrap("Deliver", err)
+		}
+		return s.opError(ctx, "Deliver", o, err)
 	}
-	err = s.b.submit(ctx, o)
-	return func() error {
-		if err == nil {
-			err = s.b.wait(ctx, o)
-		}
-		if err != nil {
-			return s.opError(ctx, "Deliver", o, err)
-		}
-		if o.duplicate {
-			d.Duplicate = true
-			d.MessageID = o.messageID
-			d.Timestamp = o.timestamp
-			return nil
-		}
-		for i := range d.Items {
-			d.Items[i].Seq = o.items[i].Seq
-		}
-		for i := range d.Webhooks {
-			d.Webhooks[i].ID = o.webhooks[i].ID
-		}
+	if o.duplicate {
+		d.Duplicate = true
+		d.MessageID = o.messageID
+		d.Timestamp = o.timestamp
 		return nil
 	}
+	for i := range d.Items {
+		d.Items[i].Seq = o.items[i].Seq
+	}
+	for i := range d.Webhooks {
+		d.Webhooks[i].ID = o.webhooks[i].ID
+	}
+	return nil
 }
 
 // Ack deletes the device's items with the given sequence numbers and, in
@@ -124,28 +156,52 @@ func (s *Store) AckWith(ctx context.Context, account string, device uint32, seqs
 // it and returns a function that waits for its result. ctx must stay
 // alive until that function has returned.
 func (s *Store) AckWithAsync(ctx context.Context, account string, device uint32, seqs []uint64, followUps func(deleted []parley.Item) []parley.Item) func() ([]parley.Item, error) {
-	o := &op{
-		account:  account,
-		device:   device,
-		seqs:     slices.Clone(seqs),
-		followFn: followUps,
-	}
+	o := ackWithOp(account, device, seqs, followUps)
 	err := s.b.submit(ctx, o)
 	return func() ([]parley.Item, error) {
 		if err == nil {
 			err = s.b.wait(ctx, o)
 		}
-		if err != nil {
-			return nil, s.opError(ctx, "AckWith", o, err)
-		}
-		out := make([]parley.Item, 0, len(o.items))
-		for _, it := range o.items {
-			if it.Seq != 0 { // 0: addressed to a device that is gone, dropped
-				out = append(out, it)
-			}
-		}
-		return out, nil
+		return s.acked(ctx, o, err)
 	}
+}
+
+// AckWithThen queues AckWith's operation like AckWithAsync and hands the
+// result to then as DeliverThen does.
+func (s *Store) AckWithThen(ctx context.Context, account string, device uint32, seqs []uint64, followUps func(deleted []parley.Item) []parley.Item, then func(b *parley.Burst, sent []parley.Item, err error)) error {
+	o := ackWithOp(account, device, seqs, followUps)
+	o.then = func(b *parley.Burst, err error) {
+		sent, err := s.acked(ctx, o, err)
+		then(b, sent, err)
+	}
+	if err := s.b.submit(ctx, o); err != nil {
+		return s.opError(ctx, "AckWith", o, err)
+	}
+	return nil
+}
+
+func ackWithOp(account string, device uint32, seqs []uint64, followUps func(deleted []parley.Item) []parley.Item) *op {
+	return &op{
+		account:  account,
+		device:   device,
+		seqs:     slices.Clone(seqs),
+		followFn: followUps,
+	}
+}
+
+// acked returns the follow-ups that AckWith's committed op o delivered,
+// or completes err.
+func (s *Store) acked(ctx context.Context, o *op, err error) ([]parley.Item, error) {
+	if err != nil {
+		return nil, s.opError(ctx, "AckWith", o, err)
+	}
+	out := make([]parley.Item, 0, len(o.items))
+	for _, it := range o.items {
+		if it.Seq != 0 { // 0: addressed to a device that is gone, dropped
+			out = append(out, it)
+		}
+	}
+	return out, nil
 }
 
 // opError completes the error of a Deliver or Ack: ESTALE gets the

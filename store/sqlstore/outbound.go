@@ -87,7 +87,7 @@ func (b *outboundBatcher) close() {
 func (b *outboundBatcher) commit(ops []*enqueueOp) {
 	if err := b.attempt(ops); err == nil {
 		for _, op := range ops {
-			op.done <- op.err
+			op.answer(op.err)
 		}
 		return
 	}
@@ -100,7 +100,7 @@ func (b *outboundBatcher) commit(ops []*enqueueOp) {
 		if err == nil {
 			err = op.err
 		}
-		op.done <- err
+		op.answer(err)
 	}
 }
 

@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) parley.Store) {
 		{"Rates", testRates},
 		{"SMS", testSMS},
 		{"Mailbox", testMailbox},
+		{"Then", testThen},
 		{"Presence", testPresence},
 		{"Keys", testKeys},
 		{"Groups", testGroups},
