@@ -37,6 +37,11 @@ var (
 	bDeleteItems = newBulk(`DELETE FROM mailbox WHERE (account, device, seq) IN (VALUES `,
 		`(?, CAST(? AS BIGINT), CAST(? AS BIGINT))`,
 		`) AND span = 1 RETURNING account, device, seq, kind, message_id, from_account, from_device, group_id`)
+	// An ack of consecutive seqs, as clients usually send them, deletes
+	// them as one range: no list of values to look up one by one, and only
+	// the columns the device does not tell.
+	qDeleteRun = newQuery(`DELETE FROM mailbox WHERE account = ? AND device = ? AND seq >= ? AND seq <= ? AND span = 1
+		RETURNING seq, kind, message_id, from_account, from_device, group_id`)
 	// The active devices of accounts, to expand follow-ups addressed to
 	// every device of an account (Device 0).
 	bActiveDevices = newBulk(`SELECT account, id FROM devices WHERE revoked_at = 0 AND account IN (`, `?`, `) ORDER BY account, id`)
@@ -243,32 +248,31 @@ func (s *Store) deleteAcks(ctx context.Context, tx *sql.Tx, ops []*op) error {
 		return nil
 	}
 	owner := make(map[itemKey]*op, n)
-	rows := make([]any, 0, bDeleteItems.width*n)
+	var rows []any    // (account, device, seq) for the bulk delete
+	var runs []ackRun // for the range deletes
 	for _, o := range ops {
 		if o.deliver || o.err != nil {
 			continue
 		}
 		for _, seq := range o.seqs {
 			k := itemKey{o.account, o.device, seq}
-			if _, ok := owner[k]; ok {
-				continue
+			if _, ok := owner[k]; !ok {
+				owner[k] = o
 			}
-			owner[k] = o
+		}
+		if r := seqRuns(o.seqs); len(r)*4 <= len(o.seqs) {
+			for _, run := range r {
+				runs = append(runs, ackRun{o.account, o.device, run[0], run[1]})
+			}
+			continue
+		}
+		for _, seq := range o.seqs {
 			rows = append(rows, o.account, int64(o.device), int64(seq))
 		}
 	}
-	if len(rows) == 0 {
-		return nil
-	}
 	deleted := make(map[*op][]parley.Item)
-	err := s.queryBulk(ctx, tx, bDeleteItems, rows, func(r scanner) error {
-		var it parley.Item
-		var device, seq, fromDevice int64
-		var kind string
-		if err := r.Scan(&it.Account, &device, &seq, &kind, &it.MessageID, &it.From, &fromDevice, &it.Group); err != nil {
-			return err
-		}
-		it.Device, it.Seq, it.Kind, it.FromDevice = uint32(device), uint64(seq), parley.Kind(kind), uint32(fromDevice)
+	// got attributes a deleted row to the first op that named it.
+	got := func(it parley.Item) {
 		k := itemKey{it.Account, it.Device, it.Seq}
 		if o := owner[k]; o != nil {
 			d := deleted[o]
@@ -278,10 +282,46 @@ func (s *Store) deleteAcks(ctx context.Context, tx *sql.Tx, ops []*op) error {
 			deleted[o] = append(d, it)
 			delete(owner, k)
 		}
-		return nil
-	})
-	if err != nil {
-		return err
+	}
+	for _, run := range runs {
+		st, err := s.stmt(ctx, tx, s.sql(qDeleteRun))
+		if err != nil {
+			return err
+		}
+		rs, err := st.QueryContext(ctx, run.account, int64(run.device), int64(run.lo), int64(run.hi))
+		if err != nil {
+			return err
+		}
+		err = scanAll(rs, func(r scanner) error {
+			it := parley.Item{Account: run.account, Device: run.device}
+			var seq, fromDevice int64
+			var kind string
+			if err := r.Scan(&seq, &kind, &it.MessageID, &it.From, &fromDevice, &it.Group); err != nil {
+				return err
+			}
+			it.Seq, it.Kind, it.FromDevice = uint64(seq), parley.Kind(kind), uint32(fromDevice)
+			got(it)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if len(rows) > 0 {
+		err := s.queryBulk(ctx, tx, bDeleteItems, rows, func(r scanner) error {
+			var it parley.Item
+			var device, seq, fromDevice int64
+			var kind string
+			if err := r.Scan(&it.Account, &device, &seq, &kind, &it.MessageID, &it.From, &fromDevice, &it.Group); err != nil {
+				return err
+			}
+			it.Device, it.Seq, it.Kind, it.FromDevice = uint32(device), uint64(seq), parley.Kind(kind), uint32(fromDevice)
+			got(it)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
 	}
 	// What is left may be items of span rows (span.go), or gone already.
 	if len(owner) > 0 {
@@ -310,7 +350,7 @@ func (s *Store) deleteAcks(ctx context.Context, tx *sql.Tx, ops []*op) error {
 	for a := range wild {
 		args = append(args, a)
 	}
-	err = s.queryBulk(ctx, tx, bActiveDevices, args, func(r scanner) error {
+	err := s.queryBulk(ctx, tx, bActiveDevices, args, func(r scanner) error {
 		var account string
 		var id int64
 		if err := r.Scan(&account, &id); err != nil {
@@ -341,6 +381,31 @@ func (s *Store) deleteAcks(ctx context.Context, tx *sql.Tx, ops []*op) error {
 		o.items = out
 	}
 	return nil
+}
+
+// ackRun is a range of consecutive seqs that one ack op names.
+type ackRun struct {
+	account string
+	device  uint32
+	lo, hi  uint64
+}
+
+// seqRuns returns the runs of consecutive numbers in seqs, as [lo, hi]
+// pairs (seqs in any order, repeats allowed).
+func seqRuns(seqs []uint64) [][2]uint64 {
+	sorted := slices.Clone(seqs)
+	slices.Sort(sorted)
+	var runs [][2]uint64
+	for i, seq := range sorted {
+		switch {
+		case i > 0 && seq == sorted[i-1]:
+		case len(runs) > 0 && seq == runs[len(runs)-1][1]+1:
+			runs[len(runs)-1][1] = seq
+		default:
+			runs = append(runs, [2]uint64{seq, seq})
+		}
+	}
+	return runs
 }
 
 func has(m map[deviceKey]uint64, k deviceKey) bool {

@@ -157,7 +157,7 @@ func (s *Store) stmt(ctx context.Context, tx *sql.Tx, text string) (*sql.Stmt, e
 
 // batchQueries are the statements other than bulks that a batch may
 // run; prepareBulk prepares them too.
-var batchQueries = []query{qSpans, qSetSpanBody, qDeleteSpanItem}
+var batchQueries = []query{qSpans, qSetSpanBody, qDeleteSpanItem, qDeleteRun}
 
 // prepareBulk prepares every bulk text, and batchQueries, on the write pool. It must run
 // outside a transaction: on SQLite the pool's only connection would be

@@ -86,3 +86,19 @@ func TestLoadMigrations(t *testing.T) {
 		}
 	}
 }
+
+func TestSeqRuns(t *testing.T) {
+	for _, c := range []struct {
+		seqs []uint64
+		want [][2]uint64
+	}{
+		{nil, nil},
+		{[]uint64{5}, [][2]uint64{{5, 5}}},
+		{[]uint64{3, 1, 2, 2, 7, 8, 10}, [][2]uint64{{1, 3}, {7, 8}, {10, 10}}},
+		{[]uint64{9, 8, 7, 6}, [][2]uint64{{6, 9}}},
+	} {
+		if got := seqRuns(c.seqs); !slices.Equal(got, c.want) {
+			t.Errorf("seqRuns(%v) = %v, want %v", c.seqs, got, c.want)
+		}
+	}
+}
