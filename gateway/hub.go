@@ -49,7 +49,8 @@ type Hub struct {
 	watchers map[string]map[*session]struct{} // presence watchers by watched account
 	unauthed map[*session]time.Time           // sessions waiting for their auth frame
 
-	sessions atomic.Int64
+	sessions  atomic.Int64
+	deadlines deadlines // the contexts of sends and acks
 
 	heldMu sync.Mutex
 	held   []*session // connections held by DispatchBurst until EndBurst

@@ -71,6 +71,32 @@ func (s *session) ctx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), opTimeout)
 }
 
+// deadlines hands out the contexts of sends and acks: one context serves
+// the frames of about a second and ends between opTimeout-1s and
+// opTimeout after each of them started, instead of a context and a timer
+// of their own for every frame (about a twentieth of the bytes the
+// server allocated per message).
+type deadlines struct {
+	cur atomic.Pointer[deadline]
+}
+
+type deadline struct {
+	ctx     context.Context
+	cancel  context.CancelFunc // never called early: frames may still use ctx; it ends by itself
+	renewAt time.Time
+}
+
+func (d *deadlines) get() context.Context {
+	now := time.Now()
+	if c := d.cur.Load(); c != nil && now.Before(c.renewAt) {
+		return c.ctx
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), now.Add(opTimeout))
+	c := &deadline{ctx: ctx, cancel: cancel, renewAt: now.Add(time.Second)}
+	d.cur.Store(c)
+	return ctx
+}
+
 func (s *session) write(b []byte) {
 	if err := s.c.WriteText(b); err != nil {
 		s.hub.o.Metrics.WriteErrors.Inc()
@@ -387,9 +413,8 @@ func (s *session) send(f *inFrame) {
 		f := sentFrame{Type: "sent", ID: id, MessageID: d.MessageID, Timestamp: d.Timestamp.UnixMilli(), Duplicate: d.Duplicate}
 		s.writeIn(b, f.encode())
 	}
-	ctx, cancel := s.ctx()
+	ctx := s.hub.deadlines.get()
 	if !s.queued() {
-		defer cancel()
 		d, err := s.hub.msg.Send(ctx, s.dev, env)
 		var b parley.Burst
 		answer(&b, d, err)
@@ -398,12 +423,10 @@ func (s *session) send(f *inFrame) {
 	}
 	err = s.hub.msg.SendThen(ctx, s.dev, env, func(b *parley.Burst, d *parley.Delivery, err error) {
 		defer s.inflight.Add(-1)
-		defer cancel()
 		answer(b, d, err)
 	})
 	if err != nil {
 		s.inflight.Add(-1)
-		cancel()
 		s.fail(id, err)
 	}
 }
@@ -425,7 +448,7 @@ func (s *session) release() {
 }
 
 func (s *session) ack(seqs []uint64) {
-	ctx, cancel := s.ctx()
+	ctx := s.hub.deadlines.get()
 	done := func(err error) {
 		if err != nil {
 			s.fail("", err)
@@ -442,7 +465,6 @@ func (s *session) ack(seqs []uint64) {
 		}
 	}
 	if !s.queued() {
-		defer cancel()
 		done(s.hub.msg.Ack(ctx, s.account, s.device, seqs))
 		return
 	}
@@ -453,18 +475,13 @@ func (s *session) ack(seqs []uint64) {
 		if err == nil && s.needsCatchUp(len(seqs)) {
 			// Reading the store is not for a commit's callback: the
 			// other callbacks of the burst would wait for it.
-			go func() {
-				defer cancel()
-				done(nil)
-			}()
+			go done(nil)
 			return
 		}
-		defer cancel()
 		done(err)
 	})
 	if err != nil {
 		s.inflight.Add(-1)
-		cancel()
 		s.fail("", err)
 	}
 }

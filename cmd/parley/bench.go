@@ -213,6 +213,7 @@ func benchMessages(ctx context.Context, args []string) error {
 	database := fs.String("database", "", "PostgreSQL URL for the server (default: SQLite)")
 	profile := fs.String("cpuprofile", "", "write the server's CPU profile during the measurement to this file")
 	clientProfile := fs.String("client-cpuprofile", "", "write the load generator's (this process's) CPU profile during the measurement to this file")
+	allocProfile := fs.String("allocprofile", "", "write the server's allocations during the measurement (a pprof delta profile) to this file")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -250,6 +251,15 @@ func benchMessages(ctx context.Context, args []string) error {
 			url := fmt.Sprintf("http://%s/admin/v1/debug/pprof/goroutine?debug=1", p.Addr)
 			if err := bench.Fetch(url, "bench-operator", *profile+".goroutines"); err != nil {
 				fmt.Fprintln(os.Stderr, "goroutine profile:", err)
+			}
+		}()
+	}
+	if *allocProfile != "" {
+		go func() {
+			time.Sleep(*warmup)
+			url := fmt.Sprintf("http://%s/admin/v1/debug/pprof/allocs?seconds=%d", p.Addr, int(dur.Seconds()))
+			if err := bench.Fetch(url, "bench-operator", *allocProfile); err != nil {
+				fmt.Fprintln(os.Stderr, "alloc profile:", err)
 			}
 		}()
 	}

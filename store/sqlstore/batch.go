@@ -114,7 +114,7 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, ops []*op, careful bool) 
 
 	// How many sequence numbers each device needs, in device order; the
 	// acking device is listed with 0 so that its state is reported too.
-	need := make(map[deviceKey]int64)
+	need := make(map[deviceKey]int64, len(ops))
 	nitems := 0
 	for _, o := range ops {
 		if o.err != nil || o.duplicate {
@@ -489,8 +489,17 @@ func (s *Store) lockDevices(ctx context.Context, tx *sql.Tx, ops []*op) error {
 // errKnownKeys, and the batch runs again with careful set: the insert
 // returns the keys it inserted, and the others are read.
 func (s *Store) claimKeys(ctx context.Context, tx *sql.Tx, ops []*op, careful bool) error {
-	first := make(map[idemKey]*op)
-	var args []any
+	n := 0
+	for _, o := range ops {
+		if o.deliver && o.clientID != "" && o.err == nil {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	first := make(map[idemKey]*op, n)
+	args := make([]any, 0, bInsertKeys.width*n)
 	for _, o := range ops {
 		if !o.deliver || o.clientID == "" || o.err != nil {
 			continue

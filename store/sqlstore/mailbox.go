@@ -195,9 +195,14 @@ func (s *Store) acked(ctx context.Context, o *op, err error) ([]parley.Item, err
 	if err != nil {
 		return nil, s.opError(ctx, "AckWith", o, err)
 	}
+	// Seq 0: addressed to a device that is gone, dropped. The op is done
+	// with its items, so they are returned as they are when none is.
+	if !slices.ContainsFunc(o.items, func(it parley.Item) bool { return it.Seq == 0 }) {
+		return o.items, nil
+	}
 	out := make([]parley.Item, 0, len(o.items))
 	for _, it := range o.items {
-		if it.Seq != 0 { // 0: addressed to a device that is gone, dropped
+		if it.Seq != 0 {
 			out = append(out, it)
 		}
 	}

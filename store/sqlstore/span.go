@@ -34,7 +34,7 @@ var (
 		`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`, ``)
 	// The span rows of one device that may hold any of the sequence
 	// numbers in (lo + maxSpan - 1 … hi].
-	qSpans = newQuery(`SELECT seq, span, kind, message_id, client_id, from_account, from_device, to_account, sent_at, group_id, body
+	qSpans = newQuery(`SELECT seq, span, kind, message_id, from_account, from_device, group_id, body
 		FROM mailbox WHERE account = ? AND device = ? AND seq > ? AND seq <= ? AND span > 1 ORDER BY seq`)
 	qSetSpanBody    = newQuery(`UPDATE mailbox SET body = ? WHERE account = ? AND device = ? AND seq = ?`)
 	qDeleteSpanItem = newQuery(`DELETE FROM mailbox WHERE account = ? AND device = ? AND seq = ?`)
@@ -156,13 +156,13 @@ func (s *Store) ackSpans(ctx context.Context, tx *sql.Tx, left map[itemKey]*op, 
 		var found []row
 		err = scanAll(rs, func(r scanner) error {
 			var x row
-			var seq, fromDevice, at int64
+			var seq, fromDevice int64
 			var kind string
-			if err := r.Scan(&seq, &x.n, &kind, &x.it.MessageID, &x.it.ClientID, &x.it.From, &fromDevice, &x.it.To, &at, &x.it.Group, &x.body); err != nil {
+			if err := r.Scan(&seq, &x.n, &kind, &x.it.MessageID, &x.it.From, &fromDevice, &x.it.Group, &x.body); err != nil {
 				return err
 			}
 			x.it.Account, x.it.Device, x.it.Seq, x.it.Kind = d.account, d.id, uint64(seq), parley.Kind(kind)
-			x.it.FromDevice, x.it.Timestamp = uint32(fromDevice), fromMicros(at)
+			x.it.FromDevice = uint32(fromDevice)
 			found = append(found, x)
 			return nil
 		})
