@@ -3,7 +3,6 @@ package sdk
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -149,10 +148,26 @@ func (c *Conn) Ready() Ready { return c.ready }
 // closed (a half-written frame cannot be taken back); without a deadline
 // in ctx, Write uses its own of 10 s.
 func (c *Conn) Write(ctx context.Context, f *Frame) error {
-	b, err := json.Marshal(f)
-	if err != nil {
-		return err
+	bp := writeBufs.Get().(*[]byte)
+	b, err := appendFrame((*bp)[:0], f)
+	if err == nil {
+		err = c.writeMessage(ctx, b)
 	}
+	if cap(b) <= maxKeptWriteBuf {
+		*bp = b[:0]
+		writeBufs.Put(bp)
+	}
+	return err
+}
+
+// writeBufs holds encoding buffers for Write: the websocket library has
+// copied a frame when its Write returns.
+var writeBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxKeptWriteBuf is the largest encoding buffer put back for reuse.
+const maxKeptWriteBuf = 64 << 10
+
+func (c *Conn) writeMessage(ctx context.Context, b []byte) error {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, writeTimeout)
