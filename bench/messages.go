@@ -74,22 +74,41 @@ func Messages(ctx context.Context, server string, senders, receivers []Cred, win
 		wg.Go(func() { s.readLoop(nil, credits, &errs) })
 		to := receivers[i].Account
 		wg.Go(func() {
+			// Write keeps neither the frame nor the body: one of each serves
+			// every send.
 			body := make([]byte, 100)
+			f := &sdk.Frame{Type: "send", To: to, Copies: []sdk.Copy{{Account: to, Device: 1, Body: body}}}
 			for n := 0; ; n++ {
 				select {
 				case <-ctx.Done():
 					return
 				case <-credits:
 				}
-				b := make([]byte, len(body))
-				binary.BigEndian.PutUint64(b, uint64(time.Now().UnixNano()))
-				f := &sdk.Frame{Type: "send", ID: "b" + strconv.Itoa(n), To: to, Copies: []sdk.Copy{{Account: to, Device: 1, Body: b}}}
+				binary.BigEndian.PutUint64(body, uint64(time.Now().UnixNano()))
+				f.ID = "b" + strconv.Itoa(n)
 				if err := s.c.Write(ctx, f); err != nil {
 					return
 				}
 			}
 		})
 	}
+	// One ticker flushes every connection's acks each 5 ms: a ticker per
+	// connection cost the load generator a timer wake-up per connection
+	// and tick (20,000/s for 50 pairs).
+	wg.Go(func() {
+		t := time.NewTicker(ackInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				for _, c := range conns {
+					c.flushAcks()
+				}
+			}
+		}
+	})
 	select {
 	case <-time.After(warmup):
 	case <-ctx.Done():
@@ -133,35 +152,28 @@ func dialBench(ctx context.Context, server string, cred Cred) (*benchConn, error
 	return &benchConn{c: c}, nil
 }
 
-// readLoop reads frames until the connection closes: items go to onItem
-// and are acknowledged in batches, as real clients do (every 64 items or
-// 5 ms); each "sent" returns a credit.
-func (b *benchConn) readLoop(onItem func(kind string, body []byte), credits chan struct{}, errs *atomic.Int64) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	flush := func() {
-		b.mu.Lock()
-		if len(b.acks) == 0 {
-			b.mu.Unlock()
-			return
-		}
-		f := &sdk.Frame{Type: "ack", Seqs: slices.Clone(b.acks)}
-		b.acks = b.acks[:0]
+// ackInterval is how often acks are flushed (when fewer than 64 items
+// came in since the last flush).
+const ackInterval = 5 * time.Millisecond
+
+// flushAcks writes the acks gathered so far.
+func (b *benchConn) flushAcks() {
+	b.mu.Lock()
+	if len(b.acks) == 0 {
 		b.mu.Unlock()
-		b.c.Write(ctx, f)
+		return
 	}
-	go func() {
-		t := time.NewTicker(5 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				flush()
-			}
-		}
-	}()
+	f := &sdk.Frame{Type: "ack", Seqs: slices.Clone(b.acks)}
+	b.acks = b.acks[:0]
+	b.mu.Unlock()
+	b.c.Write(context.Background(), f)
+}
+
+// readLoop reads frames until the connection closes: items go to onItem
+// and are acknowledged in batches, as real clients do (every 64 items, or
+// every ackInterval by Messages's ticker); each "sent" returns a credit.
+func (b *benchConn) readLoop(onItem func(kind string, body []byte), credits chan struct{}, errs *atomic.Int64) {
+	ctx := context.Background()
 	for {
 		f, err := b.c.Read(ctx)
 		if err != nil {
@@ -177,7 +189,7 @@ func (b *benchConn) readLoop(onItem func(kind string, body []byte), credits chan
 			n := len(b.acks)
 			b.mu.Unlock()
 			if n >= 64 {
-				flush()
+				b.flushAcks()
 			}
 		case "sent":
 			if credits != nil {

@@ -189,6 +189,9 @@ const maxKeptWriteBuf = 64 << 10
 func (c *Conn) writeMessage(ctx context.Context, b []byte) error {
 	if !watchContexts {
 		// The browser's WebSocket queues a frame without blocking.
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if err := c.ws.Write(ctx, websocket.MessageText, b); err != nil {
 			return c.closeErr(err)
 		}
