@@ -74,19 +74,36 @@ func Messages(ctx context.Context, server string, senders, receivers []Cred, win
 		wg.Go(func() { s.readLoop(nil, credits, &errs) })
 		to := receivers[i].Account
 		wg.Go(func() {
-			// Write keeps neither the frame nor the body: one of each serves
-			// every send.
-			body := make([]byte, 100)
-			f := &sdk.Frame{Type: "send", To: to, Copies: []sdk.Copy{{Account: to, Device: 1, Body: body}}}
-			for n := 0; ; n++ {
+			// WriteFrames keeps neither the frames nor their bodies: one of
+			// each per credit serves every send.
+			frames := make([]*sdk.Frame, window)
+			for i := range frames {
+				frames[i] = &sdk.Frame{Type: "send", To: to, Copies: []sdk.Copy{{Account: to, Device: 1, Body: make([]byte, 100)}}}
+			}
+			for n := 0; ; {
 				select {
 				case <-ctx.Done():
 					return
 				case <-credits:
 				}
-				binary.BigEndian.PutUint64(body, uint64(time.Now().UnixNano()))
-				f.ID = "b" + strconv.Itoa(n)
-				if err := s.c.Write(ctx, f); err != nil {
+				// The credits that came meanwhile go out in the same write.
+				k := 1
+			more:
+				for k < window {
+					select {
+					case <-credits:
+						k++
+					default:
+						break more
+					}
+				}
+				now := uint64(time.Now().UnixNano())
+				for _, f := range frames[:k] {
+					binary.BigEndian.PutUint64(f.Copies[0].Body, now)
+					f.ID = "b" + strconv.Itoa(n)
+					n++
+				}
+				if err := s.c.WriteFrames(ctx, frames[:k]); err != nil {
 					return
 				}
 			}

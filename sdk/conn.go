@@ -61,6 +61,8 @@ var ErrDead = errors.New("sdk: connection dead (no answer to pings)")
 // the answers to the keepalive pings. Write may be called concurrently.
 type Conn struct {
 	ws    *websocket.Conn
+	cork  *corkConn  // nil: WriteFrames writes frame by frame
+	wmu   sync.Mutex // held by a Write or WriteFrames from its start to its end
 	ready Ready
 	ping  time.Duration
 	dead  time.Duration
@@ -123,12 +125,12 @@ func Dial(ctx context.Context, server, token string, o *DialOptions) (*Conn, err
 	if err != nil {
 		return nil, err
 	}
-	ws, _, err := websocket.Dial(ctx, u, wsDialOptions(opt.HTTPClient))
+	ws, cork, err := wsDial(ctx, u, opt.HTTPClient)
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", u, err)
 	}
 	ws.SetReadLimit(maxFrame)
-	c := &Conn{ws: ws, ping: opt.PingInterval, dead: opt.DeadAfter, epoch: time.Now(), stop: make(chan struct{})}
+	c := &Conn{ws: ws, cork: cork, ping: opt.PingInterval, dead: opt.DeadAfter, epoch: time.Now(), stop: make(chan struct{})}
 	c.watch.close = func() { ws.CloseNow() }
 	c.wdTimer = time.AfterFunc(writeTimeout, c.checkWrites)
 	c.wdTimer.Stop()
@@ -186,6 +188,58 @@ var writeBufs = sync.Pool{New: func() any { return new([]byte) }}
 // maxKeptWriteBuf is the largest encoding buffer put back for reuse.
 const maxKeptWriteBuf = 64 << 10
 
+// WriteFrames writes fs in order, as Write would one by one, but as one
+// write to the operating system where it can (native builds dialled with
+// the default HTTP client): a sender with several frames ready saves a
+// system call per frame, and so does the server reading them. It returns
+// nil when all of fs went out. On an error, a prefix of fs, possibly
+// none, went out; unless ctx had ended before the call, the connection is
+// then closed. Writes do not overtake each other: a Write waits for a
+// WriteFrames under way.
+func (c *Conn) WriteFrames(ctx context.Context, fs []*Frame) error {
+	if c.cork == nil || len(fs) < 2 {
+		for _, f := range fs {
+			if err := c.Write(ctx, f); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	bp := writeBufs.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) > maxKeptWriteBuf {
+			*bp = nil
+		}
+		writeBufs.Put(bp)
+	}()
+	b := (*bp)[:0]
+	ends := make([]int, 0, 64)
+	for _, f := range fs {
+		var err error
+		if b, err = appendFrame(b, f); err != nil {
+			return err
+		}
+		ends = append(ends, len(b))
+	}
+	*bp = b
+	return c.write(ctx, func() error {
+		c.cork.cork()
+		start := 0
+		for _, end := range ends {
+			if err := c.ws.Write(context.Background(), websocket.MessageText, b[start:end]); err != nil {
+				c.cork.uncork()
+				return err
+			}
+			start = end
+		}
+		if err := c.cork.uncork(); err != nil {
+			c.ws.CloseNow() // some frames went out, maybe half of one
+			return err
+		}
+		return nil
+	})
+}
+
 func (c *Conn) writeMessage(ctx context.Context, b []byte) error {
 	if !watchContexts {
 		// The browser's WebSocket queues a frame without blocking.
@@ -197,6 +251,12 @@ func (c *Conn) writeMessage(ctx context.Context, b []byte) error {
 		}
 		return nil
 	}
+	return c.write(ctx, func() error { return c.ws.Write(context.Background(), websocket.MessageText, b) })
+}
+
+// write runs w, which writes to c.ws, under c.wmu, ctx's watch and the
+// write watchdog (native builds).
+func (c *Conn) write(ctx context.Context, w func() error) error {
 	done, err := c.watch.begin(ctx)
 	if err != nil {
 		return err
@@ -205,7 +265,9 @@ func (c *Conn) writeMessage(ctx context.Context, b []byte) error {
 	if !bounded {
 		c.writeStarted()
 	}
-	err = c.ws.Write(context.Background(), websocket.MessageText, b)
+	c.wmu.Lock()
+	err = w()
+	c.wmu.Unlock()
 	if !bounded {
 		c.writeEnded()
 	}

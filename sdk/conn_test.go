@@ -222,3 +222,125 @@ func TestCtxWatchBound(t *testing.T) {
 		c()
 	}
 }
+
+// countingConn counts the writes that reach it.
+type countingConn struct {
+	net.Conn
+	mu     sync.Mutex
+	writes int
+	fail   error
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	c.writes++
+	fail := c.fail
+	c.mu.Unlock()
+	if fail != nil {
+		return 0, fail
+	}
+	return c.Conn.Write(p)
+}
+
+// WriteFrames sends its frames in order, in one write to the network
+// connection, and interleaves with concurrent Writes frame by frame.
+func TestWriteFrames(t *testing.T) {
+	s := newFakeServer(t)
+	c := dialFake(t, s, nil)
+	if c.cork == nil {
+		t.Fatal("no corkConn with the default HTTP client")
+	}
+	cc := &countingConn{Conn: c.cork.Conn}
+	c.cork.Conn = cc
+	frames := []*Frame{{Type: "ping", ID: "1"}, {Type: "ping", ID: "2"}, {Type: "ping", ID: "3"}}
+	if err := c.WriteFrames(context.Background(), frames); err != nil {
+		t.Fatal(err)
+	}
+	if cc.writes != 1 {
+		t.Errorf("%d writes for 3 frames, want 1", cc.writes)
+	}
+	for _, want := range []string{"1", "2", "3"} {
+		select {
+		case f := <-s.got:
+			if f.ID != want {
+				t.Fatalf("server got frame %q, want %q", f.ID, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("frames did not arrive")
+		}
+	}
+
+	var wg sync.WaitGroup
+	const n = 50
+	wg.Go(func() {
+		for range n {
+			if err := c.WriteFrames(context.Background(), []*Frame{{Type: "ping", ID: "a"}, {Type: "ping", ID: "b"}}); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	})
+	wg.Go(func() {
+		for range n {
+			if err := c.Write(context.Background(), &Frame{Type: "ping", ID: "w"}); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	})
+	wg.Wait()
+	var a, w int
+	for range 3 * n {
+		select {
+		case f := <-s.got:
+			switch f.ID {
+			case "a":
+				a++
+				if f2 := <-s.got; f2.ID != "b" {
+					t.Fatalf("frame %q between a batch's frames", f2.ID)
+				}
+			case "w":
+				w++
+			default:
+				t.Fatalf("unexpected frame %q", f.ID)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("got %d batches and %d frames of %d each", a, w, n)
+		}
+		if a+w == 2*n {
+			break
+		}
+	}
+
+	// A failed write closes the connection.
+	cc.mu.Lock()
+	cc.fail = errors.New("broken")
+	cc.mu.Unlock()
+	if err := c.WriteFrames(context.Background(), frames); err == nil {
+		t.Fatal("WriteFrames on a broken connection succeeded")
+	}
+	cc.mu.Lock()
+	cc.fail = nil
+	cc.mu.Unlock()
+	if _, err := c.Read(context.Background()); err == nil {
+		t.Fatal("Read after a failed WriteFrames succeeded")
+	}
+}
+
+// Without a corkConn (another HTTP client, browsers), WriteFrames writes
+// frame by frame.
+func TestWriteFramesUncorked(t *testing.T) {
+	s := newFakeServer(t)
+	c := dialFake(t, s, &http.Client{})
+	if c.cork != nil {
+		t.Fatal("a corkConn under a caller's HTTP client")
+	}
+	if err := c.WriteFrames(context.Background(), []*Frame{{Type: "ping", ID: "1"}, {Type: "ping", ID: "2"}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"1", "2"} {
+		if f := <-s.got; f.ID != want {
+			t.Fatalf("server got frame %q, want %q", f.ID, want)
+		}
+	}
+}
