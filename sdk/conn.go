@@ -3,6 +3,7 @@ package sdk
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -131,9 +132,11 @@ func Dial(ctx context.Context, server, token string, o *DialOptions) (*Conn, err
 	}
 	ws.SetReadLimit(maxFrame)
 	c := &Conn{ws: ws, cork: cork, ping: opt.PingInterval, dead: opt.DeadAfter, epoch: time.Now(), stop: make(chan struct{})}
-	c.watch.close = func() { ws.CloseNow() }
-	c.wdTimer = time.AfterFunc(writeTimeout, c.checkWrites)
-	c.wdTimer.Stop()
+	if nativeConn {
+		c.watch.close = func() { ws.CloseNow() }
+		c.wdTimer = time.AfterFunc(writeTimeout, c.checkWrites)
+		c.wdTimer.Stop()
+	}
 	if err := c.Write(ctx, &Frame{Type: "auth", Token: token}); err != nil {
 		ws.CloseNow()
 		return nil, err
@@ -170,7 +173,13 @@ func (c *Conn) Ready() Ready { return c.ready }
 // Write does not keep f.
 func (c *Conn) Write(ctx context.Context, f *Frame) error {
 	bp := writeBufs.Get().(*[]byte)
-	b, err := appendFrame((*bp)[:0], f)
+	var b []byte
+	var err error
+	if nativeConn {
+		b, err = appendFrame((*bp)[:0], f)
+	} else {
+		b, err = json.Marshal(f) // see nativeConn
+	}
 	if err == nil {
 		err = c.writeMessage(ctx, b)
 	}
@@ -197,7 +206,7 @@ const maxKeptWriteBuf = 64 << 10
 // then closed. Writes do not overtake each other: a Write waits for a
 // WriteFrames under way.
 func (c *Conn) WriteFrames(ctx context.Context, fs []*Frame) error {
-	if c.cork == nil || len(fs) < 2 {
+	if !nativeConn || c.cork == nil || len(fs) < 2 {
 		for _, f := range fs {
 			if err := c.Write(ctx, f); err != nil {
 				return err
@@ -241,7 +250,7 @@ func (c *Conn) WriteFrames(ctx context.Context, fs []*Frame) error {
 }
 
 func (c *Conn) writeMessage(ctx context.Context, b []byte) error {
-	if !watchContexts {
+	if !nativeConn {
 		// The browser's WebSocket queues a frame without blocking.
 		if err := ctx.Err(); err != nil {
 			return err
@@ -363,7 +372,7 @@ func (c *Conn) read(ctx context.Context) (*Frame, error) {
 // connection reads its frames without an allocation each, and a buffer
 // grown by one large frame is let go when the next frame comes.
 func (c *Conn) readMessage(ctx context.Context) (websocket.MessageType, []byte, error) {
-	if watchContexts {
+	if nativeConn {
 		done, err := c.watch.begin(ctx)
 		if err != nil {
 			return 0, nil, err

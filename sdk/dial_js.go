@@ -17,6 +17,8 @@ func wsDial(ctx context.Context, u string, _ *http.Client) (*websocket.Conn, *co
 	return ws, nil, err
 }
 
-// watchContexts: in browsers the websocket library waits on a context
-// without registering anything, and a write never blocks.
-const watchContexts = false
+// nativeConn: the WebSocket is the browser's. The websocket library
+// waits on a context without registering anything, a write never blocks,
+// and there is no corking; the few frames a browser sends are encoded
+// with encoding/json (appendFrame would add 5 KB to the gzipped wasm).
+const nativeConn = false

@@ -48,8 +48,9 @@ var corkClient = func() *http.Client {
 	return &http.Client{Transport: t}
 }()
 
-// watchContexts: Conn watches the contexts of reads and writes itself,
-// and bounds writes with its watchdog, rather than handing contexts to
-// the websocket library, which would register a context.AfterFunc per
-// frame (see ctxWatch).
-const watchContexts = true
+// nativeConn: the WebSocket runs on a Go network connection. Conn
+// watches the contexts of reads and writes itself and bounds writes with
+// its watchdog, rather than handing contexts to the websocket library,
+// which would register a context.AfterFunc per frame (see ctxWatch);
+// WriteFrames corks; Write encodes with appendFrame.
+const nativeConn = true
