@@ -195,9 +195,9 @@ func (b *benchConn) flushAcks() {
 // every ackInterval by Messages's ticker); each "sent" returns a credit.
 func (b *benchConn) readLoop(onItem func(kind string, body []byte), credits chan struct{}, errs *atomic.Int64) {
 	ctx := context.Background()
+	f := new(sdk.Frame)
 	for {
-		f, err := b.c.Read(ctx)
-		if err != nil {
+		if err := b.c.ReadInto(ctx, f); err != nil {
 			return
 		}
 		switch f.Type {

@@ -143,8 +143,8 @@ func Dial(ctx context.Context, server, token string, o *DialOptions) (*Conn, err
 	}
 	// A cancelled ctx closes the connection under the pending read, which
 	// is what should happen during the handshake.
-	f, err := c.read(ctx)
-	if err != nil {
+	f := new(Frame)
+	if err := c.read(ctx, f); err != nil {
 		ws.CloseNow()
 		return nil, err
 	}
@@ -335,35 +335,44 @@ func (c *Conn) now() int64 { return int64(time.Since(c.epoch)) }
 // swallowed). When ctx ends the connection is closed. A close by the
 // server is returned as *CloseError.
 func (c *Conn) Read(ctx context.Context) (*Frame, error) {
+	f := new(Frame)
+	if err := c.ReadInto(ctx, f); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// ReadInto is Read into f, which it overwrites whole: a reader that is
+// done with each frame before the next can reuse one. f's strings and
+// slices are new for each frame.
+func (c *Conn) ReadInto(ctx context.Context, f *Frame) error {
 	for {
-		f, err := c.read(ctx)
-		if err != nil {
-			return nil, err
+		if err := c.read(ctx, f); err != nil {
+			return err
 		}
 		if f.Type == "pong" && strings.HasPrefix(f.ID, keepalivePrefix) {
 			continue
 		}
-		return f, nil
+		return nil
 	}
 }
 
-func (c *Conn) read(ctx context.Context) (*Frame, error) {
+func (c *Conn) read(ctx context.Context, f *Frame) error {
 	for {
 		c.waitingSince.Store(c.now())
 		typ, b, err := c.readMessage(ctx)
 		c.waitingSince.Store(0)
 		if err != nil {
-			return nil, c.opErr(ctx, err)
+			return c.opErr(ctx, err)
 		}
 		c.lastFrame.Store(c.now())
 		if typ != websocket.MessageText {
 			continue // the protocol has no binary frames from servers
 		}
-		f, err := DecodeFrame(b)
-		if err != nil {
+		if decodeFrame(b, f) != nil {
 			continue // ignore what we cannot understand, as the protocol asks
 		}
-		return f, nil
+		return nil
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -341,6 +342,31 @@ func TestWriteFramesUncorked(t *testing.T) {
 	for _, want := range []string{"1", "2"} {
 		if f := <-s.got; f.ID != want {
 			t.Fatalf("server got frame %q, want %q", f.ID, want)
+		}
+	}
+}
+
+// ReadInto overwrites the whole frame: nothing of the last one is left.
+func TestReadInto(t *testing.T) {
+	s := newFakeServer(t)
+	c := dialFake(t, s, nil)
+	go func() {
+		s.send <- `{"type":"item","seq":1,"kind":"msg","from":"a","body":"eA=="}`
+		s.send <- `{"type":"keys_low"}`
+		s.send <- `{"type":"error","code":"stale_devices","devices":{"a":[1]}}`
+	}()
+	var f Frame
+	want := []Frame{
+		{Type: "item", Seq: 1, Kind: "msg", From: "a", Body: []byte("x")},
+		{Type: "keys_low"},
+		{Type: "error", Code: "stale_devices", Devices: map[string][]uint32{"a": {1}}},
+	}
+	for _, w := range want {
+		if err := c.ReadInto(context.Background(), &f); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(f, w) {
+			t.Fatalf("ReadInto = %#v, want %#v", f, w)
 		}
 	}
 }

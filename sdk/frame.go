@@ -84,16 +84,25 @@ var errNoType = errors.New("frame has no type")
 // DecodeFrame decodes one text frame.
 func DecodeFrame(b []byte) (*Frame, error) {
 	var f Frame
-	if !fastDecodeFrame(b, &f) {
-		f = Frame{}
-		if err := json.Unmarshal(b, &f); err != nil {
-			return nil, err
+	if err := decodeFrame(b, &f); err != nil {
+		return nil, err
+	}
+	return &f, nil
+}
+
+// decodeFrame decodes b into f, which it overwrites whole.
+func decodeFrame(b []byte, f *Frame) error {
+	*f = Frame{}
+	if !fastDecodeFrame(b, f) {
+		*f = Frame{}
+		if err := json.Unmarshal(b, f); err != nil {
+			return err
 		}
 	}
 	if f.Type == "" {
-		return nil, errNoType
+		return errNoType
 	}
-	return &f, nil
+	return nil
 }
 
 // fastDecodeFrame decodes the frames a server usually sends (item, sent,
