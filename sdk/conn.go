@@ -63,7 +63,7 @@ var ErrDead = errors.New("sdk: connection dead (no answer to pings)")
 type Conn struct {
 	ws    *websocket.Conn
 	cork  *corkConn  // nil: WriteFrames writes frame by frame
-	wmu   sync.Mutex // held by a Write or WriteFrames from its start to its end
+	wmu   sync.Mutex // held while a Write or WriteFrames writes (native builds)
 	ready Ready
 	ping  time.Duration
 	dead  time.Duration
@@ -332,8 +332,9 @@ func (c *Conn) checkWrites() {
 func (c *Conn) now() int64 { return int64(time.Since(c.epoch)) }
 
 // Read returns the next frame from the server (keepalive answers are
-// swallowed). When ctx ends the connection is closed. A close by the
-// server is returned as *CloseError.
+// swallowed). When ctx ends during the Read the connection is closed
+// and Read returns ctx's error; an ended ctx fails Read without closing
+// anything. A close by the server is returned as *CloseError.
 func (c *Conn) Read(ctx context.Context) (*Frame, error) {
 	f := new(Frame)
 	if err := c.ReadInto(ctx, f); err != nil {

@@ -19,7 +19,7 @@ type corkConn struct {
 }
 
 // maxKeptCorkBuf is the largest buffer kept between corks.
-const maxKeptCorkBuf = 64 << 10
+const maxKeptCorkBuf = 16 << 10
 
 func (c *corkConn) Write(p []byte) (int, error) {
 	c.mu.Lock()
