@@ -84,16 +84,25 @@ var errNoType = errors.New("frame has no type")
 // DecodeFrame decodes one text frame.
 func DecodeFrame(b []byte) (*Frame, error) {
 	var f Frame
-	if !fastDecodeFrame(b, &f) {
-		f = Frame{}
-		if err := json.Unmarshal(b, &f); err != nil {
-			return nil, err
+	if err := decodeFrame(b, &f); err != nil {
+		return nil, err
+	}
+	return &f, nil
+}
+
+// decodeFrame decodes b into f, which it overwrites whole.
+func decodeFrame(b []byte, f *Frame) error {
+	*f = Frame{}
+	if !fastDecodeFrame(b, f) {
+		*f = Frame{}
+		if err := json.Unmarshal(b, f); err != nil {
+			return err
 		}
 	}
 	if f.Type == "" {
-		return nil, errNoType
+		return errNoType
 	}
-	return &f, nil
+	return nil
 }
 
 // fastDecodeFrame decodes the frames a server usually sends (item, sent,
@@ -108,14 +117,15 @@ func fastDecodeFrame(b []byte, f *Frame) bool {
 	d := jsonscan.New(b)
 	var seen uint64
 	ok := d.Object(func(key []byte) bool {
-		k, ok := frameKeys[string(key)]
-		if !ok || seen&(1<<k) != 0 {
+		k := frameKey(key)
+		if k < 0 || seen&(1<<k) != 0 {
 			return false
 		}
 		seen |= 1 << k
+		var ok bool
 		switch k {
 		case fType:
-			f.Type, ok = d.Str()
+			f.Type, ok = str(&d, frameTypes)
 		case fID:
 			f.ID, ok = d.Str()
 		case fToken:
@@ -147,7 +157,7 @@ func fastDecodeFrame(b []byte, f *Frame) bool {
 		case fSeq:
 			f.Seq, ok = d.Uint(math.MaxUint64)
 		case fKind:
-			f.Kind, ok = d.Str()
+			f.Kind, ok = str(&d, itemKinds)
 		case fClientID:
 			f.ClientID, ok = d.Str()
 		case fFrom:
@@ -215,13 +225,92 @@ const (
 	fMessage
 )
 
-// frameKeys are Frame's JSON names (its struct tags) but copies and
-// devices, which are encoding/json's to decode.
-var frameKeys = map[string]int{
-	"type": fType, "id": fID, "token": fToken, "version": fVersion, "node": fNode, "server_time": fServerTime,
-	"to": fTo, "group": fGroup, "media": fMedia, "expires_in": fExpiresIn, "message_id": fMessageID,
-	"message_ids": fMessageIDs, "timestamp": fTimestamp, "duplicate": fDuplicate, "seq": fSeq, "kind": fKind,
-	"client_id": fClientID, "from": fFrom, "from_device": fFromDevice, "body": fBody, "seqs": fSeqs,
-	"state": fState, "account": fAccount, "device": fDevice, "accounts": fAccounts, "online": fOnline,
-	"last_seen": fLastSeen, "hidden": fHidden, "code": fCode, "message": fMessage,
+// frameKey returns the index of one of Frame's JSON names (its struct
+// tags) but copies and devices, which are encoding/json's to decode; -1
+// for any other key. A switch finds it faster than a map.
+func frameKey(key []byte) int {
+	switch string(key) {
+	case "type":
+		return fType
+	case "id":
+		return fID
+	case "token":
+		return fToken
+	case "version":
+		return fVersion
+	case "node":
+		return fNode
+	case "server_time":
+		return fServerTime
+	case "to":
+		return fTo
+	case "group":
+		return fGroup
+	case "media":
+		return fMedia
+	case "expires_in":
+		return fExpiresIn
+	case "message_id":
+		return fMessageID
+	case "message_ids":
+		return fMessageIDs
+	case "timestamp":
+		return fTimestamp
+	case "duplicate":
+		return fDuplicate
+	case "seq":
+		return fSeq
+	case "kind":
+		return fKind
+	case "client_id":
+		return fClientID
+	case "from":
+		return fFrom
+	case "from_device":
+		return fFromDevice
+	case "body":
+		return fBody
+	case "seqs":
+		return fSeqs
+	case "state":
+		return fState
+	case "account":
+		return fAccount
+	case "device":
+		return fDevice
+	case "accounts":
+		return fAccounts
+	case "online":
+		return fOnline
+	case "last_seen":
+		return fLastSeen
+	case "hidden":
+		return fHidden
+	case "code":
+		return fCode
+	case "message":
+		return fMessage
+	}
+	return -1
+}
+
+// frameTypes and itemKinds are the values of type and kind that servers
+// send, which str returns without allocating a string each time.
+var (
+	frameTypes = []string{"item", "sent", "ok", "pong", "presence", "typing", "error", "ready", "devices", "keys_low"}
+	itemKinds  = []string{"msg", "delivered", "read", "group", "retry"}
+)
+
+// str reads a string, one of common's when it is one of them.
+func str(d *jsonscan.Decoder, common []string) (string, bool) {
+	b, ok := d.Raw()
+	if !ok {
+		return "", false
+	}
+	for _, s := range common {
+		if string(b) == s {
+			return s, true
+		}
+	}
+	return string(b), true
 }
