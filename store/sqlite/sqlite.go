@@ -39,6 +39,7 @@ var pragmas = []string{
 // reason.
 var Dialect = sqlstore.Dialect{
 	Name:        "sqlite",
+	LocalWrites: true,
 	Retryable:   retryable,
 	Unavailable: unavailable,
 }

@@ -11,7 +11,7 @@ import (
 const (
 	maxBatch   = 512              // operations per transaction
 	queueSize  = 4 * maxBatch     // operations waiting for the writer
-	txTimeout  = 30 * time.Second // bounds a batch when the database hangs
+	txTimeout  = 30 * time.Second // bounds a batch when the database hangs (unless Dialect.LocalWrites)
 	maxRetries = 3                // attempts of one operation on its own after its batch failed
 )
 
@@ -85,7 +85,7 @@ func (b *batcher) commit(ops []*op) {
 // it found ops addressed to gone devices after writing for them; each run
 // marks at least one more op stale, so there are at most len(ops) more.
 func (b *batcher) attempt(ops []*op) error {
-	ctx, cancel := context.WithTimeout(context.Background(), txTimeout)
+	ctx, cancel := b.s.batchContext()
 	defer cancel()
 	b.s.prepareBulk(ctx)
 	careful := false
@@ -100,6 +100,15 @@ func (b *batcher) attempt(ops []*op) error {
 		}
 	}
 	return errors.New("sqlstore: batch restarted too often")
+}
+
+// batchContext is the context of a group commit's transaction: bounded
+// by txTimeout unless the dialect's writes are local.
+func (s *Store) batchContext() (context.Context, context.CancelFunc) {
+	if s.d.LocalWrites {
+		return context.Background(), func() {}
+	}
+	return context.WithTimeout(context.Background(), txTimeout)
 }
 
 func (b *batcher) run1(ctx context.Context, ops []*op, careful bool) error {

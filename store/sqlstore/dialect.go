@@ -31,6 +31,14 @@ type Dialect struct {
 	// other. Empty where one writer claims at a time (SQLite).
 	SkipLocked string
 
+	// LocalWrites says that a write transaction cannot wait on a network:
+	// the group commits (mailbox and outbound queue) then run without a
+	// deadline. On SQLite, whose lock waits busy_timeout bounds, a
+	// deadline made the driver start a goroutine and a progress handler
+	// for every statement of a batch, to interrupt it when the deadline
+	// passed (about a tenth of the writer's time).
+	LocalWrites bool
+
 	// Retryable reports whether a transaction failed only because of
 	// concurrent work (busy database, deadlock, serialization failure, a
 	// unique key inserted by a concurrent transaction), so that the same

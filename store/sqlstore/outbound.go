@@ -105,7 +105,7 @@ func (b *outboundBatcher) commit(ops []*enqueueOp) {
 }
 
 func (b *outboundBatcher) attempt(ops []*enqueueOp) error {
-	ctx, cancel := context.WithTimeout(context.Background(), txTimeout)
+	ctx, cancel := b.s.batchContext()
 	defer cancel()
 	b.prepare(ctx)
 	tx, err := b.s.w.BeginTx(ctx, nil)
