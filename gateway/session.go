@@ -124,10 +124,19 @@ func (s *session) fail(id string, err error) {
 	s.writeJSON(f)
 }
 
+// inFrames holds decoded frames for reuse: a frame decoded per handle call
+// was about a twentieth of the bytes the server allocated per message.
+var inFrames = sync.Pool{New: func() any { return new(inFrame) }}
+
 // handle processes one client frame. Calls never overlap for one session.
 func (s *session) handle(data []byte) {
-	var f inFrame
-	if err := decodeFrame(data, &f); err != nil {
+	fp := inFrames.Get().(*inFrame)
+	defer func() {
+		*fp = inFrame{} // drop what the frame referred to
+		inFrames.Put(fp)
+	}()
+	f := fp // nothing keeps f after handle returns: what outlives it is copied out (send, ack)
+	if err := decodeFrame(data, f); err != nil {
 		if s.account == "" {
 			s.c.Close(CloseAuthTimeout, "the first frame must be auth")
 			return
@@ -155,7 +164,7 @@ func (s *session) handle(data []byte) {
 	}
 	switch f.Type {
 	case "send":
-		s.send(&f)
+		s.send(f)
 	case "ack":
 		s.ack(f.Seqs)
 	case "read":
@@ -193,7 +202,7 @@ func (s *session) handle(data []byte) {
 			s.fail(f.ID, err)
 		}
 	case "presence":
-		s.presence(&f)
+		s.presence(f)
 	case "ping":
 		s.writeJSON(okFrame{Type: "pong", ID: f.ID})
 	case "auth":

@@ -185,7 +185,11 @@ func (s *Store) ackSpans(ctx context.Context, tx *sql.Tx, left map[itemKey]*op, 
 				delete(left, k) // counts once, for the first op that named it
 				c := x.it
 				c.Seq, c.MessageID = k.seq, string(id)
-				deleted[o] = append(deleted[o], c)
+				d := deleted[o]
+				if d == nil {
+					d = make([]parley.Item, 0, len(o.seqs))
+				}
+				deleted[o] = append(d, c)
 				ids[i], changed = nil, true
 			}
 			if !changed {
