@@ -32,7 +32,7 @@ func testThen(t *testing.T, open func(t *testing.T) parley.Store) {
 	var mu sync.Mutex
 	var events []string               // in the order callbacks and Finally functions ran
 	ended := map[*parley.Burst]bool{} // bursts whose Finally ran
-	var wg sync.WaitGroup
+	var wg, bursts sync.WaitGroup     // callbacks; bursts whose Finally has not run yet
 	ds := make([]*parley.Delivery, n+1)
 	for i := range n + 1 {
 		id := fmt.Sprint(i)
@@ -56,18 +56,22 @@ func testThen(t *testing.T, open func(t *testing.T) parley.Store) {
 				t.Errorf("callback of %s ran after its burst ended", id)
 			}
 			events = append(events, "cb")
-			b.Finally("k", func() {
+			if b.Finally("k", func() {
 				mu.Lock()
 				defer mu.Unlock()
 				ended[b] = true
 				events = append(events, "end")
-			})
+				bursts.Done()
+			}) {
+				bursts.Add(1) // before this callback returns, so before wg.Wait does
+			}
 		})
 		if err != nil {
 			t.Fatalf("DeliverThen(%s) queued nothing: %v", id, err)
 		}
 	}
 	wg.Wait()
+	bursts.Wait() // a burst's Finally runs after its last callback has returned
 	seqs := make([]uint64, 0, n)
 	for i, d := range ds[:n] {
 		if d.Duplicate || d.Items[0].Seq == 0 {
