@@ -19,9 +19,8 @@ type session struct {
 	c     *ws.Conn
 	nonce uint64
 
-	authed    atomic.Bool  // set once an auth frame arrived: the auth timeout no longer applies
-	answering atomic.Bool  // a send's answer holds the connection for the others of its commit (answer)
-	inflight  atomic.Int32 // sends and acks waiting for their commit
+	authed   atomic.Bool  // set once an auth frame arrived: the auth timeout no longer applies
+	inflight atomic.Int32 // sends and acks waiting for their commit
 
 	mu       sync.Mutex
 	account  string // empty until authenticated
