@@ -98,8 +98,9 @@ type AsyncMailbox interface {
 // its result to a callback, run with the other callbacks of its commit on
 // one goroutine (parley.Burst), so that a caller needs no goroutine per
 // waiting operation. An error means nothing was queued and the callback
-// is not called; else it is called once. Callbacks must be quick and
-// must not wait for the store.
+// is not called; else it is called once. Callbacks should be quick: the
+// other callbacks of their batch wait for them (only the rare answer to a
+// device revoked during the commit reads the store there).
 type ThenMailbox interface {
 	DeliverThen(ctx context.Context, d *parley.Delivery, then func(b *parley.Burst, err error)) error
 	AckWithThen(ctx context.Context, account string, device uint32, seqs []uint64, followUps func(deleted []parley.Item) []parley.Item, then func(b *parley.Burst, sent []parley.Item, err error)) error

@@ -66,7 +66,8 @@ func (s *Store) DeliverAsync(ctx context.Context, d *parley.Delivery) func() err
 
 // DeliverThen queues d like DeliverAsync and hands the result to then
 // once the commit is done, with the other callbacks of its batch
-// (parley.Burst): then must be quick and must not wait for the store. An
+// (parley.Burst): then should be quick, as the batch's other callbacks
+// wait for it (an ESTALE result reads the current device lists first). An
 // error means d was not queued, and then is not called; else then is
 // called once. ctx must stay alive until then has returned.
 func (s *Store) DeliverThen(ctx context.Context, d *parley.Delivery, then func(b *parley.Burst, err error)) error {
