@@ -16,9 +16,10 @@ const (
 )
 
 // op is one Deliver or Ack on its way through the batcher. The caller
-// fills it, the writer goroutine sets the results and then sends exactly
-// one value on done; the caller reads the results only after receiving
-// it, so the channel orders every access.
+// fills it, the writer goroutine sets the results and then answers once:
+// on done, which the caller receives before it reads the results, or by
+// its then callback, run on a goroutine started after the batch. Either
+// orders every access.
 type op struct {
 	pending
 
