@@ -81,7 +81,7 @@ type deadlines struct {
 
 type deadline struct {
 	ctx     context.Context
-	cancel  context.CancelFunc // never called early: frames may still use ctx; it ends by itself
+	cancel  context.CancelFunc // never called: frames may still use ctx until its deadline ends it
 	renewAt time.Time
 }
 

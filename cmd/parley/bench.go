@@ -238,30 +238,24 @@ func benchMessages(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *profile != "" {
+	// fetch saves the server's pprof endpoint path (after /debug/pprof/)
+	// to file once after has passed, in the background.
+	fetch := func(after time.Duration, path, file, what string) {
 		go func() {
-			time.Sleep(*warmup)
-			url := fmt.Sprintf("http://%s/admin/v1/debug/pprof/profile?seconds=%d", p.Addr, int(dur.Seconds()))
-			if err := bench.Fetch(url, "bench-operator", *profile); err != nil {
-				fmt.Fprintln(os.Stderr, "cpu profile:", err)
-			}
-		}()
-		go func() {
-			time.Sleep(*warmup + *dur/2)
-			url := fmt.Sprintf("http://%s/admin/v1/debug/pprof/goroutine?debug=1", p.Addr)
-			if err := bench.Fetch(url, "bench-operator", *profile+".goroutines"); err != nil {
-				fmt.Fprintln(os.Stderr, "goroutine profile:", err)
+			time.Sleep(after)
+			url := fmt.Sprintf("http://%s/admin/v1/debug/pprof/%s", p.Addr, path)
+			if err := bench.Fetch(url, "bench-operator", file); err != nil {
+				fmt.Fprintln(os.Stderr, what+":", err)
 			}
 		}()
 	}
+	seconds := int(dur.Seconds())
+	if *profile != "" {
+		fetch(*warmup, fmt.Sprintf("profile?seconds=%d", seconds), *profile, "cpu profile")
+		fetch(*warmup+*dur/2, "goroutine?debug=1", *profile+".goroutines", "goroutine profile")
+	}
 	if *allocProfile != "" {
-		go func() {
-			time.Sleep(*warmup)
-			url := fmt.Sprintf("http://%s/admin/v1/debug/pprof/allocs?seconds=%d", p.Addr, int(dur.Seconds()))
-			if err := bench.Fetch(url, "bench-operator", *allocProfile); err != nil {
-				fmt.Fprintln(os.Stderr, "alloc profile:", err)
-			}
-		}()
+		fetch(*warmup, fmt.Sprintf("allocs?seconds=%d", seconds), *allocProfile, "alloc profile")
 	}
 	if *clientProfile != "" {
 		stop, err := profileWindow(*clientProfile, *warmup, *dur)
