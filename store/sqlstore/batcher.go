@@ -9,8 +9,12 @@ import (
 )
 
 const (
-	maxBatch   = 512              // operations per transaction
-	queueSize  = 4 * maxBatch     // operations waiting for the writer
+	// Operations per transaction. Saturated, the mailbox writer is the
+	// bottleneck and its batches are full: larger ones cost less per
+	// operation (an active device's pages are written once per commit
+	// whatever the number of its rows). docs/BENCHMARKS.md has the
+	// measurements.
+	maxBatch   = 1024
 	txTimeout  = 30 * time.Second // bounds a batch when the database hangs (unless Dialect.LocalWrites)
 	maxRetries = 3                // attempts of one operation on its own after its batch failed
 )
@@ -51,7 +55,7 @@ type batcher struct {
 
 func newBatcher(s *Store) *batcher {
 	b := &batcher{s: s}
-	b.start(b.commit)
+	b.start(b.commit, maxBatch)
 	return b
 }
 

@@ -19,7 +19,7 @@
 // Deliver and Ack are the hot path: every message is one Deliver, every
 // fetch one Ack. They do not open transactions of their own. Each call
 // puts an operation on a bounded queue and waits; one writer goroutine
-// takes every operation waiting (up to 512), runs them in one transaction
+// takes every operation waiting (up to 1,024), runs them in one transaction
 // and answers each caller. While it commits, the next batch queues up, so
 // batches grow with load and the cost of a commit is shared by all the
 // operations in it.

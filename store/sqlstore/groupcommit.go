@@ -33,7 +33,7 @@ func (p *pending) answer(err error) {
 }
 
 // groupCommit is a queue with one writer goroutine that takes every
-// operation waiting (up to maxBatch) and hands them to commit at once,
+// operation waiting (up to its batch cap) and hands them to commit at once,
 // which answers each on its done channel. The mailbox batcher and the
 // outbound queue's writer are built on it; see the package doc.
 type groupCommit[E any, P interface {
@@ -41,15 +41,17 @@ type groupCommit[E any, P interface {
 	base() *pending
 }] struct {
 	commit  func(ops []P)
+	max     int          // operations per batch
 	mu      sync.RWMutex // closed and sends on q
 	closed  bool
 	q       chan P
 	stopped chan struct{}
 }
 
-// start makes g run commit for each batch, on a goroutine of its own.
-func (g *groupCommit[E, P]) start(commit func(ops []P)) {
-	g.commit, g.q, g.stopped = commit, make(chan P, queueSize), make(chan struct{})
+// start makes g run commit for each batch of at most max operations, on
+// a goroutine of its own. The queue holds four batches.
+func (g *groupCommit[E, P]) start(commit func(ops []P), max int) {
+	g.commit, g.max, g.q, g.stopped = commit, max, make(chan P, 4*max), make(chan struct{})
 	go g.run()
 }
 
@@ -107,17 +109,21 @@ func (g *groupCommit[E, P]) close() {
 
 func (g *groupCommit[E, P]) run() {
 	defer close(g.stopped)
-	batch := make([]P, 0, maxBatch)
-	live := make([]P, 0, maxBatch)
+	batch := make([]P, 0, g.max)
+	live := make([]P, 0, g.max)
 	for o := range g.q {
 		// Let the callers answered last run first: they enqueue their
 		// next operations, which then join this batch instead of each
 		// making a batch of its own. Without this, under load the writer
-		// runs ahead of them and batches stay small.
-		runtime.Gosched()
+		// runs ahead of them and batches stay small. When a whole batch
+		// is waiting already, yielding would only keep the writer, the
+		// bottleneck then, off the CPU.
+		if len(g.q) < g.max {
+			runtime.Gosched()
+		}
 		batch = append(batch[:0], o)
 	fill:
-		for len(batch) < maxBatch {
+		for len(batch) < g.max {
 			select {
 			case o, ok := <-g.q:
 				if !ok {

@@ -35,6 +35,9 @@ var (
 		(SELECT number, seq FROM outbound WHERE created_at < ? AND status_rank >= 2 LIMIT ?)`)
 )
 
+// maxEnqueueBatch is the outbound writer's batch cap.
+const maxEnqueueBatch = 512
+
 type enqueueOp struct {
 	pending
 	o   parley.Outbound // the caller's copy; Seq set by the writer
@@ -50,7 +53,7 @@ type outboundBatcher struct {
 
 func newOutboundBatcher(s *Store) *outboundBatcher {
 	b := &outboundBatcher{s: s, prepared: map[string]*sql.Stmt{}}
-	b.start(b.commit)
+	b.start(b.commit, maxEnqueueBatch)
 	return b
 }
 
