@@ -2,8 +2,6 @@ package sqlstore
 
 import (
 	"cmp"
-	"context"
-	"database/sql"
 	"errors"
 	"slices"
 
@@ -87,7 +85,7 @@ type idemRecord struct {
 // run again on the same ops after a failed attempt. Ops marked stale by a
 // previous run (o.stale) are skipped. careful: claim keys as claimKeys
 // says.
-func (s *Store) apply(ctx context.Context, tx *sql.Tx, ops []*op, careful bool) error {
+func (s *Store) apply(t wtx, ops []*op, careful bool) error {
 	for _, o := range ops {
 		o.duplicate = false
 		o.err = nil
@@ -99,16 +97,16 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, ops []*op, careful bool) 
 		}
 	}
 	if s.d.LockRows != "" {
-		if err := s.lockDevices(ctx, tx, ops); err != nil {
+		if err := s.lockDevices(t, ops); err != nil {
 			return err
 		}
 	}
-	if err := s.claimKeys(ctx, tx, ops, careful); err != nil {
+	if err := s.claimKeys(t, ops, careful); err != nil {
 		return err
 	}
 	// Acks delete first (an ack cannot name an item of its own batch), so
 	// that follow-ups can be made from what was deleted.
-	if err := s.deleteAcks(ctx, tx, ops); err != nil {
+	if err := s.deleteAcks(t, ops); err != nil {
 		return err
 	}
 
@@ -138,7 +136,7 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, ops []*op, careful bool) 
 		args = append(args, k.account, int64(k.id), need[k])
 	}
 	next := make(map[deviceKey]uint64, len(keys)) // the first seq this batch hands out, per active device
-	err := s.queryBulk(ctx, tx, bTakeSeqs, args, func(r scanner) error {
+	err := s.queryBulk(t, bTakeSeqs, args, func(r scanner) error {
 		var k deviceKey
 		var id, after int64
 		if err := r.Scan(&k.account, &id, &after); err != nil {
@@ -206,16 +204,16 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, ops []*op, careful bool) 
 		sp.reset() // spans never cross operations
 	}
 	itemRows, spanRows = sp.rows(itemRows, spanRows)
-	if _, err = s.execBulk(ctx, tx, bInsertItems, itemRows); err != nil {
+	if _, err = s.execBulk(t, bInsertItems, itemRows); err != nil {
 		return err
 	}
-	if _, err = s.execBulk(ctx, tx, bInsertSpans, spanRows); err != nil {
+	if _, err = s.execBulk(t, bInsertSpans, spanRows); err != nil {
 		return err
 	}
-	if err := s.linkMedia(ctx, tx, ops); err != nil {
+	if err := s.linkMedia(t, ops); err != nil {
 		return err
 	}
-	return s.batchWebhooks(ctx, tx, ops)
+	return s.batchWebhooks(t, ops)
 }
 
 // expiresAt is the mailbox row's expires_at: 0 for items that do not
@@ -237,7 +235,7 @@ type itemKey struct {
 // sets o.items to what o.followFn makes of the rows the op deleted, with
 // follow-ups for Device 0 expanded to the account's active devices. A
 // row named by several ops of the batch counts for the first.
-func (s *Store) deleteAcks(ctx context.Context, tx *sql.Tx, ops []*op) error {
+func (s *Store) deleteAcks(t wtx, ops []*op) error {
 	n := 0
 	for _, o := range ops {
 		if !o.deliver && o.err == nil {
@@ -284,15 +282,7 @@ func (s *Store) deleteAcks(ctx context.Context, tx *sql.Tx, ops []*op) error {
 		}
 	}
 	for _, run := range runs {
-		st, err := s.stmt(ctx, tx, s.sql(qDeleteRun))
-		if err != nil {
-			return err
-		}
-		rs, err := st.QueryContext(ctx, run.account, int64(run.device), int64(run.lo), int64(run.hi))
-		if err != nil {
-			return err
-		}
-		err = scanAll(rs, func(r scanner) error {
+		err := t.query(s.sql(qDeleteRun), []any{run.account, int64(run.device), int64(run.lo), int64(run.hi)}, func(r scanner) error {
 			it := parley.Item{Account: run.account, Device: run.device}
 			var seq, fromDevice int64
 			var kind string
@@ -308,7 +298,7 @@ func (s *Store) deleteAcks(ctx context.Context, tx *sql.Tx, ops []*op) error {
 		}
 	}
 	if len(rows) > 0 {
-		err := s.queryBulk(ctx, tx, bDeleteItems, rows, func(r scanner) error {
+		err := s.queryBulk(t, bDeleteItems, rows, func(r scanner) error {
 			var it parley.Item
 			var device, seq, fromDevice int64
 			var kind string
@@ -325,7 +315,7 @@ func (s *Store) deleteAcks(ctx context.Context, tx *sql.Tx, ops []*op) error {
 	}
 	// What is left may be items of span rows (span.go), or gone already.
 	if len(owner) > 0 {
-		if err := s.ackSpans(ctx, tx, owner, deleted); err != nil {
+		if err := s.ackSpans(t, owner, deleted); err != nil {
 			return err
 		}
 	}
@@ -350,7 +340,7 @@ func (s *Store) deleteAcks(ctx context.Context, tx *sql.Tx, ops []*op) error {
 	for a := range wild {
 		args = append(args, a)
 	}
-	err := s.queryBulk(ctx, tx, bActiveDevices, args, func(r scanner) error {
+	err := s.queryBulk(t, bActiveDevices, args, func(r scanner) error {
 		var account string
 		var id int64
 		if err := r.Scan(&account, &id); err != nil {
@@ -427,7 +417,7 @@ func staleError(k deviceKey) *parley.Error {
 // lockDevices locks every device the ops touch, in order, and marks the
 // ops addressed to devices that are gone stale before anything is
 // written, so that no run has to be repeated.
-func (s *Store) lockDevices(ctx context.Context, tx *sql.Tx, ops []*op) error {
+func (s *Store) lockDevices(t wtx, ops []*op) error {
 	active := make(map[deviceKey]bool)
 	for _, o := range ops {
 		if !o.deliver {
@@ -446,7 +436,7 @@ func (s *Store) lockDevices(ctx context.Context, tx *sql.Tx, ops []*op) error {
 	for _, k := range keys {
 		args = append(args, k.account, int64(k.id))
 	}
-	err := s.queryBulk(ctx, tx, bLockDevices, args, func(r scanner) error {
+	err := s.queryBulk(t, bLockDevices, args, func(r scanner) error {
 		var k deviceKey
 		var id, revoked int64
 		if err := r.Scan(&k.account, &id, &revoked); err != nil {
@@ -488,7 +478,7 @@ func (s *Store) lockDevices(ctx context.Context, tx *sql.Tx, ops []*op) error {
 // of the claim). When the count falls short, claimKeys returns
 // errKnownKeys, and the batch runs again with careful set: the insert
 // returns the keys it inserted, and the others are read.
-func (s *Store) claimKeys(ctx context.Context, tx *sql.Tx, ops []*op, careful bool) error {
+func (s *Store) claimKeys(t wtx, ops []*op, careful bool) error {
 	n := 0
 	for _, o := range ops {
 		if o.deliver && o.clientID != "" && o.err == nil {
@@ -514,7 +504,7 @@ func (s *Store) claimKeys(ctx context.Context, tx *sql.Tx, ops []*op, careful bo
 		return nil
 	}
 	if !careful {
-		n, err := s.execBulk(ctx, tx, bInsertNewKeys, args)
+		n, err := s.execBulk(t, bInsertNewKeys, args)
 		if err != nil {
 			return err
 		}
@@ -532,7 +522,7 @@ func (s *Store) claimKeys(ctx context.Context, tx *sql.Tx, ops []*op, careful bo
 		return nil
 	}
 	inserted := make(map[idemKey]bool, len(first))
-	err := s.queryBulk(ctx, tx, bInsertKeys, args, func(r scanner) error {
+	err := s.queryBulk(t, bInsertKeys, args, func(r scanner) error {
 		var k idemKey
 		var device int64
 		if err := r.Scan(&k.from, &device, &k.clientID); err != nil {
@@ -555,7 +545,7 @@ func (s *Store) claimKeys(ctx context.Context, tx *sql.Tx, ops []*op, careful bo
 		}
 	}
 	if len(args) > 0 {
-		err := s.queryBulk(ctx, tx, bFindKeys, args, func(r scanner) error {
+		err := s.queryBulk(t, bFindKeys, args, func(r scanner) error {
 			var k idemKey
 			var device int64
 			var rec idemRecord

@@ -50,11 +50,13 @@ type op struct {
 // goroutine, many operations per transaction. See the package doc.
 type batcher struct {
 	groupCommit[op, *op]
-	s *Store
+	s    *Store
+	raw  bool     // run on the driver's connection (Dialect.OneWriteConn)
+	stmt rawStmts // the raw path's statements, owned by the writer goroutine
 }
 
 func newBatcher(s *Store) *batcher {
-	b := &batcher{s: s}
+	b := &batcher{s: s, raw: s.d.OneWriteConn}
 	b.start(b.commit, maxBatch)
 	return b
 }
@@ -117,12 +119,15 @@ func (s *Store) batchContext() (context.Context, context.CancelFunc) {
 }
 
 func (b *batcher) run1(ctx context.Context, ops []*op, careful bool) error {
+	if b.raw {
+		return b.s.withRaw(ctx, &b.stmt, func(t *rawTx) error { return b.s.apply(t, ops, careful) })
+	}
 	tx, err := b.s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	if err := b.s.apply(ctx, tx, ops, careful); err != nil {
+	if err := b.s.apply(b.s.txOf(ctx, tx), ops, careful); err != nil {
 		return err
 	}
 	return tx.Commit()

@@ -98,7 +98,7 @@ func (s *Store) AppendConsent(ctx context.Context, e *parley.ConsentEntry, event
 				return err
 			}
 		}
-		return s.enqueueWebhooksTx(ctx, tx, events)
+		return s.enqueueWebhooksTx(s.txOf(ctx, tx), events)
 	})
 }
 

@@ -39,6 +39,11 @@ type Dialect struct {
 	// passed (about a tenth of the writer's time).
 	LocalWrites bool
 
+	// OneWriteConn says that the write pool is one connection that lives
+	// as long as the Store (SQLite's). The mailbox group commit then runs
+	// its statements on the driver's connection itself (see rawTx).
+	OneWriteConn bool
+
 	// Retryable reports whether a transaction failed only because of
 	// concurrent work (busy database, deadlock, serialization failure, a
 	// unique key inserted by a concurrent transaction), so that the same

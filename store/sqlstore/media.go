@@ -251,7 +251,7 @@ func (s *Store) removeMedia(ctx context.Context, id string) error {
 // linkMedia links the blobs of every delivery in ops that goes ahead to
 // its message, within the batch transaction. Blobs whose deletion has
 // started are left alone.
-func (s *Store) linkMedia(ctx context.Context, tx *sql.Tx, ops []*op) error {
+func (s *Store) linkMedia(t wtx, ops []*op) error {
 	var ids, refs []any
 	var latest time.Time
 	for _, o := range ops {
@@ -273,17 +273,13 @@ func (s *Store) linkMedia(ctx context.Context, tx *sql.Tx, ops []*op) error {
 	slices.SortFunc(ids, func(a, b any) int { return cmp.Compare(a.(string), b.(string)) })
 	ids = slices.Compact(ids)
 	err := s.eachChunk(bLinkMedia, []any{micros(latest)}, ids, func(text string, args []any) error {
-		stmt, err := s.stmt(ctx, tx, text)
-		if err != nil {
-			return err
-		}
-		_, err = stmt.ExecContext(ctx, args...)
+		_, err := t.exec(text, args)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	_, err = s.execBulk(ctx, tx, bInsertRefs, refs)
+	_, err = s.execBulk(t, bInsertRefs, refs)
 	return err
 }
 

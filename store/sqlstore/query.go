@@ -100,37 +100,21 @@ func (s *Store) eachChunk(b bulk, fixed, rows []any, fn func(text string, args [
 	return nil
 }
 
-// execBulk runs b over rows within tx and returns the rows affected.
-func (s *Store) execBulk(ctx context.Context, tx *sql.Tx, b bulk, rows []any) (int64, error) {
+// execBulk runs b over rows within t and returns the rows affected.
+func (s *Store) execBulk(t wtx, b bulk, rows []any) (int64, error) {
 	var n int64
 	err := s.eachChunk(b, nil, rows, func(text string, args []any) error {
-		stmt, err := s.stmt(ctx, tx, text)
-		if err != nil {
-			return err
-		}
-		res, err := stmt.ExecContext(ctx, args...)
-		if err != nil {
-			return err
-		}
-		c, err := res.RowsAffected()
+		c, err := t.exec(text, args)
 		n += c
 		return err
 	})
 	return n, err
 }
 
-// queryBulk runs b over rows within tx and calls scan for every result.
-func (s *Store) queryBulk(ctx context.Context, tx *sql.Tx, b bulk, rows []any, scan func(scanner) error) error {
+// queryBulk runs b over rows within t and calls scan for every result.
+func (s *Store) queryBulk(t wtx, b bulk, rows []any, scan func(scanner) error) error {
 	return s.eachChunk(b, nil, rows, func(text string, args []any) error {
-		stmt, err := s.stmt(ctx, tx, text)
-		if err != nil {
-			return err
-		}
-		r, err := stmt.QueryContext(ctx, args...)
-		if err != nil {
-			return err
-		}
-		return scanAll(r, scan)
+		return t.query(text, args, scan)
 	})
 }
 

@@ -2,8 +2,6 @@ package sqlstore
 
 import (
 	"bytes"
-	"context"
-	"database/sql"
 	"strings"
 
 	"github.com/parley-chat/parley"
@@ -127,7 +125,7 @@ func expandSpan(items []parley.Item, it parley.Item, n int64, body []byte, after
 // batch name: left holds every (device, seq) named and not deleted as a
 // row of its own, with the op it counts for. What it removes is added to
 // deleted, as deleteAcks does for whole rows.
-func (s *Store) ackSpans(ctx context.Context, tx *sql.Tx, left map[itemKey]*op, deleted map[*op][]parley.Item) error {
+func (s *Store) ackSpans(t wtx, left map[itemKey]*op, deleted map[*op][]parley.Item) error {
 	type bounds struct{ lo, hi uint64 }
 	devs := make(map[deviceKey]bounds)
 	for k := range left {
@@ -145,16 +143,8 @@ func (s *Store) ackSpans(ctx context.Context, tx *sql.Tx, left map[itemKey]*op, 
 		body []byte
 	}
 	for d, b := range devs {
-		st, err := s.stmt(ctx, tx, s.sql(qSpans))
-		if err != nil {
-			return err
-		}
-		rs, err := st.QueryContext(ctx, d.account, int64(d.id), int64(b.lo)-maxSpan, int64(b.hi))
-		if err != nil {
-			return err
-		}
 		var found []row
-		err = scanAll(rs, func(r scanner) error {
+		err := t.query(s.sql(qSpans), []any{d.account, int64(d.id), int64(b.lo) - maxSpan, int64(b.hi)}, func(r scanner) error {
 			var x row
 			var seq, fromDevice int64
 			var kind string
@@ -199,11 +189,7 @@ func (s *Store) ackSpans(ctx context.Context, tx *sql.Tx, left map[itemKey]*op, 
 			if remaining == 0 {
 				q, args = qDeleteSpanItem, args[1:]
 			}
-			st, err := s.stmt(ctx, tx, s.sql(q))
-			if err != nil {
-				return err
-			}
-			if _, err := st.ExecContext(ctx, args...); err != nil {
+			if _, err := t.exec(s.sql(q), args); err != nil {
 				return err
 			}
 		}

@@ -59,6 +59,9 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.b.close()
+	if s.b.raw {
+		s.closeRaw(&s.b.stmt) // the writer has stopped: its statements are free
+	}
 	s.obOnce.Do(func() {}) // no writer can start after this
 	if s.ob != nil {
 		s.ob.close()

@@ -204,7 +204,7 @@ func (s *Store) webhooksCommitted() {
 // without an id or time get them here; a caller that may run its
 // transaction again fills them first (prepareWebhooks), so that every run
 // inserts the same ids.
-func (s *Store) enqueueWebhooksTx(ctx context.Context, tx *sql.Tx, events []parley.WebhookEvent) error {
+func (s *Store) enqueueWebhooksTx(t wtx, events []parley.WebhookEvent) error {
 	if len(events) == 0 {
 		return nil
 	}
@@ -232,7 +232,7 @@ func (s *Store) enqueueWebhooksTx(ctx context.Context, tx *sql.Tx, events []parl
 		}
 	}
 	added := make(map[queueKey]int64)
-	err = s.queryBulk(ctx, tx, bInsertWebhooks, rows, func(r scanner) error {
+	err = s.queryBulk(t, bInsertWebhooks, rows, func(r scanner) error {
 		var k queueKey
 		if err := r.Scan(&k.endpoint, &k.key); err != nil {
 			return err
@@ -243,12 +243,12 @@ func (s *Store) enqueueWebhooksTx(ctx context.Context, tx *sql.Tx, events []parl
 	if err != nil {
 		return err
 	}
-	return s.addToQueues(ctx, tx, added, func(k queueKey) int64 { return due[k] })
+	return s.addToQueues(t, added, func(k queueKey) int64 { return due[k] })
 }
 
 // addToQueues adds n[k] open events to each queue k, making idle or new
 // queues due at due(k).
-func (s *Store) addToQueues(ctx context.Context, tx *sql.Tx, n map[queueKey]int64, due func(queueKey) int64) error {
+func (s *Store) addToQueues(t wtx, n map[queueKey]int64, due func(queueKey) int64) error {
 	if len(n) == 0 {
 		return nil
 	}
@@ -256,13 +256,13 @@ func (s *Store) addToQueues(ctx context.Context, tx *sql.Tx, n map[queueKey]int6
 	for _, k := range sortedQueues(n) {
 		rows = append(rows, k.endpoint, k.key, n[k], due(k))
 	}
-	_, err := s.execBulk(ctx, tx, bAddToQueues, rows)
+	_, err := s.execBulk(t, bAddToQueues, rows)
 	return err
 }
 
 // batchWebhooks enqueues, within a batch transaction, the webhooks of
 // the ops that commit (not failed, not duplicates), in queue order.
-func (s *Store) batchWebhooks(ctx context.Context, tx *sql.Tx, ops []*op) error {
+func (s *Store) batchWebhooks(t wtx, ops []*op) error {
 	var events []parley.WebhookEvent
 	for _, o := range ops {
 		if o.err != nil || o.duplicate || len(o.webhooks) == 0 {
@@ -270,7 +270,7 @@ func (s *Store) batchWebhooks(ctx context.Context, tx *sql.Tx, ops []*op) error 
 		}
 		events = append(events, o.webhooks...)
 	}
-	return s.enqueueWebhooksTx(ctx, tx, events)
+	return s.enqueueWebhooksTx(t, events)
 }
 
 // ClaimWebhooks leases due queues and returns their first events (see
@@ -431,7 +431,7 @@ func (s *Store) SettleWebhooks(ctx context.Context, results []parley.WebhookResu
 		}
 		// Lock the queues (PostgreSQL) and learn whose leases still hold.
 		held := make(map[queueKey]bool, len(byQueue))
-		err := s.queryBulk(ctx, tx, bLockQueues, keys, func(sc scanner) error {
+		err := s.queryBulk(s.txOf(ctx, tx), bLockQueues, keys, func(sc scanner) error {
 			var k queueKey
 			var lease string
 			if err := sc.Scan(&k.endpoint, &k.key, &lease); err != nil {
@@ -452,7 +452,7 @@ func (s *Store) SettleWebhooks(ctx context.Context, results []parley.WebhookResu
 			gone[k]++
 			return nil
 		}
-		if err := s.queryBulk(ctx, tx, bDeleteWebhooks, ids, count); err != nil {
+		if err := s.queryBulk(s.txOf(ctx, tx), bDeleteWebhooks, ids, count); err != nil {
 			return err
 		}
 		for k, r := range byQueue {
@@ -486,10 +486,10 @@ func (s *Store) SettleWebhooks(ctx context.Context, results []parley.WebhookResu
 			}
 			rows = append(rows, k.endpoint, k.key, gone[k], ours, next)
 		}
-		if _, err := s.execBulk(ctx, tx, bReleaseQueues, rows); err != nil {
+		if _, err := s.execBulk(s.txOf(ctx, tx), bReleaseQueues, rows); err != nil {
 			return err
 		}
-		_, err = s.execBulk(ctx, tx, bDropEmptyQueues, keys)
+		_, err = s.execBulk(s.txOf(ctx, tx), bDropEmptyQueues, keys)
 		return err
 	})
 }
@@ -597,7 +597,7 @@ func (s *Store) replay(ctx context.Context, ids []string, now time.Time) (int, e
 		if err != nil {
 			return err
 		}
-		return s.addToQueues(ctx, tx, added, func(queueKey) int64 { return micros(now) })
+		return s.addToQueues(s.txOf(ctx, tx), added, func(queueKey) int64 { return micros(now) })
 	})
 	return n, err
 }
