@@ -80,7 +80,7 @@ func TestBrowser(t *testing.T) {
 	defer ctl.Close()
 
 	ctx := context.Background()
-	tctx, tcancel := context.WithTimeout(ctx, 8*time.Minute)
+	tctx, tcancel := context.WithTimeout(ctx, 12*time.Minute) // inside make test's 15
 	defer tcancel()
 	args := []string{"--test", "--test-concurrency=1", "e2e/"}
 	if f := os.Getenv("PARLEY_E2E"); f != "" { // e.g. "e2e/links.test.mjs" or "--test-name-pattern=button e2e/links.test.mjs"
