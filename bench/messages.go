@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"runtime/debug"
 	"slices"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -84,7 +83,7 @@ func Messages(ctx context.Context, server string, senders, receivers []Cred, win
 			for i := range frames {
 				frames[i] = &sdk.Frame{Type: "send", To: to, Copies: []sdk.Copy{{Account: to, Device: 1, Body: make([]byte, 100)}}}
 			}
-			for n := 0; ; {
+			for {
 				select {
 				case <-ctx.Done():
 					return
@@ -104,8 +103,9 @@ func Messages(ctx context.Context, server string, senders, receivers []Cred, win
 				now := uint64(time.Now().UnixNano())
 				for _, f := range frames[:k] {
 					binary.BigEndian.PutUint64(f.Copies[0].Body, now)
-					f.ID = "b" + strconv.Itoa(n)
-					n++
+					// Client ids as the SDK's Send makes them: the server's
+					// cost for them depends on their order (NewClientID).
+					f.ID = sdk.NewClientID()
 				}
 				if err := s.c.WriteFrames(ctx, frames[:k]); err != nil {
 					return

@@ -334,7 +334,7 @@ type GroupMessage struct {
 func (m *Messenger) SendGroupMessage(ctx context.Context, out GroupMessage) (*SendResult, error) {
 	id := out.ClientID
 	if id == "" {
-		id = newID("c-")
+		id = NewClientID()
 	}
 	if err := m.opt.Sent.PutSent(&SentRecord{ClientID: id, Group: out.Group, Plaintext: out.Plaintext, At: time.Now()}); err != nil {
 		return nil, fmt.Errorf("sent store: %w", err)
@@ -399,7 +399,7 @@ func (m *Messenger) SendGroup(ctx context.Context, out GroupOutgoing) (*SendResu
 	}
 	id := out.ClientID
 	if id == "" {
-		id = newID("c-")
+		id = NewClientID()
 	}
 	for attempt := 0; ; attempt++ {
 		devs, err := m.GroupDevices(ctx, out.Group)

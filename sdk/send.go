@@ -56,7 +56,7 @@ func (m *Messenger) Send(ctx context.Context, out Outgoing) (*SendResult, error)
 	}
 	id := out.ClientID
 	if id == "" {
-		id = newID("c-")
+		id = NewClientID()
 	}
 	// Kept before the send leaves, so that a retry from a recipient
 	// device that could not decrypt it finds it.

@@ -548,9 +548,12 @@ function target(chat: string): { to?: string; group?: string } {
   return chat.startsWith('g:') ? { group: chat.slice(2) } : { to: chat.slice(2) };
 }
 
+// newClientId makes ids as the SDK's NewClientID does: the time in
+// milliseconds first, so that a device's ids grow and the server adds
+// its idempotency keys at one end of their index; then 64 random bits.
 function newClientId(): string {
-  const b = crypto.getRandomValues(new Uint8Array(12));
-  return 'c-' + [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+  const b = crypto.getRandomValues(new Uint8Array(8));
+  return 'c-' + Date.now().toString(16).padStart(12, '0') + [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
 }
 
 // sendPayload stores the message as pending first, so nothing typed is
