@@ -301,8 +301,8 @@ func (s *Store) GroupDevices(ctx context.Context, id string) (map[string][]uint3
 // taking its next sequence number. Items for devices that are not active
 // are dropped. It returns the items delivered, with their Seq.
 //
-// It does not use the prepared statements (s.stmt): those belong to the
-// batcher's goroutine.
+// Its statements run as text (a group change is rare), not through the
+// write pool's prepared statements (s.stmt).
 func (s *Store) deliverTx(ctx context.Context, tx *sql.Tx, items []parley.Item) ([]parley.Item, error) {
 	if len(items) == 0 {
 		return nil, nil

@@ -133,8 +133,10 @@ func scanAll(r *sql.Rows, scan func(scanner) error) error {
 // that here it is only bound to the transaction's connection; a text
 // that could not be prepared then is prepared within tx.
 func (s *Store) stmt(ctx context.Context, tx *sql.Tx, text string) (*sql.Stmt, error) {
-	if p := s.prepared[text]; p != nil {
-		return tx.StmtContext(ctx, p), nil
+	if m := s.prepared.Load(); m != nil {
+		if p := (*m)[text]; p != nil {
+			return tx.StmtContext(ctx, p), nil
+		}
 	}
 	return tx.PrepareContext(ctx, text)
 }
@@ -147,7 +149,7 @@ var batchQueries = []query{qSpans, qSetSpanBody, qDeleteSpanItem, qDeleteRun}
 // outside a transaction: on SQLite the pool's only connection would be
 // taken. It is called by the writer goroutine only.
 func (s *Store) prepareBulk(ctx context.Context) {
-	if s.prepared != nil {
+	if s.prepared.Load() != nil {
 		return
 	}
 	m := make(map[string]*sql.Stmt, len(s.texts.bulks)*(maxChunkLog+1)+len(batchQueries))
@@ -171,5 +173,5 @@ func (s *Store) prepareBulk(ctx context.Context) {
 			m[text] = p
 		}
 	}
-	s.prepared = m
+	s.prepared.Store(&m)
 }

@@ -25,9 +25,10 @@ type Store struct {
 
 	onWebhooks atomic.Pointer[func()] // called after a batch committed webhook events
 
-	// prepared holds the bulk statements on the write pool. It is filled
-	// and read only by the batcher's writer goroutine.
-	prepared map[string]*sql.Stmt
+	// prepared holds the bulk statements on the write pool, by text. The
+	// batcher's writer goroutine fills it once; every transaction's bulk
+	// statements (webhook claims and settles too) read it.
+	prepared atomic.Pointer[map[string]*sql.Stmt]
 }
 
 var _ parley.Store = (*Store)(nil)
@@ -66,8 +67,10 @@ func (s *Store) Close() error {
 	if s.ob != nil {
 		s.ob.close()
 	}
-	for _, p := range s.prepared {
-		p.Close()
+	if m := s.prepared.Load(); m != nil {
+		for _, p := range *m {
+			p.Close()
+		}
 	}
 	err := s.w.Close()
 	if s.r != s.w {
