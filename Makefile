@@ -12,10 +12,8 @@ GO ?= go
 
 .PHONY: test vet wasm build bench web web-check conformance-deps
 
-# ./web is named first so that its browser tests, the longest package
-# (minutes, mostly waiting on the browser), start first instead of last.
 test: vet wasm conformance-deps
-	$(GO) test -race -count=1 -timeout 15m ./web ./...
+	$(GO) test -race -count=1 -timeout 15m ./...
 
 # Installs the pinned npm packages of conformance/ (npm ci) when node is
 # there and they are missing or older than the lockfile.
