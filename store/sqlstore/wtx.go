@@ -68,18 +68,19 @@ type rawTx struct {
 	ctx   context.Context
 	conn  driver.Conn
 	stmts *rawStmts
-	args  []driver.NamedValue // reused for every statement
-	dest  []driver.Value
 	row   rawRow
 }
 
-// rawStmts are the statements prepared on one driver connection.
+// rawStmts are the statements prepared on one driver connection, and the
+// buffers every statement of the writer reuses.
 type rawStmts struct {
 	conn  any // the driver connection they belong to
 	byKey map[string]driver.Stmt
+	args  []driver.NamedValue
+	dest  []driver.Value
 }
 
-// use returns the statements for conn. A connection the pool replaced
+// use makes r the statements of conn. A connection the pool replaced
 // (it only does so after the driver reported it broken) takes its
 // statements with it; they are forgotten, not closed.
 func (r *rawStmts) use(conn any) {
@@ -163,7 +164,7 @@ func (t *rawTx) stmt(text string) (driver.Stmt, error) {
 // bind converts args as database/sql's default converter does (every
 // argument of this package is a string, an integer, bytes or nil).
 func (t *rawTx) bind(args []any) ([]driver.NamedValue, error) {
-	nv := t.args[:0]
+	nv := t.stmts.args[:0]
 	for i, a := range args {
 		v := driver.Value(a)
 		if !driver.IsValue(v) {
@@ -174,7 +175,7 @@ func (t *rawTx) bind(args []any) ([]driver.NamedValue, error) {
 		}
 		nv = append(nv, driver.NamedValue{Ordinal: i + 1, Value: v})
 	}
-	t.args = nv
+	t.stmts.args = nv
 	return nv, nil
 }
 
@@ -218,10 +219,10 @@ func (t *rawTx) query(text string, args []any, scan func(scanner) error) error {
 		return err
 	}
 	n := len(rows.Columns())
-	if cap(t.dest) < n {
-		t.dest = make([]driver.Value, n)
+	if cap(t.stmts.dest) < n {
+		t.stmts.dest = make([]driver.Value, n)
 	}
-	dest := t.dest[:n]
+	dest := t.stmts.dest[:n]
 	for {
 		clear(dest)
 		if err := rows.Next(dest); err != nil {

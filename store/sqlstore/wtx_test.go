@@ -11,7 +11,7 @@ import (
 // conversions at their edges.
 
 func TestRawBind(t *testing.T) {
-	var tx rawTx
+	tx := rawTx{stmts: &rawStmts{}}
 	nv, err := tx.bind([]any{"a", int64(-2), 3, uint32(4), []byte("b"), nil, []byte(nil)})
 	if err != nil {
 		t.Fatal(err)
@@ -34,6 +34,9 @@ func TestRawBind(t *testing.T) {
 				t.Errorf("value %d = %#v (%T), want %#v (%T)", i, v.Value, v.Value, w, w)
 			}
 		}
+	}
+	if again, err := tx.bind([]any{"x"}); err != nil || len(again) != 1 || &again[0] != &nv[0] {
+		t.Errorf("the argument slice is not reused: %v", err)
 	}
 	if _, err := tx.bind([]any{struct{}{}}); err == nil {
 		t.Error("a struct argument was bound")
