@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"math/bits"
+	"slices"
 	"strings"
 )
 
@@ -145,21 +146,33 @@ func (s *Store) stmt(ctx context.Context, tx *sql.Tx, text string) (*sql.Stmt, e
 // run; prepareBulk prepares them too.
 var batchQueries = []query{qSpans, qSetSpanBody, qDeleteSpanItem, qDeleteRun}
 
+// batchBulks are the bulks that only the mailbox batch runs prepared.
+var batchBulks = []bulk{bLockDevices, bInsertKeys, bInsertNewKeys, bFindKeys, bTakeSeqs, bInsertItems, bDeleteItems,
+	bActiveDevices, bInsertSpans}
+
 // prepareBulk prepares every bulk text, and batchQueries, on the write pool. It must run
 // outside a transaction: on SQLite the pool's only connection would be
-// taken. It is called by the writer goroutine only.
+// taken. It is called by the writer goroutine only. Where the batch runs
+// on the driver's connection (rawTx, which prepares its own), the batch's
+// statements are left out: on the pool they would be a second, unused
+// copy.
 func (s *Store) prepareBulk(ctx context.Context) {
 	if s.prepared.Load() != nil {
 		return
 	}
 	m := make(map[string]*sql.Stmt, len(s.texts.bulks)*(maxChunkLog+1)+len(batchQueries))
 	all := make([][]string, 0, len(s.texts.bulks)+1)
-	for _, ts := range s.texts.bulks {
+	for id, ts := range s.texts.bulks {
+		if s.b.raw && slices.ContainsFunc(batchBulks, func(b bulk) bool { return b.id == id }) {
+			continue
+		}
 		all = append(all, ts[:])
 	}
 	one := make([]string, 0, len(batchQueries))
-	for _, q := range batchQueries {
-		one = append(one, s.sql(q))
+	if !s.b.raw {
+		for _, q := range batchQueries {
+			one = append(one, s.sql(q))
+		}
 	}
 	for _, ts := range append(all, one) {
 		for _, text := range ts {
