@@ -79,3 +79,51 @@ func TestMigrationKeepsWebhookEvents(t *testing.T) {
 		t.Errorf("WebhookDepth = %d, %d, %v; want 3 open, 0 dead", open, dead, err)
 	}
 }
+
+// Migration 0028 rebuilds idempotency with the client id first in its
+// key: keys committed before it still make their resends duplicates.
+func TestMigrationKeepsIdempotencyKeys(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "parley.db")
+	ms, err := sqlite.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before []sqlstore.Migration
+	for _, m := range ms {
+		if m.Version < 28 {
+			before = append(before, m)
+		}
+	}
+	db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sqlstore.Migrate(ctx, db, sqlite.Dialect, before); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	for i, k := range []struct{ from, client string }{{"15550001", "c-1"}, {"15550002", "c-1"}, {"15550001", "c-2"}} {
+		_, err := db.ExecContext(ctx, `INSERT INTO idempotency (from_account, from_device, client_id, message_id, sent_at) VALUES (?, 1, ?, ?, ?)`,
+			k.from, k.client, fmt.Sprintf("m%d", i), t0.Add(time.Duration(i)*time.Second).UnixMicro())
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open (migrating to the current schema): %v", err)
+	}
+	defer s.Close()
+	for i, k := range []struct{ from, client string }{{"15550001", "c-1"}, {"15550002", "c-1"}, {"15550001", "c-2"}} {
+		id, at, err := s.Sent(ctx, k.from, 1, k.client)
+		if want := fmt.Sprintf("m%d", i); err != nil || id != want || !at.Equal(t0.Add(time.Duration(i)*time.Second)) {
+			t.Errorf("Sent(%s, 1, %s) = %q, %v, %v; want %s at %v", k.from, k.client, id, at, err, want, t0.Add(time.Duration(i)*time.Second))
+		}
+	}
+	if _, _, err := s.Sent(ctx, "15550002", 1, "c-2"); err == nil {
+		t.Error("Sent(15550002, 1, c-2) found a key that was never committed")
+	}
+}
