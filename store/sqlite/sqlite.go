@@ -38,11 +38,12 @@ var pragmas = []string{
 // need no row locks; migrations need no lock of their own for the same
 // reason.
 var Dialect = sqlstore.Dialect{
-	Name:         "sqlite",
-	LocalWrites:  true,
-	OneWriteConn: true,
-	Retryable:    retryable,
-	Unavailable:  unavailable,
+	Name:            "sqlite",
+	LocalWrites:     true,
+	OneWriteConn:    true,
+	PurgeInRowOrder: true,
+	Retryable:       retryable,
+	Unavailable:     unavailable,
 }
 
 // Store is the SQLite store: sqlstore's, plus the background checkpointer.

@@ -23,6 +23,10 @@ var (
 	// or PostgreSQL row locks, for long.
 	qPurgeItems = newQuery(`DELETE FROM mailbox WHERE (account, device, seq) IN
 		(SELECT account, device, seq FROM mailbox WHERE sent_at < ? LIMIT ?)`)
+	// Where the mailbox has no index on sent_at (Dialect.PurgeInRowOrder):
+	// the items past the retention among the oldest rows.
+	qPurgeItemsInRowOrder = newQuery(`DELETE FROM mailbox WHERE sent_at < ? AND rowid IN
+		(SELECT rowid FROM mailbox ORDER BY rowid LIMIT ?)`)
 	qPurgeKeys = newQuery(`DELETE FROM idempotency WHERE (from_account, from_device, client_id) IN
 		(SELECT from_account, from_device, client_id FROM idempotency WHERE sent_at < ? LIMIT ?)`)
 	// Served by the partial index on expires_at, which holds only the
@@ -293,7 +297,11 @@ func scanItem(r scanner, items *[]parley.Item, after uint64) error {
 // Purge deletes mailbox items and idempotency keys older than before and
 // returns how many rows it deleted.
 func (s *Store) Purge(ctx context.Context, before time.Time) (int64, error) {
-	return s.purge(ctx, "Purge", micros(before), qPurgeItems, qPurgeKeys)
+	items := qPurgeItems
+	if s.d.PurgeInRowOrder {
+		items = qPurgeItemsInRowOrder
+	}
+	return s.purge(ctx, "Purge", micros(before), items, qPurgeKeys)
 }
 
 // PurgeExpired deletes the items of disappearing messages that have
