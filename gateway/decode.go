@@ -2,7 +2,9 @@ package gateway
 
 import (
 	"encoding/json"
+	"math"
 
+	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/internal/jsonscan"
 )
 
@@ -137,4 +139,56 @@ func copies(d *jsonscan.Decoder) ([]wireCopy, bool) {
 		return ok
 	})
 	return out, ok
+}
+
+// sentItem reads back, from an item frame that appendItem made, what an
+// ack of the item tells the store (parley.Item's Seq, Kind, MessageID,
+// From, FromDevice, Group): the store then need not read the deleted row
+// back to make its receipts (see session.ack). The fields come before
+// "timestamp" in appendItem's order, so the reading stops there, before
+// the body. False for a frame it cannot read so (a string with escapes);
+// the ack then goes without.
+func sentItem(frame []byte) (parley.Item, bool) {
+	var it parley.Item
+	d := jsonscan.New(frame)
+	done := false
+	d.Object(func(key []byte) bool {
+		var ok bool
+		switch string(key) {
+		case "type", "client_id", "to":
+			_, ok = d.Raw()
+		case "seq":
+			it.Seq, ok = d.Uint(math.MaxUint64)
+		case "kind":
+			var k []byte
+			k, ok = d.Raw()
+			it.Kind = knownKind(k)
+		case "message_id":
+			it.MessageID, ok = d.Str()
+		case "from":
+			it.From, ok = d.Str()
+		case "from_device":
+			it.FromDevice, ok = d.Uint32()
+		case "group":
+			it.Group, ok = d.Str()
+		case "timestamp":
+			done = true
+		}
+		return ok
+	})
+	return it, done && it.Seq != 0 && it.Kind != "" && it.MessageID != ""
+}
+
+// knownKind returns k as a parley.Kind without allocating for the usual
+// kinds.
+func knownKind(k []byte) parley.Kind {
+	switch string(k) {
+	case string(parley.KindMessage):
+		return parley.KindMessage
+	case string(parley.KindDelivered):
+		return parley.KindDelivered
+	case string(parley.KindRead):
+		return parley.KindRead
+	}
+	return parley.Kind(k)
 }

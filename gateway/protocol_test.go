@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -70,6 +71,26 @@ func FuzzEncodeItem(f *testing.F) {
 		}
 		if plain := !bytes.Contains(want, []byte(`\`)); plain && len(want) > itemFrameCap(it) {
 			t.Fatalf("itemFrameCap = %d for a frame of %d bytes without escapes", itemFrameCap(it), len(want))
+		}
+		// sentItem reads back what an ack tells the store, from every frame
+		// whose strings need no escapes.
+		got, ok := sentItem(want)
+		if ok && (got.Seq != it.Seq || got.Kind != it.Kind || got.MessageID != it.MessageID || got.From != it.From ||
+			got.FromDevice != it.FromDevice || got.Group != it.Group) {
+			t.Fatalf("sentItem(%s) = %+v", want, got)
+		}
+		plain := func(ss ...string) bool {
+			for _, s := range ss {
+				for i := range len(s) {
+					if c := s[i]; c < 0x20 || c >= 0x7f || strings.IndexByte(`"\<>&`, c) >= 0 {
+						return false
+					}
+				}
+			}
+			return true
+		}
+		if !ok && seq != 0 && kind != "" && mid != "" && plain(kind, mid, cid, from, to, group) {
+			t.Fatalf("sentItem could not read %s", want)
 		}
 		it.Account, it.Device = "4915100000009", fdev+1
 		ev := busEvent{T: evItem, Dev: it.Device, Seq: it.Seq, Frame: want}

@@ -109,3 +109,44 @@ func TestAnswersAllArrive(t *testing.T) {
 		t.Errorf("%d distinct frames of %d", len(seen), 2*n)
 	}
 }
+
+// sentRing keeps one frame per unacknowledged item, grows up to the
+// window when two items meet in a slot, drops the older frame past it,
+// and holds nothing once every item is taken.
+func TestSentRing(t *testing.T) {
+	var r sentRing
+	frame := func(seq uint64) []byte { return []byte{byte(seq)} }
+	for seq := uint64(1); seq <= 40; seq++ {
+		r.put(seq, frame(seq), 64)
+	}
+	if len(r.slots) != 64 || r.n != 40 {
+		t.Fatalf("after 40 items: %d slots, %d in use; want 64, 40", len(r.slots), r.n)
+	}
+	if _, ok := r.take(41); ok {
+		t.Error("take(41) found a frame never put")
+	}
+	for seq := uint64(1); seq <= 20; seq++ {
+		if f, ok := r.take(seq); !ok || f[0] != byte(seq) {
+			t.Fatalf("take(%d) = %v, %v", seq, f, ok)
+		}
+	}
+	if _, ok := r.take(5); ok {
+		t.Error("take(5) found a frame taken before")
+	}
+	// Item 85 meets item 21 in a full ring: 21's frame goes.
+	r.put(85, frame(85), 64)
+	if _, ok := r.take(21); ok {
+		t.Error("take(21) found a frame dropped for item 85")
+	}
+	if f, ok := r.take(85); !ok || f[0] != 85 {
+		t.Errorf("take(85) = %v, %v", f, ok)
+	}
+	for seq := uint64(22); seq <= 40; seq++ {
+		if _, ok := r.take(seq); !ok {
+			t.Fatalf("take(%d) found nothing", seq)
+		}
+	}
+	if r.slots != nil || r.n != 0 {
+		t.Errorf("every item taken: %d slots, %d in use; want none", len(r.slots), r.n)
+	}
+}

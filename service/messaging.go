@@ -101,9 +101,14 @@ type AsyncMailbox interface {
 // is not called; else it is called once. Callbacks should be quick: the
 // other callbacks of their batch wait for them (only the rare answer to a
 // device revoked during the commit reads the store there).
+//
+// AckWithThen's known, when not nil, holds the items seqs name as the
+// device was sent them (Seq, Kind, MessageID, From, FromDevice, Group),
+// one for each seq: the store then need not read the rows back, and hands
+// known to followUps when every item named was there.
 type ThenMailbox interface {
 	DeliverThen(ctx context.Context, d *parley.Delivery, then func(b *parley.Burst, err error)) error
-	AckWithThen(ctx context.Context, account string, device uint32, seqs []uint64, followUps func(deleted []parley.Item) []parley.Item, then func(b *parley.Burst, sent []parley.Item, err error)) error
+	AckWithThen(ctx context.Context, account string, device uint32, seqs []uint64, known []parley.Item, followUps func(deleted []parley.Item) []parley.Item, then func(b *parley.Burst, sent []parley.Item, err error)) error
 }
 
 // SendAsync validates env like Send and queues its commit; wait returns
@@ -477,8 +482,11 @@ func (s *Messaging) AckAsync(ctx context.Context, account string, device uint32,
 	return func() error { return s.acked(commit()) }, nil
 }
 
-// AckThen is AckAsync with a callback, as SendThen is SendAsync's.
-func (s *Messaging) AckThen(ctx context.Context, account string, device uint32, seqs []uint64, then func(b *parley.Burst, err error)) error {
+// AckThen is AckAsync with a callback, as SendThen is SendAsync's. known
+// may hold the items seqs name as this device was sent them (see
+// ThenMailbox's AckWithThen), so that the store need not read them back;
+// nil when the caller does not know them all.
+func (s *Messaging) AckThen(ctx context.Context, account string, device uint32, seqs []uint64, known []parley.Item, then func(b *parley.Burst, err error)) error {
 	receipts, err := s.ackReceipts(account, device, seqs)
 	if err != nil {
 		return err
@@ -496,7 +504,7 @@ func (s *Messaging) AckThen(ctx context.Context, account string, device uint32, 
 		}()
 		return nil
 	}
-	return tm.AckWithThen(ctx, account, device, seqs, receipts, func(b *parley.Burst, sent []parley.Item, err error) {
+	return tm.AckWithThen(ctx, account, device, seqs, known, receipts, func(b *parley.Burst, sent []parley.Item, err error) {
 		then(b, s.acked(sent, err))
 	})
 }

@@ -40,6 +40,9 @@ var (
 	// the columns the device does not tell.
 	qDeleteRun = newQuery(`DELETE FROM mailbox WHERE account = ? AND device = ? AND seq >= ? AND seq <= ? AND span = 1
 		RETURNING seq, kind, message_id, from_account, from_device, group_id`)
+	// The same for an ack whose items the caller knows (op.known): the
+	// count of deleted rows is all it needs back.
+	qDeleteKnownRun = newQuery(`DELETE FROM mailbox WHERE account = ? AND device = ? AND seq >= ? AND seq <= ? AND span = 1`)
 	// The active devices of accounts, to expand follow-ups addressed to
 	// every device of an account (Device 0).
 	bActiveDevices = newBulk(`SELECT account, id FROM devices WHERE revoked_at = 0 AND account IN (`, `?`, `) ORDER BY account, id`)
@@ -54,6 +57,11 @@ var errRestart = errors.New("sqlstore: batch has stale operations; run it again 
 // careful set: claimKeys found keys that were committed before, which
 // only the careful claim tells apart.
 var errKnownKeys = errors.New("sqlstore: batch has known idempotency keys; run it again carefully")
+
+// errAcksMissing makes attempt roll back and run the batch again with
+// careful set: an ack whose items the caller knew (op.known) deleted
+// fewer than it named, so which ones went must be read back.
+var errAcksMissing = errors.New("sqlstore: an ack with known items found some gone; run it again carefully")
 
 type deviceKey struct {
 	account string
@@ -106,7 +114,7 @@ func (s *Store) apply(t wtx, ops []*op, careful bool) error {
 	}
 	// Acks delete first (an ack cannot name an item of its own batch), so
 	// that follow-ups can be made from what was deleted.
-	if err := s.deleteAcks(t, ops); err != nil {
+	if err := s.deleteAcks(t, ops, careful); err != nil {
 		return err
 	}
 
@@ -235,7 +243,13 @@ type itemKey struct {
 // sets o.items to what o.followFn makes of the rows the op deleted, with
 // follow-ups for Device 0 expanded to the account's active devices. A
 // row named by several ops of the batch counts for the first.
-func (s *Store) deleteAcks(t wtx, ops []*op) error {
+//
+// The rows an op deletes are read back (RETURNING) unless the caller
+// knew them (o.known): then the op's deletes only count, and when every
+// item it named was there its known items are what it deleted. Else
+// deleteAcks returns errAcksMissing, and the careful run that follows
+// reads every op's rows back.
+func (s *Store) deleteAcks(t wtx, ops []*op, careful bool) error {
 	n := 0
 	for _, o := range ops {
 		if !o.deliver && o.err == nil {
@@ -248,8 +262,21 @@ func (s *Store) deleteAcks(t wtx, ops []*op) error {
 	owner := make(map[itemKey]*op, n)
 	var rows []any    // (account, device, seq) for the bulk delete
 	var runs []ackRun // for the range deletes
+	var known []knownAck
 	for _, o := range ops {
 		if o.deliver || o.err != nil {
+			continue
+		}
+		r := seqRuns(o.seqs)
+		if o.known != nil && !careful && (len(r) <= 2 || len(r)*4 <= len(o.seqs)) && !slices.ContainsFunc(o.seqs, func(seq uint64) bool {
+			return has(owner, itemKey{o.account, o.device, seq})
+		}) {
+			// Named by no op before it (else the first op's delete would
+			// count the row, this one's would miss it).
+			for _, seq := range o.seqs {
+				owner[itemKey{o.account, o.device, seq}] = o
+			}
+			known = append(known, knownAck{o: o, runs: r})
 			continue
 		}
 		for _, seq := range o.seqs {
@@ -258,7 +285,7 @@ func (s *Store) deleteAcks(t wtx, ops []*op) error {
 				owner[k] = o
 			}
 		}
-		if r := seqRuns(o.seqs); len(r)*4 <= len(o.seqs) {
+		if len(r)*4 <= len(o.seqs) {
 			for _, run := range r {
 				runs = append(runs, ackRun{o.account, o.device, run[0], run[1]})
 			}
@@ -266,6 +293,25 @@ func (s *Store) deleteAcks(t wtx, ops []*op) error {
 		}
 		for _, seq := range o.seqs {
 			rows = append(rows, o.account, int64(o.device), int64(seq))
+		}
+	}
+	// Known acks first: their rows are theirs, as no op before them named
+	// them, and the deletes after them find them gone.
+	for i := range known {
+		k := &known[i]
+		for _, run := range k.runs {
+			c, err := t.exec(s.sql(qDeleteKnownRun), []any{k.o.account, int64(k.o.device), int64(run[0]), int64(run[1])})
+			if err != nil {
+				return err
+			}
+			k.rows += c
+		}
+		// The items of span rows, which only receipts can be, are left
+		// for ackSpans; the others were rows of their own, gone or not.
+		for _, it := range k.o.known {
+			if !spannable(&it) {
+				delete(owner, itemKey{k.o.account, k.o.device, it.Seq})
+			}
 		}
 	}
 	deleted := make(map[*op][]parley.Item)
@@ -318,6 +364,16 @@ func (s *Store) deleteAcks(t wtx, ops []*op) error {
 		if err := s.ackSpans(t, owner, deleted); err != nil {
 			return err
 		}
+	}
+	for _, k := range known {
+		named := 0
+		for _, run := range k.runs {
+			named += int(run[1] - run[0] + 1)
+		}
+		if k.rows+int64(len(deleted[k.o])) != int64(named) {
+			return errAcksMissing
+		}
+		deleted[k.o] = k.o.known
 	}
 	wild := make(map[string][]uint32)
 	for _, o := range ops {
@@ -373,6 +429,14 @@ func (s *Store) deleteAcks(t wtx, ops []*op) error {
 	return nil
 }
 
+// knownAck is an ack op whose items the caller knew (op.known), with the
+// runs of its seqs and the rows their deletes counted.
+type knownAck struct {
+	o    *op
+	runs [][2]uint64
+	rows int64
+}
+
 // ackRun is a range of consecutive seqs that one ack op names.
 type ackRun struct {
 	account string
@@ -398,7 +462,7 @@ func seqRuns(seqs []uint64) [][2]uint64 {
 	return runs
 }
 
-func has(m map[deviceKey]uint64, k deviceKey) bool {
+func has[K comparable, V any](m map[K]V, k K) bool {
 	_, ok := m[k]
 	return ok
 }

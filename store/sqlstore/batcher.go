@@ -40,6 +40,7 @@ type op struct {
 	media       []string                                  // Deliver: blobs to link to messageID
 	webhooks    []parley.WebhookEvent                     // outbox events to commit with the operation (prepared: ids set)
 	followFn    func(deleted []parley.Item) []parley.Item // AckWith: makes items from the deleted rows, in every run
+	known       []parley.Item                             // AckWith: the items seqs name, by Seq, one each, when the caller knows them
 	duplicate   bool                                      // out
 	err         error                                     // out: this operation's own failure (ESTALE), which does not fail the batch
 	stale       bool                                      // addressed to a gone device; later runs of the batch skip it
@@ -98,7 +99,7 @@ func (b *batcher) attempt(ops []*op) error {
 	careful := false
 	for range len(ops) + 3 {
 		err := b.run1(ctx, ops, careful)
-		if errors.Is(err, errKnownKeys) && !careful {
+		if (errors.Is(err, errKnownKeys) || errors.Is(err, errAcksMissing)) && !careful {
 			careful = true
 			continue
 		}

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -173,8 +174,16 @@ func (s *Store) AckWithAsync(ctx context.Context, account string, device uint32,
 
 // AckWithThen queues AckWith's operation like AckWithAsync and hands the
 // result to then as DeliverThen does.
-func (s *Store) AckWithThen(ctx context.Context, account string, device uint32, seqs []uint64, followUps func(deleted []parley.Item) []parley.Item, then func(b *parley.Burst, sent []parley.Item, err error)) error {
+//
+// known, when not nil, holds the items that seqs name as the device was
+// sent them (Seq, Kind, MessageID, From, FromDevice and Group set), one
+// for each seq. The store then does not read the rows back: when every
+// item named was there, followUps gets known. Items that differ from the
+// stored ones would make wrong follow-ups, so pass only what this device
+// was sent; known is ignored when its seqs are not those of seqs.
+func (s *Store) AckWithThen(ctx context.Context, account string, device uint32, seqs []uint64, known []parley.Item, followUps func(deleted []parley.Item) []parley.Item, then func(b *parley.Burst, sent []parley.Item, err error)) error {
 	o := ackWithOp(account, device, seqs, followUps)
+	o.known = knownItems(seqs, known)
 	o.then = func(b *parley.Burst, err error) {
 		sent, err := s.acked(ctx, o, err)
 		then(b, sent, err)
@@ -192,6 +201,27 @@ func ackWithOp(account string, device uint32, seqs []uint64, followUps func(dele
 		seqs:     slices.Clone(seqs),
 		followFn: followUps,
 	}
+}
+
+// knownItems returns known sorted by Seq, or nil unless it holds one item
+// for each of seqs (repeats in seqs allowed) and no other.
+func knownItems(seqs []uint64, known []parley.Item) []parley.Item {
+	if len(known) == 0 {
+		return nil
+	}
+	out := slices.SortedFunc(slices.Values(known), func(a, b parley.Item) int { return cmp.Compare(a.Seq, b.Seq) })
+	want := slices.Clone(seqs)
+	slices.Sort(want)
+	want = slices.Compact(want)
+	if len(out) != len(want) {
+		return nil
+	}
+	for i := range out {
+		if out[i].Seq != want[i] {
+			return nil
+		}
+	}
+	return out
 }
 
 // acked returns the follow-ups that AckWith's committed op o delivered,

@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) parley.Store) {
 		{"SMS", testSMS},
 		{"Mailbox", testMailbox},
 		{"Then", testThen},
+		{"AckKnown", testAckKnown},
 		{"Presence", testPresence},
 		{"Keys", testKeys},
 		{"Groups", testGroups},

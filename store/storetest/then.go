@@ -14,7 +14,7 @@ import (
 // imported: storetest stays below service).
 type thenMailbox interface {
 	DeliverThen(ctx context.Context, d *parley.Delivery, then func(b *parley.Burst, err error)) error
-	AckWithThen(ctx context.Context, account string, device uint32, seqs []uint64, followUps func(deleted []parley.Item) []parley.Item, then func(b *parley.Burst, sent []parley.Item, err error)) error
+	AckWithThen(ctx context.Context, account string, device uint32, seqs []uint64, known []parley.Item, followUps func(deleted []parley.Item) []parley.Item, then func(b *parley.Burst, sent []parley.Item, err error)) error
 }
 
 // testThen checks the callback variants of Deliver and AckWith, for
@@ -102,7 +102,7 @@ func testThen(t *testing.T, open func(t *testing.T) parley.Store) {
 
 	// AckWithThen: the receipts its follow-ups made, with their seqs.
 	done := make(chan struct{})
-	err := tm.AckWithThen(ctxT(t), p.to, p.toA, seqs[:3], func(deleted []parley.Item) []parley.Item {
+	err := tm.AckWithThen(ctxT(t), p.to, p.toA, seqs[:3], nil, func(deleted []parley.Item) []parley.Item {
 		out := make([]parley.Item, 0, len(deleted))
 		for _, it := range deleted {
 			out = append(out, parley.Item{Account: it.From, Device: p.fromDev, Kind: parley.KindDelivered, MessageID: it.MessageID,
@@ -121,5 +121,117 @@ func testThen(t *testing.T, open func(t *testing.T) parley.Store) {
 	<-done
 	if got := fetchAll(t, s, p.to, p.toA); len(got) != n-3 {
 		t.Errorf("after acking 3 of %d: %d items left", n, len(got))
+	}
+}
+
+// testAckKnown checks AckWithThen with the items known: followUps gets
+// them when every one was there, the items the store still had when some
+// were gone already (read back in a careful run), and known is ignored
+// when it does not match seqs. Receipts stored as one span row (span.go)
+// are acknowledged with known items too.
+func testAckKnown(t *testing.T, open func(t *testing.T) parley.Store) {
+	s := open(t)
+	tm, ok := s.(thenMailbox)
+	if !ok {
+		t.Skip("this store has no callback variants")
+	}
+	p := newPair(t, s)
+	for i := range 6 {
+		p.deliver(t, fmt.Sprint(i))
+	}
+	items := fetchAll(t, s, p.to, p.toA) // seqs 1…6, as the device was sent them
+	if len(items) != 6 {
+		t.Fatalf("device has %d items, want 6", len(items))
+	}
+	receipts := func(deleted []parley.Item) []parley.Item {
+		out := make([]parley.Item, 0, len(deleted))
+		for _, it := range deleted {
+			if it.Kind == parley.KindMessage {
+				out = append(out, parley.Item{Account: it.From, Device: it.FromDevice, Kind: parley.KindDelivered,
+					MessageID: it.MessageID, From: p.to, FromDevice: p.toA, To: it.From, Timestamp: t0})
+			}
+		}
+		return out
+	}
+	ack := func(name string, acct string, dev uint32, seqs []uint64, known []parley.Item) (saw, sent []parley.Item) {
+		t.Helper()
+		done := make(chan struct{})
+		err := tm.AckWithThen(ctxT(t), acct, dev, seqs, known, func(deleted []parley.Item) []parley.Item {
+			saw = slices.Clone(deleted)
+			return receipts(deleted)
+		}, func(_ *parley.Burst, got []parley.Item, err error) {
+			defer close(done)
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+			sent = got
+		})
+		if err != nil {
+			t.Fatalf("%s queued nothing: %v", name, err)
+		}
+		<-done
+		return saw, sent
+	}
+	ids := func(items []parley.Item) []string {
+		var out []string
+		for _, it := range items {
+			out = append(out, fmt.Sprintf("%d:%s", it.Seq, it.MessageID))
+		}
+		return out
+	}
+
+	// All there: the known items, in seq order whatever order they came in.
+	saw, sent := ack("AllThere", p.to, p.toA, []uint64{2, 1, 3}, []parley.Item{items[2], items[0], items[1]})
+	if got, want := ids(saw), ids(items[:3]); !slices.Equal(got, want) {
+		t.Errorf("AllThere: followUps got %v, want %v", got, want)
+	}
+	if len(sent) != 3 || sent[0].Seq == 0 {
+		t.Errorf("AllThere: %d receipts sent (%+v), want 3 with seqs", len(sent), sent)
+	}
+	// The known items themselves, not rows read back (which carry no
+	// client id).
+	if len(saw) > 0 && (saw[0].ClientID == "" || saw[0].ClientID != items[0].ClientID) {
+		t.Errorf("AllThere: followUps got client id %q, want the known item's %q", saw[0].ClientID, items[0].ClientID)
+	}
+	// Seq 4 acknowledged before: the careful run hands over 5 and 6 only.
+	ack("Before", p.to, p.toA, []uint64{4}, items[3:4])
+	saw, sent = ack("SomeGone", p.to, p.toA, []uint64{4, 5, 6}, items[3:6])
+	if got, want := ids(saw), ids(items[4:6]); !slices.Equal(got, want) {
+		t.Errorf("SomeGone: followUps got %v, want %v (4 was gone)", got, want)
+	}
+	if len(sent) != 2 {
+		t.Errorf("SomeGone: %d receipts, want 2", len(sent))
+	}
+	if left := fetchAll(t, s, p.to, p.toA); len(left) != 0 {
+		t.Errorf("items %v left after acking all", seqsOf(left))
+	}
+	// Known items for other seqs than those acked: ignored, the rows are
+	// read back.
+	other := fetchAll(t, s, p.to, p.toB)
+	saw, _ = ack("Mismatch", p.to, p.toB, []uint64{1, 2}, other[2:4])
+	if got, want := ids(saw), ids(other[:2]); !slices.Equal(got, want) {
+		t.Errorf("Mismatch: followUps got %v, want %v (the stored items)", got, want)
+	}
+
+	// The sender's device has the receipts of the first ack as one span
+	// row (seqs 1…3) and those of the other four acks after it (1, 2
+	// and 2 receipts); acknowledging
+	// them with the items known empties its mailbox, and a second ack of
+	// the same ones finds them gone.
+	rs := fetchAll(t, s, p.from, p.fromDev)
+	if len(rs) != 8 || rs[0].Kind != parley.KindDelivered {
+		t.Fatalf("sender has %d items (%v), want 8 receipts", len(rs), ids(rs))
+	}
+	seqs := seqsOf(rs)
+	saw, sent = ack("Receipts", p.from, p.fromDev, seqs, rs)
+	if got, want := ids(saw), ids(rs); !slices.Equal(got, want) || len(sent) != 0 {
+		t.Errorf("Receipts: followUps got %v, sent %d; want %v, none sent", got, len(sent), want)
+	}
+	if left := fetchAll(t, s, p.from, p.fromDev); len(left) != 0 {
+		t.Errorf("receipts %v left after acking all", ids(left))
+	}
+	saw, _ = ack("ReceiptsAgain", p.from, p.fromDev, seqs, rs)
+	if len(saw) != 0 {
+		t.Errorf("ReceiptsAgain: followUps got %v, want nothing (all gone)", ids(saw))
 	}
 }
