@@ -42,7 +42,7 @@ func TestPurgeInRowOrder(t *testing.T) {
 			}
 		}
 	}
-	store(old, 2500) // several purge slices
+	store(old, 2500)   // several purge slices
 	store(young, 1000) // a whole slice
 	store(old, 3)      // resent copies, stored last
 
