@@ -93,6 +93,10 @@ func (s *Server) Handler() http.Handler {
 		pprof.Profile(w, r)
 		return nil
 	}))
+	mux.Handle("GET /admin/v1/debug/pprof/trace", s.admin(func(w http.ResponseWriter, r *http.Request) error {
+		pprof.Trace(w, r)
+		return nil
+	}))
 	mux.Handle("GET /admin/v1/debug/pprof/{name}", s.admin(func(w http.ResponseWriter, r *http.Request) error {
 		pprof.Handler(r.PathValue("name")).ServeHTTP(w, r)
 		return nil

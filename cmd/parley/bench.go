@@ -214,6 +214,7 @@ func benchMessages(ctx context.Context, args []string) error {
 	profile := fs.String("cpuprofile", "", "write the server's CPU profile during the measurement to this file")
 	clientProfile := fs.String("client-cpuprofile", "", "write the load generator's (this process's) CPU profile during the measurement to this file")
 	allocProfile := fs.String("allocprofile", "", "write the server's allocations during the measurement (a pprof delta profile) to this file")
+	trace := fs.String("trace", "", "write a one-second execution trace of the server, from the middle of the measurement, to this file")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -256,6 +257,9 @@ func benchMessages(ctx context.Context, args []string) error {
 	}
 	if *allocProfile != "" {
 		fetch(*warmup, fmt.Sprintf("allocs?seconds=%d", seconds), *allocProfile, "alloc profile")
+	}
+	if *trace != "" {
+		fetch(*warmup+*dur/2, "trace?seconds=1", *trace, "execution trace")
 	}
 	if *clientProfile != "" {
 		stop, err := profileWindow(*clientProfile, *warmup, *dur)
