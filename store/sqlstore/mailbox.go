@@ -180,7 +180,8 @@ func (s *Store) AckWithAsync(ctx context.Context, account string, device uint32,
 // for each seq. The store then does not read the rows back: when every
 // item named was there, followUps gets known. Items that differ from the
 // stored ones would make wrong follow-ups, so pass only what this device
-// was sent; known is ignored when its seqs are not those of seqs.
+// was sent; known is ignored when its seqs are not those of seqs. The
+// store keeps known until then has run: the caller must not change it.
 func (s *Store) AckWithThen(ctx context.Context, account string, device uint32, seqs []uint64, known []parley.Item, followUps func(deleted []parley.Item) []parley.Item, then func(b *parley.Burst, sent []parley.Item, err error)) error {
 	o := ackWithOp(account, device, seqs, followUps)
 	o.known = knownItems(seqs, known)
@@ -203,16 +204,26 @@ func ackWithOp(account string, device uint32, seqs []uint64, followUps func(dele
 	}
 }
 
-// knownItems returns known sorted by Seq, or nil unless it holds one item
-// for each of seqs (repeats in seqs allowed) and no other.
+// knownItems returns known sorted by Seq (known itself when it is), or
+// nil unless it holds one item for each of seqs (repeats in seqs
+// allowed) and no other.
 func knownItems(seqs []uint64, known []parley.Item) []parley.Item {
 	if len(known) == 0 {
 		return nil
 	}
-	out := slices.SortedFunc(slices.Values(known), func(a, b parley.Item) int { return cmp.Compare(a.Seq, b.Seq) })
-	want := slices.Clone(seqs)
-	slices.Sort(want)
-	want = slices.Compact(want)
+	bySeq := func(a, b parley.Item) int { return cmp.Compare(a.Seq, b.Seq) }
+	out := known
+	if !slices.IsSortedFunc(out, bySeq) {
+		out = slices.Clone(known)
+		slices.SortFunc(out, bySeq)
+	}
+	want := seqs // as acks usually come: increasing, no repeats
+	for i := 1; i < len(seqs); i++ {
+		if seqs[i] <= seqs[i-1] {
+			want = slices.Compact(slices.Sorted(slices.Values(seqs)))
+			break
+		}
+	}
 	if len(out) != len(want) {
 		return nil
 	}
