@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 
@@ -144,39 +145,93 @@ func copies(d *jsonscan.Decoder) ([]wireCopy, bool) {
 // sentItem reads back, from an item frame that appendItem made, what an
 // ack of the item tells the store (parley.Item's Seq, Kind, MessageID,
 // From, FromDevice, Group): the store then need not read the deleted row
-// back to make its receipts (see session.ack). The fields come before
-// "timestamp" in appendItem's order, so the reading stops there, before
-// the body. False for a frame it cannot read so (a string with escapes);
-// the ack then goes without.
+// back to make its receipts (see session.known). It reads appendItem's
+// own layout, up to "timestamp" (so never the body), and takes a string
+// only when it has no escape: then its bytes are the string. False for
+// anything else; the ack then goes without.
 func sentItem(frame []byte) (parley.Item, bool) {
 	var it parley.Item
-	d := jsonscan.New(frame)
-	done := false
-	d.Object(func(key []byte) bool {
-		var ok bool
-		switch string(key) {
-		case "type", "client_id", "to":
-			_, ok = d.Raw()
-		case "seq":
-			it.Seq, ok = d.Uint(math.MaxUint64)
-		case "kind":
-			var k []byte
-			k, ok = d.Raw()
-			it.Kind = knownKind(k)
-		case "message_id":
-			it.MessageID, ok = d.Str()
-		case "from":
-			it.From, ok = d.Str()
-		case "from_device":
-			it.FromDevice, ok = d.Uint32()
-		case "group":
-			it.Group, ok = d.Str()
-		case "timestamp":
-			done = true
+	r := itemReader{b: frame}
+	var kind []byte
+	ok := r.lit(`{"type":"item","seq":`) && r.uint(&it.Seq) &&
+		r.lit(`,"kind":`) && r.raw(&kind) &&
+		r.lit(`,"message_id":`) && r.str(&it.MessageID) &&
+		(!r.lit(`,"client_id":`) || r.raw(nil)) &&
+		r.lit(`,"from":`) && r.str(&it.From) &&
+		r.lit(`,"from_device":`) && r.uint32(&it.FromDevice) &&
+		(!r.lit(`,"to":`) || r.raw(nil)) &&
+		(!r.lit(`,"group":`) || r.str(&it.Group)) &&
+		r.lit(`,"timestamp":`)
+	it.Kind = knownKind(kind)
+	return it, ok && it.Seq != 0 && it.Kind != "" && it.MessageID != ""
+}
+
+// itemReader reads appendItem's frames from their start.
+type itemReader struct {
+	b []byte
+	i int
+}
+
+// lit consumes s if it comes next.
+func (r *itemReader) lit(s string) bool {
+	if !bytes.HasPrefix(r.b[r.i:], []byte(s)) {
+		return false
+	}
+	r.i += len(s)
+	return true
+}
+
+// raw reads a string without escapes into *dst (skips it when dst is
+// nil); its bytes alias the frame.
+func (r *itemReader) raw(dst *[]byte) bool {
+	if r.i >= len(r.b) || r.b[r.i] != '"' {
+		return false
+	}
+	rest := r.b[r.i+1:]
+	n := bytes.IndexByte(rest, '"')
+	if n < 0 || bytes.IndexByte(rest[:n], '\\') >= 0 {
+		return false
+	}
+	if dst != nil {
+		*dst = rest[:n]
+	}
+	r.i += n + 2
+	return true
+}
+
+func (r *itemReader) str(dst *string) bool {
+	var b []byte
+	if !r.raw(&b) {
+		return false
+	}
+	*dst = string(b)
+	return true
+}
+
+// uint reads the digits of an unsigned integer as strconv.AppendUint
+// writes them.
+func (r *itemReader) uint(dst *uint64) bool {
+	start := r.i
+	var n uint64
+	for r.i < len(r.b) && r.b[r.i] >= '0' && r.b[r.i] <= '9' && r.i-start < 20 {
+		d := uint64(r.b[r.i] - '0')
+		if n > (math.MaxUint64-d)/10 {
+			return false
 		}
-		return ok
-	})
-	return it, done && it.Seq != 0 && it.Kind != "" && it.MessageID != ""
+		n = n*10 + d
+		r.i++
+	}
+	*dst = n
+	return r.i > start
+}
+
+func (r *itemReader) uint32(dst *uint32) bool {
+	var n uint64
+	if !r.uint(&n) || n > math.MaxUint32 {
+		return false
+	}
+	*dst = uint32(n)
+	return true
 }
 
 // knownKind returns k as a parley.Kind without allocating for the usual
