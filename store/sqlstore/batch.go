@@ -182,7 +182,8 @@ func (s *Store) apply(t wtx, ops []*op, careful bool) error {
 		return errRestart
 	}
 
-	itemRows := make([]any, 0, bInsertItems.width*nitems) // at most; spans take fewer
+	itemRows := s.scratch.rows(bInsertItems.width * nitems) // at most; spans take fewer
+	defer func() { s.scratch.keepRows(itemRows) }() // as appended to
 	var spanRows []any
 	var sp spanner
 	for _, o := range ops {
@@ -412,7 +413,15 @@ func (s *Store) deleteAcks(t wtx, ops []*op, careful bool) error {
 		if o.followFn == nil || o.err != nil {
 			continue
 		}
-		out := make([]parley.Item, 0, len(o.items)) // one active device each, as a rule
+		if !slices.ContainsFunc(o.items, func(it parley.Item) bool { return it.Device == 0 && len(wild[it.Account]) != 1 }) {
+			for i := range o.items { // one active device each, as a rule: in place
+				if it := &o.items[i]; it.Device == 0 {
+					it.Device = wild[it.Account][0]
+				}
+			}
+			continue
+		}
+		out := make([]parley.Item, 0, len(o.items))
 		for _, it := range o.items {
 			if it.Device != 0 {
 				out = append(out, it)
@@ -427,6 +436,28 @@ func (s *Store) deleteAcks(t wtx, ops []*op, careful bool) error {
 		o.items = out
 	}
 	return nil
+}
+
+// batchScratch holds buffers of the mailbox batch from one batch to the
+// next, so that a batch does not allocate them anew.
+type batchScratch struct {
+	itemRows []any
+}
+
+// rows returns an empty slice with room for n values.
+func (b *batchScratch) rows(n int) []any {
+	if cap(b.itemRows) < n {
+		return make([]any, 0, n)
+	}
+	return b.itemRows[:0]
+}
+
+// keepRows keeps rows for the next batch, without its values.
+func (b *batchScratch) keepRows(rows []any) {
+	clear(rows)
+	if cap(rows) <= 16*maxBatch { // a batch's worth; a rare bigger one is let go
+		b.itemRows = rows[:0]
+	}
 }
 
 // knownAck is an ack op whose items the caller knew (op.known), with the

@@ -25,6 +25,10 @@ type Store struct {
 
 	onWebhooks atomic.Pointer[func()] // called after a batch committed webhook events
 
+	// scratch is the mailbox batch's buffers, kept from batch to batch:
+	// only the batcher's writer goroutine touches it (apply).
+	scratch batchScratch
+
 	// prepared holds the bulk statements on the write pool, by text. The
 	// batcher's writer goroutine fills it once; every transaction's bulk
 	// statements (webhook claims and settles too) read it.
