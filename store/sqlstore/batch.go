@@ -32,6 +32,12 @@ var (
 		`) AS v WHERE devices.account = v.column1 AND devices.id = v.column2 AND devices.revoked_at = 0
 		RETURNING devices.account, devices.id, devices.next_seq`)
 	bInsertItems = newBulk(`INSERT INTO mailbox (`+itemColumns+`, has_media) VALUES `, `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ``)
+	// Most items are plain messages: no group, no expiry, no media. Their
+	// constant columns are written into the statement, as binding a value
+	// costs the SQLite driver more than SQLite's own work for it.
+	bInsertMessages = newBulk(`INSERT INTO mailbox (account, device, seq, message_id, client_id, from_account, from_device,
+		to_account, sent_at, body, kind, group_id, expires_at, has_media) VALUES `,
+		`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '`+string(parley.KindMessage)+`', '', 0, 0)`, ``)
 	bDeleteItems = newBulk(`DELETE FROM mailbox WHERE (account, device, seq) IN (VALUES `,
 		`(?, CAST(? AS BIGINT), CAST(? AS BIGINT))`,
 		`) AND span = 1 RETURNING account, device, seq, kind, message_id, from_account, from_device, group_id`)
@@ -182,8 +188,22 @@ func (s *Store) apply(t wtx, ops []*op, careful bool) error {
 		return errRestart
 	}
 
-	itemRows := s.scratch.rows(bInsertItems.width * nitems) // at most; spans take fewer
-	defer func() { s.scratch.keepRows(itemRows) }() // as appended to
+	// Plain messages first (bInsertMessages), the other items after them
+	// in the same buffer.
+	nmsgs := 0
+	for _, o := range ops {
+		if o.err == nil && !o.duplicate && len(o.media) == 0 {
+			for i := range o.items {
+				if plainMessage(&o.items[i]) {
+					nmsgs++
+				}
+			}
+		}
+	}
+	rows := s.scratch.rows(bInsertMessages.width*nmsgs + bInsertItems.width*(nitems-nmsgs)) // at most; spans take fewer
+	defer s.scratch.keepRows(rows)
+	msgRows := rows[: 0 : bInsertMessages.width*nmsgs]
+	itemRows := rows[cap(msgRows):cap(msgRows)]
 	var spanRows []any
 	var sp spanner
 	for _, o := range ops {
@@ -207,12 +227,20 @@ func (s *Store) apply(t wtx, ops []*op, careful bool) error {
 				sp.add(it)
 				continue
 			}
+			if hasMedia == 0 && plainMessage(it) {
+				msgRows = append(msgRows, it.Account, int64(it.Device), int64(it.Seq), it.MessageID, it.ClientID, it.From,
+					int64(it.FromDevice), it.To, micros(it.Timestamp), blob(it.Body))
+				continue
+			}
 			itemRows = append(itemRows, it.Account, int64(it.Device), int64(it.Seq), string(it.Kind), it.MessageID, it.ClientID,
 				it.From, int64(it.FromDevice), it.To, micros(it.Timestamp), blob(it.Body), it.Group, expiresAt(it), hasMedia)
 		}
 		sp.reset() // spans never cross operations
 	}
-	itemRows, spanRows = sp.rows(itemRows, spanRows)
+	spanRows = sp.rows(spanRows)
+	if _, err = s.execBulk(t, bInsertMessages, msgRows); err != nil {
+		return err
+	}
 	if _, err = s.execBulk(t, bInsertItems, itemRows); err != nil {
 		return err
 	}
@@ -223,6 +251,12 @@ func (s *Store) apply(t wtx, ops []*op, careful bool) error {
 		return err
 	}
 	return s.batchWebhooks(t, ops)
+}
+
+// plainMessage reports whether it is a message that bInsertMessages
+// writes (no group, no expiry; media is the op's).
+func plainMessage(it *parley.Item) bool {
+	return it.Kind == parley.KindMessage && it.Group == "" && expiresAt(it) == 0
 }
 
 // expiresAt is the mailbox row's expires_at: 0 for items that do not
@@ -444,15 +478,16 @@ type batchScratch struct {
 	itemRows []any
 }
 
-// rows returns an empty slice with room for n values.
+// rows returns n nil values, for the batch to append rows to parts of.
 func (b *batchScratch) rows(n int) []any {
 	if cap(b.itemRows) < n {
-		return make([]any, 0, n)
+		return make([]any, n)
 	}
-	return b.itemRows[:0]
+	return b.itemRows[:n]
 }
 
-// keepRows keeps rows for the next batch, without its values.
+// keepRows keeps rows, which rows returned, for the next batch, without
+// the values the batch put in.
 func (b *batchScratch) keepRows(rows []any) {
 	clear(rows)
 	if cap(rows) <= 16*maxBatch { // a batch's worth; a rare bigger one is let go

@@ -147,7 +147,7 @@ func (s *Store) stmt(ctx context.Context, tx *sql.Tx, text string) (*sql.Stmt, e
 var batchQueries = []query{qSpans, qSetSpanBody, qDeleteSpanItem, qDeleteRun}
 
 // batchBulks are the bulks that only the mailbox batch runs prepared.
-var batchBulks = []bulk{bLockDevices, bInsertKeys, bInsertNewKeys, bFindKeys, bTakeSeqs, bInsertItems, bDeleteItems,
+var batchBulks = []bulk{bLockDevices, bInsertKeys, bInsertNewKeys, bFindKeys, bTakeSeqs, bInsertItems, bInsertMessages, bDeleteItems,
 	bActiveDevices, bInsertSpans}
 
 // prepareBulk prepares every bulk text, and batchQueries, on the write pool. It must run

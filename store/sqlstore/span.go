@@ -28,8 +28,12 @@ import (
 const maxSpan = 1024
 
 var (
-	bInsertSpans = newBulk(`INSERT INTO mailbox (`+itemColumns+`, has_media, span) VALUES `,
-		`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`, ``)
+	// Receipts that can share a row differ in nothing else than these
+	// columns; the others are written into the statement (see
+	// bInsertMessages). A lone one is a row of span 1.
+	bInsertSpans = newBulk(`INSERT INTO mailbox (account, device, seq, message_id, from_account, from_device, to_account,
+		sent_at, body, span, kind, client_id, group_id, expires_at, has_media) VALUES `,
+		`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '`+string(parley.KindDelivered)+`', '', '', 0, 0)`, ``)
 	// The span rows of one device that may hold any of the sequence
 	// numbers in (lo + maxSpan - 1 … hi].
 	qSpans = newQuery(`SELECT seq, span, kind, message_id, from_account, from_device, group_id, body
@@ -88,21 +92,20 @@ func (sp *spanner) add(it *parley.Item) {
 // collected ones.
 func (sp *spanner) reset() { clear(sp.open) }
 
-// rows appends the collected spans to single (bInsertItems rows, for spans
-// of one item) and spans (bInsertSpans rows).
-func (sp *spanner) rows(single, spans []any) ([]any, []any) {
+// rows appends the collected spans to rows, as bInsertSpans rows. A span
+// of one item is an ordinary row: span 1, the message id in its column,
+// no body.
+func (sp *spanner) rows(rows []any) []any {
 	for _, s := range sp.spans {
 		it := s.first
-		if len(s.ids) == 1 {
-			single = append(single, it.Account, int64(it.Device), int64(it.Seq), string(it.Kind), it.MessageID, it.ClientID,
-				it.From, int64(it.FromDevice), it.To, micros(it.Timestamp), blob(it.Body), it.Group, int64(0), 0)
-			continue
+		var body []byte
+		if len(s.ids) > 1 {
+			body = []byte(strings.Join(s.ids, "\n"))
 		}
-		spans = append(spans, it.Account, int64(it.Device), int64(it.Seq), string(it.Kind), it.MessageID, it.ClientID,
-			it.From, int64(it.FromDevice), it.To, micros(it.Timestamp), []byte(strings.Join(s.ids, "\n")), it.Group, int64(0),
-			int64(len(s.ids)))
+		rows = append(rows, it.Account, int64(it.Device), int64(it.Seq), it.MessageID, it.From, int64(it.FromDevice), it.To,
+			micros(it.Timestamp), body, int64(len(s.ids)))
 	}
-	return single, spans
+	return rows
 }
 
 // expandSpan appends the items of a span row (it holds the row's
