@@ -302,6 +302,7 @@ func (s *Store) deleteAcks(t wtx, ops []*op, careful bool) error {
 		if o.deliver || o.err != nil {
 			continue
 		}
+		o.knownRun, o.spanAcked = false, 0
 		r := seqRuns(o.seqs)
 		if o.known != nil && !careful && (len(r) <= 2 || len(r)*4 <= len(o.seqs)) && !slices.ContainsFunc(o.seqs, func(seq uint64) bool {
 			return has(owner, itemKey{o.account, o.device, seq})
@@ -311,6 +312,7 @@ func (s *Store) deleteAcks(t wtx, ops []*op, careful bool) error {
 			for _, seq := range o.seqs {
 				owner[itemKey{o.account, o.device, seq}] = o
 			}
+			o.knownRun = true
 			known = append(known, knownAck{o: o, runs: r})
 			continue
 		}
@@ -405,7 +407,7 @@ func (s *Store) deleteAcks(t wtx, ops []*op, careful bool) error {
 		for _, run := range k.runs {
 			named += int(run[1] - run[0] + 1)
 		}
-		if k.rows+int64(len(deleted[k.o])) != int64(named) {
+		if k.rows+int64(k.o.spanAcked) != int64(named) {
 			return errAcksMissing
 		}
 		deleted[k.o] = k.o.known

@@ -41,6 +41,8 @@ type op struct {
 	webhooks    []parley.WebhookEvent                     // outbox events to commit with the operation (prepared: ids set)
 	followFn    func(deleted []parley.Item) []parley.Item // AckWith: makes items from the deleted rows, in every run
 	known       []parley.Item                             // AckWith: the items seqs name, by Seq, one each, when the caller knows them
+	knownRun    bool                                      // this run deletes known's items without reading them back
+	spanAcked   int                                       // in such a run: items of span rows it took
 	duplicate   bool                                      // out
 	err         error                                     // out: this operation's own failure (ESTALE), which does not fail the batch
 	stale       bool                                      // addressed to a gone device; later runs of the batch skip it

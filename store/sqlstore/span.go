@@ -127,7 +127,8 @@ func expandSpan(items []parley.Item, it parley.Item, n int64, body []byte, after
 // ackSpans acknowledges the items of span rows that the ack ops of a
 // batch name: left holds every (device, seq) named and not deleted as a
 // row of its own, with the op it counts for. What it removes is added to
-// deleted, as deleteAcks does for whole rows.
+// deleted, as deleteAcks does for whole rows, or only counted in
+// o.spanAcked for an op whose items are known (o.knownRun).
 func (s *Store) ackSpans(t wtx, left map[itemKey]*op, deleted map[*op][]parley.Item) error {
 	type bounds struct{ lo, hi uint64 }
 	devs := make(map[deviceKey]bounds)
@@ -176,6 +177,11 @@ func (s *Store) ackSpans(t wtx, left map[itemKey]*op, deleted map[*op][]parley.I
 					continue
 				}
 				delete(left, k) // counts once, for the first op that named it
+				ids[i], changed = nil, true
+				if o.knownRun {
+					o.spanAcked++ // its known items are what it deleted
+					continue
+				}
 				c := x.it
 				c.Seq, c.MessageID = k.seq, string(id)
 				d := deleted[o]
@@ -183,7 +189,6 @@ func (s *Store) ackSpans(t wtx, left map[itemKey]*op, deleted map[*op][]parley.I
 					d = make([]parley.Item, 0, len(o.seqs))
 				}
 				deleted[o] = append(d, c)
-				ids[i], changed = nil, true
 			}
 			if !changed {
 				continue
