@@ -34,8 +34,9 @@ type session struct {
 
 	held bool // the connection is held until the hub's EndBurst; guarded by hub.heldMu
 
-	// The frames of the items sent and not yet acknowledged (see ack).
-	sent sentRing
+	// The frames of the items sent and not yet acknowledged (see known);
+	// nil when there are none.
+	sent *sentRing
 
 	// Live items that arrived ahead of a gap (see deliver); nil when none.
 	early      map[uint64][]byte
@@ -288,7 +289,7 @@ func (s *session) catchUp(ctx context.Context) {
 		for i := range items {
 			f := encodeItem(&items[i])
 			s.write(f)
-			s.sent.put(items[i].Seq, f, s.hub.o.Window)
+			s.keepSent(items[i].Seq, f)
 			s.lastSent = items[i].Seq
 			s.pending++
 		}
@@ -355,7 +356,7 @@ func (s *session) deliver(seq uint64, frame []byte) {
 // send1 writes the live item seq. s.mu must be held.
 func (s *session) send1(seq uint64, frame []byte) {
 	s.write(frame)
-	s.sent.put(seq, frame, s.hub.o.Window)
+	s.keepSent(seq, frame)
 	s.lastSent = seq
 	s.pending++
 	s.hub.o.Metrics.ItemsSent.Inc()
@@ -510,9 +511,16 @@ func (s *session) known(seqs []uint64) []parley.Item {
 	all := true
 	s.mu.Lock()
 	for _, seq := range seqs {
-		f, ok := s.sent.take(seq)
+		var f []byte
+		ok := false
+		if s.sent != nil {
+			f, ok = s.sent.take(seq)
+		}
 		frames = append(frames, f)
 		all = all && ok
+	}
+	if s.sent != nil && s.sent.n == 0 {
+		s.sent = nil
 	}
 	s.mu.Unlock()
 	if !all {
@@ -529,12 +537,21 @@ func (s *session) known(seqs []uint64) []parley.Item {
 	return items
 }
 
+// keepSent keeps the frame of item seq, sent, for known. s.mu must be
+// held.
+func (s *session) keepSent(seq uint64, frame []byte) {
+	if s.sent == nil {
+		s.sent = new(sentRing)
+	}
+	s.sent.put(seq, frame, s.hub.o.Window)
+}
+
 // sentRing holds the frames of the items a connection sent and that were
 // not acknowledged yet, in slot seq modulo its length. A slot taken by
 // another such item makes it grow, up to the window; past that the older
 // frame is dropped, and the ack of its item goes without (session.known).
-// It holds nothing while nothing is unacknowledged: an idle connection's
-// memory is a budget.
+// The session drops it while nothing is unacknowledged: an idle
+// connection's memory is a budget.
 type sentRing struct {
 	slots []sentSlot
 	n     int // slots in use
