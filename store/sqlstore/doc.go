@@ -30,8 +30,11 @@
 // RETURNING, which tells which were; the others are looked up, and their
 // deliveries are duplicates), take each device's sequence numbers with
 // one UPDATE ... RETURNING on the next_seq counters (a revoked or unknown
-// device returns no row), delete acked items, insert the new ones (the
-// receipts one ack makes for one device as one row: see span.go). The
+// device returns no row), delete acked items (read back with RETURNING
+// to make the receipts, unless the caller knew them: then only counted,
+// and the batch runs again carefully when the count falls short), insert
+// the new ones (the receipts one ack makes for one device as one row: see
+// span.go). The
 // statements run in chunks of power-of-two sizes so that their few texts
 // stay prepared. On PostgreSQL the batch first locks the device rows it
 // touches with SELECT ... ORDER BY account, id FOR UPDATE, so that
