@@ -464,6 +464,7 @@ func (s *session) release() {
 
 func (s *session) ack(seqs []uint64) {
 	ctx := s.hub.deadlines.get()
+	known := s.known(seqs) // taken in either case, so that no frame stays behind
 	done := func(err error) {
 		if err != nil {
 			s.fail("", err)
@@ -485,7 +486,7 @@ func (s *session) ack(seqs []uint64) {
 	}
 	// Queued here, in frame order, so that a read receipt sent after an
 	// ack commits after the delivery receipts that ack makes.
-	err := s.hub.msg.AckThen(ctx, s.account, s.device, seqs, s.known(seqs), func(_ *parley.Burst, err error) {
+	err := s.hub.msg.AckThen(ctx, s.account, s.device, seqs, known, func(_ *parley.Burst, err error) {
 		defer s.inflight.Add(-1)
 		if err == nil && s.needsCatchUp(len(seqs)) {
 			// Reading the store is not for a commit's callback: the

@@ -150,3 +150,37 @@ func TestSentRing(t *testing.T) {
 		t.Errorf("every item taken: %d slots, %d in use; want none", len(r.slots), r.n)
 	}
 }
+
+// A session reads an ack's items back from the frames it sent them in,
+// forgets the frames the ack names whether or not it knew them all, and
+// drops the ring once nothing is unacknowledged.
+func TestSessionKnown(t *testing.T) {
+	ctx, client, conn := wsPair(t)
+	s := &session{hub: &Hub{o: Options{Window: 512, Metrics: NewMetrics(nil)}}, c: conn}
+	for seq := uint64(1); seq <= 5; seq++ {
+		it := parley.Item{Seq: seq, Kind: parley.KindMessage, MessageID: "m" + strconv.FormatUint(seq, 10), ClientID: "c",
+			From: "4915100000001", FromDevice: 2, To: "4915100000002", Timestamp: time.UnixMilli(1767225600000), Body: []byte("x")}
+		s.deliver(seq, encodeItem(&it))
+	}
+	for range 5 {
+		if _, _, err := client.Read(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := s.known([]uint64{1, 2, 3})
+	if len(got) != 3 || got[1].Seq != 2 || got[1].MessageID != "m2" || got[1].From != "4915100000001" ||
+		got[1].FromDevice != 2 || got[1].Kind != parley.KindMessage {
+		t.Fatalf("known(1, 2, 3) = %+v", got)
+	}
+	if got := s.known([]uint64{2}); got != nil {
+		t.Errorf("known(2) again = %+v, want nil (its frame was taken)", got)
+	}
+	if got := s.known([]uint64{4, 5, 9}); got != nil {
+		t.Errorf("known(4, 5, 9) = %+v, want nil (9 was never sent)", got)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sent != nil {
+		t.Errorf("every sent frame taken, the ring is still there: %d in use", s.sent.n)
+	}
+}

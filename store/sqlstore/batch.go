@@ -203,7 +203,7 @@ func (s *Store) apply(t wtx, ops []*op, careful bool) error {
 	rows := s.scratch.rows(bInsertMessages.width*nmsgs + bInsertItems.width*(nitems-nmsgs)) // at most; spans take fewer
 	defer s.scratch.keepRows(rows)
 	msgRows := rows[: 0 : bInsertMessages.width*nmsgs]
-	itemRows := rows[cap(msgRows):cap(msgRows)]
+	itemRows := rows[cap(msgRows):cap(msgRows):len(rows)]
 	var spanRows []any
 	var sp spanner
 	for _, o := range ops {
