@@ -12,11 +12,10 @@ import (
 	"github.com/parley-chat/parley/store/sqlstore"
 )
 
-// Migration 0023 rebuilds webhook_events (ids unique per queue): open and
-// dead events written under the old schema come through it whole, and
-// keep their order.
-func TestMigrationKeepsWebhookEvents(t *testing.T) {
-	ctx := t.Context()
+// migratedBefore returns the path of a new database migrated up to, not
+// including, version, and a connection to it that the caller closes.
+func migratedBefore(t *testing.T, version int) (string, *sql.DB) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "parley.db")
 	ms, err := sqlite.Migrations()
 	if err != nil {
@@ -24,7 +23,7 @@ func TestMigrationKeepsWebhookEvents(t *testing.T) {
 	}
 	var before []sqlstore.Migration
 	for _, m := range ms {
-		if m.Version < 23 {
+		if m.Version < version {
 			before = append(before, m)
 		}
 	}
@@ -32,9 +31,31 @@ func TestMigrationKeepsWebhookEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := sqlstore.Migrate(ctx, db, sqlite.Dialect, before); err != nil {
+	if err := sqlstore.Migrate(t.Context(), db, sqlite.Dialect, before); err != nil {
 		t.Fatal(err)
 	}
+	return path, db
+}
+
+// openMigrated closes db and opens the store at path, which migrates it
+// to the current schema.
+func openMigrated(t *testing.T, path string, db *sql.DB) *sqlite.Store {
+	t.Helper()
+	db.Close()
+	s, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatalf("Open (migrating to the current schema): %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// Migration 0023 rebuilds webhook_events (ids unique per queue): open and
+// dead events written under the old schema come through it whole, and
+// keep their order.
+func TestMigrationKeepsWebhookEvents(t *testing.T) {
+	ctx := t.Context()
+	path, db := migratedBefore(t, 23)
 	t0 := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC).UnixMicro()
 	for i, e := range []struct {
 		seq       int
@@ -52,13 +73,7 @@ func TestMigrationKeepsWebhookEvents(t *testing.T) {
 	if _, err := db.ExecContext(ctx, `INSERT INTO webhook_queues (endpoint, okey, open_events, due_at) VALUES ('app', 'k', 2, ?)`, t0); err != nil {
 		t.Fatal(err)
 	}
-	db.Close()
-
-	s, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatalf("Open (migrating to the current schema): %v", err)
-	}
-	defer s.Close()
+	s := openMigrated(t, path, db)
 	now := time.UnixMicro(t0)
 	qs, err := s.ClaimWebhooks(ctx, parley.WebhookClaim{Now: now, LeaseUntil: now.Add(time.Minute), Lease: "l", Queues: 10, PerQueue: 10})
 	if err != nil {
@@ -84,24 +99,7 @@ func TestMigrationKeepsWebhookEvents(t *testing.T) {
 // key: keys committed before it still make their resends duplicates.
 func TestMigrationKeepsIdempotencyKeys(t *testing.T) {
 	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "parley.db")
-	ms, err := sqlite.Migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var before []sqlstore.Migration
-	for _, m := range ms {
-		if m.Version < 28 {
-			before = append(before, m)
-		}
-	}
-	db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(5000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sqlstore.Migrate(ctx, db, sqlite.Dialect, before); err != nil {
-		t.Fatal(err)
-	}
+	path, db := migratedBefore(t, 28)
 	t0 := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	for i, k := range []struct{ from, client string }{{"15550001", "c-1"}, {"15550002", "c-1"}, {"15550001", "c-2"}} {
 		_, err := db.ExecContext(ctx, `INSERT INTO idempotency (from_account, from_device, client_id, message_id, sent_at) VALUES (?, 1, ?, ?, ?)`,
@@ -110,13 +108,7 @@ func TestMigrationKeepsIdempotencyKeys(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	db.Close()
-
-	s, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatalf("Open (migrating to the current schema): %v", err)
-	}
-	defer s.Close()
+	s := openMigrated(t, path, db)
 	for i, k := range []struct{ from, client string }{{"15550001", "c-1"}, {"15550002", "c-1"}, {"15550001", "c-2"}} {
 		id, at, err := s.Sent(ctx, k.from, 1, k.client)
 		if want := fmt.Sprintf("m%d", i); err != nil || id != want || !at.Equal(t0.Add(time.Duration(i)*time.Second)) {

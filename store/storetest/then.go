@@ -17,17 +17,23 @@ type thenMailbox interface {
 	AckWithThen(ctx context.Context, account string, device uint32, seqs []uint64, known []parley.Item, followUps func(deleted []parley.Item) []parley.Item, then func(b *parley.Burst, sent []parley.Item, err error)) error
 }
 
-// testThen checks the callback variants of Deliver and AckWith, for
-// stores that have them: each callback runs once with the result Deliver
-// and AckWith would return, duplicates included, and what a callback
-// hands to its burst's Finally runs after every callback of that burst.
-func testThen(t *testing.T, open func(t *testing.T) parley.Store) {
+// openThen opens a store with the callback variants and a pair on it;
+// the test is skipped for a store without them.
+func openThen(t *testing.T, open func(t *testing.T) parley.Store) (parley.Store, thenMailbox, *pair) {
 	s := open(t)
 	tm, ok := s.(thenMailbox)
 	if !ok {
 		t.Skip("this store has no callback variants")
 	}
-	p := newPair(t, s)
+	return s, tm, newPair(t, s)
+}
+
+// testThen checks the callback variants of Deliver and AckWith, for
+// stores that have them: each callback runs once with the result Deliver
+// and AckWith would return, duplicates included, and what a callback
+// hands to its burst's Finally runs after every callback of that burst.
+func testThen(t *testing.T, open func(t *testing.T) parley.Store) {
+	s, tm, p := openThen(t, open)
 	const n = 200
 	var mu sync.Mutex
 	var events []string               // in the order callbacks and Finally functions ran
@@ -130,12 +136,7 @@ func testThen(t *testing.T, open func(t *testing.T) parley.Store) {
 // when it does not match seqs. Receipts stored as one span row (span.go)
 // are acknowledged with known items too.
 func testAckKnown(t *testing.T, open func(t *testing.T) parley.Store) {
-	s := open(t)
-	tm, ok := s.(thenMailbox)
-	if !ok {
-		t.Skip("this store has no callback variants")
-	}
-	p := newPair(t, s)
+	s, tm, p := openThen(t, open)
 	for i := range 6 {
 		p.deliver(t, fmt.Sprint(i))
 	}
