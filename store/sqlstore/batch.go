@@ -126,8 +126,10 @@ func (s *Store) apply(t wtx, ops []*op, careful bool) error {
 
 	// How many sequence numbers each device needs, in device order; the
 	// acking device is listed with 0 so that its state is reported too.
+	// Counted too: plain messages (bInsertMessages) and the other items
+	// but receipts that may share a row (bInsertItems), for their rows.
 	need := make(map[deviceKey]int64, len(ops))
-	nitems := 0
+	nmsgs, nother := 0, 0
 	for _, o := range ops {
 		if o.err != nil || o.duplicate {
 			continue
@@ -135,10 +137,16 @@ func (s *Store) apply(t wtx, ops []*op, careful bool) error {
 		if !o.deliver {
 			need[deviceKey{o.account, o.device}] += 0
 		}
-		for _, it := range o.items {
+		for i := range o.items {
+			it := &o.items[i]
 			need[deviceKey{it.Account, it.Device}]++
+			switch {
+			case len(o.media) == 0 && plainMessage(it):
+				nmsgs++
+			case len(o.media) > 0 || !spannable(it):
+				nother++
+			}
 		}
-		nitems += len(o.items)
 	}
 	keys := make([]deviceKey, 0, len(need))
 	for k := range need {
@@ -188,19 +196,9 @@ func (s *Store) apply(t wtx, ops []*op, careful bool) error {
 		return errRestart
 	}
 
-	// Plain messages first (bInsertMessages), the other items after them
-	// in the same buffer.
-	nmsgs := 0
-	for _, o := range ops {
-		if o.err == nil && !o.duplicate && len(o.media) == 0 {
-			for i := range o.items {
-				if plainMessage(&o.items[i]) {
-					nmsgs++
-				}
-			}
-		}
-	}
-	rows := s.scratch.rows(bInsertMessages.width*nmsgs + bInsertItems.width*(nitems-nmsgs)) // at most; spans take fewer
+	// Plain messages first, the other items after them in the same
+	// buffer; receipts that may share a row go to spanRows.
+	rows := s.scratch.rows(bInsertMessages.width*nmsgs + bInsertItems.width*nother) // at most (items to gone devices are dropped)
 	defer s.scratch.keepRows(rows)
 	msgRows := rows[: 0 : bInsertMessages.width*nmsgs]
 	itemRows := rows[cap(msgRows):cap(msgRows):len(rows)]
