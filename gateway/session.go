@@ -566,7 +566,7 @@ type sentSlot struct {
 // put keeps frame, the frame of item seq; window bounds the slots.
 func (r *sentRing) put(seq uint64, frame []byte, window int) {
 	if r.slots == nil {
-		r.slots = make([]sentSlot, 16)
+		r.slots = make([]sentSlot, 64) // a busy connection's window's worth, as a rule: no growing
 	}
 	for {
 		sl := &r.slots[seq&uint64(len(r.slots)-1)]

@@ -117,10 +117,14 @@ func TestSentRing(t *testing.T) {
 	var r sentRing
 	frame := func(seq uint64) []byte { return []byte{byte(seq)} }
 	for seq := uint64(1); seq <= 40; seq++ {
-		r.put(seq, frame(seq), 64)
+		r.put(seq, frame(seq), 128)
 	}
 	if len(r.slots) != 64 || r.n != 40 {
 		t.Fatalf("after 40 items: %d slots, %d in use; want 64, 40", len(r.slots), r.n)
+	}
+	r.put(65, frame(65), 128) // meets item 1 at 64 slots
+	if len(r.slots) != 128 || r.n != 41 {
+		t.Fatalf("after item 65: %d slots, %d in use; want 128, 41", len(r.slots), r.n)
 	}
 	if _, ok := r.take(41); ok {
 		t.Error("take(41) found a frame never put")
@@ -133,13 +137,15 @@ func TestSentRing(t *testing.T) {
 	if _, ok := r.take(5); ok {
 		t.Error("take(5) found a frame taken before")
 	}
-	// Item 85 meets item 21 in a full ring: 21's frame goes.
-	r.put(85, frame(85), 64)
+	// Item 149 meets item 21 in a ring at the window: 21's frame goes.
+	r.put(149, frame(149), 128)
 	if _, ok := r.take(21); ok {
-		t.Error("take(21) found a frame dropped for item 85")
+		t.Error("take(21) found a frame dropped for item 149")
 	}
-	if f, ok := r.take(85); !ok || f[0] != 85 {
-		t.Errorf("take(85) = %v, %v", f, ok)
+	for _, seq := range []uint64{149, 65} {
+		if f, ok := r.take(seq); !ok || f[0] != byte(seq) {
+			t.Errorf("take(%d) = %v, %v", seq, f, ok)
+		}
 	}
 	for seq := uint64(22); seq <= 40; seq++ {
 		if _, ok := r.take(seq); !ok {
