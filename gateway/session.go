@@ -505,7 +505,7 @@ func (s *session) ack(seqs []uint64) {
 // known returns the items seqs name as this connection sent them, read
 // back from their frames, and forgets the frames; nil unless it has every
 // one. With them the store deletes the items without reading them back
-// (service.ThenMailbox): that read was about a tenth of the writer's time.
+// (service.ThenMailbox): that read was about a fifth of the writer's time.
 func (s *session) known(seqs []uint64) []parley.Item {
 	var buf [32][]byte
 	frames := buf[:0]

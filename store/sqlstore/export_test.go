@@ -1,5 +1,7 @@
 package sqlstore
 
+import "slices"
+
 // HotStatements returns, rebound for d, the statements that the mailbox
 // batch and the mailbox's readers run: every bulk of the batch with one
 // and with two rows, and the other queries. plan_test.go checks how the
@@ -10,7 +12,7 @@ func HotStatements(d *Dialect) []string {
 	for _, b := range batchBulks {
 		out = append(out, t.bulks[b.id][0], t.bulks[b.id][1])
 	}
-	for _, q := range append(batchQueries, qSent, qFetch) {
+	for _, q := range slices.Concat(batchQueries, []query{qSent, qFetch}) {
 		out = append(out, t.queries[q])
 	}
 	return out

@@ -144,7 +144,7 @@ func (s *Store) stmt(ctx context.Context, tx *sql.Tx, text string) (*sql.Stmt, e
 
 // batchQueries are the statements other than bulks that a batch may
 // run; prepareBulk prepares them too.
-var batchQueries = []query{qSpans, qSetSpanBody, qDeleteSpanItem, qDeleteRun}
+var batchQueries = []query{qSpans, qSetSpanBody, qDeleteSpanItem, qDeleteRun, qDeleteKnownRun}
 
 // batchBulks are the bulks that only the mailbox batch runs prepared.
 var batchBulks = []bulk{bLockDevices, bInsertKeys, bInsertNewKeys, bFindKeys, bTakeSeqs, bInsertItems, bInsertMessages, bDeleteItems,
