@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/app"
+	"github.com/parley-chat/parley/internal/gcpace"
 )
 
 func serve(ctx context.Context, args []string) error {
@@ -41,6 +42,7 @@ func serve(ctx context.Context, args []string) error {
 	fs.IntVar(&cfg.BusinessThroughput, "business-throughput", 80, "messages per second of new business numbers (Cloud API throughput)")
 	fs.IntVar(&cfg.WebhookConcurrency, "webhook-concurrency", 64, "webhook POSTs in flight on this node")
 	fs.IntVar(&cfg.HostedDevices, "hosted-devices", 10_000, "hosted devices (business numbers, sandbox customers) this node runs at most (0: none, an API-only node of a cluster)")
+	gcHeadroom := fs.Int("gc-headroom", int(gcpace.Default.Headroom>>20), "MiB of extra heap the garbage collector may use while the node allocates fast (0: GOGC alone; a GOGC in the environment turns this off)")
 	fs.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
@@ -67,6 +69,18 @@ func serve(ctx context.Context, args []string) error {
 	}
 	cfg.Logger = log
 	slog.SetDefault(log)
+	if *gcHeadroom < 0 {
+		return fmt.Errorf("--gc-headroom %d: want 0 or more MiB", *gcHeadroom)
+	}
+	gcp := gcpace.Default
+	gcp.Headroom = uint64(*gcHeadroom) << 20
+	gcCtx, stopGC := context.WithCancel(ctx)
+	gcDone := make(chan struct{})
+	go func() {
+		defer close(gcDone)
+		gcp.Run(gcCtx, func(pc int) { log.Debug("garbage collector target", "gc_percent", pc) })
+	}()
+	defer func() { stopGC(); <-gcDone }()
 	m := app.New(cfg)
 	if err := m.Start(ctx); err != nil {
 		return err
