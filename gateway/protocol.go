@@ -5,9 +5,9 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"github.com/parley-chat/parley/internal/jsonenc"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/parley-chat/parley"
 )
@@ -91,24 +91,24 @@ func appendItem(b []byte, it *parley.Item) []byte {
 	b = append(b, `{"type":"item","seq":`...)
 	b = strconv.AppendUint(b, it.Seq, 10)
 	b = append(b, `,"kind":`...)
-	b = appendJSONString(b, string(it.Kind))
+	b = jsonenc.AppendString(b, string(it.Kind))
 	b = append(b, `,"message_id":`...)
-	b = appendJSONString(b, it.MessageID)
+	b = jsonenc.AppendString(b, it.MessageID)
 	if it.ClientID != "" {
 		b = append(b, `,"client_id":`...)
-		b = appendJSONString(b, it.ClientID)
+		b = jsonenc.AppendString(b, it.ClientID)
 	}
 	b = append(b, `,"from":`...)
-	b = appendJSONString(b, it.From)
+	b = jsonenc.AppendString(b, it.From)
 	b = append(b, `,"from_device":`...)
 	b = strconv.AppendUint(b, uint64(it.FromDevice), 10)
 	if it.To != "" {
 		b = append(b, `,"to":`...)
-		b = appendJSONString(b, it.To)
+		b = jsonenc.AppendString(b, it.To)
 	}
 	if it.Group != "" {
 		b = append(b, `,"group":`...)
-		b = appendJSONString(b, it.Group)
+		b = jsonenc.AppendString(b, it.Group)
 	}
 	b = append(b, `,"timestamp":`...)
 	b = strconv.AppendInt(b, it.Timestamp.UnixMilli(), 10)
@@ -122,50 +122,6 @@ func appendItem(b []byte, it *parley.Item) []byte {
 		b = strconv.AppendInt(b, sec, 10)
 	}
 	return append(b, '}')
-}
-
-// appendJSONString appends s as a JSON string the way encoding/json does
-// (HTML-safe escapes, U+2028/2029 escaped, invalid UTF-8 as U+FFFD), so
-// the hand-written encoder matches it byte for byte.
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c == '\n':
-				b = append(b, '\\', 'n')
-			case c == '\r':
-				b = append(b, '\\', 'r')
-			case c == '\t':
-				b = append(b, '\\', 't')
-			case c == '\b':
-				b = append(b, '\\', 'b')
-			case c == '\f':
-				b = append(b, '\\', 'f')
-			case c < 0x20 || c == '<' || c == '>' || c == '&':
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			default:
-				b = append(b, c)
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
-		default:
-			b = append(b, s[i:i+size]...)
-		}
-		i += size
-	}
-	return append(b, '"')
 }
 
 type readyFrame struct {
@@ -190,11 +146,11 @@ type sentFrame struct {
 func (f *sentFrame) encode() []byte {
 	b := make([]byte, 0, 80+len(f.ID)+len(f.MessageID))
 	b = append(b, `{"type":`...)
-	b = appendJSONString(b, f.Type)
+	b = jsonenc.AppendString(b, f.Type)
 	b = append(b, `,"id":`...)
-	b = appendJSONString(b, f.ID)
+	b = jsonenc.AppendString(b, f.ID)
 	b = append(b, `,"message_id":`...)
-	b = appendJSONString(b, f.MessageID)
+	b = jsonenc.AppendString(b, f.MessageID)
 	b = append(b, `,"timestamp":`...)
 	b = strconv.AppendInt(b, f.Timestamp, 10)
 	if f.Duplicate {

@@ -3,8 +3,8 @@ package sdk
 import (
 	"encoding/base64"
 	"encoding/json"
+	"github.com/parley-chat/parley/internal/jsonenc"
 	"strconv"
-	"unicode/utf8"
 )
 
 // appendFrame appends json.Marshal(f) to b, byte for byte, without
@@ -21,7 +21,7 @@ func appendFrame(b []byte, f *Frame) ([]byte, error) {
 		return append(b, j...), err
 	}
 	b = append(b, `{"type":`...)
-	b = appendString(b, f.Type)
+	b = jsonenc.AppendString(b, f.Type)
 	b = appendStringField(b, `,"id":`, f.ID)
 	b = appendStringField(b, `,"token":`, f.Token)
 	b = appendIntField(b, `,"version":`, int64(f.Version))
@@ -36,7 +36,7 @@ func appendFrame(b []byte, f *Frame) ([]byte, error) {
 				b = append(b, ',')
 			}
 			b = append(b, `{"account":`...)
-			b = appendString(b, c.Account)
+			b = jsonenc.AppendString(b, c.Account)
 			b = append(b, `,"device":`...)
 			b = strconv.AppendUint(b, uint64(c.Device), 10)
 			b = appendBytesField(b, `,"body":`, c.Body)
@@ -86,7 +86,7 @@ func appendStringField(b []byte, key, s string) []byte {
 	if s == "" {
 		return b
 	}
-	return appendString(append(b, key...), s)
+	return jsonenc.AppendString(append(b, key...), s)
 }
 
 func appendIntField(b []byte, key string, n int64) []byte {
@@ -128,59 +128,7 @@ func appendStringsField(b []byte, key string, ss []string) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, s)
+		b = jsonenc.AppendString(b, s)
 	}
 	return append(b, ']')
-}
-
-// appendString appends s as a JSON string as encoding/json writes it.
-func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0 // s[start:i] is yet to be appended as it is
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

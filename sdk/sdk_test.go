@@ -9,7 +9,8 @@ import (
 
 // TestImports keeps the SDK a client: no server packages (it talks to
 // servers over HTTP and WebSocket only; crypto is client-side, and
-// internal/jsonscan a JSON reader the gateway shares) and no file system
+// internal/jsonscan and internal/jsonenc a JSON reader and writer the
+// gateway shares) and no file system
 // (it must build for browsers; sdk/profile holds the files).
 func TestImports(t *testing.T) {
 	for _, goos := range []string{"linux", "js"} {
@@ -23,7 +24,8 @@ func TestImports(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, imp := range pkg.Imports {
-			client := imp == "github.com/parley-chat/parley/crypto" || imp == "github.com/parley-chat/parley/internal/jsonscan"
+			client := imp == "github.com/parley-chat/parley/crypto" || imp == "github.com/parley-chat/parley/internal/jsonscan" ||
+				imp == "github.com/parley-chat/parley/internal/jsonenc"
 			if strings.HasPrefix(imp, "github.com/parley-chat/parley") && !client || imp == "os" || imp == "io/fs" || imp == "path/filepath" {
 				t.Errorf("GOOS=%s: sdk imports %s", goos, imp)
 			}
