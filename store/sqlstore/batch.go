@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"cmp"
 	"errors"
+	"fmt"
 	"slices"
 
 	"github.com/parley-chat/parley"
@@ -124,22 +125,37 @@ func (s *Store) apply(t wtx, ops []*op, careful bool) error {
 		return err
 	}
 
-	// How many sequence numbers each device needs, in device order; the
-	// acking device is listed with 0 so that its state is reported too.
-	// Counted too: plain messages (bInsertMessages) and the other items
-	// but receipts that may share a row (bInsertItems), for their rows.
-	need := make(map[deviceKey]int64, len(ops))
+	// Every device the batch takes sequence numbers from gets an index
+	// (the acking devices too, with none needed, so that their state is
+	// reported): items refer to theirs through devOf, from o.dev0 on, so
+	// that a device's key is hashed once per item rather than at each
+	// step below. Counted too: plain messages (bInsertMessages) and the
+	// other items but receipts that may share a row (bInsertItems), for
+	// their rows.
+	devs := make(map[deviceKey]int32, 64)
+	var keys []deviceKey
+	index := func(k deviceKey) int32 {
+		i, ok := devs[k]
+		if !ok {
+			i = int32(len(keys))
+			devs[k] = i
+			keys = append(keys, k)
+		}
+		return i
+	}
+	devOf := s.scratch.devOf[:0]
 	nmsgs, nother := 0, 0
 	for _, o := range ops {
 		if o.err != nil || o.duplicate {
 			continue
 		}
 		if !o.deliver {
-			need[deviceKey{o.account, o.device}] += 0
+			o.ackDev = index(deviceKey{o.account, o.device})
 		}
+		o.dev0 = len(devOf)
 		for i := range o.items {
 			it := &o.items[i]
-			need[deviceKey{it.Account, it.Device}]++
+			devOf = append(devOf, index(deviceKey{it.Account, it.Device}))
 			switch {
 			case len(o.media) == 0 && plainMessage(it):
 				nmsgs++
@@ -148,16 +164,25 @@ func (s *Store) apply(t wtx, ops []*op, careful bool) error {
 			}
 		}
 	}
-	keys := make([]deviceKey, 0, len(need))
-	for k := range need {
-		keys = append(keys, k)
+	if cap(devOf) <= 16*maxBatch { // a batch's worth; a rare bigger one is let go
+		s.scratch.devOf = devOf
 	}
-	slices.SortFunc(keys, compareDeviceKeys)
+	need := make([]int64, len(keys))
+	for _, d := range devOf {
+		need[d]++
+	}
+	order := make([]int32, len(keys))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int { return compareDeviceKeys(keys[a], keys[b]) })
 	args := make([]any, 0, 3*len(keys))
-	for _, k := range keys {
-		args = append(args, k.account, int64(k.id), need[k])
+	for _, i := range order {
+		args = append(args, keys[i].account, int64(keys[i].id), need[i])
 	}
-	next := make(map[deviceKey]uint64, len(keys)) // the first seq this batch hands out, per active device
+	// The first seq this batch hands out, per device that is active.
+	next := make([]uint64, len(keys))
+	active := make([]bool, len(keys))
 	err := s.queryBulk(t, bTakeSeqs, args, func(r scanner) error {
 		var k deviceKey
 		var id, after int64
@@ -165,7 +190,11 @@ func (s *Store) apply(t wtx, ops []*op, careful bool) error {
 			return err
 		}
 		k.id = uint32(id)
-		next[k] = uint64(after - need[k])
+		i, ok := devs[k]
+		if !ok {
+			return fmt.Errorf("sqlstore: took seqs of device %s, which the batch did not name", parley.DeviceAddress(k.account, k.id))
+		}
+		next[i], active[i] = uint64(after-need[i]), true
 		return nil
 	})
 	if err != nil {
@@ -178,15 +207,15 @@ func (s *Store) apply(t wtx, ops []*op, careful bool) error {
 			continue
 		}
 		if !o.deliver {
-			if k := (deviceKey{o.account, o.device}); !has(next, k) {
-				o.markStale(k)
+			if !active[o.ackDev] {
+				o.markStale(keys[o.ackDev])
 				restart = true
 			}
 			continue
 		}
-		for _, it := range o.items {
-			if k := (deviceKey{it.Account, it.Device}); !has(next, k) {
-				o.markStale(k)
+		for i := range o.items {
+			if d := devOf[o.dev0+i]; !active[d] {
+				o.markStale(keys[d])
 				restart = true
 				break
 			}
@@ -214,13 +243,12 @@ func (s *Store) apply(t wtx, ops []*op, careful bool) error {
 		}
 		for i := range o.items {
 			it := &o.items[i]
-			k := deviceKey{it.Account, it.Device}
-			seq, ok := next[k]
-			if !ok {
+			d := devOf[o.dev0+i]
+			if !active[d] {
 				continue // a follow-up to a device that is gone: dropped
 			}
-			it.Seq = seq
-			next[k] = seq + 1
+			it.Seq = next[d]
+			next[d]++
 			if hasMedia == 0 && spannable(it) {
 				sp.add(it)
 				continue
@@ -292,7 +320,30 @@ func (s *Store) deleteAcks(t wtx, ops []*op, careful bool) error {
 	if n == 0 {
 		return nil
 	}
+	// owner holds every (device, seq) an op named with the first op that
+	// named it, but for the items known ops own that are rows of their
+	// own: those are in knownRuns only, by device, as the runs of seqs
+	// the known ops named, which saves three map operations per item.
 	owner := make(map[itemKey]*op, n)
+	knownRuns := make(map[deviceKey][][2]uint64)
+	ownerDevices := make(map[deviceKey]bool) // devices with seqs in owner
+	takenByKnown := func(d deviceKey, seq uint64) bool {
+		for _, r := range knownRuns[d] {
+			if r[0] <= seq && seq <= r[1] {
+				return true
+			}
+		}
+		return false
+	}
+	// firstToName reports whether no op before o named any of the seqs
+	// of o, whose runs are r (else the first op's delete would count the
+	// row, o's would miss it), and whether knownRuns can take r.
+	firstToName := func(o *op, d deviceKey, r [][2]uint64) bool {
+		if len(knownRuns[d])+len(r) > maxKnownRuns || overlaps(knownRuns[d], r) {
+			return false
+		}
+		return !ownerDevices[d] || !slices.ContainsFunc(o.seqs, func(seq uint64) bool { return has(owner, itemKey{d.account, d.id, seq}) })
+	}
 	var rows []any    // (account, device, seq) for the bulk delete
 	var runs []ackRun // for the range deletes
 	var known []knownAck
@@ -302,13 +353,16 @@ func (s *Store) deleteAcks(t wtx, ops []*op, careful bool) error {
 		}
 		o.knownRun, o.spanAcked = false, 0
 		r := seqRuns(o.seqs)
-		if o.known != nil && !careful && (len(r) <= 2 || len(r)*4 <= len(o.seqs)) && !slices.ContainsFunc(o.seqs, func(seq uint64) bool {
-			return has(owner, itemKey{o.account, o.device, seq})
-		}) {
-			// Named by no op before it (else the first op's delete would
-			// count the row, this one's would miss it).
-			for _, seq := range o.seqs {
-				owner[itemKey{o.account, o.device, seq}] = o
+		d := deviceKey{o.account, o.device}
+		if o.known != nil && !careful && (len(r) <= 2 || len(r)*4 <= len(o.seqs)) && firstToName(o, d, r) {
+			// Its items of span rows are left to ackSpans, which finds
+			// them in owner.
+			knownRuns[d] = append(knownRuns[d], r...)
+			for i := range o.known {
+				if it := &o.known[i]; spannable(it) {
+					owner[itemKey{o.account, o.device, it.Seq}] = o
+					ownerDevices[d] = true
+				}
 			}
 			o.knownRun = true
 			known = append(known, knownAck{o: o, runs: r})
@@ -316,8 +370,9 @@ func (s *Store) deleteAcks(t wtx, ops []*op, careful bool) error {
 		}
 		for _, seq := range o.seqs {
 			k := itemKey{o.account, o.device, seq}
-			if _, ok := owner[k]; !ok {
+			if _, ok := owner[k]; !ok && !takenByKnown(d, seq) {
 				owner[k] = o
+				ownerDevices[d] = true
 			}
 		}
 		if len(r)*4 <= len(o.seqs) {
@@ -340,13 +395,6 @@ func (s *Store) deleteAcks(t wtx, ops []*op, careful bool) error {
 				return err
 			}
 			k.rows += c
-		}
-		// The items of span rows, which only receipts can be, are left
-		// for ackSpans; the others were rows of their own, gone or not.
-		for _, it := range k.o.known {
-			if !spannable(&it) {
-				delete(owner, itemKey{k.o.account, k.o.device, it.Seq})
-			}
 		}
 	}
 	deleted := make(map[*op][]parley.Item)
@@ -476,6 +524,7 @@ func (s *Store) deleteAcks(t wtx, ops []*op, careful bool) error {
 // next, so that a batch does not allocate them anew.
 type batchScratch struct {
 	itemRows []any
+	devOf    []int32 // apply's device index of every item
 }
 
 // rows returns n nil values, for the batch to append rows to parts of.
@@ -508,6 +557,24 @@ type ackRun struct {
 	account string
 	device  uint32
 	lo, hi  uint64
+}
+
+// maxKnownRuns bounds the runs of seqs the known ops of a batch may name
+// for one device; acks past it take the path of unknown ones. It keeps
+// the searches of knownRuns short whatever a client sends.
+const maxKnownRuns = 64
+
+// overlaps reports whether any of the runs a and b, [lo, hi] pairs, share
+// a number.
+func overlaps(a, b [][2]uint64) bool {
+	for _, x := range a {
+		for _, y := range b {
+			if x[0] <= y[1] && y[0] <= x[1] {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // seqRuns returns the runs of consecutive numbers in seqs, as [lo, hi]
@@ -621,13 +688,16 @@ func (s *Store) claimKeys(t wtx, ops []*op, careful bool) error {
 	first := make(map[idemKey]*op, n)
 	args := make([]any, 0, bInsertKeys.width*n)
 	for _, o := range ops {
+		o.dupOf = nil
 		if !o.deliver || o.clientID == "" || o.err != nil {
 			continue
 		}
-		if _, ok := first[o.key()]; ok {
+		k := o.key()
+		if f, ok := first[k]; ok {
+			o.dupOf = f
 			continue
 		}
-		first[o.key()] = o
+		first[k] = o
 		args = append(args, o.from, int64(o.fromDevice), o.clientID, o.messageID, micros(o.timestamp))
 	}
 	if len(first) == 0 {
@@ -642,10 +712,7 @@ func (s *Store) claimKeys(t wtx, ops []*op, careful bool) error {
 			return errKnownKeys
 		}
 		for _, o := range ops {
-			if !o.deliver || o.clientID == "" || o.err != nil {
-				continue
-			}
-			if f := first[o.key()]; f != o { // an earlier delivery of this batch has the key
+			if f := o.dupOf; f != nil { // an earlier delivery of this batch has the key
 				o.duplicate, o.messageID, o.timestamp = true, f.messageID, fromMicros(micros(f.timestamp))
 			}
 		}

@@ -47,6 +47,9 @@ type op struct {
 	err         error                                     // out: this operation's own failure (ESTALE), which does not fail the batch
 	stale       bool                                      // addressed to a gone device; later runs of the batch skip it
 	staleDevice deviceKey
+	dupOf       *op   // claimKeys: the earlier op of the batch with the same key
+	dev0        int   // apply: where this op's items' device indexes start in devOf
+	ackDev      int32 // apply: the acking device's index
 }
 
 // batcher runs Deliver and Ack operations in group commits: one writer

@@ -65,32 +65,67 @@ type span struct {
 
 // spanner groups the spannable items of one operation by device.
 type spanner struct {
-	open  map[deviceKey]int // the span that the device's next item may extend, by index
+	open  []int // the span each device's next item may extend, by index
 	spans []span
+	// byDevice indexes open by device once an operation has opened more
+	// than a few spans (a device back online acknowledging messages from
+	// hundreds of senders), so that add does not search them all.
+	byDevice map[deviceKey]int
 }
 
+// searchOpen is how many open spans add searches in turn before it
+// indexes them.
+const searchOpen = 8
+
 // add takes a spannable item with its Seq set: it extends the device's
-// open span or starts one.
+// open span or starts one. An operation's receipts usually go to a few
+// devices (those the acknowledged messages came from), whose open spans
+// are searched in turn.
 func (sp *spanner) add(it *parley.Item) {
-	k := deviceKey{it.Account, it.Device}
-	if i, ok := sp.open[k]; ok {
-		s := &sp.spans[i]
+	j := -1
+	if sp.byDevice != nil {
+		if i, ok := sp.byDevice[deviceKey{it.Account, it.Device}]; ok {
+			j = i
+		}
+	} else {
+		for i, o := range sp.open {
+			if l := sp.spans[o].last; l.Account == it.Account && l.Device == it.Device {
+				j = i
+				break
+			}
+		}
+	}
+	if j >= 0 {
+		s := &sp.spans[sp.open[j]]
 		if len(s.ids) < maxSpan && extends(s.last, it) {
 			s.last = it
 			s.ids = append(s.ids, it.MessageID)
 			return
 		}
+		sp.open[j] = len(sp.spans) // the device's span from now on
+		sp.spans = append(sp.spans, span{first: it, last: it, ids: []string{it.MessageID}})
+		return
 	}
-	if sp.open == nil {
-		sp.open = make(map[deviceKey]int)
-	}
-	sp.open[k] = len(sp.spans)
+	sp.open = append(sp.open, len(sp.spans))
 	sp.spans = append(sp.spans, span{first: it, last: it, ids: []string{it.MessageID}})
+	switch {
+	case sp.byDevice != nil:
+		sp.byDevice[deviceKey{it.Account, it.Device}] = len(sp.open) - 1
+	case len(sp.open) > searchOpen:
+		sp.byDevice = make(map[deviceKey]int, 2*len(sp.open))
+		for i, o := range sp.open {
+			l := sp.spans[o].last
+			sp.byDevice[deviceKey{l.Account, l.Device}] = i
+		}
+	}
 }
 
 // reset forgets the open spans (at the end of an operation) but keeps the
 // collected ones.
-func (sp *spanner) reset() { clear(sp.open) }
+func (sp *spanner) reset() {
+	sp.open = sp.open[:0]
+	sp.byDevice = nil
+}
 
 // rows appends the collected spans to rows, as bInsertSpans rows. A span
 // of one item is an ordinary row: span 1, the message id in its column,

@@ -235,4 +235,68 @@ func testAckKnown(t *testing.T, open func(t *testing.T) parley.Store) {
 	if len(saw) != 0 {
 		t.Errorf("ReceiptsAgain: followUps got %v, want nothing (all gone)", ids(saw))
 	}
+
+	// Acks that name the same items, queued at once (so usually in one
+	// batch, where the first op to name a row counts it; one by one the
+	// outcome is the same): known and unknown ones in turn.
+	for i := range 8 {
+		p.deliver(t, fmt.Sprint("overlap", i))
+	}
+	more := fetchAll(t, s, p.to, p.toA)
+	if len(more) != 8 {
+		t.Fatalf("device has %d new items, want 8", len(more))
+	}
+	pick := func(idx ...int) (seqs []uint64, known []parley.Item) {
+		for _, i := range idx {
+			seqs = append(seqs, more[i].Seq)
+			known = append(known, more[i])
+		}
+		return seqs, known
+	}
+	type ackOp struct {
+		name  string
+		idx   []int
+		known bool
+		want  []int // the items its followUps get
+	}
+	acks := []ackOp{
+		{"A", []int{0, 1}, true, []int{0, 1}},
+		{"B", []int{1, 2}, false, []int{2}},
+		{"C", []int{2, 3}, true, []int{3}},
+		{"D", []int{4}, true, []int{4}},
+		{"E", []int{4, 5}, true, []int{5}},
+		{"F", []int{6}, false, []int{6}},
+		{"G", []int{6, 7}, true, []int{7}},
+	}
+	got := make([][]parley.Item, len(acks))
+	var wg sync.WaitGroup
+	for i, a := range acks {
+		seqs, known := pick(a.idx...)
+		if !a.known {
+			known = nil
+		}
+		wg.Add(1)
+		err := tm.AckWithThen(ctxT(t), p.to, p.toA, seqs, known, func(deleted []parley.Item) []parley.Item {
+			got[i] = slices.Clone(deleted)
+			return nil
+		}, func(_ *parley.Burst, _ []parley.Item, err error) {
+			defer wg.Done()
+			if err != nil {
+				t.Errorf("Overlap %s: %v", a.name, err)
+			}
+		})
+		if err != nil {
+			t.Fatalf("Overlap %s queued nothing: %v", a.name, err)
+		}
+	}
+	wg.Wait()
+	for i, a := range acks {
+		_, want := pick(a.want...)
+		if g, w := ids(got[i]), ids(want); !slices.Equal(g, w) {
+			t.Errorf("Overlap %s: followUps got %v, want %v", a.name, g, w)
+		}
+	}
+	if left := fetchAll(t, s, p.to, p.toA); len(left) != 0 {
+		t.Errorf("items %v left after the overlapping acks", ids(left))
+	}
 }
