@@ -102,6 +102,9 @@ type AsyncMailbox interface {
 // other callbacks of their batch wait for them (only the rare answer to a
 // device revoked during the commit reads the store there).
 //
+// DeliverThen's d is the store's until the callback: it may write d's
+// items as they are, without a copy.
+//
 // AckWithThen's known, when not nil, holds the items seqs name as the
 // device was sent them (Seq, Kind, MessageID, From, FromDevice, Group),
 // one for each seq: the store then need not read the rows back, and hands

@@ -57,7 +57,7 @@ func (s *Store) Deliver(ctx context.Context, d *parley.Delivery) error {
 // another by one goroutine commit in that order, so a caller can pipeline
 // them. ctx must stay alive until the returned function has returned.
 func (s *Store) DeliverAsync(ctx context.Context, d *parley.Delivery) func() error {
-	o, err := deliverOp(d)
+	o, err := deliverOp(d, true)
 	if err == nil {
 		err = s.b.submit(ctx, o)
 	}
@@ -74,9 +74,10 @@ func (s *Store) DeliverAsync(ctx context.Context, d *parley.Delivery) func() err
 // (parley.Burst): then should be quick, as the batch's other callbacks
 // wait for it (an ESTALE result reads the current device lists first). An
 // error means d was not queued, and then is not called; else then is
-// called once. ctx must stay alive until then has returned.
+// called once. ctx must stay alive until then has returned, and d is the
+// store's until then: its items are written as they are, without a copy.
 func (s *Store) DeliverThen(ctx context.Context, d *parley.Delivery, then func(b *parley.Burst, err error)) error {
-	o, err := deliverOp(d)
+	o, err := deliverOp(d, false)
 	if err != nil {
 		return s.wrap("Deliver", err)
 	}
@@ -87,10 +88,16 @@ func (s *Store) DeliverThen(ctx context.Context, d *parley.Delivery, then func(b
 	return nil
 }
 
-func deliverOp(d *parley.Delivery) (*op, error) {
+// deliverOp makes the op of d, with a copy of its items unless the
+// caller leaves d to the store until the op is answered (clone false).
+func deliverOp(d *parley.Delivery, clone bool) (*op, error) {
 	webhooks, err := prepareWebhooks(d.Webhooks)
 	if err != nil {
 		return nil, err
+	}
+	items := d.Items
+	if clone {
+		items = slices.Clone(items)
 	}
 	return &op{
 		deliver:    true,
@@ -99,7 +106,7 @@ func deliverOp(d *parley.Delivery) (*op, error) {
 		clientID:   d.ClientID,
 		messageID:  d.MessageID,
 		timestamp:  d.Timestamp,
-		items:      slices.Clone(d.Items),
+		items:      items,
 		media:      slices.Clone(d.Media),
 		webhooks:   webhooks,
 	}, nil
