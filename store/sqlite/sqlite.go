@@ -121,15 +121,18 @@ func Migrations() ([]sqlstore.Migration, error) {
 // writerPragmas follow pragmas on the write pool's connection. The
 // checkpointer copies the WAL into the database in the background; the
 // writer checkpoints only when the WAL has grown past this many pages,
-// finding most of it copied already, and so lets the WAL start over. A
-// batch touches a page of every recipient's mailbox and device row: the
-// default 2 MB page cache made the writer read pages back from disk.
-// Statement journals stay in memory: a batch's multi-row statements
-// (the idempotency keys' INSERT … ON CONFLICT, the mailbox inserts) each
-// keep one, and in a temporary file they cost a pwrite per page touched
-// (about 5 % of the server's CPU at saturation). They only undo a failed
-// statement inside its transaction; the WAL alone makes commits durable.
-var writerPragmas = []string{"wal_autocheckpoint(8000)", "cache_size(-32768)", "temp_store(MEMORY)"}
+// finding most of it copied already, and so lets the WAL start over.
+// The page cache keeps SQLite's default size (2,000 KiB): every commit
+// ends with a pass over the cache's hash table, which with a 32 MB cache
+// took 2-3 % of the server's CPU under load and made the writer 10-20 %
+// slower per message than with the default, whose ~500 pages hold what a
+// batch touches (docs/BENCHMARKS.md, session 10). Statement journals
+// stay in memory: a batch's multi-row statements (the idempotency keys'
+// INSERT … ON CONFLICT, the mailbox inserts) each keep one, and in a
+// temporary file they cost a pwrite per page touched (about 5 % of the
+// server's CPU at saturation). They only undo a failed statement inside
+// its transaction; the WAL alone makes commits durable.
+var writerPragmas = []string{"wal_autocheckpoint(8000)", "cache_size(-2000)", "temp_store(MEMORY)"}
 
 func openPool(path, query string, readOnly bool, extra ...string) (*sql.DB, error) {
 	c, err := sqlite.NewConnector(path + query)
