@@ -6,10 +6,11 @@
 // percent of the live heap. A messaging node's live heap is small (about
 // 15 MB at 45,000 messages/s) while it allocates a few hundred MB per
 // second, so at the default of 100 it collects ~15 times a second, and
-// the marking work of those cycles was ~9 % of the node's CPU
+// the marking work of those cycles was 7–9 % of the node's CPU
 // (docs/BENCHMARKS.md, session 10). The marking work per second is
 // proportional to the allocation rate divided by GOGC, whatever the live
-// heap; raising GOGC to 400 made saturated runs 12–18 % faster. A fixed
+// heap; raising GOGC to 400 cut the CPU per message of saturated runs by
+// up to a fifth. A fixed
 // high GOGC, though, also lets an idle node with many connections grow
 // its heap to five times what it holds, which the per-connection memory
 // budget does not allow. So the percent follows the load: at most Cycles
