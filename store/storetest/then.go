@@ -299,4 +299,30 @@ func testAckKnown(t *testing.T, open func(t *testing.T) parley.Store) {
 	if left := fetchAll(t, s, p.to, p.toA); len(left) != 0 {
 		t.Errorf("items %v left after the overlapping acks", ids(left))
 	}
+
+	// A span row of receipts acknowledged in two parts, the items known:
+	// the first ack empties two of its lines, the second deletes it.
+	for i := range 3 {
+		p.deliver(t, fmt.Sprint("span", i))
+	}
+	msgs := fetchAll(t, s, p.to, p.toA)
+	ack("SpanSource", p.to, p.toA, seqsOf(msgs), msgs)
+	spanned := fetchAll(t, s, p.from, p.fromDev)
+	if len(spanned) != 3 {
+		t.Fatalf("sender has %d receipts (%v), want 3", len(spanned), ids(spanned))
+	}
+	saw, _ = ack("SpanFirst", p.from, p.fromDev, seqsOf(spanned[:2]), spanned[:2])
+	if got, want := ids(saw), ids(spanned[:2]); !slices.Equal(got, want) {
+		t.Errorf("SpanFirst: followUps got %v, want %v", got, want)
+	}
+	if got, want := ids(fetchAll(t, s, p.from, p.fromDev)), ids(spanned[2:]); !slices.Equal(got, want) {
+		t.Errorf("after SpanFirst: sender has %v, want %v", got, want)
+	}
+	saw, _ = ack("SpanRest", p.from, p.fromDev, seqsOf(spanned[2:]), spanned[2:])
+	if got, want := ids(saw), ids(spanned[2:]); !slices.Equal(got, want) {
+		t.Errorf("SpanRest: followUps got %v, want %v", got, want)
+	}
+	if left := fetchAll(t, s, p.from, p.fromDev); len(left) != 0 {
+		t.Errorf("receipts %v left after acking all in two parts", ids(left))
+	}
 }
