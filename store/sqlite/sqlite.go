@@ -124,14 +124,14 @@ func Migrations() ([]sqlstore.Migration, error) {
 // finding most of it copied already, and so lets the WAL start over.
 // The page cache keeps SQLite's default size (2,000 KiB): every commit
 // ends with a pass over the cache's hash table, which with a 32 MB cache
-// took 2-3 % of the server's CPU under load and made the writer 10-20 %
-// slower per message than with the default, whose ~500 pages hold what a
-// batch touches (docs/BENCHMARKS.md, session 10). Statement journals
-// stay in memory: a batch's multi-row statements (the idempotency keys'
-// INSERT … ON CONFLICT, the mailbox inserts) each keep one, and in a
-// temporary file they cost a pwrite per page touched (about 5 % of the
-// server's CPU at saturation). They only undo a failed statement inside
-// its transaction; the WAL alone makes commits durable.
+// took 2-3 % of the server's CPU under load, and the writer's CPU per
+// message was 4-22 % higher than with the default, whose ~500 pages held
+// what the benchmark's batches touch (docs/BENCHMARKS.md, session 10).
+// Statement journals stay in memory: a batch's multi-row statements (the
+// idempotency keys' INSERT … ON CONFLICT, the mailbox inserts) each keep
+// one, and in a temporary file they cost a pwrite per page touched (about
+// 5 % of the server's CPU at saturation). They only undo a failed
+// statement inside its transaction; the WAL alone makes commits durable.
 var writerPragmas = []string{"wal_autocheckpoint(8000)", "cache_size(-2000)", "temp_store(MEMORY)"}
 
 func openPool(path, query string, readOnly bool, extra ...string) (*sql.DB, error) {
