@@ -10,12 +10,11 @@
 // (docs/BENCHMARKS.md, session 10). The marking work per second is
 // proportional to the allocation rate divided by GOGC, whatever the live
 // heap; raising GOGC to 400 cut the CPU per message of saturated runs by
-// up to a fifth. A fixed
-// high GOGC, though, also lets an idle node with many connections grow
-// its heap to five times what it holds, which the per-connection memory
-// budget does not allow. So the percent follows the load: at most Cycles
-// collections per second, never more extra heap than Headroom, never
-// below the runtime's default.
+// up to a fifth. A fixed high GOGC, though, also lets an idle node with
+// many connections grow its heap to five times what it holds, which the
+// per-connection memory budget does not allow. So the percent follows the
+// load: at most Cycles collections per second, never more extra heap than
+// Headroom, never below the runtime's default.
 //
 // An operator who sets GOGC keeps it: Run then changes nothing. GOMEMLIMIT
 // still applies on top (the runtime collects earlier near the limit).
