@@ -138,12 +138,20 @@ func TestReadRuntime(t *testing.T) {
 	runtime.KeepAlive(keep)
 }
 
-func TestRunRespectsGOGC(t *testing.T) {
-	t.Setenv("GOGC", "200")
-	if Default.Run(t.Context(), nil) {
-		t.Error("Run ran with GOGC set")
+// Run runs (until its context ends) unless the policy is off or the
+// environment sets GOGC.
+func TestRunOnOff(t *testing.T) {
+	t.Setenv("GOGC", "")
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if !Default.Run(ctx, nil) {
+		t.Error("Run did not run with a headroom and no GOGC")
 	}
 	if (Policy{}).Run(t.Context(), nil) {
 		t.Error("Run ran with no headroom")
+	}
+	t.Setenv("GOGC", "200")
+	if Default.Run(t.Context(), nil) {
+		t.Error("Run ran with GOGC set")
 	}
 }
