@@ -41,11 +41,14 @@ export function TeamPage({ me }: { me: Agent }) {
   useEffect(() => { load(); }, []);
   async function act(f: () => Promise<string>) {
     setErr(''); setMsg('');
-    // The list is reloaded before the message shows, so that what the
-    // message says is what the list shows.
-    let m = '';
-    try { m = await f(); } catch (x) { setErr(teamError(x)); }
+    // The list is reloaded before the message or the error shows, so
+    // that what it says is what the list shows, and so that the reload
+    // (which drops the roles chosen but not applied) comes before
+    // anything the reader does after seeing it.
+    let m = '', e = '';
+    try { m = await f(); } catch (x) { e = teamError(x); }
     await load();
+    if (e) setErr(e);
     setMsg(m);
   }
   const changeRole = (a: Agent) => act(async () => {
