@@ -16,6 +16,13 @@
 // load: at most Cycles collections per second, never more extra heap than
 // Headroom, never below the runtime's default.
 //
+// When the process goes idle after allocating much, Run also collects at
+// once and returns the free memory to the operating system, which the
+// runtime would otherwise do only about two minutes later (its forced
+// collection and the background scavenger): a node that has just taken
+// thousands of connections, or a burst of messages, shrinks to its idle
+// size within seconds.
+//
 // An operator who sets GOGC keeps it: Run then changes nothing. GOMEMLIMIT
 // still applies on top (the runtime collects earlier near the limit).
 package gcpace
@@ -101,30 +108,52 @@ const Every = 250 * time.Millisecond
 // percent, and the heap does not swing with every sample.
 const lower = 4
 
+// idleRate is the allocation rate, in bytes per second, below which the
+// process counts as idle: a node with thousands of idle connections
+// allocates far less, one that carries even a hundred messages a second
+// more.
+const idleRate = 1 << 20
+
+// releaseAfter is how many bytes the process must have allocated since
+// the last release for going idle to trigger another: less than that
+// leaves little garbage to return, and a node that alternates between
+// short bursts and pauses is not collected at every pause.
+const releaseAfter = 64 << 20
+
 // Run adjusts the GC percent every Every until ctx is done, then sets it
-// back to the runtime's default. It does nothing (and returns false at
-// once) when the policy is disabled or the environment sets GOGC: the
-// operator's choice wins. set receives each change, for logging; it may
-// be nil.
+// back to the runtime's default; it releases free memory when the process
+// goes idle (lower samples below idleRate) after allocating releaseAfter
+// bytes. It does nothing (and returns false at once) when the policy is
+// disabled or the environment sets GOGC: the operator's choice wins. set
+// receives each change of the percent, for logging; it may be nil.
 func (p Policy) Run(ctx context.Context, set func(percent int)) bool {
 	if p.Headroom == 0 || os.Getenv("GOGC") != "" {
 		return false
 	}
 	t := time.NewTicker(Every)
 	defer t.Stop()
-	p.loop(ctx, t.C, readRuntime(), setPercent, set)
+	p.loop(ctx, t.C, readRuntime(), runtimeHooks{}, set)
 	return true
 }
 
-func setPercent(pc int) { debug.SetGCPercent(pc) }
+// hooks is what loop does to the runtime.
+type hooks interface {
+	setPercent(int)
+	release()
+}
 
-// loop is Run's body, with the clock, the runtime's figures and the
-// setting of the percent passed in so that tests can drive it.
-func (p Policy) loop(ctx context.Context, tick <-chan time.Time, read sample, apply, report func(int)) {
+type runtimeHooks struct{}
+
+func (runtimeHooks) setPercent(pc int) { debug.SetGCPercent(pc) }
+func (runtimeHooks) release()          { debug.FreeOSMemory() }
+
+// loop is Run's body, with the clock, the runtime's figures and what it
+// does to the runtime passed in so that tests can drive it.
+func (p Policy) loop(ctx context.Context, tick <-chan time.Time, read sample, rt hooks, report func(int)) {
 	cur := base
 	change := func(pc int) {
 		cur = pc
-		apply(pc)
+		rt.setPercent(pc)
 		if report != nil {
 			report(pc)
 		}
@@ -137,6 +166,9 @@ func (p Policy) loop(ctx context.Context, tick <-chan time.Time, read sample, ap
 	prevAlloc, _ := read()
 	prevAt := time.Now()
 	below := 0
+	// idle counts the samples in a row below idleRate; released is what
+	// had been allocated at the last release.
+	idle, released := 0, prevAlloc
 	for {
 		var now time.Time
 		select {
@@ -150,8 +182,14 @@ func (p Policy) loop(ctx context.Context, tick <-chan time.Time, read sample, ap
 			prevAlloc, prevAt = alloc, now
 			continue
 		}
-		want := p.Percent(float64(alloc-prevAlloc)/secs, float64(live))
+		rate := float64(alloc-prevAlloc) / secs
+		want := p.Percent(rate, float64(live))
 		prevAlloc, prevAt = alloc, now
+		if rate < idleRate {
+			idle++
+		} else {
+			idle = 0
+		}
 		switch {
 		case want > cur:
 			below = 0
@@ -168,6 +206,12 @@ func (p Policy) loop(ctx context.Context, tick <-chan time.Time, read sample, ap
 			}
 		default:
 			below = 0
+		}
+		// Released after the percent is back to the default, so that
+		// the collection it forces leaves the default target.
+		if idle >= lower && alloc-released >= releaseAfter {
+			released = alloc
+			rt.release()
 		}
 	}
 }

@@ -39,8 +39,18 @@ func TestPercent(t *testing.T) {
 	}
 }
 
+// fakeHooks reports what the loop does to the runtime.
+type fakeHooks struct {
+	applied  chan int
+	released chan struct{}
+}
+
+func (f fakeHooks) setPercent(pc int) { f.applied <- pc }
+func (f fakeHooks) release()          { f.released <- struct{}{} }
+
 // The loop raises the percent at once when the rate climbs, lowers it
-// only after several samples ask for less, and restores the default when
+// only after several samples ask for less, releases memory once when the
+// process goes idle after allocating much, and restores the default when
 // it stops.
 func TestLoop(t *testing.T) {
 	p := Policy{Headroom: 128 * mib, Cycles: 4, Max: 1000}
@@ -51,11 +61,11 @@ func TestLoop(t *testing.T) {
 	figures := make(chan uint64)
 	read := func() (uint64, uint64) { return <-figures, 15 * mib }
 	var alloc uint64
-	applied := make(chan int, 16)
+	applied, released := make(chan int, 16), make(chan struct{}, 16)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		p.loop(ctx, tick, read, func(pc int) { applied <- pc }, nil)
+		p.loop(ctx, tick, read, fakeHooks{applied, released}, nil)
 	}()
 	figures <- 0
 	now := time.Now()
@@ -88,7 +98,17 @@ func TestLoop(t *testing.T) {
 		select {
 		case got := <-applied:
 			t.Fatalf("%s: set %d, want no change", what, got)
+		case <-released:
+			t.Fatalf("%s: released memory, want nothing", what)
 		default:
+		}
+	}
+	expectRelease := func(what string) {
+		t.Helper()
+		select {
+		case <-released:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: no release", what)
 		}
 	}
 
@@ -96,6 +116,15 @@ func TestLoop(t *testing.T) {
 	// let it pass without load.
 	step(0)
 	expectNone("idle")
+	// Going idle after allocating less than releaseAfter releases
+	// nothing: 2 MiB/s is not idle, and then 0 is, for long enough.
+	for range 4 {
+		step(2)
+	}
+	for range lower {
+		step(0)
+	}
+	expectNone("idle after a little")
 	step(240)
 	expect("busy", 400)
 	step(250) // 416 %: a step of less than an eighth is not taken
@@ -108,10 +137,27 @@ func TestLoop(t *testing.T) {
 	expectNone("briefly calmer")
 	step(240)
 	expect("calmer for a while", 400)
+	for range lower - 1 {
+		step(0)
+	}
+	expectNone("briefly idle")
+	step(0)
+	expect("idle again", 100)
+	expectRelease("idle again")
+	for range 2 * lower {
+		step(0)
+	}
+	expectNone("still idle: released once")
+	// Idle after a slow trickle that adds up: 16 MiB/s never raises the
+	// percent, but 64 MiB of it are worth releasing.
+	for range 4 {
+		step(16)
+	}
 	for range lower {
 		step(0)
 	}
-	expect("idle again", 100)
+	expectRelease("idle after a trickle")
+	expectNone("idle after a trickle: nothing else")
 	step(1000)
 	expect("busy again", 853)
 	cancel()
