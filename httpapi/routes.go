@@ -391,8 +391,9 @@ func (s *Server) presence(w http.ResponseWriter, r *http.Request) error {
 }
 
 // freeMemory runs a garbage collection and returns freed memory to the
-// operating system, as the runtime does by itself within about two
-// minutes of idleness. Benchmarks call it to read the idle steady state.
+// operating system, as parley serve does by itself when it goes idle
+// after a burst (internal/gcpace) and the runtime within about two
+// minutes. Benchmarks call it to read the idle steady state.
 func (s *Server) freeMemory(w http.ResponseWriter, r *http.Request) error {
 	debug.FreeOSMemory()
 	var ms runtime.MemStats

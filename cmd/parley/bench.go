@@ -198,7 +198,7 @@ func benchConns(ctx context.Context, args []string) error {
 	}
 	if len(per) == 2 && per[1] > 0 {
 		fmt.Printf("\nparley / baseline per connection after GC: %.2f (target: ≤ 4 KiB per connection)\n", per[0]/per[1])
-		fmt.Println("\"after GC\": the server collected garbage and returned free memory to the OS, as the Go runtime does by itself within about two minutes of idleness.")
+		fmt.Println("\"after GC\": the server collected garbage and returned free memory to the OS when asked, as parley serve does by itself about a second after it goes idle following a burst (and the Go runtime within about two minutes).")
 		fmt.Println()
 	}
 	return nil
