@@ -23,14 +23,26 @@ type MessagesResult struct {
 	Errors    int64
 }
 
-// Messages drives pairs of clients: senders[i] sends to receivers[i] as
-// fast as the server acknowledges, keeping window sends outstanding per
-// sender. Receivers acknowledge in batches, as real clients do; senders
-// acknowledge the delivery receipts. Latency is from just before the send
-// frame is written to when the recipient reads the item.
-func Messages(ctx context.Context, server string, senders, receivers []Cred, window int, warmup, measure time.Duration) (*MessagesResult, error) {
+// Messages drives pairs of clients: senders[i] sends to receivers[i],
+// keeping at most window sends outstanding per sender. Receivers
+// acknowledge in batches, as real clients do; senders acknowledge the
+// delivery receipts.
+//
+// With rate 0 (a closed loop) senders send as fast as the server
+// acknowledges, and latency is from just before the send frame is written
+// to when the recipient reads the item. With a rate (messages per second,
+// all pairs together; an open loop) each sender sends on a fixed
+// schedule, and latency is from the moment the schedule gave a message to
+// when the recipient reads it: a sender held back by its window or by its
+// own pacing (it sleeps at least a millisecond) counts against the
+// server, so a server that cannot keep up shows it in the latency instead
+// of slowing the load down.
+func Messages(ctx context.Context, server string, senders, receivers []Cred, window int, rate float64, warmup, measure time.Duration) (*MessagesResult, error) {
 	if len(senders) != len(receivers) {
 		return nil, fmt.Errorf("senders and receivers differ in number")
+	}
+	if rate < 0 || window < 1 {
+		return nil, fmt.Errorf("rate %v, window %d: want a rate of 0 or more and a window of 1 or more", rate, window)
 	}
 	// The load generator shares the machine with the server: a fifth of
 	// the garbage collections for a few more MB of heap.
@@ -76,13 +88,21 @@ func Messages(ctx context.Context, server string, senders, receivers []Cred, win
 		}
 		wg.Go(func() { s.readLoop(nil, credits, &errs) })
 		to := receivers[i].Account
+		// WriteFrames keeps neither the frames nor their bodies: one of
+		// each per credit serves every send.
+		frames := make([]*sdk.Frame, window)
+		for i := range frames {
+			frames[i] = &sdk.Frame{Type: "send", To: to, Copies: []sdk.Copy{{Account: to, Device: 1, Body: make([]byte, 100)}}}
+		}
+		if rate > 0 {
+			// The senders' schedules are offset from each other by an
+			// even share of the interval.
+			interval := max(time.Duration(float64(time.Second)*float64(len(senders))/rate), 1)
+			first := time.Now().Add(interval * time.Duration(i) / time.Duration(len(senders)))
+			wg.Go(func() { s.paced(ctx, frames, credits, first, interval) })
+			continue
+		}
 		wg.Go(func() {
-			// WriteFrames keeps neither the frames nor their bodies: one of
-			// each per credit serves every send.
-			frames := make([]*sdk.Frame, window)
-			for i := range frames {
-				frames[i] = &sdk.Frame{Type: "send", To: to, Copies: []sdk.Copy{{Account: to, Device: 1, Body: make([]byte, 100)}}}
-			}
 			for {
 				select {
 				case <-ctx.Done():
@@ -157,6 +177,58 @@ func Messages(ctx context.Context, server string, senders, receivers []Cred, win
 		res.P99 = all[len(all)*99/100]
 	}
 	return res, nil
+}
+
+// paced sends frames' messages on a schedule, one every interval from
+// first on, each carrying the time the schedule gave it; at most
+// len(frames) are outstanding (credits). It returns when ctx ends.
+func (b *benchConn) paced(ctx context.Context, frames []*sdk.Frame, credits chan struct{}, first time.Time, interval time.Duration) {
+	var sent int64 // messages of the schedule sent so far
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		now := time.Now()
+		due := int64(0)
+		if !now.Before(first) {
+			due = int64(now.Sub(first)/interval) + 1 - sent
+		}
+		if due <= 0 {
+			// Sleep until the next message is due, a millisecond at
+			// least: faster schedules send several per wake-up.
+			next := first.Add(time.Duration(sent) * interval)
+			timer.Reset(max(next.Sub(now), time.Millisecond))
+			select {
+			case <-ctx.Done():
+				return
+			case <-timer.C:
+			}
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-credits:
+		}
+		k := 1
+	more:
+		for int64(k) < min(due, int64(len(frames))) {
+			select {
+			case <-credits:
+				k++
+			default:
+				break more
+			}
+		}
+		for j, f := range frames[:k] {
+			at := first.Add(time.Duration(sent+int64(j)) * interval)
+			binary.BigEndian.PutUint64(f.Copies[0].Body, uint64(at.UnixNano()))
+			f.ID = sdk.NewClientID()
+		}
+		sent += int64(k)
+		if err := b.c.WriteFrames(ctx, frames[:k]); err != nil {
+			return
+		}
+	}
 }
 
 type benchConn struct {

@@ -208,6 +208,7 @@ func benchMessages(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("bench messages", flag.ContinueOnError)
 	pairs := fs.Int("pairs", 100, "sender/receiver pairs (one connection each)")
 	window := fs.Int("window", 32, "outstanding sends per sender")
+	rate := fs.Float64("rate", 0, "messages per second offered, all pairs together, on a fixed schedule (an open loop; latency counts from each message's scheduled time); 0: as fast as the window allows")
 	warmup := fs.Duration("warmup", 3*time.Second, "load before measuring")
 	dur := fs.Duration("duration", 10*time.Second, "measurement window")
 	database := fs.String("database", "", "PostgreSQL URL for the server (default: SQLite)")
@@ -218,13 +219,20 @@ func benchMessages(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
+	if *pairs < 1 || *window < 1 || *rate < 0 {
+		return fmt.Errorf("bench messages: --pairs %d, --window %d, --rate %v: want at least one pair, a window of 1 or more and a rate of 0 or more", *pairs, *window, *rate)
+	}
 	dir, err := os.MkdirTemp("", "parley-bench-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	fmt.Printf("## Durable 1:1 messages (pairs=%d, window=%d, %s measured after %s warm-up, %s, GOMAXPROCS=%d)\n\n",
-		*pairs, *window, *dur, *warmup, runtime.Version(), runtime.GOMAXPROCS(0))
+	load := "closed loop"
+	if *rate > 0 {
+		load = "offered " + strconv.FormatFloat(*rate, 'f', -1, 64) + " msg/s"
+	}
+	fmt.Printf("## Durable 1:1 messages (pairs=%d, window=%d, %s, %s measured after %s warm-up, %s, GOMAXPROCS=%d)\n\n",
+		*pairs, *window, load, *dur, *warmup, runtime.Version(), runtime.GOMAXPROCS(0))
 	if *database != "" {
 		return errors.New("bench messages --database: seeding PostgreSQL is not supported yet")
 	}
@@ -268,7 +276,7 @@ func benchMessages(ctx context.Context, args []string) error {
 		}
 		defer stop()
 	}
-	res, err := bench.Messages(ctx, "http://"+p.Addr, creds[:*pairs], creds[*pairs:], *window, *warmup, *dur)
+	res, err := bench.Messages(ctx, "http://"+p.Addr, creds[:*pairs], creds[*pairs:], *window, *rate, *warmup, *dur)
 	p.Stop()
 	if err != nil {
 		return err
@@ -278,6 +286,9 @@ func benchMessages(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Printf("| measure | value |\n|---|---|\n")
+	if *rate > 0 {
+		fmt.Printf("| offered load (open loop) | %s msg/s |\n", strconv.FormatFloat(*rate, 'f', -1, 64))
+	}
 	fmt.Printf("| messages received end-to-end | %d in %s |\n", res.Received, res.Duration.Round(time.Millisecond))
 	fmt.Printf("| throughput | %s msg/s |\n", strconv.FormatFloat(res.PerSecond, 'f', 0, 64))
 	fmt.Printf("| latency p50 / p99 | %s / %s |\n", res.P50.Round(10*time.Microsecond), res.P99.Round(10*time.Microsecond))

@@ -6,6 +6,7 @@ import (
 	"os"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -51,6 +52,25 @@ func TestBenchSmoke(t *testing.T) {
 	}
 	if n, _ := strconv.Atoi(m[1]); n <= 0 {
 		t.Fatalf("throughput %d msg/s; the pairs exchanged nothing:\n%s", n, out)
+	}
+
+	// An open loop sends on schedule: what arrives is near the offered
+	// rate, and never much above it.
+	out, err = captureStdout(t, func() error {
+		return benchCmd(ctx, []string{"messages", "--pairs", "2", "--window", "8", "--rate", "100", "--warmup", "200ms", "--duration", "3s"})
+	})
+	if err != nil {
+		t.Fatalf("bench messages --rate: %v\n%s", err, out)
+	}
+	m = regexp.MustCompile(`\| throughput \| (\d+) msg/s \|`).FindStringSubmatch(out)
+	if m == nil || !strings.Contains(out, "| offered load (open loop) | 100 msg/s |") {
+		t.Fatalf("no throughput or offered load in:\n%s", out)
+	}
+	if n, _ := strconv.Atoi(m[1]); n < 25 || n > 120 {
+		t.Fatalf("throughput %d msg/s at 100 offered:\n%s", n, out)
+	}
+	if err := benchCmd(ctx, []string{"messages", "--pairs", "2", "--rate", "-1"}); err == nil || !strings.Contains(err.Error(), "rate") {
+		t.Errorf("a negative rate: %v, want an error naming it", err)
 	}
 
 	out, err = captureStdout(t, func() error {
