@@ -22,7 +22,8 @@ commands:
   conns       idle authenticated connections: server RSS per connection,
               against a bare goroutine-per-connection WebSocket echo server
   messages    durable 1:1 messages per second end-to-end with p50/p99 latency,
-              against a raw SQLite insert loop
+              against a raw SQLite insert loop; as fast as the window allows,
+              or at a fixed offered rate with --rate (an open loop)
   webhooks    webhook events per second from the outbox to a local receiver
               (a bare net/http handler in a child process), against a plain
               net/http client posting to the same receiver
