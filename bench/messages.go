@@ -104,21 +104,10 @@ func Messages(ctx context.Context, server string, senders, receivers []Cred, win
 		}
 		wg.Go(func() {
 			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-credits:
-				}
 				// The credits that came meanwhile go out in the same write.
-				k := 1
-			more:
-				for k < window {
-					select {
-					case <-credits:
-						k++
-					default:
-						break more
-					}
+				k, ok := takeCredits(ctx, credits, window)
+				if !ok {
+					return
 				}
 				now := uint64(time.Now().UnixNano())
 				for _, f := range frames[:k] {
@@ -179,6 +168,26 @@ func Messages(ctx context.Context, server string, senders, receivers []Cred, win
 	return res, nil
 }
 
+// takeCredits waits for a credit, then takes up to limit-1 more that are
+// there already, and returns how many it took; false when ctx ended.
+func takeCredits(ctx context.Context, credits chan struct{}, limit int) (int, bool) {
+	select {
+	case <-ctx.Done():
+		return 0, false
+	case <-credits:
+	}
+	k := 1
+	for k < limit {
+		select {
+		case <-credits:
+			k++
+		default:
+			return k, true
+		}
+	}
+	return k, true
+}
+
 // paced sends frames' messages on a schedule, one every interval from
 // first on, each carrying the time the schedule gave it; at most
 // len(frames) are outstanding (credits). It returns when ctx ends.
@@ -204,20 +213,9 @@ func (b *benchConn) paced(ctx context.Context, frames []*sdk.Frame, credits chan
 			}
 			continue
 		}
-		select {
-		case <-ctx.Done():
+		k, ok := takeCredits(ctx, credits, int(min(due, int64(len(frames)))))
+		if !ok {
 			return
-		case <-credits:
-		}
-		k := 1
-	more:
-		for int64(k) < min(due, int64(len(frames))) {
-			select {
-			case <-credits:
-				k++
-			default:
-				break more
-			}
 		}
 		for j, f := range frames[:k] {
 			at := first.Add(time.Duration(sent+int64(j)) * interval)

@@ -90,6 +90,11 @@ func TestLoop(t *testing.T) {
 			t.Fatalf("%s: nothing set, want %d", what, want)
 		}
 	}
+	steps := func(n int, rate uint64) {
+		for range n {
+			step(rate)
+		}
+	}
 	expectNone := func(what string) {
 		t.Helper()
 		// The loop takes the next tick only after handling this one; a
@@ -118,12 +123,8 @@ func TestLoop(t *testing.T) {
 	expectNone("idle")
 	// Going idle after allocating less than releaseAfter releases
 	// nothing: 2 MiB/s is not idle, and then 0 is, for long enough.
-	for range 4 {
-		step(2)
-	}
-	for range lower {
-		step(0)
-	}
+	steps(4, 2)
+	steps(lower, 0)
 	expectNone("idle after a little")
 	step(240)
 	expect("busy", 400)
@@ -131,31 +132,21 @@ func TestLoop(t *testing.T) {
 	expectNone("slightly busier")
 	step(1000)
 	expect("much busier", 853)
-	for range lower - 1 {
-		step(240)
-	}
+	steps(lower-1, 240)
 	expectNone("briefly calmer")
 	step(240)
 	expect("calmer for a while", 400)
-	for range lower - 1 {
-		step(0)
-	}
+	steps(lower-1, 0)
 	expectNone("briefly idle")
 	step(0)
 	expect("idle again", 100)
 	expectRelease("idle again")
-	for range 2 * lower {
-		step(0)
-	}
+	steps(2*lower, 0)
 	expectNone("still idle: released once")
 	// Idle after a slow trickle that adds up: 16 MiB/s never raises the
 	// percent, but 64 MiB of it are worth releasing.
-	for range 4 {
-		step(16)
-	}
-	for range lower {
-		step(0)
-	}
+	steps(4, 16)
+	steps(lower, 0)
 	expectRelease("idle after a trickle")
 	expectNone("idle after a trickle: nothing else")
 	step(1000)
