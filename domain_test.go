@@ -85,6 +85,10 @@ func TestParsePhone(t *testing.T) {
 		{"+1234567", "", false},
 		{"+1234567890123456", "", false},
 		{"+49x3012345", "", false},
+		{"+4915112345678", "4915112345678", true},
+		{" +4915112345678\n", "4915112345678", true},
+		{"+", "", false},
+		{"+４９１５１１２３４５６７８", "", false}, // full-width digits are not digits here
 	}
 	for _, tt := range tests {
 		got, err := parley.ParsePhone(tt.in)
@@ -94,6 +98,39 @@ func TestParsePhone(t *testing.T) {
 		if err != nil && !parley.Match(err, parley.EINVALID) {
 			t.Errorf("ParsePhone(%q) error code = %q, want invalid", tt.in, parley.ErrorCode(err))
 		}
+	}
+}
+
+func TestValidAccountID(t *testing.T) {
+	for _, tt := range []struct {
+		id string
+		ok bool
+	}{
+		{"4915112345678", true},
+		{"12345678", true},
+		{"123456789012345", true},
+		{"1234567", false},
+		{"1234567890123456", false},
+		{"0123456789", false},
+		{"", false},
+		{"4915112345678\n", false},
+		{" 4915112345678", false},
+		{"49-151-12345678", false},
+		{"+4915112345678", false},
+		{"４９１５１１２３４５６７８", false},
+	} {
+		if got := parley.ValidAccountID(tt.id); got != tt.ok {
+			t.Errorf("ValidAccountID(%q) = %v, want %v", tt.id, got, tt.ok)
+		}
+		// An account id is what ParsePhone makes of "+" and itself.
+		if tt.ok {
+			if got, err := parley.ParsePhone("+" + tt.id); err != nil || got != tt.id {
+				t.Errorf("ParsePhone(+%s) = %q, %v", tt.id, got, err)
+			}
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { parley.ValidAccountID("4915112345678") }); n != 0 {
+		t.Errorf("ValidAccountID allocates %.0f times per call", n)
 	}
 }
 

@@ -283,9 +283,13 @@ func (h *Hub) publishRaw(subject string, data []byte) {
 
 // Items implements service.Notifier.
 func (h *Hub) Items(items []parley.Item) {
+	var account, subject string // items of one account come in runs
 	for i := range items {
 		it := &items[i]
-		h.publishRaw(accountSubject(it.Account), marshalItem(it))
+		if it.Account != account || subject == "" {
+			account, subject = it.Account, accountSubject(it.Account)
+		}
+		h.publishRaw(subject, marshalItem(it))
 	}
 }
 
