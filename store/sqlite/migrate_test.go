@@ -119,3 +119,55 @@ func TestMigrationKeepsIdempotencyKeys(t *testing.T) {
 		t.Error("Sent(15550002, 1, c-2) found a key that was never committed")
 	}
 }
+
+// Migration 0030 rebuilds idempotency as a table in claim order: keys
+// committed before it keep making their resends duplicates, their rows
+// come oldest first (the purge reads them in that order), and a key is
+// still unique.
+func TestMigrationKeysInRowOrder(t *testing.T) {
+	ctx := t.Context()
+	path, db := migratedBefore(t, 30)
+	t0 := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	// Inserted out of time order: c-3 is the oldest, c-1 the youngest.
+	for i, c := range []string{"c-1", "c-2", "c-3"} {
+		_, err := db.ExecContext(ctx, `INSERT INTO idempotency (from_account, from_device, client_id, message_id, sent_at) VALUES ('15550001', 1, ?, ?, ?)`,
+			c, "m-"+c, t0.Add(-time.Duration(i)*time.Hour).UnixMicro())
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := openMigrated(t, path, db)
+	for i, c := range []string{"c-1", "c-2", "c-3"} {
+		id, at, err := s.Sent(ctx, "15550001", 1, c)
+		if want := t0.Add(-time.Duration(i) * time.Hour); err != nil || id != "m-"+c || !at.Equal(want) {
+			t.Errorf("Sent(15550001, 1, %s) = %q, %v, %v; want m-%s at %v", c, id, at, err, c, want)
+		}
+	}
+	db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var order []string
+	rows, err := db.QueryContext(ctx, `SELECT client_id FROM idempotency ORDER BY rowid`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			t.Fatal(err)
+		}
+		order = append(order, c)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(order) != "[c-3 c-2 c-1]" {
+		t.Errorf("rows in rowid order: %v, want oldest first [c-3 c-2 c-1]", order)
+	}
+	_, err = db.ExecContext(ctx, `INSERT INTO idempotency (from_account, from_device, client_id, message_id, sent_at) VALUES ('15550001', 1, 'c-2', 'other', 0)`)
+	if err == nil {
+		t.Error("a second row with the key (15550001, 1, c-2) was inserted")
+	}
+}

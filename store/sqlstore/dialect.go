@@ -44,14 +44,14 @@ type Dialect struct {
 	// its statements on the driver's connection itself (see rawTx).
 	OneWriteConn bool
 
-	// PurgeInRowOrder says that the mailbox has no index on sent_at and
-	// that its rows have rowids in the order they were stored (SQLite):
-	// Purge deletes the items past the retention among the oldest rows by
-	// rowid, slice after slice, and stops at a slice that is not entirely
-	// past it. An item stored with an older time than items stored before
-	// it (a copy resent for a new device keeps its message's time) is then
-	// deleted once those are, at the latest the retention after it was
-	// stored.
+	// PurgeInRowOrder says that the mailbox and the idempotency keys have
+	// no index on sent_at and that their rows have rowids in the order
+	// they were stored (SQLite): Purge deletes the rows past the retention
+	// among the oldest rows by rowid, slice after slice, and stops at a
+	// slice that is not entirely past it. An item stored with an older
+	// time than items stored before it (a copy resent for a new device
+	// keeps its message's time) is then deleted once those are, at the
+	// latest the retention after it was stored.
 	PurgeInRowOrder bool
 
 	// Retryable reports whether a transaction failed only because of

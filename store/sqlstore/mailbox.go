@@ -30,6 +30,8 @@ var (
 		(SELECT rowid FROM mailbox ORDER BY rowid LIMIT ?)`)
 	qPurgeKeys = newQuery(`DELETE FROM idempotency WHERE (from_account, from_device, client_id) IN
 		(SELECT from_account, from_device, client_id FROM idempotency WHERE sent_at < ? LIMIT ?)`)
+	qPurgeKeysInRowOrder = newQuery(`DELETE FROM idempotency WHERE sent_at < ? AND rowid IN
+		(SELECT rowid FROM idempotency ORDER BY rowid LIMIT ?)`)
 	// Served by the partial index on expires_at, which holds only the
 	// items of disappearing messages.
 	qPurgeExpired = newQuery(`DELETE FROM mailbox WHERE (account, device, seq) IN
@@ -345,11 +347,11 @@ func scanItem(r scanner, items *[]parley.Item, after uint64) error {
 // Purge deletes mailbox items and idempotency keys older than before and
 // returns how many rows it deleted.
 func (s *Store) Purge(ctx context.Context, before time.Time) (int64, error) {
-	items := qPurgeItems
+	items, keys := qPurgeItems, qPurgeKeys
 	if s.d.PurgeInRowOrder {
-		items = qPurgeItemsInRowOrder
+		items, keys = qPurgeItemsInRowOrder, qPurgeKeysInRowOrder
 	}
-	return s.purge(ctx, "Purge", micros(before), items, qPurgeKeys)
+	return s.purge(ctx, "Purge", micros(before), items, keys)
 }
 
 // PurgeExpired deletes the items of disappearing messages that have
