@@ -228,9 +228,10 @@ func benchMessages(ctx context.Context, args []string) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
+	offered := strconv.FormatFloat(*rate, 'f', -1, 64) // msg/s, when *rate > 0
 	load := "closed loop"
 	if *rate > 0 {
-		load = "offered " + strconv.FormatFloat(*rate, 'f', -1, 64) + " msg/s"
+		load = "offered " + offered + " msg/s"
 	}
 	fmt.Printf("## Durable 1:1 messages (pairs=%d, window=%d, %s, %s measured after %s warm-up, %s, GOMAXPROCS=%d)\n\n",
 		*pairs, *window, load, *dur, *warmup, runtime.Version(), runtime.GOMAXPROCS(0))
@@ -288,7 +289,7 @@ func benchMessages(ctx context.Context, args []string) error {
 	}
 	fmt.Printf("| measure | value |\n|---|---|\n")
 	if *rate > 0 {
-		fmt.Printf("| offered load (open loop) | %s msg/s |\n", strconv.FormatFloat(*rate, 'f', -1, 64))
+		fmt.Printf("| offered load (open loop) | %s msg/s |\n", offered)
 	}
 	fmt.Printf("| messages received end-to-end | %d in %s |\n", res.Received, res.Duration.Round(time.Millisecond))
 	fmt.Printf("| throughput | %s msg/s |\n", strconv.FormatFloat(res.PerSecond, 'f', 0, 64))
