@@ -283,11 +283,11 @@ func (h *Hub) publishRaw(subject string, data []byte) {
 
 // Items implements service.Notifier.
 func (h *Hub) Items(items []parley.Item) {
-	var account, subject string // items of one account come in runs
+	var subject string // items of one account come in runs: one subject each
 	for i := range items {
 		it := &items[i]
-		if it.Account != account || subject == "" {
-			account, subject = it.Account, accountSubject(it.Account)
+		if i == 0 || it.Account != items[i-1].Account {
+			subject = accountSubject(it.Account)
 		}
 		h.publishRaw(subject, marshalItem(it))
 	}
