@@ -7,7 +7,10 @@
 // upgrading a read lock), and a read pool of several query_only
 // connections, which WAL lets read while the writer writes. Deliver and
 // Ack reach the writer through sqlstore's group commit, which turns many
-// concurrent messages into one transaction; with synchronous=NORMAL in WAL
+// concurrent messages into one transaction. Its transactions run on a
+// third kind of connection, the batch connection (batchconn.go): SQLite's
+// C API called without the driver, while the writer holds the write
+// pool's connection so that the two never write at once. With synchronous=NORMAL in WAL
 // mode a commit writes the log without waiting for fsync, and a
 // checkpoint syncs it later, so a crash of the process loses nothing and
 // a power loss at most the last transactions.

@@ -40,7 +40,6 @@ var pragmas = []string{
 var Dialect = sqlstore.Dialect{
 	Name:            "sqlite",
 	LocalWrites:     true,
-	OneWriteConn:    true,
 	PurgeInRowOrder: true,
 	Retryable:       retryable,
 	Unavailable:     unavailable,
@@ -106,7 +105,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		r.Close()
 		return nil, err
 	}
-	return &Store{sqlstore.New(w, r, Dialect), ckpt}, nil
+	d := Dialect
+	d.OpenBatchConn = func() (sqlstore.BatchConn, error) {
+		return openBatchConn(path, append(pragmas[:len(pragmas):len(pragmas)], writerPragmas...))
+	}
+	return &Store{sqlstore.New(w, r, d), ckpt}, nil
 }
 
 // Migrations returns the embedded schema migrations.
@@ -172,8 +175,10 @@ func (c connector) Connect(ctx context.Context) (driver.Conn, error) {
 	return conn, nil
 }
 
+// code returns the SQLite result code of an error of the driver's or of
+// the batch connection's.
 func code(err error) (int, bool) {
-	var e *sqlite.Error
+	var e interface{ Code() int }
 	if !errors.As(err, &e) {
 		return 0, false
 	}

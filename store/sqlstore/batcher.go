@@ -57,12 +57,12 @@ type op struct {
 type batcher struct {
 	groupCommit[op, *op]
 	s    *Store
-	raw  bool     // run on the driver's connection (Dialect.OneWriteConn)
-	stmt rawStmts // the raw path's statements, owned by the writer goroutine
+	own  bool      // run on a batch connection (Dialect.OpenBatchConn)
+	conn BatchConn // the batch connection, owned by the writer goroutine; nil until opened
 }
 
 func newBatcher(s *Store) *batcher {
-	b := &batcher{s: s, raw: s.d.OneWriteConn}
+	b := &batcher{s: s, own: s.d.OpenBatchConn != nil}
 	b.start(b.commit, maxBatch)
 	return b
 }
@@ -125,8 +125,8 @@ func (s *Store) batchContext() (context.Context, context.CancelFunc) {
 }
 
 func (b *batcher) run1(ctx context.Context, ops []*op, careful bool) error {
-	if b.raw {
-		return b.s.withRaw(ctx, &b.stmt, func(t *rawTx) error { return b.s.apply(t, ops, careful) })
+	if b.own {
+		return b.s.withBatchConn(ctx, func(t wtx) error { return b.s.apply(t, ops, careful) })
 	}
 	tx, err := b.s.w.BeginTx(ctx, nil)
 	if err != nil {

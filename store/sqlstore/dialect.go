@@ -39,10 +39,11 @@ type Dialect struct {
 	// passed (about a tenth of the writer's time).
 	LocalWrites bool
 
-	// OneWriteConn says that the write pool is one connection that lives
-	// as long as the Store (SQLite's). The mailbox group commit then runs
-	// its statements on the driver's connection itself (see rawTx).
-	OneWriteConn bool
+	// OpenBatchConn, where set, opens the connection the mailbox group
+	// commit runs its transactions on (see BatchConn); else they run on
+	// the write pool. The write pool must then be one connection
+	// (SQLite's).
+	OpenBatchConn func() (BatchConn, error)
 
 	// PurgeInRowOrder says that the mailbox and the idempotency keys have
 	// no index on sent_at and that their rows have rowids in the order

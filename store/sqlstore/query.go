@@ -153,9 +153,8 @@ var batchBulks = []bulk{bLockDevices, bInsertKeys, bInsertNewKeys, bFindKeys, bT
 // prepareBulk prepares every bulk text, and batchQueries, on the write pool. It must run
 // outside a transaction: on SQLite the pool's only connection would be
 // taken. It is called by the writer goroutine only. Where the batch runs
-// on the driver's connection (rawTx, which prepares its own), the batch's
-// statements are left out: on the pool they would be a second, unused
-// copy.
+// on a batch connection (which prepares its own), the batch's statements
+// are left out: on the pool they would be a second, unused copy.
 func (s *Store) prepareBulk(ctx context.Context) {
 	if s.prepared.Load() != nil {
 		return
@@ -163,13 +162,13 @@ func (s *Store) prepareBulk(ctx context.Context) {
 	m := make(map[string]*sql.Stmt, len(s.texts.bulks)*(maxChunkLog+1)+len(batchQueries))
 	all := make([][]string, 0, len(s.texts.bulks)+1)
 	for id, ts := range s.texts.bulks {
-		if s.b.raw && slices.ContainsFunc(batchBulks, func(b bulk) bool { return b.id == id }) {
+		if s.b.own && slices.ContainsFunc(batchBulks, func(b bulk) bool { return b.id == id }) {
 			continue
 		}
 		all = append(all, ts[:])
 	}
 	one := make([]string, 0, len(batchQueries))
-	if !s.b.raw {
+	if !s.b.own {
 		for _, q := range batchQueries {
 			one = append(one, s.sql(q))
 		}

@@ -64,8 +64,9 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.b.close()
-	if s.b.raw {
-		s.closeRaw(&s.b.stmt) // the writer has stopped: its statements are free
+	var err error
+	if s.b.conn != nil {
+		err = s.b.conn.Close() // the writer has stopped: the connection is free
 	}
 	s.obOnce.Do(func() {}) // no writer can start after this
 	if s.ob != nil {
@@ -76,7 +77,7 @@ func (s *Store) Close() error {
 			p.Close()
 		}
 	}
-	err := s.w.Close()
+	err = errors.Join(err, s.w.Close())
 	if s.r != s.w {
 		err = errors.Join(err, s.r.Close())
 	}

@@ -3,14 +3,11 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
-	"fmt"
-	"io"
 )
 
 // wtx is a write transaction as the bulk statements see it: texts with
-// arguments, run prepared. A group commit's transaction is a rawTx where
-// the dialect has one write connection (SQLite), else an sqlTx, as every
+// arguments, run prepared. A group commit's transaction is a batchTx where
+// the dialect has a batch connection (SQLite), else an sqlTx, as every
 // other write transaction is.
 type wtx interface {
 	// exec runs text and returns the number of rows it changed.
@@ -53,238 +50,73 @@ func (t sqlTx) query(text string, args []any, scan func(scanner) error) error {
 	return scanAll(r, scan)
 }
 
-// rawTx runs a group commit's statements on the driver's connection
-// itself, prepared once for the connection's life. database/sql's layer
-// cost the mailbox writer, the bottleneck of a saturated node, several
-// per cent of its time: an argument slice converted and allocated per
-// statement (a tenth of the server's allocations), a statement bound to
-// each transaction, a goroutine per transaction and per result set to
-// watch a context that cannot end.
+// BatchConn is a connection of the write pool's database that runs the
+// mailbox group commit's transactions alone (Dialect.OpenBatchConn). Only
+// the writer goroutine uses it, one transaction at a time, and only while
+// it holds the write pool's connection, so that no other transaction
+// writes meanwhile (SQLite has one writer; waiting for its lock would
+// mean polling it).
 //
-// It is only for a write pool of one connection that lives as long as
-// the Store (Dialect.OneWriteConn): the statements belong to that
-// connection. rawStmts is owned by the mailbox writer goroutine.
-type rawTx struct {
-	ctx   context.Context
-	conn  driver.Conn
-	stmts *rawStmts
-	row   rawRow
+// Exec and Query take the arguments this package passes: strings,
+// integers, bytes and nil; Query's rows scan into *string, *int64 and
+// *[]byte. Each text is one statement; the connection may keep it
+// prepared for its life.
+type BatchConn interface {
+	Begin() error
+	Commit() error
+	// Rollback ends the transaction, also one that the database has
+	// ended already.
+	Rollback() error
+	// Exec runs text and returns the number of rows it changed.
+	Exec(text string, args []any) (int64, error)
+	// Query runs text and calls scan for every row it returns; scan
+	// runs no statement on the connection.
+	Query(text string, args []any, scan func(Row) error) error
+	Close() error
 }
 
-// rawStmts are the statements prepared on one driver connection, and the
-// buffers every statement of the writer reuses.
-type rawStmts struct {
-	conn  any // the driver connection they belong to
-	byKey map[string]driver.Stmt
-	args  []driver.NamedValue
-	dest  []driver.Value
+// Row is a row of a BatchConn's query.
+type Row interface{ Scan(dest ...any) error }
+
+// batchTx runs a group commit's statements on the batch connection.
+type batchTx struct{ c BatchConn }
+
+func (t batchTx) exec(text string, args []any) (int64, error) { return t.c.Exec(text, args) }
+
+func (t batchTx) query(text string, args []any, scan func(scanner) error) error {
+	return t.c.Query(text, args, func(r Row) error { return scan(r) })
 }
 
-// use makes r the statements of conn. A connection the pool replaced
-// (it only does so after the driver reported it broken) takes its
-// statements with it; they are forgotten, not closed.
-func (r *rawStmts) use(conn any) {
-	if r.conn != conn {
-		r.conn, r.byKey = conn, make(map[string]driver.Stmt)
-	}
-}
-
-// close closes the statements; conn must be their connection.
-func (r *rawStmts) close(conn any) {
-	if r.conn == conn {
-		for _, st := range r.byKey {
-			st.Close()
-		}
-	}
-	r.conn, r.byKey = nil, nil
-}
-
-// withRaw runs fn on the write pool's connection, in a transaction that
-// is committed when fn returns nil and rolled back otherwise.
-func (s *Store) withRaw(ctx context.Context, stmts *rawStmts, fn func(t *rawTx) error) error {
-	c, err := s.w.Conn(ctx)
+// withBatchConn runs fn on the batch connection, in a transaction that
+// is committed when fn returns nil and rolled back otherwise. The
+// connection is opened on first use, and again after it was closed
+// because a transaction could not be ended.
+func (s *Store) withBatchConn(ctx context.Context, fn func(t wtx) error) error {
+	hold, err := s.w.Conn(ctx) // see BatchConn
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	return c.Raw(func(dc any) error {
-		conn, ok := dc.(driver.Conn)
-		if !ok {
-			return fmt.Errorf("sqlstore: driver connection %T is not a driver.Conn", dc)
-		}
-		begin, ok := dc.(driver.ConnBeginTx)
-		if !ok {
-			return fmt.Errorf("sqlstore: driver connection %T cannot begin transactions with a context", dc)
-		}
-		stmts.use(dc)
-		tx, err := begin.BeginTx(ctx, driver.TxOptions{})
-		if err != nil {
+	defer hold.Close()
+	b := s.b
+	if b.conn == nil {
+		if b.conn, err = s.d.OpenBatchConn(); err != nil {
+			b.conn = nil
 			return err
 		}
-		t := &rawTx{ctx: ctx, conn: conn, stmts: stmts}
-		if err := fn(t); err != nil {
-			tx.Rollback() // fn's error says what went wrong
-			return err
-		}
-		return tx.Commit()
-	})
-}
-
-// closeRaw closes the statements on the write pool's connection.
-func (s *Store) closeRaw(stmts *rawStmts) {
-	c, err := s.w.Conn(context.Background())
-	if err != nil {
-		return
 	}
-	defer c.Close()
-	c.Raw(func(dc any) error {
-		stmts.close(dc)
-		return nil
-	})
-}
-
-func (t *rawTx) stmt(text string) (driver.Stmt, error) {
-	if st := t.stmts.byKey[text]; st != nil {
-		return st, nil
-	}
-	var st driver.Stmt
-	var err error
-	if p, ok := t.conn.(driver.ConnPrepareContext); ok {
-		st, err = p.PrepareContext(t.ctx, text)
-	} else {
-		st, err = t.conn.Prepare(text)
-	}
-	if err != nil {
-		return nil, err
-	}
-	t.stmts.byKey[text] = st
-	return st, nil
-}
-
-// bind converts args as database/sql's default converter does (every
-// argument of this package is a string, an integer, bytes or nil).
-func (t *rawTx) bind(args []any) ([]driver.NamedValue, error) {
-	nv := t.stmts.args[:0]
-	for i, a := range args {
-		v := driver.Value(a)
-		if !driver.IsValue(v) {
-			var err error
-			if v, err = driver.DefaultParameterConverter.ConvertValue(a); err != nil {
-				return nil, fmt.Errorf("sqlstore: argument %d: %w", i+1, err)
-			}
-		}
-		nv = append(nv, driver.NamedValue{Ordinal: i + 1, Value: v})
-	}
-	t.stmts.args = nv
-	return nv, nil
-}
-
-func (t *rawTx) exec(text string, args []any) (int64, error) {
-	st, err := t.stmt(text)
-	if err != nil {
-		return 0, err
-	}
-	ex, ok := st.(driver.StmtExecContext)
-	if !ok {
-		return 0, fmt.Errorf("sqlstore: driver statement %T cannot execute with a context", st)
-	}
-	nv, err := t.bind(args)
-	if err != nil {
-		return 0, err
-	}
-	res, err := ex.ExecContext(t.ctx, nv)
-	clear(nv) // the arguments are not kept alive by the reused slice
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
-}
-
-func (t *rawTx) query(text string, args []any, scan func(scanner) error) error {
-	st, err := t.stmt(text)
-	if err != nil {
+	c := b.conn
+	if err := c.Begin(); err != nil {
 		return err
 	}
-	q, ok := st.(driver.StmtQueryContext)
-	if !ok {
-		return fmt.Errorf("sqlstore: driver statement %T cannot query with a context", st)
+	err = fn(batchTx{c})
+	if err == nil {
+		err = c.Commit()
 	}
-	nv, err := t.bind(args)
 	if err != nil {
-		return err
-	}
-	rows, err := q.QueryContext(t.ctx, nv)
-	clear(nv)
-	if err != nil {
-		return err
-	}
-	n := len(rows.Columns())
-	if cap(t.stmts.dest) < n {
-		t.stmts.dest = make([]driver.Value, n)
-	}
-	dest := t.stmts.dest[:n]
-	for {
-		clear(dest)
-		if err := rows.Next(dest); err != nil {
-			if err == io.EOF {
-				break
-			}
-			rows.Close()
-			return err
-		}
-		t.row.vals = dest
-		if err := scan(&t.row); err != nil {
-			rows.Close()
-			return err
+		if rerr := c.Rollback(); rerr != nil {
+			c.Close() // a transaction left open would hold the database's write lock
+			b.conn = nil
 		}
 	}
-	clear(dest)
-	return rows.Close()
-}
-
-// rawRow scans a driver's row into the destinations this package uses.
-type rawRow struct{ vals []driver.Value }
-
-func (r *rawRow) Scan(dest ...any) error {
-	if len(dest) != len(r.vals) {
-		return fmt.Errorf("sqlstore: %d destinations for %d columns", len(dest), len(r.vals))
-	}
-	for i, d := range dest {
-		if err := scanValue(d, r.vals[i]); err != nil {
-			return fmt.Errorf("sqlstore: column %d: %w", i+1, err)
-		}
-	}
-	return nil
-}
-
-func scanValue(dest any, v driver.Value) error {
-	switch d := dest.(type) {
-	case *string:
-		switch v := v.(type) {
-		case string:
-			*d = v
-			return nil
-		case []byte:
-			*d = string(v)
-			return nil
-		}
-	case *int64:
-		if v, ok := v.(int64); ok {
-			*d = v
-			return nil
-		}
-	case *[]byte:
-		switch v := v.(type) {
-		case []byte:
-			*d = append([]byte(nil), v...) // the driver may reuse its buffer
-			return nil
-		case string:
-			*d = []byte(v)
-			return nil
-		case nil:
-			*d = nil
-			return nil
-		}
-	}
-	return fmt.Errorf("cannot scan %T into %T", v, dest)
+	return err
 }
