@@ -23,6 +23,7 @@ type Conn struct {
 	id  uint64          // epoll key; never reused, unlike file descriptors
 
 	lastRead atomic.Int64 // Server.now() at the last frame
+	deadline int64        // Server.now() when the socket's read deadline passes; the reader's own
 	closed   atomic.Bool  // set under mu; read without it on hot paths
 
 	mu       sync.Mutex

@@ -24,8 +24,9 @@ type Options struct {
 	// means a slow consumer, and the connection is closed (1008). Default 10 s.
 	WriteTimeout time.Duration
 	// ReadTimeout bounds how long the rest of a frame may take once its
-	// first byte has arrived (slowloris guard, 1008). It must cover a whole
-	// MaxMessageSize frame on a slow link. Default 10 s.
+	// first byte has arrived (slowloris guard, 1008): at least half of it,
+	// at most all of it. It must cover a whole MaxMessageSize frame on a
+	// slow link. Default 10 s.
 	ReadTimeout time.Duration
 	// Workers is the number of goroutines reading ready connections and
 	// running OnMessage. Default 4 × GOMAXPROCS, at least 8.

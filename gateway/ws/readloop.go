@@ -17,6 +17,7 @@ func (s *Server) readLoop(c *Conn) {
 		// Waiting for the first byte of a frame has no deadline; the idle
 		// sweep ends connections that stay silent.
 		err := c.nc.SetReadDeadline(time.Time{})
+		c.deadline = 0 // readFrames sets it again
 		if err == nil {
 			_, err = fr.br.Peek(1)
 		}

@@ -470,6 +470,36 @@ func TestReadTimeout(t *testing.T) {
 	}
 }
 
+// The read deadline is moved only when half of ReadTimeout is left of it:
+// a connection that was silent for longer than ReadTimeout still has a
+// whole frame read, and a frame begun later still times out.
+func TestReadTimeoutAfterSilence(t *testing.T) {
+	for _, mode := range modes() {
+		t.Run(mode, func(t *testing.T) {
+			h := newRecorder(t)
+			ts := start(t, mode, h, Options{ReadTimeout: 30 * time.Millisecond, Workers: 1})
+			c := dialRaw(t, ts.addr, nil)
+			for i, msg := range []string{"first", "after silence"} {
+				if i > 0 {
+					time.Sleep(80 * time.Millisecond) // past the deadline set for the first frame
+				}
+				c.send(t, frame(fin|opText, []byte(msg), true))
+				if op, got, err := c.read(); err != nil || op != opText || string(got) != msg {
+					t.Fatalf("echo of %q: %x %q %v", msg, op, got, err)
+				}
+			}
+			// Right after a frame, with the deadline just moved.
+			c.send(t, frame(fin|opText, []byte("hello"), true)[:4])
+			if got := c.expectClose(t); got != ClosePolicyViolation {
+				t.Errorf("close frame: got %d, want 1008", got)
+			}
+			if ev := h.next(t); ev.code != ClosePolicyViolation || !errors.Is(ev.err, ErrReadTimeout) {
+				t.Errorf("OnClose: got %d %v, want 1008 ErrReadTimeout", ev.code, ev.err)
+			}
+		})
+	}
+}
+
 func TestSlowConsumer(t *testing.T) {
 	for _, mode := range modes() {
 		t.Run(mode, func(t *testing.T) {
