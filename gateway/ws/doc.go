@@ -28,9 +28,11 @@
 // For one Conn, the callbacks run in this order and never overlap:
 // OnOpen, then OnMessage for each message in arrival order, then OnClose
 // exactly once. Different connections are served concurrently. A frame that
-// has started to arrive must be completed within Options.ReadTimeout, which
-// bounds how long a slow sender can hold a worker; the worker count
-// therefore bounds how many such senders are served at once.
+// has started to arrive must be completed within half of
+// Options.ReadTimeout to all of it (the read deadline moves only once half
+// of it is left), which bounds how long a slow sender can hold a worker;
+// the worker count therefore bounds how many such senders are served at
+// once.
 //
 // # Lifecycle
 //
