@@ -458,15 +458,21 @@ func TestReadTimeout(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			h := newRecorder(t)
 			ts := start(t, mode, h, Options{ReadTimeout: 30 * time.Millisecond, Workers: 1})
-			slow := dialRaw(t, ts.addr, nil)
-			slow.send(t, frame(fin|opText, []byte("hello"), true)[:4])
-			if got := slow.expectClose(t); got != ClosePolicyViolation {
-				t.Errorf("close frame: got %d, want 1008", got)
-			}
-			if ev := h.next(t); ev.code != ClosePolicyViolation || !errors.Is(ev.err, ErrReadTimeout) {
-				t.Errorf("OnClose: got %d %v, want 1008 ErrReadTimeout", ev.code, ev.err)
-			}
+			expectReadTimeout(t, h, dialRaw(t, ts.addr, nil))
 		})
+	}
+}
+
+// expectReadTimeout starts a frame on c that never finishes and checks
+// that the server closes c for it.
+func expectReadTimeout(t *testing.T, h *recorder, c *rawClient) {
+	t.Helper()
+	c.send(t, frame(fin|opText, []byte("hello"), true)[:4])
+	if got := c.expectClose(t); got != ClosePolicyViolation {
+		t.Errorf("close frame: got %d, want 1008", got)
+	}
+	if ev := h.next(t); ev.code != ClosePolicyViolation || !errors.Is(ev.err, ErrReadTimeout) {
+		t.Errorf("OnClose: got %d %v, want 1008 ErrReadTimeout", ev.code, ev.err)
 	}
 }
 
@@ -488,14 +494,7 @@ func TestReadTimeoutAfterSilence(t *testing.T) {
 					t.Fatalf("echo of %q: %x %q %v", msg, op, got, err)
 				}
 			}
-			// Right after a frame, with the deadline just moved.
-			c.send(t, frame(fin|opText, []byte("hello"), true)[:4])
-			if got := c.expectClose(t); got != ClosePolicyViolation {
-				t.Errorf("close frame: got %d, want 1008", got)
-			}
-			if ev := h.next(t); ev.code != ClosePolicyViolation || !errors.Is(ev.err, ErrReadTimeout) {
-				t.Errorf("OnClose: got %d %v, want 1008 ErrReadTimeout", ev.code, ev.err)
-			}
+			expectReadTimeout(t, h, c) // right after a frame, with the deadline just moved
 		})
 	}
 }
