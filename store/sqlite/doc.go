@@ -10,10 +10,10 @@
 // concurrent messages into one transaction. Its transactions run on a
 // third kind of connection, the batch connection (batchconn.go): SQLite's
 // C API called without the driver, while the writer holds the write
-// pool's connection so that the two never write at once. With synchronous=NORMAL in WAL
-// mode a commit writes the log without waiting for fsync, and a
-// checkpoint syncs it later, so a crash of the process loses nothing and
-// a power loss at most the last transactions.
+// pool's connection so that the two never write at once. With
+// synchronous=NORMAL in WAL mode a commit writes the log without waiting
+// for fsync, and a checkpoint syncs it later, so a crash of the process
+// loses nothing and a power loss at most the last transactions.
 //
 // Every connection runs, in this order: busy_timeout(5000) first, so that
 // nothing after it fails with SQLITE_BUSY while another process holds a

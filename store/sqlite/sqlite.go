@@ -36,7 +36,8 @@ var pragmas = []string{
 // Dialect is SQLite's sqlstore.Dialect. Its write transactions begin
 // IMMEDIATE, so they hold the database's write lock from the start and
 // need no row locks; migrations need no lock of their own for the same
-// reason.
+// reason. Open adds the batch connection of its database
+// (OpenBatchConn).
 var Dialect = sqlstore.Dialect{
 	Name:            "sqlite",
 	LocalWrites:     true,
