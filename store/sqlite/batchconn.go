@@ -19,9 +19,10 @@ import (
 // driver opens every connection SQLITE_OPEN_FULLMUTEX, so each call into
 // SQLite (every bound argument among them) takes and releases the
 // connection's mutex, and it copies every text argument into memory of
-// its own from the C allocator, which has a lock too. For the mailbox
-// writer, the bottleneck of a saturated node, that was about a tenth of
-// its time (docs/BENCHMARKS.md, session 12). batchConn is opened
+// its own from the C allocator, which has a lock too. With database/sql's
+// own layer, that was a quarter to a third of the time of the mailbox
+// writer, the bottleneck of a saturated node (docs/BENCHMARKS.md, session
+// 12). batchConn is opened
 // SQLITE_OPEN_NOMUTEX, which is safe because only the writer goroutine
 // uses it, and copies a statement's texts and bytes into one buffer it
 // keeps, bound without a copy of SQLite's own.
