@@ -14,8 +14,8 @@ GO ?= go
 
 # Every package runs under the race detector but web, whose tests drive the
 # browser against a whole node (the app package runs that node's wiring under
-# the race detector): with it they took ~8 of CI's 18 minutes on a slow
-# machine of this kind, without it ~4, which keeps CI inside its 20.
+# the race detector): with it they took 8 of CI's 18 minutes on a slow
+# machine of this kind; without it, after the rest, CI took 13 of its 20.
 test: vet wasm conformance-deps
 	$(GO) test -race -count=1 -timeout 15m $$($(GO) list ./... | grep -v '/parley/web$$')
 	$(GO) test -count=1 -timeout 15m ./web
