@@ -95,7 +95,7 @@ func ParsePhone(s string) (string, error) {
 	digits := s
 	// Digits alone, the common case, are returned as they are; a number
 	// with separators is copied without them.
-	if !allDigits(s) {
+	if !AllDigits(s) {
 		b := make([]byte, 0, len(s))
 		for _, r := range s {
 			switch {
@@ -117,14 +117,15 @@ func ParsePhone(s string) (string, error) {
 	return digits, nil
 }
 
-// allDigits reports whether s consists of ASCII digits only.
-func allDigits(s string) bool {
+// AllDigits reports whether s is one or more ASCII digits, the form of
+// account ids and of the Cloud API's Graph ids.
+func AllDigits(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
 			return false
 		}
 	}
-	return true
+	return s != ""
 }
 
 // ValidAccountID reports whether id is a phone number in digits, the
@@ -132,5 +133,5 @@ func allDigits(s string) bool {
 // ParsePhone returns). It is checked on every message, so it allocates
 // nothing.
 func ValidAccountID(id string) bool {
-	return len(id) >= 8 && len(id) <= 15 && id[0] != '0' && allDigits(id)
+	return len(id) >= 8 && len(id) <= 15 && id[0] != '0' && AllDigits(id)
 }

@@ -129,6 +129,11 @@ func TestValidAccountID(t *testing.T) {
 			}
 		}
 	}
+	for s, want := range map[string]bool{"0": true, "0123": true, "": false, "12a": false, "١٢": false} {
+		if got := parley.AllDigits(s); got != want {
+			t.Errorf("AllDigits(%q) = %v, want %v", s, got, want)
+		}
+	}
 	if n := testing.AllocsPerRun(100, func() { parley.ValidAccountID("4915112345678") }); n != 0 {
 		t.Errorf("ValidAccountID allocates %.0f times per call", n)
 	}

@@ -38,22 +38,13 @@ func Match(path string) bool {
 	if isVersion(seg) || strings.HasPrefix(seg, "upload:") { // upload sessions (uploads.go)
 		return true
 	}
-	return allDigits(seg)
-}
-
-func allDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
+	return parley.AllDigits(seg)
 }
 
 // isVersion reports whether s is "v" major "." minor.
 func isVersion(s string) bool {
 	major, minor, ok := strings.Cut(strings.TrimPrefix(s, "v"), ".")
-	return ok && strings.HasPrefix(s, "v") && allDigits(major) && allDigits(minor) && len(major) <= 3 && len(minor) <= 3
+	return ok && strings.HasPrefix(s, "v") && parley.AllDigits(major) && parley.AllDigits(minor) && len(major) <= 3 && len(minor) <= 3
 }
 
 // Handler returns the API: it strips an optional version prefix and

@@ -367,19 +367,19 @@ func (c *batchConn) errorOf(rc int32) error {
 			msg = libc.GoString(sqlite3.Xsqlite3_errmsg(c.tls, c.db))
 		}
 	}
-	return &Error{code: int(rc), msg: msg}
+	return &connError{code: int(rc), msg: msg}
 }
 
-// Error is an error SQLite returned on the batch connection.
-type Error struct {
+// connError is an error SQLite returned on the batch connection.
+type connError struct {
 	code int
 	msg  string
 }
 
-func (e *Error) Error() string { return fmt.Sprintf("sqlite: %s (%d)", e.msg, e.code) }
+func (e *connError) Error() string { return fmt.Sprintf("sqlite: %s (%d)", e.msg, e.code) }
 
 // Code returns SQLite's (extended) result code.
-func (e *Error) Code() int { return e.code }
+func (e *connError) Code() int { return e.code }
 
 // batchRow reads the current row of a query's statement.
 type batchRow struct {

@@ -28,7 +28,7 @@ func openTestBatchConn(t *testing.T) (*batchConn, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := openBatchConn(path, append(pragmas[:len(pragmas):len(pragmas)], writerPragmas...))
+	c, err := openBatchConn(path, batchPragmas)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +234,7 @@ func TestBatchConnOpenedAgain(t *testing.T) {
 		if opens++; fail {
 			return nil, broken
 		}
-		return openBatchConn(path, append(pragmas[:len(pragmas):len(pragmas)], writerPragmas...))
+		return openBatchConn(path, batchPragmas)
 	}
 	st := sqlstore.New(w, r, d)
 	defer st.Close()

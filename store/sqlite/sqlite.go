@@ -108,7 +108,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	d := Dialect
 	d.OpenBatchConn = func() (sqlstore.BatchConn, error) {
-		return openBatchConn(path, append(pragmas[:len(pragmas):len(pragmas)], writerPragmas...))
+		return openBatchConn(path, batchPragmas)
 	}
 	return &Store{sqlstore.New(w, r, d), ckpt}, nil
 }
@@ -137,6 +137,10 @@ func Migrations() ([]sqlstore.Migration, error) {
 // 5 % of the server's CPU at saturation). They only undo a failed
 // statement inside its transaction; the WAL alone makes commits durable.
 var writerPragmas = []string{"wal_autocheckpoint(8000)", "cache_size(-2000)", "temp_store(MEMORY)"}
+
+// batchPragmas are the batch connection's: the write pool's, as it
+// writes in its stead.
+var batchPragmas = append(pragmas[:len(pragmas):len(pragmas)], writerPragmas...)
 
 func openPool(path, query string, readOnly bool, extra ...string) (*sql.DB, error) {
 	c, err := sqlite.NewConnector(path + query)
