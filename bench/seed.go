@@ -12,6 +12,7 @@ import (
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/service"
+	"github.com/parley-chat/parley/store/postgres"
 	"github.com/parley-chat/parley/store/sqlite"
 )
 
@@ -52,19 +53,35 @@ func (nopNotifier) Revoked(string, uint32)                {}
 func (nopNotifier) DevicesChanged(string)                 {}
 
 // Seed registers n accounts with one device each in the SQLite database of
-// dataDir, through the same service code the server runs, before the
-// server starts. Phone numbers are +<first>, +<first+1>, …
+// dataDir (see SeedStore), before the server starts.
 func Seed(ctx context.Context, dataDir string, n int, first uint64) ([]Cred, error) {
 	st, err := sqlite.Open(ctx, filepath.Join(dataDir, "parley.db"))
 	if err != nil {
 		return nil, err
 	}
 	defer st.Close()
+	return SeedStore(ctx, st, n, first)
+}
+
+// SeedPostgres is Seed for the PostgreSQL database of dsn.
+func SeedPostgres(ctx context.Context, dsn string, n int, first uint64) ([]Cred, error) {
+	st, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	return SeedStore(ctx, st, n, first)
+}
+
+// SeedStore registers n accounts with one device each in st, through the
+// same service code the server runs. Phone numbers are +<first>,
+// +<first+1>, …
+func SeedStore(ctx context.Context, st service.AccountStore, n int, first uint64) ([]Cred, error) {
 	box := &codeBox{last: map[string]string{}}
 	limits := service.Limits{RequestsPerIP: 1 << 30, CodesPerNumber: 1 << 30, CodeInterval: time.Nanosecond}
 	acc := service.NewAccounts(st, box, nopNotifier{}, nil, limits, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	creds := make([]Cred, n)
-	err = parallel(n, 8, func(i int) error {
+	err := parallel(n, 8, func(i int) error {
 		phone := fmt.Sprintf("+%d", first+uint64(i))
 		if _, err := acc.RequestCode(ctx, phone, "127.0.0.1"); err != nil {
 			return fmt.Errorf("seed %s: %w", phone, err)

@@ -24,6 +24,13 @@ func SQLiteInserts(ctx context.Context, dir string, rows, batch int) (float64, e
 	if _, err := db.ExecContext(ctx, `CREATE TABLE msg(id INTEGER PRIMARY KEY, conv TEXT, sender TEXT, ts INTEGER, body BLOB)`); err != nil {
 		return 0, err
 	}
+	return inserts(ctx, db, `INSERT INTO msg(conv, sender, ts, body) VALUES (?, ?, ?, ?)`, rows, batch)
+}
+
+// inserts runs the baselines' loop: rows of 100 bytes by the prepared
+// statement insert, batch rows per transaction. It returns rows per
+// second.
+func inserts(ctx context.Context, db *sql.DB, insert string, rows, batch int) (float64, error) {
 	body := make([]byte, 100)
 	start := time.Now()
 	for done := 0; done < rows; {
@@ -31,7 +38,7 @@ func SQLiteInserts(ctx context.Context, dir string, rows, batch int) (float64, e
 		if err != nil {
 			return 0, err
 		}
-		st, err := tx.PrepareContext(ctx, `INSERT INTO msg(conv, sender, ts, body) VALUES (?, ?, ?, ?)`)
+		st, err := tx.PrepareContext(ctx, insert)
 		if err != nil {
 			tx.Rollback()
 			return 0, err

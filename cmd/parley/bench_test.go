@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"io"
 	"os"
 	"regexp"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/parley-chat/parley/store/postgres/pgtest"
 )
 
 // captureStdout runs fn with os.Stdout sent to a pipe and returns what it
@@ -81,5 +84,45 @@ func TestBenchSmoke(t *testing.T) {
 	}
 	if rows := regexp.MustCompile(`\*\*[0-9.]+ KiB\*\*`).FindAllString(out, -1); len(rows) != 2 {
 		t.Fatalf("want a per-connection figure for parley and the baseline, got %v in:\n%s", rows, out)
+	}
+}
+
+// On PostgreSQL the benchmark runs in a schema of its own, reports the
+// PostgreSQL baseline beside the SQLite one, and drops the schema.
+func TestBenchMessagesPostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server")
+	}
+	base := pgtest.BaseDSN(t)
+	t.Setenv("PARLEY_TEST_CHILD", "1")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := captureStdout(t, func() error {
+		return benchCmd(ctx, []string{"messages", "--database", base, "--pairs", "2", "--window", "2", "--warmup", "200ms", "--duration", "3s"})
+	})
+	if err != nil {
+		t.Fatalf("bench messages --database: %v\n%s", err, out)
+	}
+	m := regexp.MustCompile(`store: PostgreSQL, schema (parley_bench_[0-9a-f]{16}) `).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no schema named in:\n%s", out)
+	}
+	if n := regexp.MustCompile(`\| throughput \| (\d+) msg/s \|`).FindStringSubmatch(out); n == nil || n[1] == "0" {
+		t.Fatalf("no messages exchanged:\n%s", out)
+	}
+	if !regexp.MustCompile(`\| baseline: raw PostgreSQL inserts [^|]*\| [1-9]\d* rows/s \|`).MatchString(out) {
+		t.Fatalf("no PostgreSQL baseline in:\n%s", out)
+	}
+	db, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var left int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM pg_namespace WHERE nspname = $1`, m[1]).Scan(&left); err != nil {
+		t.Fatal(err)
+	}
+	if left != 0 {
+		t.Errorf("schema %s left behind", m[1])
 	}
 }

@@ -8,16 +8,11 @@ package pgtest
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"net/url"
 	"os"
-	"strings"
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
+	"github.com/parley-chat/parley/store/postgres"
 )
 
 // EnvVar names the environment variable holding the base DSN, e.g.
@@ -44,47 +39,18 @@ func BaseDSN(tb testing.TB) string {
 // nodes), call DSN once and use the result twice.
 func DSN(tb testing.TB) string {
 	tb.Helper()
-	base := BaseDSN(tb)
-	var b [8]byte
-	rand.Read(b[:])
-	schema := "parley_test_" + hex.EncodeToString(b[:])
-
-	db, err := sql.Open("pgx", base)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := postgres.NewScratch(ctx, BaseDSN(tb), "parley_test_")
 	if err != nil {
 		tb.Fatalf("pgtest: %v", err)
 	}
-	defer db.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if _, err := db.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
-		tb.Fatalf("pgtest: create schema: %v", err)
-	}
 	tb.Cleanup(func() {
-		db, err := sql.Open("pgx", base)
-		if err != nil {
-			tb.Errorf("pgtest: %v", err)
-			return
-		}
-		defer db.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if _, err := db.ExecContext(ctx, `DROP SCHEMA `+schema+` CASCADE`); err != nil {
-			tb.Errorf("pgtest: drop schema %s: %v", schema, err)
+		if err := s.Drop(ctx); err != nil {
+			tb.Errorf("pgtest: %v", err)
 		}
 	})
-	return WithSearchPath(base, schema)
-}
-
-// WithSearchPath returns dsn with its search_path set to schema. dsn is a
-// postgres:// URL or a key=value connection string.
-func WithSearchPath(dsn, schema string) string {
-	if strings.Contains(dsn, "://") {
-		if u, err := url.Parse(dsn); err == nil {
-			q := u.Query()
-			q.Set("search_path", schema)
-			u.RawQuery = q.Encode()
-			return u.String()
-		}
-	}
-	return dsn + " search_path=" + schema
+	return s.DSN
 }
