@@ -248,8 +248,8 @@ func benchMessages(ctx context.Context, args []string) error {
 	} else {
 		// A schema of its own, dropped afterwards, so the run neither
 		// meets nor leaves anything in the database.
-		scratch, err := postgres.NewScratch(ctx, *database, "parley_bench_")
-		if err != nil {
+		var scratch *postgres.Scratch
+		if scratch, err = postgres.NewScratch(ctx, *database, "parley_bench_"); err != nil {
 			return fmt.Errorf("bench messages --database: %w", err)
 		}
 		defer func() {
