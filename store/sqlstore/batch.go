@@ -50,9 +50,25 @@ var (
 	// The same for an ack whose items the caller knows (op.known): the
 	// count of deleted rows is all it needs back.
 	qDeleteKnownRun = newQuery(`DELETE FROM mailbox WHERE account = ? AND device = ? AND seq >= ? AND seq <= ? AND span = 1`)
+	// Across a network (PostgreSQL) each statement is a round trip, and a
+	// batch acks a few runs per device: there the runs go into bulk
+	// statements instead, joined with their rows (DELETE ... USING, which
+	// SQLite does not have; there a statement per run costs less than a
+	// join with a list). Rows of known acks come back with their key only.
+	bDeleteKnownRuns = newBulk(`DELETE FROM mailbox USING (VALUES `, runValues, runJoin+`
+		RETURNING mailbox.account, mailbox.device, mailbox.seq`)
+	bDeleteRuns = newBulk(`DELETE FROM mailbox USING (VALUES `, runValues, runJoin+`
+		RETURNING mailbox.account, mailbox.device, mailbox.seq, mailbox.kind, mailbox.message_id, mailbox.from_account,
+		mailbox.from_device, mailbox.group_id`)
 	// The active devices of accounts, to expand follow-ups addressed to
 	// every device of an account (Device 0).
 	bActiveDevices = newBulk(`SELECT account, id FROM devices WHERE revoked_at = 0 AND account IN (`, `?`, `) ORDER BY account, id`)
+)
+
+const (
+	runValues = `(?, CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT))`
+	runJoin   = `) AS v WHERE mailbox.account = v.column1 AND mailbox.device = v.column2
+		AND mailbox.seq >= v.column3 AND mailbox.seq <= v.column4 AND mailbox.span = 1`
 )
 
 // errRestart makes attempt roll back and run the batch again: apply
@@ -387,15 +403,8 @@ func (s *Store) deleteAcks(t wtx, ops []*op, careful bool) error {
 	}
 	// Known acks first: their rows are theirs, as no op before them named
 	// them, and the deletes after them find them gone.
-	for i := range known {
-		k := &known[i]
-		for _, run := range k.runs {
-			c, err := t.exec(s.sql(qDeleteKnownRun), []any{k.o.account, int64(k.o.device), int64(run[0]), int64(run[1])})
-			if err != nil {
-				return err
-			}
-			k.rows += c
-		}
+	if err := s.deleteKnownRuns(t, known); err != nil {
+		return err
 	}
 	deleted := make(map[*op][]parley.Item)
 	// got attributes a deleted row to the first op that named it.
@@ -410,35 +419,46 @@ func (s *Store) deleteAcks(t wtx, ops []*op, careful bool) error {
 			delete(owner, k)
 		}
 	}
-	for _, run := range runs {
-		err := t.query(s.sql(qDeleteRun), []any{run.account, int64(run.device), int64(run.lo), int64(run.hi)}, func(r scanner) error {
-			it := parley.Item{Account: run.account, Device: run.device}
-			var seq, fromDevice int64
-			var kind string
-			if err := r.Scan(&seq, &kind, &it.MessageID, &it.From, &fromDevice, &it.Group); err != nil {
+	// scanItem reads a deleted row of bDeleteItems or bDeleteRuns.
+	scanItem := func(r scanner) error {
+		var it parley.Item
+		var device, seq, fromDevice int64
+		var kind string
+		if err := r.Scan(&it.Account, &device, &seq, &kind, &it.MessageID, &it.From, &fromDevice, &it.Group); err != nil {
+			return err
+		}
+		it.Device, it.Seq, it.Kind, it.FromDevice = uint32(device), uint64(seq), parley.Kind(kind), uint32(fromDevice)
+		got(it)
+		return nil
+	}
+	if s.d.LocalWrites {
+		for _, run := range runs {
+			err := t.query(s.sql(qDeleteRun), []any{run.account, int64(run.device), int64(run.lo), int64(run.hi)}, func(r scanner) error {
+				it := parley.Item{Account: run.account, Device: run.device}
+				var seq, fromDevice int64
+				var kind string
+				if err := r.Scan(&seq, &kind, &it.MessageID, &it.From, &fromDevice, &it.Group); err != nil {
+					return err
+				}
+				it.Seq, it.Kind, it.FromDevice = uint64(seq), parley.Kind(kind), uint32(fromDevice)
+				got(it)
+				return nil
+			})
+			if err != nil {
 				return err
 			}
-			it.Seq, it.Kind, it.FromDevice = uint64(seq), parley.Kind(kind), uint32(fromDevice)
-			got(it)
-			return nil
-		})
-		if err != nil {
+		}
+	} else if len(runs) > 0 {
+		args := make([]any, 0, 4*len(runs))
+		for _, run := range runs {
+			args = append(args, run.account, int64(run.device), int64(run.lo), int64(run.hi))
+		}
+		if err := s.queryBulk(t, bDeleteRuns, args, scanItem); err != nil {
 			return err
 		}
 	}
 	if len(rows) > 0 {
-		err := s.queryBulk(t, bDeleteItems, rows, func(r scanner) error {
-			var it parley.Item
-			var device, seq, fromDevice int64
-			var kind string
-			if err := r.Scan(&it.Account, &device, &seq, &kind, &it.MessageID, &it.From, &fromDevice, &it.Group); err != nil {
-				return err
-			}
-			it.Device, it.Seq, it.Kind, it.FromDevice = uint32(device), uint64(seq), parley.Kind(kind), uint32(fromDevice)
-			got(it)
-			return nil
-		})
-		if err != nil {
+		if err := s.queryBulk(t, bDeleteItems, rows, scanItem); err != nil {
 			return err
 		}
 	}
@@ -550,6 +570,57 @@ type knownAck struct {
 	o    *op
 	runs [][2]uint64
 	rows int64
+}
+
+// deleteKnownRuns deletes the rows of the known acks' runs and counts
+// them per ack (knownAck.rows). No two of the runs overlap (firstToName).
+func (s *Store) deleteKnownRuns(t wtx, known []knownAck) error {
+	if s.d.LocalWrites {
+		for i := range known {
+			k := &known[i]
+			for _, run := range k.runs {
+				c, err := t.exec(s.sql(qDeleteKnownRun), []any{k.o.account, int64(k.o.device), int64(run[0]), int64(run[1])})
+				if err != nil {
+					return err
+				}
+				k.rows += c
+			}
+		}
+		return nil
+	}
+	if len(known) == 0 {
+		return nil
+	}
+	// Each returned row is counted for the ack whose run holds it.
+	type span struct {
+		lo, hi uint64
+		k      *knownAck
+	}
+	spans := make(map[deviceKey][]span)
+	var args []any
+	for i := range known {
+		k := &known[i]
+		d := deviceKey{k.o.account, k.o.device}
+		for _, run := range k.runs {
+			spans[d] = append(spans[d], span{run[0], run[1], k})
+			args = append(args, k.o.account, int64(k.o.device), int64(run[0]), int64(run[1]))
+		}
+	}
+	return s.queryBulk(t, bDeleteKnownRuns, args, func(r scanner) error {
+		var d deviceKey
+		var device, seq int64
+		if err := r.Scan(&d.account, &device, &seq); err != nil {
+			return err
+		}
+		d.id = uint32(device)
+		for _, sp := range spans[d] {
+			if sp.lo <= uint64(seq) && uint64(seq) <= sp.hi {
+				sp.k.rows++
+				return nil
+			}
+		}
+		return fmt.Errorf("sqlstore: deleted %s/%d seq %d, which no known ack named", d.account, d.id, seq)
+	})
 }
 
 // ackRun is a range of consecutive seqs that one ack op names.

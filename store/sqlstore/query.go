@@ -148,7 +148,12 @@ var batchQueries = []query{qSpans, qSetSpanBody, qDeleteSpanItem, qDeleteRun, qD
 
 // batchBulks are the bulks that only the mailbox batch runs prepared.
 var batchBulks = []bulk{bLockDevices, bInsertKeys, bInsertNewKeys, bFindKeys, bTakeSeqs, bInsertItems, bInsertMessages, bDeleteItems,
-	bActiveDevices, bInsertSpans}
+	bActiveDevices, bInsertSpans, bDeleteKnownRuns, bDeleteRuns, bSpans, bDeleteSpanRows}
+
+// remoteBulks are the batch's bulks that only a dialect without
+// LocalWrites runs, to save round trips (bDeleteRuns); on SQLite a
+// statement per run or row costs less, and it has no DELETE ... USING.
+var remoteBulks = []bulk{bDeleteKnownRuns, bDeleteRuns, bSpans, bDeleteSpanRows}
 
 // prepareBulk prepares every bulk text, and batchQueries, on the write pool. It must run
 // outside a transaction: on SQLite the pool's only connection would be

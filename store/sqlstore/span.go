@@ -40,6 +40,14 @@ var (
 		FROM mailbox WHERE account = ? AND device = ? AND seq > ? AND seq <= ? AND span > 1 ORDER BY seq`)
 	qSetSpanBody    = newQuery(`UPDATE mailbox SET body = ? WHERE account = ? AND device = ? AND seq = ?`)
 	qDeleteSpanItem = newQuery(`DELETE FROM mailbox WHERE account = ? AND device = ? AND seq = ?`)
+	// The same two for all devices of a batch at once, where a statement
+	// is a round trip (see bDeleteRuns): the span rows in (lo … hi] of
+	// each listed device, and the deletes of rows whose items are all
+	// acknowledged.
+	bSpans = newBulk(`SELECT mailbox.account, mailbox.device, seq, span, kind, message_id, from_account, from_device, group_id, body
+		FROM mailbox JOIN (VALUES `, runValues, `) AS v ON mailbox.account = v.column1 AND mailbox.device = v.column2
+		AND mailbox.seq > v.column3 AND mailbox.seq <= v.column4 WHERE mailbox.span > 1 ORDER BY mailbox.account, mailbox.device, seq`)
+	bDeleteSpanRows = newBulk(`DELETE FROM mailbox WHERE (account, device, seq) IN (VALUES `, `(?, CAST(? AS BIGINT), CAST(? AS BIGINT))`, `)`)
 )
 
 // spannable reports whether it may share a row with other receipts.
@@ -165,77 +173,124 @@ func expandSpan(items []parley.Item, it parley.Item, n int64, body []byte, after
 // deleted, as deleteAcks does for whole rows, or only counted in
 // o.spanAcked for an op whose items are known (o.knownRun).
 func (s *Store) ackSpans(t wtx, left map[itemKey]*op, deleted map[*op][]parley.Item) error {
-	type bounds struct{ lo, hi uint64 }
-	devs := make(map[deviceKey]bounds)
+	devs := make(map[deviceKey]spanBounds)
 	for k := range left {
 		d := deviceKey{k.account, k.device}
 		b, ok := devs[d]
 		if !ok {
-			b = bounds{k.seq, k.seq}
+			b = spanBounds{k.seq, k.seq}
 		}
 		b.lo, b.hi = min(b.lo, k.seq), max(b.hi, k.seq)
 		devs[d] = b
 	}
-	type row struct {
-		it   parley.Item
-		n    int64
-		body []byte
+	found, err := s.spanRows(t, devs)
+	if err != nil {
+		return err
 	}
-	for d, b := range devs {
-		var found []row
-		err := t.query(s.sql(qSpans), []any{d.account, int64(d.id), int64(b.lo) - maxSpan, int64(b.hi)}, func(r scanner) error {
-			var x row
-			var seq, fromDevice int64
-			var kind string
-			if err := r.Scan(&seq, &x.n, &kind, &x.it.MessageID, &x.it.From, &fromDevice, &x.it.Group, &x.body); err != nil {
-				return err
-			}
-			x.it.Account, x.it.Device, x.it.Seq, x.it.Kind = d.account, d.id, uint64(seq), parley.Kind(kind)
-			x.it.FromDevice = uint32(fromDevice)
-			found = append(found, x)
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		for _, x := range found {
-			ids := bytes.Split(x.body, []byte("\n"))
-			changed, remaining := false, 0
-			for i, id := range ids {
-				if len(id) == 0 || int64(i) >= x.n {
-					continue
-				}
-				k := itemKey{d.account, d.id, x.it.Seq + uint64(i)}
-				o := left[k]
-				if o == nil {
-					remaining++
-					continue
-				}
-				delete(left, k) // counts once, for the first op that named it
-				ids[i], changed = nil, true
-				if o.knownRun {
-					o.spanAcked++ // its known items are what it deleted
-					continue
-				}
-				c := x.it
-				c.Seq, c.MessageID = k.seq, string(id)
-				d := deleted[o]
-				if d == nil {
-					d = make([]parley.Item, 0, len(o.seqs))
-				}
-				deleted[o] = append(d, c)
-			}
-			if !changed {
+	var gone []any // (account, device, seq) of emptied rows, where deleted in bulk
+	for _, x := range found {
+		d := deviceKey{x.it.Account, x.it.Device}
+		ids := bytes.Split(x.body, []byte("\n"))
+		changed, remaining := false, 0
+		for i, id := range ids {
+			if len(id) == 0 || int64(i) >= x.n {
 				continue
 			}
-			q, args := qSetSpanBody, []any{bytes.Join(ids, []byte("\n")), d.account, int64(d.id), int64(x.it.Seq)}
-			if remaining == 0 {
-				q, args = qDeleteSpanItem, args[1:]
+			k := itemKey{d.account, d.id, x.it.Seq + uint64(i)}
+			o := left[k]
+			if o == nil {
+				remaining++
+				continue
 			}
-			if _, err := t.exec(s.sql(q), args); err != nil {
-				return err
+			delete(left, k) // counts once, for the first op that named it
+			ids[i], changed = nil, true
+			if o.knownRun {
+				o.spanAcked++ // its known items are what it deleted
+				continue
 			}
+			c := x.it
+			c.Seq, c.MessageID = k.seq, string(id)
+			d := deleted[o]
+			if d == nil {
+				d = make([]parley.Item, 0, len(o.seqs))
+			}
+			deleted[o] = append(d, c)
+		}
+		if !changed {
+			continue
+		}
+		if remaining == 0 && !s.d.LocalWrites {
+			gone = append(gone, d.account, int64(d.id), int64(x.it.Seq))
+			continue
+		}
+		q, args := qSetSpanBody, []any{bytes.Join(ids, []byte("\n")), d.account, int64(d.id), int64(x.it.Seq)}
+		if remaining == 0 {
+			q, args = qDeleteSpanItem, args[1:]
+		}
+		if _, err := t.exec(s.sql(q), args); err != nil {
+			return err
+		}
+	}
+	if len(gone) > 0 {
+		if _, err := s.execBulk(t, bDeleteSpanRows, gone); err != nil {
+			return err
 		}
 	}
 	return nil
 }
+
+// spanRow is a span row as ackSpans reads it: it holds the row's columns,
+// n its span, body its message ids.
+type spanRow struct {
+	it   parley.Item
+	n    int64
+	body []byte
+}
+
+// spanRows reads the span rows that may hold sequence numbers in
+// [lo, hi] of each device of devs: one statement per device where
+// statements are local, else one for all of them (bSpans).
+func (s *Store) spanRows(t wtx, devs map[deviceKey]spanBounds) ([]spanRow, error) {
+	var found []spanRow
+	scan := func(r scanner, d *deviceKey) error {
+		var x spanRow
+		var seq, fromDevice int64
+		var kind string
+		dest := []any{&seq, &x.n, &kind, &x.it.MessageID, &x.it.From, &fromDevice, &x.it.Group, &x.body}
+		var device int64
+		if d == nil {
+			dest = append([]any{&x.it.Account, &device}, dest...)
+		}
+		if err := r.Scan(dest...); err != nil {
+			return err
+		}
+		if d != nil {
+			x.it.Account, device = d.account, int64(d.id)
+		}
+		x.it.Device, x.it.Seq, x.it.Kind = uint32(device), uint64(seq), parley.Kind(kind)
+		x.it.FromDevice = uint32(fromDevice)
+		found = append(found, x)
+		return nil
+	}
+	if !s.d.LocalWrites {
+		args := make([]any, 0, 4*len(devs))
+		for d, b := range devs {
+			args = append(args, d.account, int64(d.id), int64(b.lo)-maxSpan, int64(b.hi))
+		}
+		err := s.queryBulk(t, bSpans, args, func(r scanner) error { return scan(r, nil) })
+		return found, err
+	}
+	for d, b := range devs {
+		err := t.query(s.sql(qSpans), []any{d.account, int64(d.id), int64(b.lo) - maxSpan, int64(b.hi)}, func(r scanner) error {
+			return scan(r, &d)
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return found, nil
+}
+
+// spanBounds are the lowest and highest sequence numbers an ack names
+// of one device.
+type spanBounds struct{ lo, hi uint64 }
