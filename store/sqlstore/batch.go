@@ -592,17 +592,17 @@ func (s *Store) deleteKnownRuns(t wtx, known []knownAck) error {
 		return nil
 	}
 	// Each returned row is counted for the ack whose run holds it.
-	type span struct {
+	type knownRun struct {
 		lo, hi uint64
 		k      *knownAck
 	}
-	spans := make(map[deviceKey][]span)
+	runsOf := make(map[deviceKey][]knownRun)
 	var args []any
 	for i := range known {
 		k := &known[i]
 		d := deviceKey{k.o.account, k.o.device}
 		for _, run := range k.runs {
-			spans[d] = append(spans[d], span{run[0], run[1], k})
+			runsOf[d] = append(runsOf[d], knownRun{run[0], run[1], k})
 			args = append(args, k.o.account, int64(k.o.device), int64(run[0]), int64(run[1]))
 		}
 	}
@@ -613,9 +613,9 @@ func (s *Store) deleteKnownRuns(t wtx, known []knownAck) error {
 			return err
 		}
 		d.id = uint32(device)
-		for _, sp := range spans[d] {
-			if sp.lo <= uint64(seq) && uint64(seq) <= sp.hi {
-				sp.k.rows++
+		for _, kr := range runsOf[d] {
+			if kr.lo <= uint64(seq) && uint64(seq) <= kr.hi {
+				kr.k.rows++
 				return nil
 			}
 		}
