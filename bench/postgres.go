@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"database/sql"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the baseline uses the same driver as the store
 )
@@ -12,14 +11,6 @@ import (
 // prepared statement per row, batch rows per transaction, one connection.
 // It returns rows per second.
 func PostgresInserts(ctx context.Context, dsn string, rows, batch int) (float64, error) {
-	db, err := sql.Open("pgx", dsn)
-	if err != nil {
-		return 0, err
-	}
-	defer db.Close()
-	db.SetMaxOpenConns(1)
-	if _, err := db.ExecContext(ctx, `CREATE TABLE baseline_msg (id BIGSERIAL PRIMARY KEY, conv TEXT, sender TEXT, ts BIGINT, body BYTEA)`); err != nil {
-		return 0, err
-	}
-	return inserts(ctx, db, `INSERT INTO baseline_msg (conv, sender, ts, body) VALUES ($1, $2, $3, $4)`, rows, batch)
+	return inserts(ctx, "pgx", dsn, `CREATE TABLE baseline_msg (id BIGSERIAL PRIMARY KEY, conv TEXT, sender TEXT, ts BIGINT, body BYTEA)`,
+		`INSERT INTO baseline_msg (conv, sender, ts, body) VALUES ($1, $2, $3, $4)`, rows, batch)
 }

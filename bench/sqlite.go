@@ -15,22 +15,23 @@ import (
 // connection), as fast as possible. It returns rows per second.
 func SQLiteInserts(ctx context.Context, dir string, rows, batch int) (float64, error) {
 	dsn := "file:" + filepath.Join(dir, "baseline.db") + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
-	db, err := sql.Open("sqlite", dsn)
+	return inserts(ctx, "sqlite", dsn, `CREATE TABLE msg(id INTEGER PRIMARY KEY, conv TEXT, sender TEXT, ts INTEGER, body BLOB)`,
+		`INSERT INTO msg(conv, sender, ts, body) VALUES (?, ?, ?, ?)`, rows, batch)
+}
+
+// inserts runs the baselines' loop on one connection of driver to dsn:
+// the statement create, then rows of 100 bytes by the prepared statement
+// insert, batch rows per transaction. It returns rows per second.
+func inserts(ctx context.Context, driver, dsn, create, insert string, rows, batch int) (float64, error) {
+	db, err := sql.Open(driver, dsn)
 	if err != nil {
 		return 0, err
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(1)
-	if _, err := db.ExecContext(ctx, `CREATE TABLE msg(id INTEGER PRIMARY KEY, conv TEXT, sender TEXT, ts INTEGER, body BLOB)`); err != nil {
+	if _, err := db.ExecContext(ctx, create); err != nil {
 		return 0, err
 	}
-	return inserts(ctx, db, `INSERT INTO msg(conv, sender, ts, body) VALUES (?, ?, ?, ?)`, rows, batch)
-}
-
-// inserts runs the baselines' loop: rows of 100 bytes by the prepared
-// statement insert, batch rows per transaction. It returns rows per
-// second.
-func inserts(ctx context.Context, db *sql.DB, insert string, rows, batch int) (float64, error) {
 	body := make([]byte, 100)
 	start := time.Now()
 	for done := 0; done < rows; {
