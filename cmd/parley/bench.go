@@ -271,6 +271,10 @@ func benchMessages(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Stopped below before the baselines run; this one is for the
+	// returns in between (Stop twice is harmless), and runs before the
+	// scratch schema is dropped.
+	defer p.Stop()
 	// fetch saves the server's pprof endpoint path (after /debug/pprof/)
 	// to file once after has passed, in the background.
 	fetch := func(after time.Duration, path, file, what string) {
