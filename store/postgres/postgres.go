@@ -34,6 +34,8 @@ var Dialect = sqlstore.Dialect{
 	Name:           "postgres",
 	Numbered:       true,
 	LockRows:       " FOR UPDATE",
+	LockRowsNoWait: " FOR UPDATE NOWAIT",
+	LockBusy:       func(err error) bool { return sqlState(err) == "55P03" }, // lock_not_available
 	SkipLocked:     " FOR UPDATE SKIP LOCKED",
 	Retryable:      retryable,
 	Unavailable:    unavailable,

@@ -17,6 +17,10 @@ var (
 	// different nodes wait for each other instead of deadlocking.
 	bLockDevices = newLockingBulk(`SELECT account, id, revoked_at FROM devices WHERE (account, id) IN (VALUES `,
 		`(?, CAST(? AS BIGINT))`, `) ORDER BY account, id`)
+	// The device rows of follow-ups (receipts) that bLockDevices did not
+	// lock, without waiting (Dialect.LockRowsNoWait).
+	bLockLateDevices = newNoWaitBulk(`SELECT account, id FROM devices WHERE (account, id) IN (VALUES `,
+		`(?, CAST(? AS BIGINT))`, `) ORDER BY account, id`)
 	// Keys already committed are not inserted and not returned; their
 	// deliveries are duplicates. bInsertNewKeys returns nothing: the
 	// count of inserted rows tells whether every key was new.
@@ -73,7 +77,9 @@ const (
 
 // errRestart makes attempt roll back and run the batch again: apply
 // found operations addressed to devices that are gone after it had
-// written for them. It has marked them stale; the next run skips them.
+// written for them (it has marked them stale; the next run skips them),
+// or device rows of follow-ups locked by another transaction (lockLate;
+// the next run locks them with the others).
 var errRestart = errors.New("sqlstore: batch has stale operations; run it again without them")
 
 // errKnownKeys makes attempt roll back and run the batch again with
@@ -127,8 +133,10 @@ func (s *Store) apply(t wtx, ops []*op, careful bool) error {
 			o.items[i].Seq = 0
 		}
 	}
+	var locked map[deviceKey]bool
 	if s.d.LockRows != "" {
-		if err := s.lockDevices(t, ops); err != nil {
+		var err error
+		if locked, err = s.lockDevices(t, ops); err != nil {
 			return err
 		}
 	}
@@ -139,6 +147,11 @@ func (s *Store) apply(t wtx, ops []*op, careful bool) error {
 	// that follow-ups can be made from what was deleted.
 	if err := s.deleteAcks(t, ops, careful); err != nil {
 		return err
+	}
+	if locked != nil {
+		if err := s.lockLate(t, ops, locked); err != nil {
+			return err
+		}
 	}
 
 	// Every device the batch takes sequence numbers from gets an index
@@ -545,6 +558,9 @@ func (s *Store) deleteAcks(t wtx, ops []*op, careful bool) error {
 type batchScratch struct {
 	itemRows []any
 	devOf    []int32 // apply's device index of every item
+	// lockAlso are devices that a run of the batch being attempted found
+	// it had to lock late (lockLate); the runs after it lock them first.
+	lockAlso []deviceKey
 }
 
 // rows returns n nil values, for the batch to append rows to parts of.
@@ -682,10 +698,11 @@ func staleError(k deviceKey) *parley.Error {
 	return parley.Errorf(parley.ESTALE, "device %s is revoked or unknown", parley.DeviceAddress(k.account, k.id))
 }
 
-// lockDevices locks every device the ops touch, in order, and marks the
-// ops addressed to devices that are gone stale before anything is
-// written, so that no run has to be repeated.
-func (s *Store) lockDevices(t wtx, ops []*op) error {
+// lockDevices locks every device the ops touch, and those of
+// scratch.lockAlso, in order, and marks the ops addressed to devices that
+// are gone stale before anything is written, so that no run has to be
+// repeated. It returns the devices it locked.
+func (s *Store) lockDevices(t wtx, ops []*op) (map[deviceKey]bool, error) {
 	active := make(map[deviceKey]bool)
 	for _, o := range ops {
 		if !o.deliver {
@@ -693,6 +710,11 @@ func (s *Store) lockDevices(t wtx, ops []*op) error {
 		}
 		for _, it := range o.items {
 			active[deviceKey{it.Account, it.Device}] = false
+		}
+	}
+	for _, k := range s.scratch.lockAlso {
+		if _, ok := active[k]; !ok {
+			active[k] = false
 		}
 	}
 	keys := make([]deviceKey, 0, len(active))
@@ -715,7 +737,7 @@ func (s *Store) lockDevices(t wtx, ops []*op) error {
 		return nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, o := range ops {
 		if o.err != nil {
@@ -734,7 +756,43 @@ func (s *Store) lockDevices(t wtx, ops []*op) error {
 			}
 		}
 	}
-	return nil
+	return active, nil
+}
+
+// lockLate locks the devices of the ops' items that lockDevices did not
+// (those of follow-ups, known only once deleteAcks has run) without
+// waiting: this batch holds rows locked in order already, and waiting for
+// one out of order could deadlock with another node's batch. When one is
+// locked by another transaction, the batch runs again, locking these
+// rows with the others (see Dialect.LockRowsNoWait).
+func (s *Store) lockLate(t wtx, ops []*op, locked map[deviceKey]bool) error {
+	var late []deviceKey
+	for _, o := range ops {
+		if o.err != nil {
+			continue
+		}
+		for _, it := range o.items {
+			k := deviceKey{it.Account, it.Device}
+			if _, ok := locked[k]; !ok {
+				locked[k] = false // once in late
+				late = append(late, k)
+			}
+		}
+	}
+	if len(late) == 0 {
+		return nil
+	}
+	slices.SortFunc(late, compareDeviceKeys)
+	args := make([]any, 0, 2*len(late))
+	for _, k := range late {
+		args = append(args, k.account, int64(k.id))
+	}
+	err := s.queryBulk(t, bLockLateDevices, args, func(scanner) error { return nil })
+	if err != nil && s.d.LockBusy != nil && s.d.LockBusy(err) {
+		s.scratch.lockAlso = append(s.scratch.lockAlso, late...)
+		return errRestart
+	}
+	return err
 }
 
 // claimKeys inserts the idempotency key of every delivery that has one,

@@ -94,13 +94,17 @@ func (b *batcher) commit(ops []*op) {
 	}
 }
 
-// attempt runs ops in one transaction. apply asks for a second run when
-// it found ops addressed to gone devices after writing for them; each run
-// marks at least one more op stale, so there are at most len(ops) more.
+// attempt runs ops in one transaction. apply asks for another run when
+// it found ops addressed to gone devices after writing for them (each run
+// marks at least one more op stale, so there are at most len(ops) more),
+// or device rows of follow-ups it could not lock at once (lockLate; the
+// next run locks them first, so that takes a further run only when the
+// follow-ups change meanwhile).
 func (b *batcher) attempt(ops []*op) error {
 	ctx, cancel := b.s.batchContext()
 	defer cancel()
 	b.s.prepareBulk(ctx)
+	b.s.scratch.lockAlso = b.s.scratch.lockAlso[:0]
 	careful := false
 	for range len(ops) + 3 {
 		err := b.run1(ctx, ops, careful)

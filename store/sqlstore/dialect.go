@@ -25,6 +25,20 @@ type Dialect struct {
 	// BEGIN IMMEDIATE).
 	LockRows string
 
+	// LockRowsNoWait is LockRows for device rows that a batch finds it
+	// must change only after it has locked the others (the senders'
+	// devices that the receipts of its acks go to): " FOR UPDATE NOWAIT"
+	// on PostgreSQL. Waiting for them there, out of the order every batch
+	// locks in, could deadlock with another node's batch, which PostgreSQL
+	// would detect only after deadlock_timeout (1 s by default); a lock
+	// that is not free at once (LockBusy) makes the batch run again
+	// instead, locking those rows with the others, in order.
+	LockRowsNoWait string
+
+	// LockBusy reports whether err says that LockRowsNoWait found a row
+	// locked.
+	LockBusy func(err error) bool
+
 	// SkipLocked is appended to the query that picks webhook queues to
 	// claim (" FOR UPDATE SKIP LOCKED" on PostgreSQL), so that dispatchers
 	// on several nodes claim different queues without waiting for each

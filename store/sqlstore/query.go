@@ -34,6 +34,7 @@ type bulk struct {
 type bulkDef struct {
 	head, row, tail string
 	lockRows        bool // append the dialect's LockRows
+	lockNoWait      bool // append the dialect's LockRowsNoWait
 }
 
 var bulkDefs []bulkDef
@@ -55,6 +56,14 @@ func newLockingBulk(head, row, tail string) bulk {
 	return b
 }
 
+// newNoWaitBulk is newBulk for a SELECT that locks the rows it reads
+// unless one is locked already (Dialect.LockRowsNoWait).
+func newNoWaitBulk(head, row, tail string) bulk {
+	b := newBulk(head, row, tail)
+	bulkDefs[b.id].lockNoWait = true
+	return b
+}
+
 // texts holds a Store's statements rebound for its dialect.
 type texts struct {
 	queries []string
@@ -73,6 +82,9 @@ func newTexts(d *Dialect) texts {
 		tail := b.tail
 		if b.lockRows {
 			tail += d.LockRows
+		}
+		if b.lockNoWait {
+			tail += d.LockRowsNoWait
 		}
 		for k := range maxChunkLog + 1 {
 			rows := strings.Repeat(b.row+", ", 1<<k)
@@ -147,7 +159,7 @@ func (s *Store) stmt(ctx context.Context, tx *sql.Tx, text string) (*sql.Stmt, e
 var batchQueries = []query{qSpans, qSetSpanBody, qDeleteSpanItem, qDeleteRun, qDeleteKnownRun}
 
 // batchBulks are the bulks that only the mailbox batch runs prepared.
-var batchBulks = []bulk{bLockDevices, bInsertKeys, bInsertNewKeys, bFindKeys, bTakeSeqs, bInsertItems, bInsertMessages, bDeleteItems,
+var batchBulks = []bulk{bLockDevices, bLockLateDevices, bInsertKeys, bInsertNewKeys, bFindKeys, bTakeSeqs, bInsertItems, bInsertMessages, bDeleteItems,
 	bActiveDevices, bInsertSpans, bDeleteKnownRuns, bDeleteRuns, bSpans, bDeleteSpanRows}
 
 // remoteBulks are the batch's bulks that only a dialect without
