@@ -23,8 +23,10 @@ type MessagesResult struct {
 	Errors    int64
 }
 
-// Messages drives pairs of clients: senders[i] sends to receivers[i],
-// keeping at most window sends outstanding per sender. Receivers
+// Messages drives pairs of clients: senders[i], connected to the node at
+// senderServer, sends to receivers[i], connected to the node at
+// receiverServer (the same node or another of the cluster), keeping at
+// most window sends outstanding per sender. Receivers
 // acknowledge in batches, as real clients do; senders acknowledge the
 // delivery receipts.
 //
@@ -37,7 +39,7 @@ type MessagesResult struct {
 // own pacing (it sleeps at least a millisecond) counts against the
 // server, so a server that cannot keep up shows it in the latency instead
 // of slowing the load down.
-func Messages(ctx context.Context, server string, senders, receivers []Cred, window int, rate float64, warmup, measure time.Duration) (*MessagesResult, error) {
+func Messages(ctx context.Context, senderServer, receiverServer string, senders, receivers []Cred, window int, rate float64, warmup, measure time.Duration) (*MessagesResult, error) {
 	if len(senders) != len(receivers) {
 		return nil, fmt.Errorf("senders and receivers differ in number")
 	}
@@ -54,11 +56,8 @@ func Messages(ctx context.Context, server string, senders, receivers []Cred, win
 	lat := make([][]time.Duration, len(receivers))
 	var wg sync.WaitGroup
 	conns := make([]*benchConn, 0, 2*len(senders))
-	dial := func(c Cred, i int) (*benchConn, error) {
-		return dialBench(ctx, server, c)
-	}
 	for i := range receivers {
-		r, err := dial(receivers[i], i)
+		r, err := dialBench(ctx, receiverServer, receivers[i])
 		if err != nil {
 			return nil, err
 		}
@@ -77,7 +76,7 @@ func Messages(ctx context.Context, server string, senders, receivers []Cred, win
 		})
 	}
 	for i := range senders {
-		s, err := dial(senders[i], len(receivers)+i)
+		s, err := dialBench(ctx, senderServer, senders[i])
 		if err != nil {
 			return nil, err
 		}

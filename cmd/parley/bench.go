@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"strconv"
@@ -26,7 +29,8 @@ commands:
               against a raw SQLite insert loop; as fast as the window allows,
               or at a fixed offered rate with --rate (an open loop); with
               --database on PostgreSQL, in a schema of its own that it drops
-              afterwards, against a raw PostgreSQL insert loop as well
+              afterwards, against a raw PostgreSQL insert loop as well; with
+              --nodes 2 on two servers sharing it and --nats
   webhooks    webhook events per second from the outbox to a local receiver
               (a bare net/http handler in a child process), against a plain
               net/http client posting to the same receiver
@@ -216,6 +220,8 @@ func benchMessages(ctx context.Context, args []string) error {
 	warmup := fs.Duration("warmup", 3*time.Second, "load before measuring")
 	dur := fs.Duration("duration", 10*time.Second, "measurement window")
 	database := fs.String("database", "", "PostgreSQL URL for the server, which runs in a new schema of that database, dropped afterwards (default: SQLite)")
+	nodes := fs.Int("nodes", 1, "servers: 1, or 2 sharing --database and --nats, with the senders on one and the receivers on the other")
+	natsURL := fs.String("nats", "", "NATS URL for the servers (default: each its embedded NATS); needed by --nodes 2")
 	profile := fs.String("cpuprofile", "", "write the server's CPU profile during the measurement to this file")
 	clientProfile := fs.String("client-cpuprofile", "", "write the load generator's (this process's) CPU profile during the measurement to this file")
 	allocProfile := fs.String("allocprofile", "", "write the server's allocations during the measurement (a pprof delta profile) to this file")
@@ -225,6 +231,12 @@ func benchMessages(ctx context.Context, args []string) error {
 	}
 	if *pairs < 1 || *window < 1 || *rate < 0 {
 		return fmt.Errorf("bench messages: --pairs %d, --window %d, --rate %v: want at least one pair, a window of 1 or more and a rate of 0 or more", *pairs, *window, *rate)
+	}
+	if *nodes != 1 && *nodes != 2 {
+		return fmt.Errorf("bench messages: --nodes %d: want 1 or 2", *nodes)
+	}
+	if *nodes == 2 && (*database == "" || *natsURL == "") {
+		return errors.New("bench messages --nodes 2: the nodes share a PostgreSQL database and a NATS server; give --database and --nats")
 	}
 	dir, err := os.MkdirTemp("", "parley-bench-")
 	if err != nil {
@@ -238,6 +250,9 @@ func benchMessages(ctx context.Context, args []string) error {
 	}
 	fmt.Printf("## Durable 1:1 messages (pairs=%d, window=%d, %s, %s measured after %s warm-up, %s, GOMAXPROCS=%d)\n\n",
 		*pairs, *window, load, *dur, *warmup, runtime.Version(), runtime.GOMAXPROCS(0))
+	if *nodes == 2 {
+		fmt.Printf("nodes: 2, the senders on one and the receivers on the other; every message crosses NATS\n\n")
+	}
 	// The per-connection send limit (200/s by default) would cap 50 pairs
 	// at 10,000 msg/s and answer the rest rate_limited: this measures the
 	// server, not that limit.
@@ -264,8 +279,21 @@ func benchMessages(ctx context.Context, args []string) error {
 		creds, err = bench.SeedPostgres(ctx, *database, 2**pairs, 4916000000000)
 		serverArgs = append(serverArgs, "--database", *database)
 	}
+	if *natsURL != "" {
+		serverArgs = append(serverArgs, "--nats", *natsURL)
+	}
 	if err != nil {
 		return err
+	}
+	if *nodes == 2 {
+		// Nodes of one cluster share the at-rest key.
+		key := make([]byte, 32)
+		rand.Read(key)
+		keyFile := filepath.Join(dir, "cluster-at-rest-key")
+		if err := os.WriteFile(keyFile, []byte(hex.EncodeToString(key)), 0o600); err != nil {
+			return err
+		}
+		serverArgs = append(serverArgs, "--at-rest-key-file", keyFile)
 	}
 	p, err := benchServer(ctx, dir, serverArgs...)
 	if err != nil {
@@ -275,6 +303,18 @@ func benchMessages(ctx context.Context, args []string) error {
 	// returns in between (Stop twice is harmless), and runs before the
 	// scratch schema is dropped.
 	defer p.Stop()
+	receivers := p // the receivers' node
+	if *nodes == 2 {
+		dir2, err := os.MkdirTemp("", "parley-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir2)
+		if receivers, err = benchServer(ctx, dir2, serverArgs...); err != nil {
+			return err
+		}
+		defer receivers.Stop()
+	}
 	// fetch saves the server's pprof endpoint path (after /debug/pprof/)
 	// to file once after has passed, in the background.
 	fetch := func(after time.Duration, path, file, what string) {
@@ -304,8 +344,9 @@ func benchMessages(ctx context.Context, args []string) error {
 		}
 		defer stop()
 	}
-	res, err := bench.Messages(ctx, "http://"+p.Addr, creds[:*pairs], creds[*pairs:], *window, *rate, *warmup, *dur)
+	res, err := bench.Messages(ctx, "http://"+p.Addr, "http://"+receivers.Addr, creds[:*pairs], creds[*pairs:], *window, *rate, *warmup, *dur)
 	p.Stop()
+	receivers.Stop()
 	if err != nil {
 		return err
 	}

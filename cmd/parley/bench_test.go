@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parley-chat/parley/bus/natstest"
 	"github.com/parley-chat/parley/store/postgres/pgtest"
 )
 
@@ -124,5 +125,36 @@ func TestBenchMessagesPostgres(t *testing.T) {
 	}
 	if left != 0 {
 		t.Errorf("schema %s left behind", m[1])
+	}
+}
+
+// With --nodes 2 the senders are on one node and the receivers on the
+// other, both on one PostgreSQL schema and one NATS server.
+func TestBenchMessagesTwoNodes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts servers")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := benchCmd(ctx, []string{"messages", "--nodes", "2", "--pairs", "1"}); err == nil || !strings.Contains(err.Error(), "--database and --nats") {
+		t.Errorf("--nodes 2 alone: %v, want an error asking for --database and --nats", err)
+	}
+	if err := benchCmd(ctx, []string{"messages", "--nodes", "3", "--pairs", "1"}); err == nil || !strings.Contains(err.Error(), "want 1 or 2") {
+		t.Errorf("--nodes 3: %v, want an error", err)
+	}
+	base, nats := pgtest.BaseDSN(t), natstest.URL(t)
+	t.Setenv("PARLEY_TEST_CHILD", "1")
+	out, err := captureStdout(t, func() error {
+		return benchCmd(ctx, []string{"messages", "--nodes", "2", "--database", base, "--nats", nats,
+			"--pairs", "2", "--window", "2", "--warmup", "200ms", "--duration", "3s"})
+	})
+	if err != nil {
+		t.Fatalf("bench messages --nodes 2: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "nodes: 2, the senders on one and the receivers on the other") {
+		t.Fatalf("no two-node line in:\n%s", out)
+	}
+	if n := regexp.MustCompile(`\| throughput \| (\d+) msg/s \|`).FindStringSubmatch(out); n == nil || n[1] == "0" {
+		t.Fatalf("no messages crossed the nodes:\n%s", out)
 	}
 }
