@@ -717,6 +717,42 @@ func (s *Store) lockDevices(t wtx, ops []*op) (map[deviceKey]bool, error) {
 			active[k] = false
 		}
 	}
+	// The follow-ups of acks whose items are known go, as a rule, to
+	// the devices of those items' senders: locked now, in order with the
+	// rest, they need no late lock (lockLate), which would make the batch
+	// run again whenever another node's batch holds one of them.
+	if s.d.LockRowsNoWait != "" {
+		var senders []any
+		seen := make(map[string]bool)
+		for _, o := range ops {
+			if o.deliver || o.followFn == nil || o.err != nil {
+				continue
+			}
+			for _, it := range o.known {
+				if !seen[it.From] {
+					seen[it.From] = true
+					senders = append(senders, it.From)
+				}
+			}
+		}
+		if len(senders) > 0 {
+			err := s.queryBulk(t, bActiveDevices, senders, func(r scanner) error {
+				var k deviceKey
+				var id int64
+				if err := r.Scan(&k.account, &id); err != nil {
+					return err
+				}
+				k.id = uint32(id)
+				if _, ok := active[k]; !ok {
+					active[k] = false
+				}
+				return nil
+			})
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
 	keys := make([]deviceKey, 0, len(active))
 	for k := range active {
 		keys = append(keys, k)
