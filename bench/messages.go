@@ -23,10 +23,12 @@ type MessagesResult struct {
 	Errors    int64
 }
 
-// Messages drives pairs of clients: senders[i], connected to the node at
-// senderServer, sends to receivers[i], connected to the node at
-// receiverServer (the same node or another of the cluster), keeping at
-// most window sends outstanding per sender. Receivers
+// Messages drives pairs of clients: senders[i] sends to receivers[i],
+// keeping at most window sends outstanding per sender. With servers a
+// and b the same node, every client connects to it; with two nodes of a
+// cluster, the two ends of every pair are on different nodes, the sender
+// of even pairs on a and of odd ones on b, so that each node's writer
+// handles sends and the receipts of acks alike. Receivers
 // acknowledge in batches, as real clients do; senders acknowledge the
 // delivery receipts.
 //
@@ -39,7 +41,7 @@ type MessagesResult struct {
 // own pacing (it sleeps at least a millisecond) counts against the
 // server, so a server that cannot keep up shows it in the latency instead
 // of slowing the load down.
-func Messages(ctx context.Context, senderServer, receiverServer string, senders, receivers []Cred, window int, rate float64, warmup, measure time.Duration) (*MessagesResult, error) {
+func Messages(ctx context.Context, a, b string, senders, receivers []Cred, window int, rate float64, warmup, measure time.Duration) (*MessagesResult, error) {
 	if len(senders) != len(receivers) {
 		return nil, fmt.Errorf("senders and receivers differ in number")
 	}
@@ -57,7 +59,7 @@ func Messages(ctx context.Context, senderServer, receiverServer string, senders,
 	var wg sync.WaitGroup
 	conns := make([]*benchConn, 0, 2*len(senders))
 	for i := range receivers {
-		r, err := dialBench(ctx, receiverServer, receivers[i])
+		r, err := dialBench(ctx, pick(i, b, a), receivers[i])
 		if err != nil {
 			return nil, err
 		}
@@ -76,7 +78,7 @@ func Messages(ctx context.Context, senderServer, receiverServer string, senders,
 		})
 	}
 	for i := range senders {
-		s, err := dialBench(ctx, senderServer, senders[i])
+		s, err := dialBench(ctx, pick(i, a, b), senders[i])
 		if err != nil {
 			return nil, err
 		}
@@ -292,4 +294,12 @@ func (b *benchConn) readLoop(onItem func(kind string, body []byte), credits chan
 			}
 		}
 	}
+}
+
+// pick returns even for an even pair index, else odd.
+func pick(i int, even, odd string) string {
+	if i%2 == 0 {
+		return even
+	}
+	return odd
 }

@@ -220,7 +220,7 @@ func benchMessages(ctx context.Context, args []string) error {
 	warmup := fs.Duration("warmup", 3*time.Second, "load before measuring")
 	dur := fs.Duration("duration", 10*time.Second, "measurement window")
 	database := fs.String("database", "", "PostgreSQL URL for the server, which runs in a new schema of that database, dropped afterwards (default: SQLite)")
-	nodes := fs.Int("nodes", 1, "servers: 1, or 2 sharing --database and --nats, with the senders on one and the receivers on the other")
+	nodes := fs.Int("nodes", 1, "servers: 1, or 2 sharing --database and --nats, with the two ends of every pair on different nodes")
 	natsURL := fs.String("nats", "", "NATS URL for the servers (default: each its embedded NATS); needed by --nodes 2")
 	profile := fs.String("cpuprofile", "", "write the server's CPU profile during the measurement to this file")
 	clientProfile := fs.String("client-cpuprofile", "", "write the load generator's (this process's) CPU profile during the measurement to this file")
@@ -251,7 +251,7 @@ func benchMessages(ctx context.Context, args []string) error {
 	fmt.Printf("## Durable 1:1 messages (pairs=%d, window=%d, %s, %s measured after %s warm-up, %s, GOMAXPROCS=%d)\n\n",
 		*pairs, *window, load, *dur, *warmup, runtime.Version(), runtime.GOMAXPROCS(0))
 	if *nodes == 2 {
-		fmt.Printf("nodes: 2, the senders on one and the receivers on the other; every message crosses NATS\n\n")
+		fmt.Printf("nodes: 2, the two ends of every pair on different nodes (half the senders on each); every message crosses NATS\n\n")
 	}
 	// The per-connection send limit (200/s by default) would cap 50 pairs
 	// at 10,000 msg/s and answer the rest rate_limited: this measures the
@@ -303,17 +303,17 @@ func benchMessages(ctx context.Context, args []string) error {
 	// returns in between (Stop twice is harmless), and runs before the
 	// scratch schema is dropped.
 	defer p.Stop()
-	receivers := p // the receivers' node
+	second := p // the other node, if any
 	if *nodes == 2 {
 		dir2, err := os.MkdirTemp("", "parley-bench-")
 		if err != nil {
 			return err
 		}
 		defer os.RemoveAll(dir2)
-		if receivers, err = benchServer(ctx, dir2, serverArgs...); err != nil {
+		if second, err = benchServer(ctx, dir2, serverArgs...); err != nil {
 			return err
 		}
-		defer receivers.Stop()
+		defer second.Stop()
 	}
 	// fetch saves the server's pprof endpoint path (after /debug/pprof/)
 	// to file once after has passed, in the background.
@@ -344,9 +344,9 @@ func benchMessages(ctx context.Context, args []string) error {
 		}
 		defer stop()
 	}
-	res, err := bench.Messages(ctx, "http://"+p.Addr, "http://"+receivers.Addr, creds[:*pairs], creds[*pairs:], *window, *rate, *warmup, *dur)
+	res, err := bench.Messages(ctx, "http://"+p.Addr, "http://"+second.Addr, creds[:*pairs], creds[*pairs:], *window, *rate, *warmup, *dur)
 	p.Stop()
-	receivers.Stop()
+	second.Stop()
 	if err != nil {
 		return err
 	}

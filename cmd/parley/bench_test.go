@@ -128,8 +128,8 @@ func TestBenchMessagesPostgres(t *testing.T) {
 	}
 }
 
-// With --nodes 2 the senders are on one node and the receivers on the
-// other, both on one PostgreSQL schema and one NATS server.
+// With --nodes 2 the two ends of every pair are on different nodes, both
+// on one PostgreSQL schema and one NATS server.
 func TestBenchMessagesTwoNodes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts servers")
@@ -151,7 +151,7 @@ func TestBenchMessagesTwoNodes(t *testing.T) {
 	if err != nil {
 		t.Fatalf("bench messages --nodes 2: %v\n%s", err, out)
 	}
-	if !strings.Contains(out, "nodes: 2, the senders on one and the receivers on the other") {
+	if !strings.Contains(out, "nodes: 2, the two ends of every pair on different nodes") {
 		t.Fatalf("no two-node line in:\n%s", out)
 	}
 	if n := regexp.MustCompile(`\| throughput \| (\d+) msg/s \|`).FindStringSubmatch(out); n == nil || n[1] == "0" {
