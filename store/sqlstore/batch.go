@@ -698,10 +698,10 @@ func staleError(k deviceKey) *parley.Error {
 	return parley.Errorf(parley.ESTALE, "device %s is revoked or unknown", parley.DeviceAddress(k.account, k.id))
 }
 
-// lockDevices locks every device the ops touch, and those of
-// scratch.lockAlso, in order, and marks the ops addressed to devices that
-// are gone stale before anything is written, so that no run has to be
-// repeated. It returns the devices it locked.
+// lockDevices locks every device the ops touch, those of their known
+// acks' senders and those of scratch.lockAlso, in order, and marks the ops
+// addressed to devices that are gone stale before anything is written, so
+// that no run has to be repeated. It returns the devices it locked.
 func (s *Store) lockDevices(t wtx, ops []*op) (map[deviceKey]bool, error) {
 	active := make(map[deviceKey]bool)
 	for _, o := range ops {
