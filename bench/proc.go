@@ -19,6 +19,7 @@ import (
 type Proc struct {
 	Cmd  *exec.Cmd
 	Addr string
+	stop sync.Once
 }
 
 // FreeAddr returns a free loopback TCP address.
@@ -60,20 +61,23 @@ func Start(ctx context.Context, addr, bin string, args ...string) (*Proc, error)
 	return nil, fmt.Errorf("%s did not become healthy on %s", bin, addr)
 }
 
-// Stop ends the process (SIGTERM, then SIGKILL after 10 s).
+// Stop ends the process (SIGINT, then SIGKILL after 10 s). Calls after
+// the first do nothing.
 func (p *Proc) Stop() {
-	if p.Cmd.Process == nil {
-		return
-	}
-	p.Cmd.Process.Signal(os.Interrupt)
-	done := make(chan struct{})
-	go func() { p.Cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		p.Cmd.Process.Kill()
-		<-done
-	}
+	p.stop.Do(func() {
+		if p.Cmd.Process == nil {
+			return
+		}
+		p.Cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { p.Cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			p.Cmd.Process.Kill()
+			<-done
+		}
+	})
 }
 
 // RSS returns the resident set size of the process in bytes.

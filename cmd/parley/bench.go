@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,10 +10,12 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/parley-chat/parley/atrest"
 	"github.com/parley-chat/parley/bench"
 	"github.com/parley-chat/parley/store/postgres"
 )
@@ -285,22 +285,12 @@ func benchMessages(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *nodes == 2 {
-		// Nodes of one cluster share the at-rest key.
-		key := make([]byte, 32)
-		rand.Read(key)
-		keyFile := filepath.Join(dir, "cluster-at-rest-key")
-		if err := os.WriteFile(keyFile, []byte(hex.EncodeToString(key)), 0o600); err != nil {
-			return err
-		}
-		serverArgs = append(serverArgs, "--at-rest-key-file", keyFile)
-	}
 	p, err := benchServer(ctx, dir, serverArgs...)
 	if err != nil {
 		return err
 	}
 	// Stopped below before the baselines run; this one is for the
-	// returns in between (Stop twice is harmless), and runs before the
+	// returns in between (Stop is idempotent), and runs before the
 	// scratch schema is dropped.
 	defer p.Stop()
 	second := p // the other node, if any
@@ -310,7 +300,10 @@ func benchMessages(ctx context.Context, args []string) error {
 			return err
 		}
 		defer os.RemoveAll(dir2)
-		if second, err = benchServer(ctx, dir2, serverArgs...); err != nil {
+		// Nodes of one cluster share the at-rest key: the one the first
+		// generated in its data directory.
+		args := append(slices.Clip(serverArgs), "--at-rest-key-file", filepath.Join(dir, atrest.KeyFile))
+		if second, err = benchServer(ctx, dir2, args...); err != nil {
 			return err
 		}
 		defer second.Stop()

@@ -36,7 +36,7 @@ var (
 		`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '`+string(parley.KindDelivered)+`', '', '', 0, 0)`, ``)
 	// The span rows of one device that may hold any of the sequence
 	// numbers in (lo + maxSpan - 1 … hi].
-	qSpans = newQuery(`SELECT seq, span, kind, message_id, from_account, from_device, group_id, body
+	qSpans = newQuery(`SELECT account, device, seq, span, kind, message_id, from_account, from_device, group_id, body
 		FROM mailbox WHERE account = ? AND device = ? AND seq > ? AND seq <= ? AND span > 1 ORDER BY seq`)
 	qSetSpanBody    = newQuery(`UPDATE mailbox SET body = ? WHERE account = ? AND device = ? AND seq = ?`)
 	qDeleteSpanItem = newQuery(`DELETE FROM mailbox WHERE account = ? AND device = ? AND seq = ?`)
@@ -252,20 +252,12 @@ type spanRow struct {
 // statements are local, else one for all of them (bSpans).
 func (s *Store) spanRows(t wtx, devs map[deviceKey]spanBounds) ([]spanRow, error) {
 	var found []spanRow
-	scan := func(r scanner, d *deviceKey) error {
+	scan := func(r scanner) error {
 		var x spanRow
-		var seq, fromDevice int64
+		var device, seq, fromDevice int64
 		var kind string
-		dest := []any{&seq, &x.n, &kind, &x.it.MessageID, &x.it.From, &fromDevice, &x.it.Group, &x.body}
-		var device int64
-		if d == nil {
-			dest = append([]any{&x.it.Account, &device}, dest...)
-		}
-		if err := r.Scan(dest...); err != nil {
+		if err := r.Scan(&x.it.Account, &device, &seq, &x.n, &kind, &x.it.MessageID, &x.it.From, &fromDevice, &x.it.Group, &x.body); err != nil {
 			return err
-		}
-		if d != nil {
-			x.it.Account, device = d.account, int64(d.id)
 		}
 		x.it.Device, x.it.Seq, x.it.Kind = uint32(device), uint64(seq), parley.Kind(kind)
 		x.it.FromDevice = uint32(fromDevice)
@@ -277,14 +269,11 @@ func (s *Store) spanRows(t wtx, devs map[deviceKey]spanBounds) ([]spanRow, error
 		for d, b := range devs {
 			args = append(args, d.account, int64(d.id), int64(b.lo)-maxSpan, int64(b.hi))
 		}
-		err := s.queryBulk(t, bSpans, args, func(r scanner) error { return scan(r, nil) })
+		err := s.queryBulk(t, bSpans, args, scan)
 		return found, err
 	}
 	for d, b := range devs {
-		err := t.query(s.sql(qSpans), []any{d.account, int64(d.id), int64(b.lo) - maxSpan, int64(b.hi)}, func(r scanner) error {
-			return scan(r, &d)
-		})
-		if err != nil {
+		if err := t.query(s.sql(qSpans), []any{d.account, int64(d.id), int64(b.lo) - maxSpan, int64(b.hi)}, scan); err != nil {
 			return nil, err
 		}
 	}
